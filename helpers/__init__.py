@@ -1,0 +1,21 @@
+"""S-Curve Diffusion: the code each lesson teaches, kept once so later lessons can reuse it."""
+
+from .checkpoint import load_weights, save_weights
+from .data import s_curve
+from .device import default_device
+from .forward import q_sample, q_step
+from .loss import antithetic_steps, eps_loss
+from .metrics import energy_distance, sample_quality
+from .model import NoisePredictor, input_scale, sinusoidal_embedding
+from .sampling import posterior, reverse_mean, reverse_sigma, sample
+from .schedules import (
+    Schedule,
+    cosine_schedule,
+    linear_schedule,
+    make_schedule,
+    schedule_from_beta,
+    sigmoid_schedule,
+)
+from .training import DEFAULT, REFERENCE, TrainConfig, build_model, learning_rate, train
+from .exercises import check_exercise
+from .plotting import animate_states, plot_points, plot_strip

@@ -1,0 +1,87 @@
+"""The noise-prediction network eps_theta(x_t, t)."""
+
+import math
+
+import torch
+from torch import nn
+
+from ._checks import check_int, check_points, check_steps
+
+EMBEDDINGS = ("learned", "sinusoidal")
+
+
+def sinusoidal_embedding(t, dim):
+    """Transformer-style features of the step: [sin(t w_k), cos(t w_k)], w_k = 10000^(-k / (dim/2)).
+
+    Works for any step, so nothing in the network is sized by T. Defined in lesson 05 (model).
+    """
+    dim = check_int("dim", dim, 2)
+    if dim % 2:
+        raise ValueError(f"dim must be even, got {dim}")
+    if not isinstance(t, torch.Tensor) or t.ndim != 1:
+        raise TypeError("t must be a 1-d tensor of time steps")
+    freqs = torch.exp(-math.log(10_000) * torch.arange(dim // 2, device=t.device) / (dim // 2))
+    angles = t.float().unsqueeze(1) * freqs
+    return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+def input_scale(schedule, data_std):
+    """c_in(t) = 1 / sqrt(alpha_bar_t data_std^2 + 1 - alpha_bar_t), the inverse std of x_t per step.
+
+    Multiplying x_t by c_in(t) hands the network inputs of unit variance at every step
+    (the input preconditioning of Karras et al. 2022). Defined in lesson 08 (training).
+    """
+    if not isinstance(data_std, (int, float)) or isinstance(data_std, bool) or not data_std > 0:
+        raise ValueError(f"data_std must be a positive number, got {data_std!r}")
+    return 1 / (schedule.alpha_bar * data_std**2 + 1 - schedule.alpha_bar).sqrt()
+
+
+class NoisePredictor(nn.Module):
+    """The reference MLP: Linear(2, h) ReLU Linear(h, h) ReLU Linear(h, h) ReLU Linear(h, 2).
+
+    A step embedding is added to the output of each of the first three linear layers, before its ReLU.
+    embedding='learned' is the reference: three nn.Embedding(T, h) tables. embedding='sinusoidal'
+    projects fixed sinusoidal features of t through three Linear(h, h) instead. With c_in (a tensor of
+    shape (T,), see input_scale) the network sees c_in[t] * x_t instead of x_t.
+    t may be one step per point or a single step for all of them (cheaper: one embedding row).
+    Defined in lesson 05 (model).
+    """
+
+    def __init__(self, T=100, hidden=128, embedding="learned", c_in=None):
+        super().__init__()
+        self.T = check_int("T", T, 1)
+        self.hidden = check_int("hidden", hidden, 1)
+        if embedding not in EMBEDDINGS:
+            raise ValueError(f"embedding must be one of {list(EMBEDDINGS)}, got {embedding!r}")
+        if embedding == "sinusoidal" and hidden % 2:
+            raise ValueError(f"hidden must be even for a sinusoidal embedding, got {hidden}")
+        self.embedding = embedding
+        self.linears = nn.ModuleList([nn.Linear(2, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)])
+        self.out = nn.Linear(hidden, 2)
+        if embedding == "learned":
+            self.step_embeddings = nn.ModuleList([nn.Embedding(T, hidden) for _ in range(3)])
+        else:
+            self.step_embeddings = nn.ModuleList([nn.Linear(hidden, hidden) for _ in range(3)])
+        if c_in is not None:
+            if not isinstance(c_in, torch.Tensor) or c_in.shape != (T,):
+                raise ValueError(f"c_in must be a tensor of shape ({T},), got {getattr(c_in, 'shape', c_in)!r}")
+            self.register_buffer("c_in", c_in.detach().float().clone())
+        else:
+            self.c_in = None
+
+    def config(self):
+        """What a checkpoint must match: T, hidden, embedding and whether inputs are scaled."""
+        return {"T": self.T, "hidden": self.hidden, "embedding": self.embedding, "scaled_input": self.c_in is not None}
+
+    def forward(self, xt, t):
+        xt = check_points("xt", xt)
+        t = check_steps("t", t, self.T, device=xt.device)
+        if t.ndim == 1 and t.shape[0] != xt.shape[0]:
+            raise ValueError(f"t must have one step per point ({xt.shape[0]}), got {t.shape[0]}")
+        h = xt if self.c_in is None else xt * self.c_in[t].reshape(-1, 1)
+        if self.embedding == "sinusoidal":
+            features = sinusoidal_embedding(t.reshape(-1), self.hidden)
+        for linear, embed in zip(self.linears, self.step_embeddings):
+            e = embed(t) if self.embedding == "learned" else embed(features)
+            h = torch.relu(linear(h) + e)
+        return self.out(h)

@@ -1,0 +1,90 @@
+"""The reverse process p_theta: posterior, reverse step and the sampling loop."""
+
+import torch
+
+from ._checks import check_int, check_points, check_steps
+
+SIGMAS = ("beta", "beta_tilde")
+
+
+def _alpha_bar_prev(schedule, t):
+    """alpha_bar_{t-1}, with alpha_bar before the first step equal to 1."""
+    prev = torch.cat([schedule.alpha_bar.new_ones(1), schedule.alpha_bar[:-1]])
+    return prev[t]
+
+
+def posterior(x0, xt, t, schedule):
+    """Mean and variance of q(x_{t-1} | x_t, x_0) (Ho et al. 2020, eqs. 6-7).
+
+    mean = sqrt(alpha_bar_{t-1}) beta_t / (1 - alpha_bar_t) x_0 + sqrt(alpha_t)(1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) x_t,
+    var = beta_tilde_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) beta_t. Defined in lesson 07 (sampling).
+    """
+    x0, xt = check_points("x0", x0), check_points("xt", xt)
+    if x0.shape != xt.shape:
+        raise ValueError(f"x0 and xt must have the same shape, got {tuple(x0.shape)} and {tuple(xt.shape)}")
+    schedule = schedule.to(xt.device)
+    t = check_steps("t", t, schedule.T, n=xt.shape[0], device=xt.device)
+    beta, alpha, alpha_bar = schedule.beta[t], schedule.alpha[t], schedule.alpha_bar[t]
+    alpha_bar_prev = _alpha_bar_prev(schedule, t)
+    coef_x0 = alpha_bar_prev.sqrt() * beta / (1 - alpha_bar)
+    coef_xt = alpha.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar)
+    mean = coef_x0.unsqueeze(1) * x0 + coef_xt.unsqueeze(1) * xt
+    var = (1 - alpha_bar_prev) / (1 - alpha_bar) * beta
+    return mean, var
+
+
+def reverse_mean(eps_pred, xt, t, schedule):
+    """mu_theta = 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_theta(x_t, t)).
+
+    Defined in lesson 07 (sampling).
+    """
+    schedule = schedule.to(xt.device)
+    t = check_steps("t", t, schedule.T, n=xt.shape[0], device=xt.device)
+    coef = (schedule.beta[t] / schedule.sqrt_one_minus_alpha_bar[t]).unsqueeze(1)
+    return (xt - coef * eps_pred) / schedule.alpha[t].sqrt().unsqueeze(1)
+
+
+def reverse_sigma(t, schedule, sigma="beta"):
+    """sigma_t of the reverse step: sqrt(beta_t) or sqrt(beta_tilde_t). Defined in lesson 07 (sampling)."""
+    if sigma not in SIGMAS:
+        raise ValueError(f"sigma must be one of {list(SIGMAS)}, got {sigma!r}")
+    if sigma == "beta":
+        return schedule.beta[t].sqrt()
+    alpha_bar_prev = _alpha_bar_prev(schedule, t)
+    return ((1 - alpha_bar_prev) / (1 - schedule.alpha_bar[t]) * schedule.beta[t]).sqrt()
+
+
+@torch.no_grad()
+def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_chain=False, x_T=None):
+    """Draw n points from p_theta: x_T ~ N(0, I), then T reverse steps; no noise at the last one.
+
+    Returns x_0 of shape (n, 2) or, with keep_chain, all states (T + 1, n, 2) from x_T to x_0.
+    Runs under no_grad in eval mode and restores the model's mode. Defined in lesson 07 (sampling).
+    """
+    n = check_int("n", n, 1)
+    if sigma not in SIGMAS:
+        raise ValueError(f"sigma must be one of {list(SIGMAS)}, got {sigma!r}")
+    if device is None:
+        device = next(model.parameters()).device
+    schedule = schedule.to(device)
+    if x_T is None:
+        x = torch.randn((n, 2), generator=generator, device=device)
+    else:
+        x = check_points("x_T", x_T).to(device)
+        if x.shape[0] != n:
+            raise ValueError(f"x_T must have n = {n} points, got {x.shape[0]}")
+    chain = [x] if keep_chain else None
+    was_training = model.training
+    model.eval()
+    try:
+        for t in reversed(range(schedule.T)):
+            step = torch.tensor(t, device=device)
+            x = reverse_mean(model(x, step), x, step, schedule)
+            if t > 0:
+                z = torch.randn((n, 2), generator=generator, device=device)
+                x = x + reverse_sigma(t, schedule, sigma) * z
+            if keep_chain:
+                chain.append(x)
+    finally:
+        model.train(was_training)
+    return torch.stack(chain) if keep_chain else x

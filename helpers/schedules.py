@@ -1,0 +1,114 @@
+"""Noise schedules: beta_t and everything derived from it.
+
+Time steps are 0-based in code: index t in [0, T) holds the paper's step t + 1.
+"""
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from ._checks import check_float, check_int
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """beta, alpha = 1 - beta and alpha_bar = cumprod(alpha), each of shape (T,).
+
+    Defined in lesson 02 (noise schedule).
+    """
+
+    beta: torch.Tensor
+    alpha: torch.Tensor
+    alpha_bar: torch.Tensor
+
+    @property
+    def T(self):
+        return self.beta.shape[0]
+
+    @property
+    def sqrt_alpha_bar(self):
+        return self.alpha_bar.sqrt()
+
+    @property
+    def sqrt_one_minus_alpha_bar(self):
+        return (1 - self.alpha_bar).sqrt()
+
+    @property
+    def log_snr(self):
+        """log(alpha_bar / (1 - alpha_bar)): the signal-to-noise ratio of x_t, in nats."""
+        return self.alpha_bar.log() - torch.log1p(-self.alpha_bar)
+
+    def to(self, device):
+        return Schedule(self.beta.to(device), self.alpha.to(device), self.alpha_bar.to(device))
+
+
+def schedule_from_beta(beta):
+    """Build a Schedule from a 1-d tensor of beta_t, each strictly inside (0, 1).
+
+    Defined in lesson 02 (noise schedule).
+    """
+    if not isinstance(beta, torch.Tensor):
+        raise TypeError(f"beta must be a torch.Tensor, got {type(beta).__name__}")
+    if beta.ndim != 1 or beta.shape[0] < 1:
+        raise ValueError(f"beta must be 1-d with T >= 1 entries, got shape {tuple(beta.shape)}")
+    if not beta.is_floating_point():
+        raise TypeError(f"beta must be floating point, got dtype {beta.dtype}")
+    if not torch.isfinite(beta).all() or (beta <= 0).any() or (beta >= 1).any():
+        raise ValueError(
+            f"beta must lie in (0, 1), got values from {float(beta.min()):.3g} to {float(beta.max()):.3g}"
+        )
+    alpha = 1 - beta
+    return Schedule(beta=beta, alpha=alpha, alpha_bar=torch.cumprod(alpha, dim=0))
+
+
+def sigmoid_schedule(T=100, beta_min=1e-5, beta_max=5e-3):
+    """The reference recipe: beta_t = sigmoid(linspace(-6, 6, T)) * (beta_max - beta_min) + beta_min.
+
+    Defined in lesson 02 (noise schedule).
+    """
+    T = check_int("T", T, 1)
+    beta_min = check_float("beta_min", beta_min, 0.0, 1.0)
+    beta_max = check_float("beta_max", beta_max, 0.0, 1.0)
+    beta = torch.sigmoid(torch.linspace(-6, 6, T, dtype=torch.float64)) * (beta_max - beta_min) + beta_min
+    return schedule_from_beta(beta.float())
+
+
+def linear_schedule(T=1000, beta_start=1e-4, beta_end=0.02):
+    """Ho et al. (2020): beta_t evenly spaced from beta_start to beta_end.
+
+    Defined in lesson 02 (noise schedule).
+    """
+    T = check_int("T", T, 1)
+    beta_start = check_float("beta_start", beta_start, 0.0, 1.0)
+    beta_end = check_float("beta_end", beta_end, 0.0, 1.0)
+    return schedule_from_beta(torch.linspace(beta_start, beta_end, T, dtype=torch.float64).float())
+
+
+def cosine_schedule(T=1000, s=0.008, max_beta=0.999):
+    """Nichol & Dhariwal (2021): alpha_bar_t = f(t) / f(0), f(t) = cos^2(((t/T) + s) / (1 + s) * pi/2).
+
+    beta_t = 1 - alpha_bar_t / alpha_bar_{t-1}, clipped at max_beta. Defined in lesson 02 (noise schedule).
+    """
+    T = check_int("T", T, 1)
+    s = check_float("s", s, 0.0, float("inf"), low_open=False)
+    max_beta = check_float("max_beta", max_beta, 0.0, 1.0)
+    steps = torch.arange(T + 1, dtype=torch.float64) / T
+    f = torch.cos((steps + s) / (1 + s) * math.pi / 2) ** 2
+    beta = (1 - f[1:] / f[:-1]).clamp(max=max_beta)
+    return schedule_from_beta(beta.float())
+
+
+SCHEDULES = {"sigmoid": sigmoid_schedule, "linear": linear_schedule, "cosine": cosine_schedule}
+
+
+def make_schedule(name, T, **kwargs):
+    """A schedule by name: 'sigmoid' (the reference recipe), 'linear' or 'cosine'.
+
+    Defined in lesson 02 (noise schedule).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if name not in SCHEDULES:
+        raise ValueError(f"name must be one of {sorted(SCHEDULES)}, got {name!r}")
+    return SCHEDULES[name](T, **kwargs)

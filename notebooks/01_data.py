@@ -1,0 +1,156 @@
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # Lesson 01 — The data: a 2-D S-curve
+#
+# **Goal.** Build the data set the whole course learns to generate: 10 000 points on an "S" in the plane,
+# made exactly as the reference recipe makes it. By the end you can create it, describe it with a few
+# numbers, plot it, and hand it to the rest of the course as a tensor on the right device.
+#
+# **Assumes.** Python, NumPy-style array thinking, and what a PyTorch tensor is. No diffusion yet.
+
+# %%
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from sklearn.datasets import make_s_curve
+
+import helpers
+
+torch.manual_seed(0);
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Why a 2-D toy?
+#
+# A diffusion model learns a probability distribution $p(\mathbf{x})$ from samples, then draws new samples
+# from it. Images make that slow and hard to see. In two dimensions we can **plot the whole distribution**
+# at every step, train in seconds on a laptop, and still use exactly the maths of image models
+# (Ho et al., 2020). The S-curve is a good target: thin, curved and with two bends, so a model that only
+# gets the rough shape right is easy to spot.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The recipe
+#
+# scikit-learn's `make_s_curve` draws points on a 3-D "S"-shaped sheet plus Gaussian noise of standard
+# deviation `noise`. The reference recipe keeps the $x$ and $z$ coordinates and shrinks them by 10:
+#
+# $$\mathbf{x}_0 = \tfrac{1}{10}\,(s_x, s_z), \qquad (s_x, s_y, s_z) \sim \texttt{make\_s\_curve}(n, \text{noise}=0.1).$$
+
+# %%
+points, _ = make_s_curve(10_000, noise=0.1, random_state=0)
+x0 = torch.tensor(points[:, [0, 2]] / 10, dtype=torch.float32)
+x0.shape, x0.dtype
+
+# %% [markdown]
+# The course keeps this once, in `helpers.s_curve`. It must give the very same tensor:
+
+# %%
+assert torch.equal(x0, helpers.s_curve(10_000, noise=0.1, seed=0))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## A look at the numbers
+#
+# The mean is near 0 and the spread is small: $z$ spans about twice the range of $x$.
+# Keep the scale in mind: a standard deviation of about 0.1 is **ten times smaller** than the
+# $\mathcal{N}(0, I)$ noise the diffusion will add. Lesson 02 shows why that matters.
+
+# %%
+mean = points[:, [0, 2]].mean(axis=0) / 10
+std = points[:, [0, 2]].std(axis=0) / 10
+print("mean:", np.round(mean, 3))
+print("std: ", np.round(std, 3))
+print("x from", round(float(x0[:, 0].min()), 2), "to", round(float(x0[:, 0].max()), 2))
+print("z from", round(float(x0[:, 1].min()), 2), "to", round(float(x0[:, 1].max()), 2))
+
+# %% [markdown]
+# Check against the figures the reference recipe reports, std ≈ (0.071, 0.139), mean ≈ 0. With 10 000
+# points the standard error of a std estimate is about std/√(2n) ≈ 0.001, so a tolerance of 0.003 is loose
+# enough for any seed and tight enough to catch a wrong column or a missing /10.
+
+# %%
+np.testing.assert_allclose(std, [0.071, 0.139], atol=0.003)
+np.testing.assert_allclose(mean, [0.0, 0.0], atol=0.005)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The picture
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 5))
+ax.scatter(x0[:, 0], x0[:, 1], s=1.5, alpha=0.5, linewidths=0)
+ax.set_aspect("equal")
+ax.set_title("10 000 points of the S-curve");
+
+# %% [markdown]
+# Later lessons draw many such clouds on the same fixed window, so the course keeps the drawing in
+# `helpers.plot_points`:
+
+# %%
+helpers.plot_points(x0, title="helpers.plot_points");
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Turn the knobs
+#
+# How many points does the eye need to see the "S"? How much noise before the shape blurs? The function
+# below draws one setting; the sliders call it for you. (The sliders need a live kernel; the checked call
+# underneath shows one setting.)
+
+# %%
+def draw_s_curve(n, noise):
+    x = helpers.s_curve(n, noise=noise, seed=0)
+    return helpers.plot_points(x, title=f"n = {n}, noise = {noise:.2f}")
+
+
+draw_s_curve(1000, 0.3);
+
+# %%
+# NBVAL_IGNORE_OUTPUT: the sliders render as a widget, stored in notebook metadata rather than as a comparable output.
+widgets.interact(
+    draw_s_curve,
+    n=widgets.IntSlider(value=10_000, min=100, max=20_000, step=100, continuous_update=False),
+    noise=widgets.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, continuous_update=False),
+);
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The tensor the course uses
+#
+# Every later lesson starts from `helpers.s_curve(10_000)` placed on the fastest device this machine
+# has: a CUDA GPU, Apple's MPS, or the CPU. Nothing in the course hard-codes the CPU.
+
+# %%
+device = helpers.default_device()
+x0 = helpers.s_curve(10_000, device=device)
+assert x0.device.type == device.type
+print(tuple(x0.shape), x0.dtype)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Summary
+#
+# - The data: `make_s_curve(10_000, noise=0.1)`, columns 0 and 2, divided by 10 → a float32 tensor of shape (10 000, 2).
+# - Mean ≈ 0, std ≈ (0.071, 0.139): the data are small compared with unit Gaussian noise.
+# - `helpers.s_curve`, `helpers.plot_points` and `helpers.default_device` keep this for later lessons.
+#
+# ## Exercises
+#
+# Each exercise has a check below it. Replace the body of the function, run the cell, and the check says
+# "Correct" or gives a hint. Stuck? Load the worked solution into a new cell with
+# `%load solutions/01_1.py` (or `01_2.py`).
+#
+# **1.** Many diffusion codes first rescale data to unit standard deviation per coordinate. Write
+# `to_unit_std(x)` that returns `x` divided by its per-coordinate standard deviation.
+
+# %%
+def to_unit_std(x):
+    return None  # your code here
+
+
+helpers.check_exercise("01.1", to_unit_std);
+
+# %% [markdown]
+# **2.** The same recipe works for scikit-learn's Swiss roll. Write `swiss_roll(n, seed)` that returns
+# `make_swiss_roll(n, noise=0.1, random_state=seed)`, columns 0 and 2, divided by 10, as a float32 tensor.
+
+# %%
+def swiss_roll(n, seed):
+    return None  # your code here
+
+
+helpers.check_exercise("01.2", swiss_roll);

@@ -1,0 +1,7 @@
+import torch
+from sklearn.datasets import make_swiss_roll
+
+
+def swiss_roll(n, seed):
+    points, _ = make_swiss_roll(n, noise=0.1, random_state=seed)
+    return torch.tensor(points[:, [0, 2]] / 10, dtype=torch.float32)

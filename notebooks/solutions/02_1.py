@@ -1,0 +1,5 @@
+import torch
+
+
+def alpha_bar_last(beta):
+    return torch.prod(1 - beta).item()

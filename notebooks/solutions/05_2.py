@@ -1,0 +1,6 @@
+import torch
+
+
+def embed_step(t, dim):
+    freqs = 10_000 ** (-torch.arange(dim // 2) / (dim // 2))
+    return torch.cat([torch.sin(t * freqs), torch.cos(t * freqs)])

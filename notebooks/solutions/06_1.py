@@ -1,0 +1,3 @@
+def elbo_weight(schedule, t):
+    beta, alpha, alpha_bar = schedule.beta[t], schedule.alpha[t], schedule.alpha_bar[t]
+    return (beta / (2 * alpha * (1 - alpha_bar))).item()

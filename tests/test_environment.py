@@ -1,0 +1,69 @@
+"""The project's set-up files agree with each other."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONDA_TO_PYPI = {"pytorch": "torch"}
+
+
+def requirements():
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[name.lower()] = version
+    return pins
+
+
+def conda_environment():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda, pip = {}, {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            for line in dep["pip"]:
+                if "==" in line:
+                    name, version = line.split("==")
+                    pip[name.lower()] = version
+        else:
+            name, _, version = dep.partition("=")
+            conda[CONDA_TO_PYPI.get(name, name)] = version
+    return env, conda, pip
+
+
+def test_every_requirement_is_pinned_exactly():
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.+]*", line.strip()), line
+
+
+def test_torch_is_pinned_to_the_local_cpu_build():
+    assert requirements()["torch"] == "2.13.0"
+
+
+def test_environment_yml_lists_the_same_packages_and_versions():
+    env, conda, pip = conda_environment()
+    python = conda.pop("python")
+    conda.pop("pip")
+    assert conda.keys().isdisjoint(pip.keys())
+    assert {**conda, **pip} == requirements()
+    assert python.startswith("3.")
+
+
+def test_environment_yml_structure():
+    env, _, _ = conda_environment()
+    assert env["channels"] == ["conda-forge", "nodefaults"]
+    deps = env["dependencies"]
+    pip_index = next(i for i, d in enumerate(deps) if isinstance(d, dict))
+    assert "pip" in deps[:pip_index], "list pip itself before the pip: section"
+    assert "-e ." in deps[pip_index]["pip"], "the helpers package must be installed"
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^python3 course\.py \w+$", readme, flags=re.M)
+    assert commands[:2] == ["python3 course.py lab", "python3 course.py test"]
+    assert "python3 course.py test" in (ROOT / ".ci" / "run").read_text().splitlines()

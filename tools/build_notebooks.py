@@ -1,0 +1,49 @@
+"""Rebuild each lesson notebook from its py:percent twin and execute it in a fresh kernel.
+
+    python3 course.py build                  # every lesson
+    python3 course.py build 03_forward_process  # one lesson (name without extension)
+
+Outputs are replaced; the .py stays the source of truth for the cells. Prints each lesson's run time.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def build(py_path: Path) -> float:
+    notebook = jupytext.read(py_path)
+    notebook.metadata["kernelspec"] = KERNELSPEC
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.record_timing = False
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    # Widget state would make every deck load a widget manager from a CDN; the sliders need a live kernel anyway.
+    notebook.metadata.pop("widgets", None)
+    nbformat.write(notebook, py_path.with_suffix(".ipynb"))
+    # Rewrite the twin from the notebook so both carry identical metadata.
+    jupytext.write(notebook, py_path, fmt="py:percent")
+    return seconds
+
+
+def main(names):
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    if names:
+        paths = [p for p in paths if p.stem in names]
+        missing = set(names) - {p.stem for p in paths}
+        if missing:
+            sys.exit(f"no lesson named {sorted(missing)} in {NOTEBOOKS}")
+    for path in paths:
+        print(f"{path.stem}: {build(path):.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

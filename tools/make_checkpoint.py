@@ -1,0 +1,35 @@
+"""Train lesson 08's default recipe and write the checkpoint that lessons 06 and 07 load.
+
+    .venv/bin/python tools/make_checkpoint.py
+
+tests/test_committed_checkpoint.py retrains the same way and checks the committed file is what this makes.
+"""
+
+from pathlib import Path
+
+import torch
+
+import helpers
+
+CHECKPOINT = Path(__file__).resolve().parent.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt"
+
+
+def train_default():
+    """The committed checkpoint's recipe: helpers.DEFAULT on the standard data set, on the CPU."""
+    schedule = helpers.sigmoid_schedule(100)
+    x0 = helpers.s_curve(10_000)
+    torch.manual_seed(helpers.DEFAULT.seed)
+    model = helpers.build_model(helpers.DEFAULT, schedule, x0)
+    result = helpers.train(model, x0, schedule, helpers.DEFAULT, progress=False)
+    return result["model"], schedule
+
+
+def quality(model, schedule):
+    samples = helpers.sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(0))
+    return helpers.sample_quality(samples)
+
+
+if __name__ == "__main__":
+    model, schedule = train_default()
+    helpers.save_weights(model, CHECKPOINT)
+    print(f"wrote {CHECKPOINT}: energy distance x1e3 = {quality(model, schedule):.3f}")
