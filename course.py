@@ -2,6 +2,7 @@
 
     python3 course.py lab     # set up, then open JupyterLab on lesson 01
     python3 course.py test    # set up, then run the whole test suite
+    python3 course.py slides  # set up, then build offline HTML decks into build/slides/
     python3 course.py build   # contributors: re-execute every lesson from its .py twin
 
 Only the Python standard library is used here, so a fresh clone needs nothing but Python >= 3.10.
@@ -65,7 +66,7 @@ def env_with(extra: dict) -> dict:
 
 
 def main(argv) -> int:
-    if not argv or argv[0] not in {"lab", "test", "build"}:
+    if not argv or argv[0] not in {"lab", "test", "slides", "build"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -75,6 +76,8 @@ def main(argv) -> int:
         run([python, "-m", "jupyter", "lab", FIRST_LESSON, *rest], env=env)
     elif command == "test":
         run([python, "-m", "pytest", *rest], env=env)
+    elif command == "slides":
+        run([python, "slides/build.py", *rest], env=env)
     else:
         run([python, "tools/build_notebooks.py", *rest], env=env)
     return 0

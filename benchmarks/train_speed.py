@@ -4,8 +4,11 @@
     .venv/bin/python benchmarks/train_speed.py --reference-budget 0 # the full 316 000-step reference run
 
 Quality is the course metric: energy distance x1e3 between 10 000 samples and 10 000 fresh S-curve points
-(helpers.sample_quality). Time is training wall time only: evaluations pause the clock. Time to quality is
-the training time at the first checkpoint whose quality is at or under --target.
+(helpers.sample_quality), with new sampling noise at every checkpoint. Time is training wall time only:
+evaluations pause the clock. Two times to quality are reported:
+  first hit  - the first checkpoint at or under --target (the issue's definition);
+  median-5   - the first checkpoint at which the median of the last 5 checkpoints (it included) is at or
+               under --target, so that a single lucky evaluation of a fluctuating run does not count.
 
 Writes <out>/<name>.json and <out>/<name>.png (quality against training time) and prints a table.
 """
@@ -52,6 +55,7 @@ def run(config, schedule, x0, every, budget=None, target=None):
     result = helpers.train(model, x0, schedule, config, on_checkpoint=on_checkpoint, every=every, progress=False)
     steps = len(result["losses"])
     hit = next((c for c in curve if target is not None and c["quality"] <= target), None)
+    sustained = first_sustained(curve, target)
     return {
         "config": config.as_dict(),
         "steps": steps,
@@ -59,9 +63,28 @@ def run(config, schedule, x0, every, budget=None, target=None):
         "samples_per_second": round(steps * config.batch_size / result["seconds"]),
         "time_to_target": hit["train_seconds"] if hit else None,
         "steps_to_target": hit["step"] if hit else None,
+        "time_to_target_median5": sustained["train_seconds"] if sustained else None,
         "final_quality": curve[-1]["quality"],
         "curve": curve,
     }
+
+
+def first_sustained(curve, target, window=5):
+    """The first checkpoint at which the median of the last `window` checkpoints (it included) is <= target."""
+    if target is None:
+        return None
+    for i in range(window - 1, len(curve)):
+        if statistics.median(c["quality"] for c in curve[i - window + 1 : i + 1]) <= target:
+            return curve[i]
+    return None
+
+
+def speedup(reference, default_runs, key):
+    """Reference time over the slowest default seed's time; a lower bound if the reference never got there."""
+    worst = max(r[key] if r[key] is not None else float("inf") for r in default_runs)
+    if reference[key] is not None:
+        return {"ratio": round(reference[key] / worst, 1), "bound": "=", "worst_default_seconds": worst}
+    return {"ratio": round(reference["train_seconds"] / worst, 1), "bound": ">=", "worst_default_seconds": worst}
 
 
 def time_sampling(schedule, x0, device, repeats=3):
@@ -92,7 +115,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference-budget", type=float, default=240, help="training seconds for the reference recipe; 0 = run all 316 000 steps")
     parser.add_argument("--reference-every", type=int, default=5000, help="reference checkpoint interval in steps")
-    parser.add_argument("--default-every", type=int, default=250, help="default-recipe checkpoint interval in steps")
+    parser.add_argument("--default-every", type=int, default=125, help="default-recipe checkpoint interval in steps")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--target", type=float, default=0.12)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -133,12 +156,8 @@ def main():
             report["ablation"].append({"name": name, "steps": row["steps"], "train_seconds": row["train_seconds"], "quality": row["final_quality"]})
             print(f"ablation {name}: {row['train_seconds']} s, quality {row['final_quality']}", flush=True)
 
-    worst_default = max((r["time_to_target"] if r["time_to_target"] is not None else float("inf")) for r in default_runs)
-    if reference["time_to_target"] is not None:
-        ratio, bound = reference["time_to_target"] / worst_default, "="
-    else:
-        ratio, bound = reference["train_seconds"] / worst_default, ">="
-    report["speedup"] = {"ratio": round(ratio, 1), "bound": bound, "worst_default_seconds": worst_default}
+    report["speedup"] = speedup(reference, default_runs, "time_to_target")
+    report["speedup_median5"] = speedup(reference, default_runs, "time_to_target_median5")
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if device.type == "cuda":
         report["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
@@ -152,13 +171,15 @@ def main():
 
 def print_table(report):
     target = report["target"]
-    print(f"\n{'recipe':28s} {'steps':>7s} {'train s':>8s} {'samples/s':>10s} {'final ED':>9s} {'s to <=' + str(target):>10s}")
+    print(f"\ntime to energy distance x1e3 <= {target}, in training seconds")
+    print(f"{'recipe':18s} {'steps':>7s} {'train s':>8s} {'samples/s':>10s} {'final ED':>9s} {'first hit':>10s} {'median-5':>10s}")
     rows = [(f"default, seed {r['config']['seed']}", r) for r in report["default"]] + [("reference", report["reference"])]
     for name, r in rows:
-        hit = f"{r['time_to_target']:.1f}" if r["time_to_target"] is not None else "not reached"
-        print(f"{name:28s} {r['steps']:7d} {r['train_seconds']:8.1f} {r['samples_per_second']:10d} {r['final_quality']:9.3f} {hit:>10s}")
-    s = report["speedup"]
-    print(f"\nspeed-up to ED x1e3 <= {target}: {s['bound']} {s['ratio']}x (slowest default seed: {s['worst_default_seconds']} s)")
+        hit, sustained = (f"{r[k]:.1f}" if r[k] is not None else "never" for k in ("time_to_target", "time_to_target_median5"))
+        print(f"{name:18s} {r['steps']:7d} {r['train_seconds']:8.1f} {r['samples_per_second']:10d} {r['final_quality']:9.3f} {hit:>10s} {sustained:>10s}")
+    for label, key in (("first hit", "speedup"), ("median-5", "speedup_median5")):
+        s = report[key]
+        print(f"speed-up ({label}): {s['bound']} {s['ratio']}x (slowest default seed: {s['worst_default_seconds']} s)")
     print(f"sampling 10 000 points: {report['sampling_seconds_10k']} s; peak RSS {report['peak_rss_mb']} MB")
 
 

@@ -199,22 +199,23 @@ EXERCISES = {
 }
 
 
-def check_exercise(exercise_id, answer):
-    """Run an exercise's check on the learner's answer and print "correct" or what is missing and a hint.
-
-    Returns True when correct; the lessons end the call with ';' so only the printed verdict shows.
-    Defined in lesson 01 (data).
-    """
+def verdict(exercise_id, answer):
+    """(True, "correct" message) or (False, what is missing plus a hint) for a learner's answer."""
     if exercise_id not in EXERCISES:
         raise ValueError(f"exercise_id must be one of {sorted(EXERCISES)}, got {exercise_id!r}")
     exercise = EXERCISES[exercise_id]
     try:
         exercise.test(answer)
     except NotYet as reason:
-        print(f"Exercise {exercise_id}: not yet: {reason}. Hint: {exercise.hint}")
-        return False
+        return False, f"Exercise {exercise_id}: not yet: {reason}. Hint: {exercise.hint}"
     except Exception as error:  # a learner's half-written answer may fail in any way
-        print(f"Exercise {exercise_id}: not yet: the answer raised {type(error).__name__}. Hint: {exercise.hint}")
-        return False
-    print(f"Exercise {exercise_id}: correct!")
-    return True
+        return False, f"Exercise {exercise_id}: not yet: the answer raised {type(error).__name__}. Hint: {exercise.hint}"
+    return True, f"Exercise {exercise_id}: correct!"
+
+
+def check_exercise(exercise_id, answer):
+    """Run an exercise's check on the learner's answer and print "correct" or what is missing and a hint.
+
+    Defined in lesson 01 (data).
+    """
+    print(verdict(exercise_id, answer)[1])

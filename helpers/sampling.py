@@ -59,7 +59,9 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
     """Draw n points from p_theta: x_T ~ N(0, I), then T reverse steps; no noise at the last one.
 
     Returns x_0 of shape (n, 2) or, with keep_chain, all states (T + 1, n, 2) from x_T to x_0.
-    Runs under no_grad in eval mode and restores the model's mode. Defined in lesson 07 (sampling).
+    The noise is drawn on the CPU (generator must be a CPU generator) and moved to the model's device,
+    so one seed gives the same samples on every device. Runs under no_grad in eval mode and restores
+    the model's mode. Defined in lesson 07 (sampling).
     """
     n = check_int("n", n, 1)
     if sigma not in SIGMAS:
@@ -68,7 +70,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
         device = next(model.parameters()).device
     schedule = schedule.to(device)
     if x_T is None:
-        x = torch.randn((n, 2), generator=generator, device=device)
+        x = torch.randn((n, 2), generator=generator).to(device)
     else:
         x = check_points("x_T", x_T).to(device)
         if x.shape[0] != n:
@@ -81,7 +83,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
             step = torch.tensor(t, device=device)
             x = reverse_mean(model(x, step), x, step, schedule)
             if t > 0:
-                z = torch.randn((n, 2), generator=generator, device=device)
+                z = torch.randn((n, 2), generator=generator).to(device)
                 x = x + reverse_sigma(t, schedule, sigma) * z
             if keep_chain:
                 chain.append(x)

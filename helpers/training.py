@@ -54,7 +54,7 @@ REFERENCE = TrainConfig(steps=4000 * 79, batch_size=128, lr=1e-3)
 # The course's default: the same network, trained on 8x larger batches at a 10x higher peak learning rate
 # with warm-up and cosine decay, inputs scaled to unit variance, and an EMA of the weights (lesson 08).
 DEFAULT = TrainConfig(
-    steps=4000, batch_size=1024, lr=1e-2, lr_schedule="cosine", warmup_steps=100, ema_decay=0.995, scaled_input=True
+    steps=2500, batch_size=1024, lr=1e-2, lr_schedule="cosine", warmup_steps=100, ema_decay=0.995, scaled_input=True
 )
 
 

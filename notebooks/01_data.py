@@ -7,7 +7,7 @@
 #
 # **Assumes.** Python, NumPy-style array thinking, and what a PyTorch tensor is. No diffusion yet.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,7 +16,7 @@ from sklearn.datasets import make_s_curve
 
 import helpers
 
-torch.manual_seed(0);
+_ = torch.manual_seed(0)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why a 2-D toy?
@@ -26,6 +26,9 @@ torch.manual_seed(0);
 # at every step, train in seconds on a laptop, and still use exactly the maths of image models
 # (Ho et al., 2020). The S-curve is a good target: thin, curved and with two bends, so a model that only
 # gets the rough shape right is easy to spot.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Ask the room how they would check that a generative model of *images* is right. In 2-D we can simply look at the whole distribution; that is the point of the toy.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The recipe
@@ -77,14 +80,16 @@ np.testing.assert_allclose(mean, [0.0, 0.0], atol=0.005)
 fig, ax = plt.subplots(figsize=(5, 5))
 ax.scatter(x0[:, 0], x0[:, 1], s=1.5, alpha=0.5, linewidths=0)
 ax.set_aspect("equal")
-ax.set_title("10 000 points of the S-curve");
+ax.set_title("10 000 points of the S-curve")
+plt.show()
 
 # %% [markdown]
 # Later lessons draw many such clouds on the same fixed window, so the course keeps the drawing in
 # `helpers.plot_points`:
 
 # %%
-helpers.plot_points(x0, title="helpers.plot_points");
+helpers.plot_points(x0, title="helpers.plot_points")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Turn the knobs
@@ -96,13 +101,15 @@ helpers.plot_points(x0, title="helpers.plot_points");
 # %%
 def draw_s_curve(n, noise):
     x = helpers.s_curve(n, noise=noise, seed=0)
-    return helpers.plot_points(x, title=f"n = {n}, noise = {noise:.2f}")
+    helpers.plot_points(x, title=f"n = {n}, noise = {noise:.2f}")
+    plt.show()
 
 
-draw_s_curve(1000, 0.3);
+draw_s_curve(1000, 0.3)
 
 # %%
-# NBVAL_IGNORE_OUTPUT: the sliders render as a widget, stored in notebook metadata rather than as a comparable output.
+# NBVAL_IGNORE_OUTPUT
+# Why: the sliders render as a widget, stored in notebook metadata rather than as a comparable output.
 widgets.interact(
     draw_s_curve,
     n=widgets.IntSlider(value=10_000, min=100, max=20_000, step=100, continuous_update=False),
@@ -142,7 +149,7 @@ def to_unit_std(x):
     return None  # your code here
 
 
-helpers.check_exercise("01.1", to_unit_std);
+helpers.check_exercise("01.1", to_unit_std)
 
 # %% [markdown]
 # **2.** The same recipe works for scikit-learn's Swiss roll. Write `swiss_roll(n, seed)` that returns
@@ -153,4 +160,4 @@ def swiss_roll(n, seed):
     return None  # your code here
 
 
-helpers.check_exercise("01.2", swiss_roll);
+helpers.check_exercise("01.2", swiss_roll)

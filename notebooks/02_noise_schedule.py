@@ -8,7 +8,7 @@
 #
 # **Assumes.** Lesson 01 (the data, its std ≈ 0.1).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,7 +16,7 @@ import torch
 
 import helpers
 
-torch.manual_seed(0);
+_ = torch.manual_seed(0)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The reference schedule
@@ -46,6 +46,17 @@ torch.testing.assert_close(schedule.beta, beta)
 torch.testing.assert_close(schedule.alpha_bar, alpha_bar)
 print(f"beta from {beta[0]:.2e} to {beta[-1]:.2e}")
 
+# %% [markdown]
+# Any $\beta_t$ strictly between 0 and 1 makes a schedule; `helpers.schedule_from_beta` derives the rest and
+# refuses anything else, since $\beta_t = 1$ would erase the data in one step and $\beta_t = 0$ add nothing:
+
+# %%
+torch.testing.assert_close(helpers.schedule_from_beta(beta).alpha_bar, alpha_bar)
+try:
+    helpers.schedule_from_beta(torch.tensor([0.1, 1.0]))
+except ValueError as error:
+    print("ValueError:", error)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How much signal is left at the end?
 #
@@ -68,6 +79,9 @@ print(f"exp(-sum of beta) = {np.exp(-sum_beta):.3f}")
 assert abs(alpha_bar_T - np.exp(-sum_beta)) < 0.5 * (beta**2).sum().item() + 1e-6
 torch.testing.assert_close(alpha_bar[-1], torch.prod(1 - beta))
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Pause before the next slide: ask what $x_T$ *should* look like if sampling starts from N(0, I). Then reveal 0.882 / 0.471.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## So what is $x_T$?
 #
@@ -88,7 +102,8 @@ eps = torch.randn_like(x0)
 x_T = alpha_bar[-1].sqrt() * x0 + (1 - alpha_bar[-1]).sqrt() * eps
 fig, axes = plt.subplots(1, 2, figsize=(8, 4))
 helpers.plot_points(x_T, ax=axes[0], title=r"$x_T$ of the recipe", limit=3)
-helpers.plot_points(torch.randn(10_000, 2), ax=axes[1], title=r"$\mathcal{N}(0, I)$: where sampling starts", limit=3);
+helpers.plot_points(torch.randn(10_000, 2), ax=axes[1], title=r"$\mathcal{N}(0, I)$: where sampling starts", limit=3)
+plt.show()
 
 # %%
 print("std of x_T:       ", np.round(x_T.std(dim=0).numpy(), 2))
@@ -145,7 +160,8 @@ def draw_schedules(schedules):
 
 
 schedules = {"sigmoid (recipe, T=100)": schedule, "linear (T=1000)": linear, "cosine (T=1000)": cosine}
-draw_schedules(schedules);
+draw_schedules(schedules)
+plt.show()
 
 # %% [markdown]
 # The helper's log-SNR is the formula above, and the signal and noise weights lie on the unit circle:
@@ -187,7 +203,8 @@ def explore(name="sigmoid", T=100, beta_max=5e-3):
 explore("sigmoid", 100, 0.1)
 
 # %%
-# NBVAL_IGNORE_OUTPUT: the sliders render as a widget, stored in notebook metadata rather than as a comparable output.
+# NBVAL_IGNORE_OUTPUT
+# Why: the sliders render as a widget, stored in notebook metadata rather than as a comparable output.
 widgets.interact(
     explore,
     name=widgets.Dropdown(options=["sigmoid", "linear", "cosine"], value="sigmoid"),
@@ -213,7 +230,7 @@ def alpha_bar_last(beta):
     return None  # your code here
 
 
-helpers.check_exercise("02.1", alpha_bar_last);
+helpers.check_exercise("02.1", alpha_bar_last)
 
 # %% [markdown]
 # **2.** Keep the sigmoid shape and $T = 100$, but pick `beta_max` (a number) so that $\bar\alpha_T$ falls
@@ -222,4 +239,4 @@ helpers.check_exercise("02.1", alpha_bar_last);
 # %%
 beta_max = None  # your number here
 
-helpers.check_exercise("02.2", beta_max);
+helpers.check_exercise("02.2", beta_max)

@@ -7,7 +7,7 @@
 #
 # **Assumes.** Lesson 01 (the data) and lesson 02 (β, α, ᾱ and the 0-based indexing of the code).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
@@ -81,13 +81,18 @@ assert ((empirical_std - predicted_std).abs() <= 5 * predicted_std / np.sqrt(2 *
 
 # %%
 shown = list(range(0, T + 1, 10))
-helpers.plot_strip([states[k] for k in shown], [f"t = {k}" for k in shown], suptitle="q(x_t): the reference schedule");
+helpers.plot_strip([states[k] for k in shown], [f"t = {k}" for k in shown], suptitle="q(x_t): the reference schedule")
+plt.show()
 
 # %% [markdown]
 # The same chain on a wider window, ±2: the S blurs into a Gaussian blob of std ≈ 0.48, not 1 (lesson 02).
 
 # %%
-helpers.plot_strip([states[k] for k in shown], [f"t = {k}" for k in shown], limit=2, suptitle="the same, window ±2");
+helpers.plot_strip([states[k] for k in shown], [f"t = {k}" for k in shown], limit=2, suptitle="the same, window ±2")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Point at the fixed ±0.35 window: by t = 100 most points have left it. The wide-window strip shows where they went.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Scrub through time
@@ -96,13 +101,15 @@ helpers.plot_strip([states[k] for k in shown], [f"t = {k}" for k in shown], limi
 
 # %%
 def draw_step(k, limit=2.0):
-    return helpers.plot_points(states[k], title=f"x_t at t = {k}, std = {states[k].std().item():.2f}", limit=limit)
+    helpers.plot_points(states[k], title=f"x_t at t = {k}, std = {states[k].std().item():.2f}", limit=limit)
+    plt.show()
 
 
-draw_step(50);
+draw_step(50)
 
 # %%
-# NBVAL_IGNORE_OUTPUT: the slider renders as a widget, stored in notebook metadata rather than as a comparable output.
+# NBVAL_IGNORE_OUTPUT
+# Why: the slider renders as a widget, stored in notebook metadata rather than as a comparable output.
 widgets.interact(draw_step, k=widgets.IntSlider(value=0, min=0, max=T, step=1), limit=widgets.fixed(2.0));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -133,7 +140,7 @@ def std_after(var0, beta):
     return None  # your code here
 
 
-helpers.check_exercise("03.1", std_after);
+helpers.check_exercise("03.1", std_after)
 
 # %% [markdown]
 # **2.** Without the shrink factor, the chain $\mathbf{x}_t = \mathbf{x}_{t-1} + \sqrt{\beta_t}\,\boldsymbol\epsilon_t$
@@ -144,4 +151,4 @@ def std_without_shrink(var0, beta):
     return None  # your code here
 
 
-helpers.check_exercise("03.2", std_without_shrink);
+helpers.check_exercise("03.2", std_without_shrink)

@@ -9,7 +9,7 @@
 #
 # **Assumes.** Lesson 03 (the one-step forward process) and that a sum of independent Gaussians is Gaussian.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -41,6 +41,9 @@ T, alpha, alpha_bar = schedule.T, schedule.alpha, schedule.alpha_bar
 # %%
 a_t, a_prev = alpha[1:].double(), alpha[:-1].double()
 torch.testing.assert_close(a_t * (1 - a_prev) + (1 - a_t), 1 - a_t * a_prev)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Work the two-step case on the board first; the induction step is the same computation with ᾱ_{t-1} in place of α_{t-1}.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Induction
@@ -136,7 +139,8 @@ fig, axes = plt.subplots(1, 4, figsize=(14, 3.8))
 for i, step in enumerate((30, 100)):
     helpers.plot_points(loop[step], ax=axes[2 * i], title=f"loop, t = {step}", limit=1.5)
     helpers.plot_points(closed[step], ax=axes[2 * i + 1], title=f"closed form, t = {step}", limit=1.5, color="C1")
-fig.tight_layout();
+fig.tight_layout()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why the reparameterisation matters
@@ -173,7 +177,7 @@ def merged_beta(beta1, beta2):
     return None  # your code here
 
 
-helpers.check_exercise("04.1", merged_beta);
+helpers.check_exercise("04.1", merged_beta)
 
 # %% [markdown]
 # **2.** Invert the closed form: given $\mathbf{x}_t$, the noise $\boldsymbol\epsilon$ and $\bar\alpha_t$, recover
@@ -184,4 +188,4 @@ def x0_from_eps(xt, eps, alpha_bar_t):
     return None  # your code here
 
 
-helpers.check_exercise("04.2", x0_from_eps);
+helpers.check_exercise("04.2", x0_from_eps)

@@ -9,7 +9,7 @@
 # **Assumes.** Lessons 02–04 (ᾱ, the closed form $\mathbf{x}_t = \sqrt{\bar\alpha_t}\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\boldsymbol\epsilon$)
 # and `torch.nn` basics (`nn.Linear`, `nn.Embedding`, `forward`).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -48,6 +48,9 @@ for t in (0, 50, 99):
 # %% [markdown]
 # The best slope changes nine-fold across steps (and not even monotonically), and a least-squares fit on
 # 200 000 samples confirms the formula within 2 % at each step.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The Gaussian-data example is the whole argument for conditioning on t: same input, nine-fold different answer.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The reference network
@@ -150,7 +153,8 @@ torch.testing.assert_close(helpers.sinusoidal_embedding(steps, dim), pe)
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.5))
 ax.imshow(pe.T, aspect="auto", cmap="RdBu", interpolation="nearest")
-ax.set(xlabel="step t", ylabel="feature", title="sinusoidal embedding: each column describes one step");
+ax.set(xlabel="step t", ylabel="feature", title="sinusoidal embedding: each column describes one step")
+plt.show()
 
 # %% [markdown]
 # Every sine has its cosine, so each pair lies on the unit circle, and no two steps share an embedding:
@@ -197,7 +201,7 @@ def count_parameters(T, hidden):
     return None  # your code here
 
 
-helpers.check_exercise("05.1", count_parameters);
+helpers.check_exercise("05.1", count_parameters)
 
 # %% [markdown]
 # **2.** Write `embed_step(t, dim)` returning the sinusoidal embedding of a single integer step `t` as a 1-d tensor
@@ -208,4 +212,4 @@ def embed_step(t, dim):
     return None  # your code here
 
 
-helpers.check_exercise("05.2", embed_step);
+helpers.check_exercise("05.2", embed_step)

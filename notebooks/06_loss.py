@@ -10,7 +10,7 @@
 #
 # **Assumes.** Lessons 04 (closed form) and 05 (the network); what a KL divergence is.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -40,6 +40,9 @@ x0 = helpers.s_curve(10_000)
 #
 # (Note $L_T$ is only small when $q(\mathbf{x}_T\mid\mathbf{x}_0) \approx \mathcal{N}(0, I)$ — for the reference
 # schedule, $\bar\alpha_T = 0.778$, it is not: lesson 02's prior mismatch, now as a term of the bound.)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Do not derive the ELBO live: state it, then spend the time on why each KL becomes a squared error on ε.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. KL between Gaussians of equal variance
@@ -105,7 +108,8 @@ print(f"lambda_t from {lam.min():.2e} (t = {lam.argmin().item()}) to {lam.max():
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.semilogy(torch.arange(T), lam)
-ax.set(xlabel="step t (0-based)", ylabel=r"$\lambda_t$", title=r"the ELBO's weights that $L_\mathrm{simple}$ drops");
+ax.set(xlabel="step t (0-based)", ylabel=r"$\lambda_t$", title=r"the ELBO's weights that $L_\mathrm{simple}$ drops")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The loss in code
@@ -167,7 +171,8 @@ fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, losses in per_step.items():
     ax.semilogy(torch.arange(T), losses, label=name)
 ax.set(xlabel="step t (0-based)", ylabel=r"$L_\mathrm{simple}$ at step t", title="loss per step")
-ax.legend();
+ax.legend()
+plt.show()
 
 # %% [markdown]
 # Trained, the loss is lowest at late steps, where $\mathbf{x}_t$ is mostly noise and predicting that noise is
@@ -195,7 +200,7 @@ def elbo_weight(schedule, t):
     return None  # your code here
 
 
-helpers.check_exercise("06.1", elbo_weight);
+helpers.check_exercise("06.1", elbo_weight)
 
 # %% [markdown]
 # **2.** Write `kl_isotropic(mu1, var1, mu2, var2)`: the KL divergence between $d$-dimensional
@@ -206,4 +211,4 @@ def kl_isotropic(mu1, var1, mu2, var2):
     return None  # your code here
 
 
-helpers.check_exercise("06.2", kl_isotropic);
+helpers.check_exercise("06.2", kl_isotropic)

@@ -10,7 +10,7 @@
 # **Assumes.** Lessons 04–06. A network trained by lesson 08's recipe is committed with the course, so this
 # lesson does not need lesson 08 to have run.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -79,7 +79,6 @@ assert residual.mean(0).abs().max() < 5 * var[0].sqrt() / np.sqrt(200_000)
 # is exactly $\tilde{\boldsymbol\mu}_t(\mathbf{x}_t, \hat{\mathbf{x}}_0)$. Checked with the trained model, at every step:
 
 # %%
-xt_all = helpers.q_sample(x0[:1000], 0, schedule)
 with torch.no_grad():
     for t in range(T):
         xt = helpers.q_sample(x0[:1000], t, schedule).to(device)
@@ -105,7 +104,8 @@ fig, ax = plt.subplots(figsize=(6, 3))
 ax.semilogy(torch.arange(1, T), sigma_beta[1:], label=r"$\beta_t$")
 ax.semilogy(torch.arange(1, T), sigma_tilde[1:], label=r"$\tilde\beta_t$")
 ax.set(xlabel="step t (0-based)", title=r"$\sigma_t^2$ of the reverse step")
-ax.legend();
+ax.legend()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The sampling loop
@@ -183,7 +183,8 @@ assert abs(helpers.sample_quality(fresh)) < 0.1 and quality < 0.3 < helpers.samp
 # %%
 shown = list(range(0, T + 1, 10))
 helpers.plot_strip([chain[k].cpu() for k in shown], [f"t = {T - k}" for k in shown],
-                   suptitle=f"samples of p_θ(x_t), T → 0   (final energy distance ×10³ = {quality:.2f})");
+                   suptitle=f"samples of p_θ(x_t), T → 0   (final energy distance ×10³ = {quality:.2f})")
+plt.show()
 
 # %%
 frames = list(range(0, T + 1, 2))
@@ -223,7 +224,8 @@ quality_q = helpers.sample_quality(from_q)
 fig, axes = plt.subplots(1, 2, figsize=(8, 4))
 helpers.plot_points(samples, ax=axes[0], title=f"from N(0, I): {quality:.2f}")
 helpers.plot_points(from_q, ax=axes[1], title=f"from q(x_T): {quality_q:.2f}")
-fig.suptitle("energy distance ×10³ of 10 000 samples");
+fig.suptitle("energy distance ×10³ of 10 000 samples")
+plt.show()
 
 # %% [markdown]
 # With this network the two numbers differ by less than the metric's own noise (about ±0.04 at 10 000
@@ -256,6 +258,9 @@ assert L_T > 0.5 and far_start > 10 * far_q
 # $\frac{1}{\sqrt{1-\beta_t}}(\mathbf{x}_t - \ldots)$. The right factor is about $1 + \beta_t/2$, a hair above 1;
 # the typo's is about $\beta_t/2 \le 2.5\cdot10^{-3}$. **This cell is deliberately wrong:**
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Before running the typo cell, ask the room to predict the picture. One wrong factor, no S.
+
 # %%
 def sample_with_typo(model, n, generator):
     x = torch.randn(n, 2, generator=generator).to(device)
@@ -270,7 +275,8 @@ def sample_with_typo(model, n, generator):
 
 typo = sample_with_typo(model, 10_000, torch.Generator().manual_seed(0))
 quality_typo = helpers.sample_quality(typo)
-helpers.plot_points(typo, title=f"with the typo: energy distance ×10³ = {quality_typo:.0f}");
+helpers.plot_points(typo, title=f"with the typo: energy distance ×10³ = {quality_typo:.0f}")
+plt.show()
 
 # %% [markdown]
 # Each step multiplies the point by at most $2.5\cdot10^{-3}$; the noise added between steps is squeezed in turn,
@@ -298,7 +304,7 @@ def predict_x0(xt, eps_pred, alpha_bar_t):
     return None  # your code here
 
 
-helpers.check_exercise("07.1", predict_x0);
+helpers.check_exercise("07.1", predict_x0)
 
 # %% [markdown]
 # **2.** Write `posterior_variance(schedule)`: the tensor of all $\tilde\beta_t$ (shape `(T,)`, 0-based, with
@@ -309,4 +315,4 @@ def posterior_variance(schedule):
     return None  # your code here
 
 
-helpers.check_exercise("07.2", posterior_variance);
+helpers.check_exercise("07.2", posterior_variance)

@@ -8,7 +8,7 @@
 #
 # **Assumes.** Lessons 05 (model), 06 (loss) and 07 (sampling, energy distance).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import json
 from pathlib import Path
 
@@ -89,13 +89,25 @@ for row in results["ablation"]:
 # 4. **EMA of the weights** (decay 0.995, ≈ 200-step memory): sample from a running average of the weights, which
 #    smooths out the last steps' noise.
 #
-# Run it yourself: `python benchmarks/train_speed.py --help`.
+# Run it yourself: `.venv/bin/python benchmarks/train_speed.py --help`.
+#
+# The learning rate over the default run, from `helpers.learning_rate`:
+
+# %%
+steps = np.arange(helpers.DEFAULT.steps)
+lr = [helpers.learning_rate(helpers.DEFAULT, step) for step in steps]
+assert lr[0] == helpers.DEFAULT.lr / helpers.DEFAULT.warmup_steps and max(lr) == helpers.DEFAULT.lr and lr[-1] < 1e-6
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(steps, lr)
+ax.set(xlabel="step", ylabel="learning rate", title="warm-up, then cosine decay")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Train
 #
 # One switch chooses the recipe. `"reference"` is the blog's: batch 128, Adam $10^{-3}$, 316 000 steps —
-# about 12 minutes of training on a 2-core CPU (see the README's benchmark table), not something to run live.
+# about 12 minutes of training on a 2-core CPU (docs/benchmarks.md), not something to run live. The default
+# takes 2 500 steps, about 12 s.
 
 # %%
 RECIPE = "default"  # or "reference"
@@ -103,8 +115,8 @@ config = {"default": helpers.DEFAULT, "reference": helpers.REFERENCE}[RECIPE]
 print({k: v for k, v in config.as_dict().items()})
 
 # %% [markdown]
-# During training, every 500 steps: 2 000 samples for the animation, and the reverse chain plus the quality
-# number (10 000 samples) every 1 000 steps.
+# During training, every 250 steps: 2 000 samples for the animation, and the reverse chain plus the quality
+# number (10 000 samples) every 500 steps.
 
 # %%
 frames, chains, qualities = [], {}, {}
@@ -113,7 +125,7 @@ frames, chains, qualities = [], {}, {}
 def on_checkpoint(step, sampler_model):
     generator = torch.Generator().manual_seed(0)
     frames.append((step, helpers.sample(sampler_model, schedule, 2_000, generator=generator).cpu()))
-    if step % 1000 == 0:
+    if step % 500 == 0:
         chain = helpers.sample(sampler_model, schedule, 10_000, generator=torch.Generator().manual_seed(1), keep_chain=True)
         chains[step] = chain[:: T // 10].cpu()
         qualities[step] = helpers.sample_quality(chain[-1])
@@ -121,14 +133,15 @@ def on_checkpoint(step, sampler_model):
 
 torch.manual_seed(config.seed)
 model = helpers.build_model(config, schedule, x0)
-result = helpers.train(model, x0, schedule, config, on_checkpoint=on_checkpoint, every=500)
+result = helpers.train(model, x0, schedule, config, on_checkpoint=on_checkpoint, every=250)
 
 # %% [markdown]
 # Training on another CPU, or on a GPU, rounds differently and ends at slightly different numbers, so this
 # cell's exact output is not compared by the tests; the checks below it are.
 
 # %%
-# NBVAL_IGNORE_OUTPUT: wall time and the last digits of training results differ between machines.
+# NBVAL_IGNORE_OUTPUT
+# Why: wall time and the last digits of training results differ between machines.
 final_quality = qualities[config.steps]
 print(f"{config.steps} steps in {result['seconds']:.1f} s on {device.type}; final energy distance ×10³ = {final_quality:.3f}")
 
@@ -136,6 +149,9 @@ print(f"{config.steps} steps in {result['seconds']:.1f} s on {device.type}; fina
 assert final_quality <= 0.2, final_quality
 assert result["losses"][-200:].mean() < result["losses"][:200].mean()
 print("final quality within the course's target (≤ 0.2):", final_quality <= 0.2)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Start the training cell before explaining the recipe: it finishes in about 20 s on a laptop, while you talk through the four changes.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The loss curve
@@ -149,7 +165,8 @@ fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(losses, alpha=0.3, label="per step")
 ax.plot(np.arange(99, len(losses)), smooth, label="100-step mean")
 ax.set(xlabel="step", ylabel=r"$L_\mathrm{simple}$", yscale="log", title="training loss")
-ax.legend();
+ax.legend()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The reverse chain as training goes on
@@ -174,7 +191,8 @@ fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(list(qualities), list(qualities.values()), "o-")
 ax.axhline(0.12, color="gray", linestyle="--", label="target 0.12")
 ax.set(xlabel="step", ylabel="energy distance ×10³", yscale="log", title="sample quality during training")
-ax.legend();
+ax.legend()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Save and load
@@ -215,7 +233,7 @@ def lr_at(step, steps, peak, warmup):
     return None  # your code here
 
 
-helpers.check_exercise("08.1", lr_at);
+helpers.check_exercise("08.1", lr_at)
 
 # %% [markdown]
 # **2.** Write `ema_update(ema, weights, decay)`: one EMA step for two lists of tensors, updating `ema` in place to
@@ -226,7 +244,7 @@ def ema_update(ema, weights, decay):
     return None  # your code here
 
 
-helpers.check_exercise("08.2", ema_update);
+helpers.check_exercise("08.2", ema_update)
 
 # %% [markdown]
 # **Going further** (no check: an experiment). Train with `helpers.cosine_schedule(100)`, which reaches noise, instead of the reference schedule.

@@ -1,7 +1,7 @@
-"""Rebuild each lesson notebook from its py:percent twin and execute it in a fresh kernel.
+"""Rebuild each lesson notebook (and the course talk) from its py:percent twin and execute it in a fresh kernel.
 
-    python3 course.py build                  # every lesson
-    python3 course.py build 03_forward_process  # one lesson (name without extension)
+    python3 course.py build                     # every lesson and the talk
+    python3 course.py build 03_forward_process  # one notebook (name without extension)
 
 Outputs are replaced; the .py stays the source of truth for the cells. Prints each lesson's run time.
 """
@@ -14,14 +14,16 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")) + [ROOT / "slides" / "course_talk.py"]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
 def build(py_path: Path) -> float:
     notebook = jupytext.read(py_path)
     notebook.metadata["kernelspec"] = KERNELSPEC
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(py_path.parent)}})
     client.record_timing = False
     start = time.perf_counter()
     client.execute()
@@ -35,12 +37,12 @@ def build(py_path: Path) -> float:
 
 
 def main(names):
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    paths = SOURCES
     if names:
         paths = [p for p in paths if p.stem in names]
         missing = set(names) - {p.stem for p in paths}
         if missing:
-            sys.exit(f"no lesson named {sorted(missing)} in {NOTEBOOKS}")
+            sys.exit(f"no notebook named {sorted(missing)}")
     for path in paths:
         print(f"{path.stem}: {build(path):.1f} s", flush=True)
 

@@ -1,0 +1,105 @@
+"""Build self-contained HTML decks of every lesson and of the course talk.
+
+    python3 course.py slides            # all decks into build/slides/
+    python3 course.py slides 01_data    # one deck
+
+The decks open from disk with no network: reveal.js, require.js, jQuery and MathJax are fetched once from
+the npm registry (`npm pack`, pinned versions below) into build/slides/vendor/, next to the decks, and
+nothing in a deck points anywhere else. Nothing fetched is committed.
+"""
+
+import base64
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbconvert import SlidesExporter
+from traitlets.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "slides"
+VENDOR = OUT / "vendor"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# reveal.js 4.0.2 is the version nbconvert 7's reveal template is written for.
+NPM_PACKAGES = {"reveal.js": "4.0.2", "requirejs": "2.3.7", "jquery": "2.2.4", "mathjax": "2.7.9"}
+
+
+def decks():
+    """The notebooks that become decks: every lesson, then the course talk."""
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + [ROOT / "slides" / "course_talk.ipynb"]
+
+
+def fetch_vendor():
+    """Unpack the pinned npm packages into build/slides/vendor/<name>/ unless they are there already."""
+    stamp = VENDOR / "versions.json"
+    if stamp.exists() and json.loads(stamp.read_text()) == NPM_PACKAGES:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        sys.exit("building decks needs npm (Node.js) to fetch reveal.js and MathJax from the npm registry")
+    shutil.rmtree(VENDOR, ignore_errors=True)
+    VENDOR.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = [f"{name}@{version}" for name, version in NPM_PACKAGES.items()]
+        subprocess.run([npm, "pack", "--silent", *specs], cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        for name, version in NPM_PACKAGES.items():
+            tarball = Path(tmp) / f"{name}-{version}.tgz"
+            with tarfile.open(tarball) as archive:
+                archive.extractall(tmp, filter="data")
+            shutil.move(str(Path(tmp) / "package"), VENDOR / name)
+    stamp.write_text(json.dumps(NPM_PACKAGES))
+
+
+def exporter():
+    config = Config()
+    config.SlidesExporter.reveal_url_prefix = "vendor/reveal.js"
+    config.SlidesExporter.reveal_theme = "white"
+    config.SlidesExporter.reveal_scroll = True
+    config.HTMLExporter.require_js_url = "vendor/requirejs/require.js"
+    config.HTMLExporter.jquery_url = "vendor/jquery/dist/jquery.min.js"
+    config.HTMLExporter.mathjax_url = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+    config.TemplateExporter.extra_template_basedirs = [str(TEMPLATES)]
+    config.TemplateExporter.template_name = "offline_reveal"
+    return SlidesExporter(config=config)
+
+
+def prepare(notebook):
+    """Drop widget state (it would load a widget manager from a CDN) and show GIF animations as <img>."""
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            gif = output.get("data", {}).get("image/gif")
+            if gif:
+                data = gif if isinstance(gif, str) else base64.b64encode(gif).decode()
+                output["data"]["text/html"] = f'<img src="data:image/gif;base64,{data}" alt="animation">'
+    return notebook
+
+
+def build(paths):
+    fetch_vendor()
+    slides = exporter()
+    for path in paths:
+        notebook = prepare(nbformat.read(path, as_version=4))
+        html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
+        target = OUT / f"{path.stem}.slides.html"
+        target.write_text(html, encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}")
+
+
+def main(names):
+    paths = decks()
+    if names:
+        paths = [p for p in paths if p.stem in names]
+        missing = set(names) - {p.stem for p in paths}
+        if missing:
+            sys.exit(f"no deck named {sorted(missing)}")
+    build(paths)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

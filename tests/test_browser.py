@@ -1,0 +1,239 @@
+"""The decks and JupyterLab in a real browser: headless Chromium with every non-local request blocked.
+
+CI (CI=true) installs Debian's chromium in .ci/run; there a missing browser fails these tests. Elsewhere
+they are skipped with the install hint when no chromium is found.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+sys.path.insert(0, str(ROOT / "slides"))
+import build as deck_builder  # noqa: E402
+
+DECKS = deck_builder.decks()
+
+
+def require(thing, found, hint):
+    if found:
+        return
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{thing} is missing; CI must run the browser tests ({hint})")
+    pytest.skip(f"{thing} not found: {hint}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require("chromium", CHROMIUM, "apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def isolated_page(browser, allowed):
+    """A new page whose requests outside `allowed` URL prefixes are aborted and recorded."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    blocked = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(allowed):
+            request_route.continue_()
+        else:
+            blocked.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return page, blocked
+
+
+@pytest.fixture(scope="module")
+def built_decks():
+    require("npm", shutil.which("npm"), "install Node.js; the decks fetch reveal.js from the npm registry")
+    subprocess.run([sys.executable, str(ROOT / "slides" / "build.py")], check=True, cwd=ROOT)
+    return deck_builder.OUT
+
+
+def expected_slides(notebook):
+    kinds = [c.metadata.get("slideshow", {}).get("slide_type", "-") for c in notebook.cells]
+    kinds = [k for k in kinds if k != "skip"]
+    return kinds.count("slide") + (kinds[0] != "slide")
+
+
+@pytest.mark.parametrize("notebook_path", DECKS, ids=lambda p: p.stem)
+def test_deck_offline(browser, built_decks, notebook_path):
+    notebook = nbformat.read(notebook_path, as_version=4)
+    deck = built_decks / f"{notebook_path.stem}.slides.html"
+    page, blocked = isolated_page(browser, ("file:", "data:"))
+    page.goto(deck.as_uri())
+    page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
+
+    slides = page.eval_on_selector_all(".reveal .slides > section", "els => els.length")
+    assert slides == expected_slides(notebook) > 1
+
+    has_maths = any("$" in c.source for c in notebook.cells if c.cell_type == "markdown")
+    if has_maths:
+        page.wait_for_function("document.querySelectorAll('.MathJax_CHTML, .mjx-chtml').length > 0", timeout=30_000)
+        assert page.evaluate("document.querySelectorAll('.MathJax_Error, .mjx-merror').length") == 0
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
+    images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+    assert images and all(width > 0 for width in images)
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"deck_{notebook_path.stem}.png"))
+    current = "Array.from(document.querySelectorAll('.reveal .slides > section')).findIndex(s => s.classList.contains('present'))"
+    for index in range(1, slides):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"{current} === {index}", timeout=10_000)
+    assert blocked == []
+    page.close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    require("chromium", CHROMIUM, "apt-get install chromium")
+    root = tmp_path_factory.mktemp("lab")
+    # JupyterLab autosaves: work on a copy, never on the committed lessons.
+    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    settings = root / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True})
+    )
+    port, token = free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None", f"--LabApp.user_settings_dir={root / 'settings'}",
+        f"--LabApp.workspaces_dir={root / 'workspaces'}",
+    ]
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config"), "JUPYTER_RUNTIME_DIR": str(root / "runtime")}
+    env.pop("MPLBACKEND", None)
+    log = open(root / "server.log", "w")
+    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail(f"jupyter lab exited: {(root / 'server.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        else:
+            pytest.fail("jupyter lab did not answer within 60 s")
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+RUN_ALL = """async () => {
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  for (let i = 0; i < 600 && panel.sessionContext.session?.kernel?.status !== 'idle'; i++) {
+    await new Promise(r => setTimeout(r, 100));
+  }
+  await app.commands.execute('notebook:run-all-cells');
+  const cells = panel.content.model.cells;
+  let code = 0, unexecuted = 0, errors = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    if (cell.type !== 'code') continue;
+    code++;
+    if (cell.executionCount === null) unexecuted++;
+    for (let j = 0; j < cell.outputs.length; j++) {
+      if (cell.outputs.get(j).type === 'error') errors++;
+    }
+  }
+  return {code, unexecuted, errors};
+}"""
+
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
+
+
+def open_lesson(browser, base, token, name):
+    page, blocked = isolated_page(browser, LOCAL)
+    page.goto(f"{base}/lab/tree/notebooks/{name}?reset&token={token}")
+    page.wait_for_function(
+        "window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.sessionContext",
+        timeout=60_000,
+    )
+    return page, blocked
+
+
+@pytest.mark.parametrize("name", ["01_data.ipynb", "03_forward_process.ipynb"])
+def test_lesson_runs_in_jupyterlab(browser, jupyterlab, name):
+    base, token = jupyterlab
+    page, blocked = open_lesson(browser, base, token, name)
+    result = page.evaluate(RUN_ALL)
+    assert result["code"] > 5 and result["unexecuted"] == 0 and result["errors"] == 0, result
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"lab_{Path(name).stem}.png"))
+    if name == "01_data.ipynb":
+        move_slider_and_check_redraw(page)
+    assert blocked == []
+    page.close()
+
+
+def move_slider_and_check_redraw(page):
+    figure = ".widget-interact .jp-OutputArea-output img"
+    page.wait_for_selector(figure, timeout=30_000)
+    page.locator(".widget-interact").first.scroll_into_view_if_needed()
+    before = page.locator(figure).first.get_attribute("src")
+    handle = page.locator(".widget-interact .noUi-handle").first
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        f"(() => {{ const img = document.querySelector('{figure}'); return img && img.getAttribute('src') !== {json.dumps(before)}; }})()",
+        timeout=30_000,
+    )
+    readout = page.locator(".widget-interact .widget-readout").first.inner_text()
+    assert readout.replace(",", "").strip() == "10100"
+    page.screenshot(path=str(SCREENSHOTS / "lab_01_data_slider_moved.png"))
+
+
+def test_rise_view_opens(browser, jupyterlab):
+    base, token = jupyterlab
+    page, blocked = isolated_page(browser, LOCAL)
+    page.goto(f"{base}/rise/notebooks/01_data.ipynb?token={token}")
+    page.wait_for_selector(".reveal .slides section", state="attached", timeout=60_000)
+    slides = page.eval_on_selector_all(".reveal .slides > section", "els => els.length")
+    assert slides == expected_slides(nbformat.read(ROOT / "notebooks" / "01_data.ipynb", as_version=4))
+    page.screenshot(path=str(SCREENSHOTS / "rise_01_data.png"))
+    # RISE's default theme asks for web fonts; everything the slideshow needs is local.
+    assert all("fonts.googleapis" in url or "fonts.gstatic" in url for url in blocked), blocked
+    page.close()

@@ -1,0 +1,104 @@
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+import helpers
+
+SCH = helpers.sigmoid_schedule(100)
+SMALL = helpers.TrainConfig(steps=60, batch_size=64, lr=1e-2, hidden=32, seed=3)
+
+
+def small_model(config=SMALL, x0=None):
+    torch.manual_seed(0)
+    return helpers.build_model(config, SCH, x0 if x0 is not None else helpers.s_curve(500))
+
+
+def test_training_is_reproducible_and_lowers_the_loss():
+    x0 = helpers.s_curve(500)
+    config = replace(SMALL, steps=300)
+    a = helpers.train(small_model(config), x0, SCH, config, progress=False)
+    b = helpers.train(small_model(config), x0, SCH, config, progress=False)
+    torch.testing.assert_close(a["losses"], b["losses"], rtol=0, atol=0)
+    assert a["losses"][-50:].mean() < 0.8 * a["losses"][:50].mean()
+
+
+def test_checkpoints_and_early_stop():
+    seen = []
+
+    def on_checkpoint(step, model):
+        seen.append(step)
+        return step >= 40
+
+    result = helpers.train(small_model(), helpers.s_curve(500), SCH, SMALL, on_checkpoint=on_checkpoint, every=20, progress=False)
+    assert seen == [20, 40] and len(result["losses"]) == 40
+
+
+def test_last_step_is_always_a_checkpoint():
+    seen = []
+    helpers.train(small_model(), helpers.s_curve(500), SCH, SMALL, on_checkpoint=lambda s, m: seen.append(s), every=25, progress=False)
+    assert seen == [25, 50, 60]
+
+
+def test_ema_is_an_exponential_average_of_the_weights():
+    config = replace(SMALL, steps=1, ema_decay=0.9)
+    model = small_model(config)
+    before = [p.detach().clone() for p in model.parameters()]
+    result = helpers.train(model, helpers.s_curve(500), SCH, config, progress=False)
+    assert result["model"] is not model
+    for start, now, ema in zip(before, model.parameters(), result["model"].parameters()):
+        torch.testing.assert_close(ema, 0.9 * start + 0.1 * now.detach())
+
+
+def test_learning_rate_schedule():
+    config = helpers.TrainConfig(steps=1000, lr=0.1, lr_schedule="cosine", warmup_steps=100)
+    assert math.isclose(helpers.learning_rate(config, 0), 0.001)
+    assert math.isclose(helpers.learning_rate(config, 99), 0.1)
+    assert math.isclose(helpers.learning_rate(config, 550), 0.05)
+    assert helpers.learning_rate(config, 999) < 1e-5
+    assert helpers.learning_rate(replace(config, lr_schedule="constant"), 999) == 0.1
+
+
+def test_recipes():
+    assert helpers.REFERENCE.steps == 4000 * math.ceil(10_000 / 128) and helpers.REFERENCE.batch_size == 128
+    assert helpers.DEFAULT.hidden == helpers.REFERENCE.hidden == 128
+    model = helpers.build_model(helpers.DEFAULT, SCH, helpers.s_curve(100))
+    assert model.config() == {"T": 100, "hidden": 128, "embedding": "learned", "scaled_input": True}
+
+
+def test_batches_cover_every_point_once_per_epoch():
+    stream = helpers.training.batches(10, 4, torch.Generator().manual_seed(0), "cpu")
+    epoch = [next(stream) for _ in range(3)]
+    assert [len(b) for b in epoch] == [4, 4, 2]
+    assert sorted(torch.cat(epoch).tolist()) == list(range(10))
+
+
+def test_train_on_device(device):
+    x0 = helpers.s_curve(200, device=device)
+    result = helpers.train(small_model(x0=x0), x0, SCH, replace(SMALL, steps=5), progress=False)
+    assert next(result["model"].parameters()).device.type == device.type
+
+
+@pytest.mark.parametrize(
+    "changes, error, message",
+    [
+        (dict(steps=0), ValueError, r"steps must be in >= 1, got 0"),
+        (dict(lr=0.0), ValueError, r"lr must be in \(0.0, inf\), got 0.0"),
+        (dict(lr_schedule="step"), ValueError, r"lr_schedule must be one of \['constant', 'cosine'\], got 'step'"),
+        (dict(warmup_steps=61), ValueError, r"warmup_steps must be in \[0, 61\), got 61"),
+        (dict(ema_decay=1.0), ValueError, r"ema_decay must be in \[0.0, 1.0\), got 1.0"),
+        (dict(batch_size=2.0), TypeError, r"batch_size must be an int, got float 2.0"),
+        (dict(scaled_input="yes"), TypeError, r"scaled_input must be a bool, got str"),
+    ],
+)
+def test_bad_config(changes, error, message):
+    with pytest.raises(error, match=message):
+        replace(SMALL, **changes)
+
+
+def test_bad_train_input():
+    with pytest.raises(ValueError, match=r"every must be in >= 1, got 0"):
+        helpers.train(small_model(), helpers.s_curve(50), SCH, SMALL, every=0, progress=False)
+    with pytest.raises(ValueError, match=r"x0 must have shape"):
+        helpers.train(small_model(), torch.zeros(5, 3), SCH, SMALL, progress=False)
