@@ -7,8 +7,9 @@ from .schedules import Schedule
 
 
 def _noise_like(x, eps, generator):
+    # Drawn on the CPU and moved, so that one seed gives the same noise on every device.
     if eps is None:
-        return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     if not isinstance(eps, torch.Tensor) or eps.shape != x.shape:
         got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
         raise ValueError(f"eps must be a tensor shaped like x {tuple(x.shape)}, got {got}")
@@ -24,7 +25,8 @@ def _check_schedule(schedule):
 def q_step(x_prev, t, schedule, eps=None, generator=None):
     """One forward step: x_t = sqrt(1 - beta_t) x_{t-1} + sqrt(beta_t) eps, eps ~ N(0, I).
 
-    t is 0-based (an int, or one step per point). Defined in lesson 03 (forward process).
+    t is 0-based (an int, or one step per point); generator, if given, is a CPU generator.
+    Defined in lesson 03 (forward process).
     """
     x_prev = check_points("x_prev", x_prev)
     schedule = _check_schedule(schedule).to(x_prev.device)
@@ -37,7 +39,8 @@ def q_step(x_prev, t, schedule, eps=None, generator=None):
 def q_sample(x0, t, schedule, eps=None, generator=None):
     """The closed form: x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps, eps ~ N(0, I).
 
-    t is 0-based (an int, or one step per point). Defined in lesson 04 (closed form).
+    t is 0-based (an int, or one step per point); generator, if given, is a CPU generator.
+    Defined in lesson 04 (closed form).
     """
     x0 = check_points("x0", x0)
     schedule = _check_schedule(schedule).to(x0.device)

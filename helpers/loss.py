@@ -10,25 +10,25 @@ def antithetic_steps(n, T, generator=None, device="cpu"):
     """n time steps in [0, T): ceil(n/2) uniform draws t, then their mirrors T-1-t, cut to n.
 
     Unlike the reference recipe's cat([t, T-1-t]) of n//2 draws, this returns n steps for odd n too.
-    Defined in lesson 06 (loss).
+    Drawn on the CPU (generator: a CPU generator) and moved to device. Defined in lesson 06 (loss).
     """
     n = check_int("n", n, 1)
     T = check_int("T", T, 1)
-    t = torch.randint(0, T, ((n + 1) // 2,), generator=generator, device=device)
+    t = torch.randint(0, T, ((n + 1) // 2,), generator=generator).to(device)
     return torch.cat([t, T - 1 - t])[:n]
 
 
 def eps_loss(model, x0, schedule, t=None, eps=None, generator=None):
     """L_simple = mean ||eps - eps_theta(sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) eps, t)||^2 / 2 coords.
 
-    As in the reference, the mean runs over points and both coordinates. t defaults to antithetic steps.
-    Defined in lesson 06 (loss).
+    As in the reference, the mean runs over points and both coordinates. t defaults to antithetic steps;
+    t and eps are drawn on the CPU (generator: a CPU generator) and moved. Defined in lesson 06 (loss).
     """
     x0 = check_points("x0", x0)
     if t is None:
         t = antithetic_steps(x0.shape[0], schedule.T, generator=generator, device=x0.device)
     t = check_steps("t", t, schedule.T, n=x0.shape[0], device=x0.device)
     if eps is None:
-        eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
     xt = q_sample(x0, t, schedule, eps=eps)
     return ((eps - model(xt, t)) ** 2).mean()

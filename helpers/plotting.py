@@ -1,12 +1,11 @@
 """Figures: scatter plots, strips of scatter plots and animations of point clouds."""
 
 import base64
-import tempfile
-from pathlib import Path
+import io
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import animation
+from PIL import Image
 
 LIMIT = 0.35
 POINT_STYLE = {"s": 1.5, "alpha": 0.5, "linewidths": 0}
@@ -48,11 +47,14 @@ def plot_strip(states, titles, limit=LIMIT, suptitle=None):
     return fig
 
 
-class GifAnimation:
-    """An animated GIF that JupyterLab plays inline; its text form names what it shows."""
+class Animation:
+    """An animated PNG that JupyterLab and browsers play inline; its text form names what it shows.
 
-    def __init__(self, gif_bytes, frames, description):
-        self.gif_bytes = gif_bytes
+    Shown as image/png, so offline decks embed it like any figure and nbval compares only the text form.
+    """
+
+    def __init__(self, png_bytes, frames, description):
+        self.png_bytes = png_bytes
         self.frames = frames
         self.description = description
 
@@ -60,29 +62,28 @@ class GifAnimation:
         return f"<animation: {self.frames} frames of {self.description}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"image/gif": base64.b64encode(self.gif_bytes).decode("ascii"), "text/plain": repr(self)}
+        return {"image/png": base64.b64encode(self.png_bytes).decode("ascii"), "text/plain": repr(self)}
 
 
 def animate_states(states, titles, description, limit=LIMIT, fps=12, dpi=60):
-    """Play states one after another, every frame (the last included) as an animated GIF.
+    """Play states one after another, every frame (the last included), as a looping animated PNG.
 
-    A GIF needs no player script, fonts or network, so it plays in JupyterLab and in offline decks alike.
-    Defined in lesson 03 (forward process).
+    An animated PNG needs no player script, fonts or network, so it plays in JupyterLab and in offline
+    decks alike. Defined in lesson 03 (forward process).
     """
     if len(states) != len(titles):
         raise ValueError(f"states and titles must have the same length, got {len(states)} and {len(titles)}")
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=dpi)
     plot_points(states[0], ax=ax, title=titles[0], limit=limit)
     cloud = ax.collections[0]
-
-    def draw(frame):
-        cloud.set_offsets(_numpy(states[frame]))
-        ax.set_title(titles[frame])
-        return (cloud,)
-
-    anim = animation.FuncAnimation(fig, draw, frames=len(states))
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "animation.gif"
-        anim.save(path, writer=animation.PillowWriter(fps=fps), dpi=dpi)
-        plt.close(fig)
-        return GifAnimation(path.read_bytes(), len(states), description)
+    frames = []
+    for state, title in zip(states, titles):
+        cloud.set_offsets(_numpy(state))
+        ax.set_title(title)
+        fig.canvas.draw()
+        # A shared 64-colour palette keeps the file small; the plots use only a few colours.
+        frames.append(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).quantize(64))
+    plt.close(fig)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
+    return Animation(buffer.getvalue(), len(frames), description)

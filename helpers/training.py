@@ -83,9 +83,10 @@ def learning_rate(config, step):
 
 def batches(n, batch_size, generator, device):
     """Endless shuffled mini-batch indices, epoch after epoch, the last batch of an epoch possibly short
-    (like a shuffled DataLoader with drop_last=False). Defined in lesson 08 (training)."""
+    (like a shuffled DataLoader with drop_last=False). Shuffled on the CPU (generator: a CPU generator),
+    moved to device. Defined in lesson 08 (training)."""
     while True:
-        order = torch.randperm(n, generator=generator, device=device)
+        order = torch.randperm(n, generator=generator).to(device)
         yield from torch.split(order, batch_size)
 
 
@@ -101,7 +102,9 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     if every is not None:
         check_int("every", every, 1)
     device = x0.device
-    generator = torch.Generator(device=device).manual_seed(config.seed)
+    # All training randomness comes from one CPU generator, so a seed gives the same run on any device
+    # (up to floating-point rounding).
+    generator = torch.Generator().manual_seed(config.seed)
     schedule = schedule.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     ema = copy.deepcopy(model).requires_grad_(False) if config.ema_decay > 0 else None

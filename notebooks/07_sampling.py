@@ -199,7 +199,7 @@ helpers.animate_states([chain[k].cpu() for k in frames], [f"p_θ: t = {T - k}" f
 # $\sqrt{\beta_1} \approx 0.005$, half the data's own noise. The energy distance notices, if only slightly:
 
 # %%
-x = torch.randn(1000, 2, device=device)
+x = torch.randn(1000, 2, generator=torch.Generator().manual_seed(2)).to(device)
 for t in reversed(range(T)):
     x = helpers.reverse_mean(model(x, torch.tensor(t, device=device)), x, t, schedule)
 print("without no_grad, the result carries a graph:", x.grad_fn is not None)
@@ -218,7 +218,7 @@ assert helpers.sample_quality(last_noise) > quality
 # do without the data — and compare:
 
 # %%
-x_T = helpers.q_sample(helpers.s_curve(10_000, seed=11), T - 1, schedule)
+x_T = helpers.q_sample(helpers.s_curve(10_000, seed=11), T - 1, schedule, generator=torch.Generator().manual_seed(11))
 from_q = helpers.sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(0), x_T=x_T).cpu()
 quality_q = helpers.sample_quality(from_q)
 fig, axes = plt.subplots(1, 2, figsize=(8, 4))

@@ -8,7 +8,6 @@ the npm registry (`npm pack`, pinned versions below) into build/slides/vendor/, 
 nothing in a deck points anywhere else. Nothing fetched is committed.
 """
 
-import base64
 import json
 import shutil
 import subprocess
@@ -69,14 +68,8 @@ def exporter():
 
 
 def prepare(notebook):
-    """Drop widget state (it would load a widget manager from a CDN) and show GIF animations as <img>."""
+    """Drop widget state: it would make the deck load a widget manager from a CDN."""
     notebook.metadata.pop("widgets", None)
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            gif = output.get("data", {}).get("image/gif")
-            if gif:
-                data = gif if isinstance(gif, str) else base64.b64encode(gif).decode()
-                output["data"]["text/html"] = f'<img src="data:image/gif;base64,{data}" alt="animation">'
     return notebook
 
 
