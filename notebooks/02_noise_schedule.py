@@ -38,10 +38,12 @@ alpha = 1 - beta
 alpha_bar = torch.cumprod(alpha, dim=0)
 
 # %% [markdown]
-# `helpers.sigmoid_schedule` keeps the same computation (in float64, rounded to float32 at the end):
+# `helpers.sigmoid_schedule` keeps the same computation (in float64, rounded to float32 at the end) and returns a
+# `helpers.Schedule`, which holds `beta`, `alpha` and `alpha_bar` and derives the rest:
 
 # %%
 schedule = helpers.sigmoid_schedule(T)
+assert isinstance(schedule, helpers.Schedule)
 torch.testing.assert_close(schedule.beta, beta)
 torch.testing.assert_close(schedule.alpha_bar, alpha_bar)
 print(f"beta from {beta[0]:.2e} to {beta[-1]:.2e}")

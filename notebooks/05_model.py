@@ -11,7 +11,6 @@
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from torch import nn
 

@@ -12,7 +12,6 @@
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from torch.distributions import MultivariateNormal, kl_divergence
 

@@ -39,7 +39,7 @@ optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
 generator = torch.Generator().manual_seed(config.seed)  # on the CPU: the same run on any device
 batch_indices = helpers.training.batches(x0.shape[0], config.batch_size, generator, device)
 losses = []
-for step in range(config.steps):
+for _ in range(config.steps):
     batch = x0[next(batch_indices)]
     loss = helpers.eps_loss(model, batch, schedule, generator=generator)
     optimizer.zero_grad()

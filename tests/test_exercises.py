@@ -4,7 +4,6 @@ import runpy
 from pathlib import Path
 
 import pytest
-import torch
 
 import helpers
 from helpers.exercises import EXERCISES, verdict
