@@ -189,7 +189,8 @@ plt.show()
 # %%
 frames = list(range(0, T + 1, 2))
 assert frames[-1] == T
-helpers.animate_states([chain[k].cpu() for k in frames], [f"p_θ: t = {T - k}" for k in frames], "p_θ(x_t), t = 100 to 0", limit=1.5)
+titles = [f"p_θ: t = {T - k}" for k in frames[:-1]] + [f"p_θ: t = 0, energy distance ×10³ = {quality:.2f}"]
+helpers.animate_states([chain[k].cpu() for k in frames], titles, "p_θ(x_t), t = 100 to 0", limit=1.5)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why `no_grad` and no final noise matter

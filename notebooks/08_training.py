@@ -128,7 +128,8 @@ frames, chains, qualities = [], {}, {}
 
 def on_checkpoint(step, sampler_model):
     generator = torch.Generator().manual_seed(0)
-    frames.append((step, helpers.sample(sampler_model, schedule, 2_000, generator=generator).cpu()))
+    samples = helpers.sample(sampler_model, schedule, 2_000, generator=generator)
+    frames.append((step, samples.cpu(), helpers.sample_quality(samples)))
     if step % 500 == 0:
         chain = helpers.sample(sampler_model, schedule, 10_000, generator=torch.Generator().manual_seed(1), keep_chain=True)
         chains[step] = chain[:: T // 10].cpu()
@@ -185,9 +186,11 @@ for step, chain in chains.items():
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Samples improving over training
+#
+# Each frame's title gives its energy distance ×10³ against 2 000 fresh points (noisier than at 10 000 points).
 
 # %%
-helpers.animate_states([x for _, x in frames], [f"after {step} steps" for step, _ in frames],
+helpers.animate_states([x for _, x, _ in frames], [f"after {step} steps: {q:.2f}" for step, _, q in frames],
                        f"2 000 samples at {len(frames)} checkpoints", limit=0.35, fps=4)
 
 # %%
