@@ -3,6 +3,7 @@
 import torch
 
 from ._checks import check_points, check_steps
+from ._random import noise
 from .schedules import Schedule
 
 
@@ -14,8 +15,7 @@ def _prepare(name, x, t, schedule, eps, generator):
     schedule = schedule.to(x.device)
     t = check_steps("t", t, schedule.T, n=x.shape[0], device=x.device)
     if eps is None:
-        # Drawn on the CPU and moved, so that one seed gives the same noise on every device.
-        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+        eps = noise(x.shape, generator, x.device, x.dtype)
     elif not isinstance(eps, torch.Tensor) or eps.shape != x.shape:
         got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
         raise ValueError(f"eps must be a tensor shaped like x {tuple(x.shape)}, got {got}")

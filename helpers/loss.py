@@ -3,6 +3,7 @@
 import torch
 
 from ._checks import check_int, check_points, check_steps
+from ._random import noise
 from .forward import q_sample
 
 
@@ -29,6 +30,6 @@ def eps_loss(model, x0, schedule, t=None, eps=None, generator=None):
         t = antithetic_steps(x0.shape[0], schedule.T, generator=generator, device=x0.device)
     t = check_steps("t", t, schedule.T, n=x0.shape[0], device=x0.device)
     if eps is None:
-        eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
+        eps = noise(x0.shape, generator, x0.device, x0.dtype)
     xt = q_sample(x0, t, schedule, eps=eps)
     return ((eps - model(xt, t)) ** 2).mean()

@@ -3,6 +3,7 @@
 import torch
 
 from ._checks import check_int, check_points, check_steps
+from ._random import noise
 
 SIGMAS = ("beta", "beta_tilde")
 
@@ -70,7 +71,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
         device = next(model.parameters()).device
     schedule = schedule.to(device)
     if x_T is None:
-        x = torch.randn((n, 2), generator=generator).to(device)
+        x = noise((n, 2), generator, device)
     else:
         x = check_points("x_T", x_T).to(device)
         if x.shape[0] != n:
@@ -83,7 +84,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
             step = torch.tensor(t, device=device)
             x = reverse_mean(model(x, step), x, step, schedule)
             if t > 0:
-                z = torch.randn((n, 2), generator=generator).to(device)
+                z = noise((n, 2), generator, device)
                 x = x + reverse_sigma(t, schedule, sigma) * z
             if keep_chain:
                 chain.append(x)
