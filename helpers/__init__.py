@@ -1,11 +1,11 @@
 """S-Curve Diffusion: the code each lesson teaches, kept once so later lessons can reuse it."""
 
 from .checkpoint import load_weights, save_weights
-from .data import s_curve
+from .data import curve, s_curve
 from .device import default_device
 from .forward import q_sample, q_step
 from .loss import antithetic_steps, eps_loss
-from .metrics import energy_distance, sample_quality
+from .metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
 from .model import NoisePredictor, input_scale, sinusoidal_embedding
 from .sampling import posterior, reverse_mean, reverse_sigma, sample
 from .schedules import (
@@ -18,7 +18,8 @@ from .schedules import (
 )
 from .training import DEFAULT, REFERENCE, TrainConfig, build_model, learning_rate, train
 from .exercises import check_exercise
-from .plotting import animate_states, plot_points, plot_strip
+from .oracle import quadrature, s_curve_oracle, training_set_oracle
+from .plotting import animate_states, plot_field, plot_points, plot_strip
 
 __all__ = [
     "DEFAULT",
@@ -31,6 +32,9 @@ __all__ = [
     "build_model",
     "check_exercise",
     "cosine_schedule",
+    "coverage_gap",
+    "curve",
+    "curve_coordinates",
     "default_device",
     "energy_distance",
     "eps_loss",
@@ -39,19 +43,24 @@ __all__ = [
     "linear_schedule",
     "load_weights",
     "make_schedule",
+    "plot_field",
     "plot_points",
     "plot_strip",
     "posterior",
     "q_sample",
     "q_step",
+    "quadrature",
     "reverse_mean",
     "reverse_sigma",
     "s_curve",
+    "s_curve_oracle",
     "sample",
     "sample_quality",
     "save_weights",
     "schedule_from_beta",
+    "sharp_quality",
     "sigmoid_schedule",
     "sinusoidal_embedding",
     "train",
+    "training_set_oracle",
 ]

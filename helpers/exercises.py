@@ -1,5 +1,7 @@
 """Automatic checks for the lessons' exercises: each says "Correct" or gives a hint.
 
+Two kinds: the learner writes a function (or picks a value) and the check tests it; or the learner first
+predicts a number or a picture, and the check runs the experiment and says whether the prediction held.
 Defined in lesson 01 (data); every lesson's exercises are registered here.
 """
 
@@ -7,10 +9,11 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import torch
-from sklearn.datasets import make_swiss_roll
+from sklearn.datasets import make_s_curve, make_swiss_roll
 
-from .data import s_curve
+from .data import curve, s_curve
 from .schedules import linear_schedule, sigmoid_schedule
 
 
@@ -39,8 +42,10 @@ def _test_to_unit_std(fn):
     y = fn(x)
     _expect(isinstance(y, torch.Tensor), "return a tensor")
     _expect(y.shape == x.shape, f"keep the shape {tuple(x.shape)}")
-    _expect(_close(y.std(dim=0), [1.0, 1.0], 1e-4), "each column should end with std 1; use x.std(dim=0)")
-    _expect(_close(y * x.std(dim=0), x, 1e-5), "only divide: the shape of the cloud must not change")
+    # Either convention is a correct answer: the sample std (divide by n - 1) or the population std (by n).
+    sample_std, population_std = x.std(dim=0), x.std(dim=0, correction=0)
+    by_sample, by_population = _close(y * sample_std, x, 1e-5), _close(y * population_std, x, 1e-5)
+    _expect(by_sample or by_population, "each column should end with std 1, and the cloud keep its shape: only divide")
 
 
 def _test_swiss_roll(fn):
@@ -57,6 +62,98 @@ def _test_alpha_bar_last(fn):
         value = fn(sch.beta.clone())
         _expect(isinstance(value, float), "return a Python float (use .item())")
         _expect(math.isclose(value, sch.alpha_bar[-1].item(), rel_tol=1e-4), "alpha_bar_T is the product of all (1 - beta)")
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _prediction(measure, what, rel_tol=0.1):
+    """A check for "predict a number, then run it": measure() runs the experiment and returns the number."""
+
+    def test(prediction):
+        _expect(_is_number(prediction), "write your prediction as a number first, then run the cell")
+        value = measure()
+        _expect(
+            math.isclose(prediction, value, rel_tol=rel_tol),
+            f"the run measures {what} = {value:.3g}; your prediction {prediction:.3g} is not within {rel_tol:.0%} of it",
+        )
+        return f"The run measures {what} = {value:.3g}."
+
+    return test
+
+
+def _choice(measure, choices):
+    """A check for "predict a picture or an outcome, then run it": measure() returns (right choice, evidence)."""
+
+    def test(prediction):
+        _expect(isinstance(prediction, str) and prediction in choices, f"write your prediction as one of {sorted(choices)} first")
+        answer, evidence = measure()
+        _expect(prediction == answer, f"the run shows {choices[answer]}: {evidence}")
+        return f"The run shows {choices[answer]}: {evidence}."
+
+    return test
+
+
+def _occupied_share(points, bins=10):
+    """Share of a bins x bins grid over the points' bounding box that holds at least one point."""
+    counts, _, _ = np.histogram2d(points[:, 0], points[:, 1], bins=bins)
+    return float((counts > 0).mean())
+
+
+def _measure_other_columns():
+    points, _ = make_s_curve(10_000, noise=0.1, random_state=0)
+    share = _occupied_share(points[:, [0, 1]] / 10)
+    s_share = _occupied_share(points[:, [0, 2]] / 10)
+    # A filled rectangle leaves no cell of the grid empty; a line fills about one row or column of it.
+    answer = "b" if share >= 0.95 else ("c" if share <= 0.3 else "a")
+    return answer, f"columns 0 and 1 fill {share:.0%} of a 10 x 10 grid over their bounding box (the S fills {s_share:.0%})"
+
+
+def _measure_snr_unscaled():
+    x0 = 10 * s_curve(10_000)
+    alpha_bar_T = sigmoid_schedule(100).alpha_bar[-1].double()
+    return (alpha_bar_T * x0.double().var(dim=0).mean() / (1 - alpha_bar_T)).item()
+
+
+def _measure_std_from_origin():
+    from .forward import q_step
+
+    schedule = sigmoid_schedule(100)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.zeros(10_000, 2)
+    for t in range(schedule.T):
+        x = q_step(x, t, schedule, generator=generator)
+    return x.std().item()
+
+
+def _measure_correlation_z():
+    from .forward import q_sample
+
+    schedule = sigmoid_schedule(100)
+    x0 = s_curve(10_000).double()
+    xT = q_sample(x0, schedule.T - 1, schedule.to("cpu"), generator=torch.Generator().manual_seed(0))
+    return torch.corrcoef(torch.stack([x0[:, 1], xT[:, 1].double()]))[0, 1].item()
+
+
+def _measure_sinusoidal_step_T():
+    from .model import NoisePredictor
+
+    net = NoisePredictor(100, embedding="sinusoidal")
+    try:
+        net(torch.zeros(1, 2), torch.tensor([100]))
+    except ValueError as error:
+        return "b", f"ValueError: {error}"
+    return "a", "the network returned a prediction"
+
+
+def _measure_zero_predictor_loss():
+    from .loss import eps_loss
+
+    def zero(xt, t):
+        return torch.zeros_like(xt)
+
+    return eps_loss(zero, s_curve(10_000), sigmoid_schedule(100), generator=torch.Generator().manual_seed(0)).item()
 
 
 def _test_beta_max(beta_max):
@@ -180,22 +277,34 @@ def _test_ema_update(fn):
 
 
 EXERCISES = {
-    "01.1": Exercise("to_unit_std", _test_to_unit_std, "divide by x.std(dim=0)"),
+    "01.1": Exercise("to_unit_std", _test_to_unit_std, "one standard deviation per column (dim=0); broadcasting divides every row by it"),
     "01.2": Exercise("swiss_roll", _test_swiss_roll, "copy the S-curve recipe with make_swiss_roll"),
-    "02.1": Exercise("alpha_bar_last", _test_alpha_bar_last, "torch.prod(1 - beta).item()"),
+    "01.3": Exercise("prediction", _choice(_measure_other_columns, {"a": "an S", "b": "a filled rectangle", "c": "a thin line"}),
+                     "make_s_curve's docstring says how each of the three columns is drawn"),
+    "02.1": Exercise("alpha_bar_last", _test_alpha_bar_last, "alpha_bar_T multiplies the kept fraction 1 - beta_t of every step; look at how the lesson builds alpha_bar"),
     "02.2": Exercise("beta_max", _test_beta_max, "sum of beta must exceed about log(100) = 4.6; the sigmoid's mean is about half of beta_max"),
-    "03.1": Exercise("std_after", _test_std_after, "var = (1 - b) * var + b for each b in beta.tolist()"),
-    "03.2": Exercise("std_without_shrink", lambda fn: _test_std_after(fn, shrink=False), "without the shrink, var = var + b"),
+    "02.3": Exercise("prediction", _prediction(_measure_snr_unscaled, "the pooled SNR at t = T without the division by 10"),
+                     "SNR is a ratio of variances: what happens to a variance when every point is 10 times larger?"),
+    "03.1": Exercise("std_after", _test_std_after, "the lesson's variance recursion, one update per entry of beta, starting from var0"),
+    "03.2": Exercise("std_without_shrink", lambda fn: _test_std_after(fn, shrink=False), "which factor of the variance recursion comes from the shrink? Leave it out"),
+    "03.3": Exercise("prediction", _prediction(_measure_std_from_origin, "the std of x_T for a chain started at the origin", rel_tol=0.05),
+                     "start the variance recursion from 0, or use lesson 02's form of x_T with x_0 = 0"),
     "04.1": Exercise("merged_beta", _test_merged_beta, "1 - beta is the fraction kept; what is kept after both steps?"),
     "04.2": Exercise("x0_from_eps", _test_x0_from_eps, "subtract the noise term, then undo the scaling of x_0"),
+    "04.3": Exercise("prediction", _prediction(_measure_correlation_z, "the correlation of z in x_0 and in x_T"),
+                     "corr = Cov(x_0, x_T) / (std x_0 * std x_T), with Cov(x_0, a x_0 + b eps) = a Var(x_0); lesson 02 printed the stds"),
     "05.1": Exercise("count_parameters", _test_count_parameters, "four Linear layers (a*b + b each) and three T x hidden tables"),
-    "05.2": Exercise("embed_step", _test_embed_step, "freqs = 10000 ** (-torch.arange(dim // 2) / (dim // 2))"),
-    "06.1": Exercise("elbo_weight", _test_elbo_weight, "lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - alpha_bar_t))"),
+    "05.2": Exercise("embed_step", _test_embed_step, "the lesson's PE(t) formula with k = 0 ... dim/2 - 1; torch.sin and torch.cos of the same angles t * omega_k"),
+    "05.3": Exercise("prediction", _choice(_measure_sinusoidal_step_T, {"a": "a prediction", "b": "an error"}),
+                     "the embedding is defined for any t; what does NoisePredictor check before it embeds?"),
+    "06.1": Exercise("elbo_weight", _test_elbo_weight, "start from lambda_t in section 4 and substitute sigma_t^2 = beta_t"),
     "06.2": Exercise("kl_isotropic", _test_kl_isotropic, "the general Gaussian KL with both covariances a multiple of I"),
+    "06.3": Exercise("prediction", _prediction(_measure_zero_predictor_loss, "L_simple of the predictor that always says 0"),
+                     "with eps_theta = 0 the loss is the mean of eps^2 over points and coordinates"),
     "07.1": Exercise("predict_x0", _test_predict_x0, "lesson 04's exercise 2 with eps_pred in place of eps"),
     "07.2": Exercise("posterior_variance", _test_posterior_variance, "prepend a 1 to alpha_bar[:-1] for alpha_bar_{t-1}"),
     "08.1": Exercise("lr_at", _test_lr_at, "warm-up: peak * (step + 1) / warmup; then peak * (1 + cos(pi * progress)) / 2"),
-    "08.2": Exercise("ema_update", _test_ema_update, "for e, w in zip(ema, weights): e.mul_(decay).add_(w, alpha=1 - decay)"),
+    "08.2": Exercise("ema_update", _test_ema_update, "keep decay of each old value and add (1 - decay) of the new one; in-place tensor methods end in an underscore"),
 }
 
 
@@ -205,12 +314,13 @@ def verdict(exercise_id, answer):
         raise ValueError(f"exercise_id must be one of {sorted(EXERCISES)}, got {exercise_id!r}")
     exercise = EXERCISES[exercise_id]
     try:
-        exercise.test(answer)
+        note = exercise.test(answer)
     except NotYet as reason:
         return False, f"Exercise {exercise_id}: not yet: {reason}. Hint: {exercise.hint}"
     except Exception as error:  # a learner's half-written answer may fail in any way
         return False, f"Exercise {exercise_id}: not yet: the answer raised {type(error).__name__}. Hint: {exercise.hint}"
-    return True, f"Exercise {exercise_id}: correct!"
+    # A prediction's check also reports what the run measured.
+    return True, f"Exercise {exercise_id}: correct!" + (f" {note}" if note else "")
 
 
 def check_exercise(exercise_id, answer):
@@ -219,3 +329,45 @@ def check_exercise(exercise_id, answer):
     Defined in lesson 01 (data).
     """
     print(verdict(exercise_id, answer)[1])
+
+
+def _test_eps_star_finite(fn):
+    from .oracle import training_set_oracle
+
+    x0 = s_curve(300, seed=5).double()
+    schedule = sigmoid_schedule(100)
+    for t in (0, 40, 99):
+        alpha_bar_t = schedule.alpha_bar[t].item()
+        xt = (alpha_bar_t**0.5 * s_curve(50, seed=6).double() + (1 - alpha_bar_t) ** 0.5 * torch.randn(50, 2, generator=torch.Generator().manual_seed(t), dtype=torch.float64))
+        out = fn(xt, x0, alpha_bar_t)
+        _expect(isinstance(out, torch.Tensor) and out.shape == xt.shape, f"return a tensor shaped like xt {tuple(xt.shape)}")
+        want = training_set_oracle(x0, schedule)(xt, t)
+        _expect(_close(out, want, 1e-4), f"compare with helpers.training_set_oracle at alpha_bar_t = {alpha_bar_t:.4f}")
+
+
+def _sharp_data_first_step_floor():
+    from .oracle import MixtureOracle, quadrature
+
+    schedule = sigmoid_schedule(100)
+    u, log_w = quadrature(1024)
+    # make_s_curve's noise 0.01, divided by 10: a curve 0.001 thick, thinner than the first step's noise.
+    oracle = MixtureOracle(curve(u), log_w, 0.001, schedule)
+    x0 = s_curve(20_000, noise=0.01, seed=9)
+    eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
+    xt = schedule.alpha_bar[0].sqrt() * x0 + (1 - schedule.alpha_bar[0]).sqrt() * eps
+    return float(((eps - oracle(xt, 0)) ** 2).mean())
+
+
+def _test_floor_prediction(value):
+    _expect(isinstance(value, (int, float)) and not isinstance(value, bool), "enter your prediction as a number")
+    floor = _sharp_data_first_step_floor()
+    _expect(value <= floor + 0.05, "your prediction is too high")
+    _expect(value >= floor - 0.05, "your prediction is too low")
+
+
+EXERCISES.update(
+    {
+        "09.1": Exercise("eps_star_finite", _test_eps_star_finite, "softmax over training points of -|xt - sqrt(a) x0_i|^2 / (2 (1 - a)) gives E[x0 | xt]; then invert x_t = sqrt(a) x0 + sqrt(1 - a) eps"),
+        "09.2": Exercise("predicted_floor", _test_floor_prediction, "the first step's noise is now wider than the curve: which directions of eps can x_1 reveal, and which can it not?"),
+    }
+)

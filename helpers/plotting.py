@@ -5,6 +5,7 @@ import io
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from PIL import Image
 
 LIMIT = 0.35
@@ -87,3 +88,25 @@ def animate_states(states, titles, description, limit=LIMIT, fps=12, dpi=60):
     buffer = io.BytesIO()
     frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
     return Animation(buffer.getvalue(), len(frames), description)
+
+
+def plot_field(field, ax=None, title=None, limit=LIMIT, n=41):
+    """Stream plot of a vector field over the plotting window, coloured by log10 of its length.
+
+    field maps a float64 tensor of points (N, 2) to vectors (N, 2). Returns the axes.
+    Defined in lesson 09 (the exact S-curve).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    grid = np.linspace(-limit, limit, n)
+    xx, yy = np.meshgrid(grid, grid)
+    points = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    vectors = _numpy(field(torch.as_tensor(points))).reshape(n, n, 2)
+    length = np.log10(np.linalg.norm(vectors, axis=-1) + 1e-12)
+    ax.streamplot(xx, yy, vectors[..., 0], vectors[..., 1], color=length, cmap="viridis", density=1.3, linewidth=0.9)
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-limit, limit)
+    ax.set_aspect("equal")
+    if title is not None:
+        ax.set_title(title)
+    return ax

@@ -68,7 +68,9 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
     if sigma not in SIGMAS:
         raise ValueError(f"sigma must be one of {list(SIGMAS)}, got {sigma!r}")
     if device is None:
-        device = next(model.parameters()).device
+        # A network has parameters; an oracle (lesson 09) has only buffers.
+        tensors = [*model.parameters(), *model.buffers()]
+        device = tensors[0].device if tensors else torch.device("cpu")
     schedule = schedule.to(device)
     if x_T is None:
         x = noise((n, 2), generator, device)

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -62,3 +64,75 @@ def test_bad_metric_input():
     bad[0, 0] = float("inf")
     with pytest.raises(ValueError, match="samples must be finite"):
         helpers.sample_quality(bad)
+
+
+def data_floor(k=6):
+    return [helpers.sharp_quality(helpers.s_curve(10_000, seed=300 + s), energy=False) for s in range(k)]
+
+
+def test_curve_coordinates_recover_u_and_normal_offsets():
+    u = torch.linspace(-4.5, 4.5, 301, dtype=torch.float64)
+    on_curve = helpers.curve(u)
+    found_u, distance = helpers.curve_coordinates(on_curve)
+    assert (found_u - u).abs().max() < 1e-4 and distance.max() < 1e-5
+    # Move each point 0.02 along the curve's normal (the curve's radius of curvature is 0.1, so it stays nearest).
+    tangent = torch.stack([u.cos(), -u.sign() * u.sin()], 1)
+    normal = torch.stack([-tangent[:, 1], tangent[:, 0]], 1)
+    inner = (u.abs() > 0.05) & (u.abs() < 4.4)
+    _, distance = helpers.curve_coordinates((on_curve + 0.02 * normal)[inner])
+    assert (distance - 0.02).abs().max() < 1e-6
+
+
+def test_coverage_gap_is_the_ks_distance():
+    from scipy.stats import kstest
+
+    u = torch.rand(500, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 - 1
+    u = u * 1.2 * math.pi
+    expected = kstest(u.numpy(), "uniform", args=(-1.5 * math.pi, 3 * math.pi)).statistic
+    assert abs(helpers.coverage_gap(u) - 100 * expected) < 1e-9
+
+
+def test_data_scores_within_the_floor():
+    floor = data_floor()
+    assert all(9.8 < q.off_curve < 10.2 for q in floor)
+    assert all(q.stray < 0.02 and q.coverage_gap < 2.0 for q in floor)
+    assert all(abs(q.nll - floor[0].nll) < 0.05 for q in floor)
+
+
+def test_final_step_blur_is_clearly_detected():
+    schedule = helpers.sigmoid_schedule(100)
+    floor = data_floor()
+    off = torch.tensor([q.off_curve for q in floor])
+    x0 = helpers.s_curve(10_000, seed=5)
+    blurred = x0 + schedule.beta[0].sqrt() * torch.randn(x0.shape, generator=torch.Generator().manual_seed(5))
+    q = helpers.sharp_quality(blurred)
+    assert q.off_curve > off.mean() + 8 * off.std()
+    # The energy distance cannot see it: the reason the sharp metrics exist.
+    assert abs(q.energy) < 0.1
+
+
+def test_missing_end_is_clearly_detected():
+    floor = data_floor()
+    gaps = torch.tensor([q.coverage_gap for q in floor])
+    x, u = helpers.s_curve(12_000, seed=6, return_u=True)
+    q = helpers.sharp_quality(x[u < 0.8 * 1.5 * math.pi][:10_000], energy=False)
+    assert q.coverage_gap > gaps.mean() + 8 * gaps.std() and q.coverage_gap > 5
+
+
+def test_committed_model_is_placed_off_the_data():
+    schedule = helpers.sigmoid_schedule(100)
+    model = helpers.NoisePredictor(100, c_in=helpers.input_scale(schedule, helpers.s_curve(10_000).std().item()))
+    helpers.load_weights(model, "notebooks/checkpoints/ddpm_scurve.pt")
+    samples = helpers.sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(1), sigma="beta")
+    q = helpers.sharp_quality(samples, energy=False)
+    off = torch.tensor([f.off_curve for f in data_floor()])
+    assert q.off_curve > off.mean() + 5 * off.std() and q.stray > 0.05
+
+
+def test_quality_text_and_bad_input():
+    q = helpers.sharp_quality(helpers.s_curve(2000, seed=1), energy=False)
+    assert math.isnan(q.energy) and str(q).startswith("off-curve ")
+    with pytest.raises(ValueError, match="1-d tensor"):
+        helpers.coverage_gap(torch.zeros(2, 2))
+    with pytest.raises(ValueError, match="samples must be finite"):
+        helpers.sharp_quality(torch.full((3, 2), float("nan")))

@@ -13,7 +13,8 @@ PAIRED = LESSONS + [ROOT / "slides" / "course_talk.ipynb"]
 
 
 def test_lessons_exist():
-    assert [p.stem[:2] for p in LESSONS] == [f"{i:02d}" for i in range(1, 9)]
+    assert len(LESSONS) >= 9
+    assert [p.stem[:2] for p in LESSONS] == [f"{i:02d}" for i in range(1, len(LESSONS) + 1)]
 
 
 @pytest.mark.parametrize("ipynb", PAIRED, ids=lambda p: p.stem)

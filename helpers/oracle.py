@@ -1,0 +1,131 @@
+"""Exact answers: the optimal noise predictor, score and denoiser of a Gaussian-mixture data distribution.
+
+Both oracles of lesson 09 are one model. The data are a mixture q_0 = sum_j w_j N(p_j, std^2 I):
+- the S-curve: p_j = c(u_j) at quadrature nodes u_j of the curve parameter, w_j the quadrature weights,
+  std = 0.01 (scikit-learn's noise 0.1, divided by 10);
+- the finite training set: p_j = the training points, w_j = 1/n, std = 0.
+After t steps, x_t = a x_0 + sqrt(1 - alpha_bar) eps with a = sqrt(alpha_bar), so
+q_t = sum_j w_j N(a p_j, s^2 I) with s^2 = a^2 std^2 + 1 - alpha_bar, and, with m = E[p_J | x_t]:
+    score = -(x_t - a m) / s^2,   eps* = -sqrt(1 - alpha_bar) score,   E[x_0 | x_t] = m + a std^2 / s^2 (x_t - a m).
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._checks import check_int, check_points, check_steps
+from .data import SCALE, U_MAX, curve
+
+DATA_STD = 0.1 / SCALE
+# Chosen by the convergence check of lesson 09: at the sharpest step (t = 0) log q_t is within 1e-8 nats of a 4096-node value
+# when the node count doubles.
+NODES = 256
+GAUSS_POINTS = 8
+CHUNK = 2048
+
+
+def quadrature(nodes=NODES):
+    """Nodes u_j and log weights of composite Gauss-Legendre quadrature for E_u[f(u)], u ~ U[-3pi/2, 3pi/2].
+
+    Each half [-3pi/2, 0] and [0, 3pi/2] gets nodes / 2 nodes in panels of 8: c(u) is smooth on each half,
+    but its second derivative jumps at u = 0. Defined in lesson 09 (the exact S-curve).
+    """
+    nodes = check_int("nodes", nodes, 2 * GAUSS_POINTS)
+    if nodes % (2 * GAUSS_POINTS):
+        raise ValueError(f"nodes must be a multiple of {2 * GAUSS_POINTS}, got {nodes}")
+    x, w = np.polynomial.legendre.leggauss(GAUSS_POINTS)
+    panels = nodes // (2 * GAUSS_POINTS)
+    edges = np.linspace(-U_MAX, U_MAX, 2 * panels + 1)
+    left, width = edges[:-1, None], np.diff(edges)[:, None]
+    u = (left + width * (x + 1) / 2).ravel()
+    weights = (width * w / 2).ravel() / (2 * U_MAX)
+    return torch.as_tensor(u), torch.as_tensor(np.log(weights))
+
+
+class MixtureOracle(nn.Module):
+    """The exact eps*(x_t, t), score, log density and E[x_0 | x_t] for data sum_j w_j N(p_j, std^2 I).
+
+    Called like the network, oracle(x_t, t) returns eps*, so it drops in wherever the network goes
+    (helpers.sample, helpers.eps_loss). Computes in float64 and returns x_t's dtype; t is 0-based, an int or
+    one step per point, or None for the data themselves (alpha_bar = 1). Use s_curve_oracle or training_set_oracle to build one. Defined in lesson 09.
+    """
+
+    def __init__(self, points, log_weights, std, schedule=None):
+        super().__init__()
+        points = check_points("points", points)
+        if log_weights.shape != (points.shape[0],):
+            raise ValueError(f"log_weights must have shape ({points.shape[0]},), got {tuple(log_weights.shape)}")
+        self.std = float(std)
+        # Without a schedule only the data's own density (t=None) is available.
+        self.T = schedule.T if schedule is not None else 0
+        self.register_buffer("points", points.double())
+        self.register_buffer("log_weights", log_weights.double())
+        # The alpha_bar the helpers' forward process uses (float32), in float64 from there on.
+        alpha_bar = schedule.alpha_bar if schedule is not None else torch.empty(0)
+        self.register_buffer("alpha_bar", alpha_bar.double())
+
+    def _terms(self, x, t):
+        """For each point of x: a = sqrt(alpha_bar_t), s^2, log q_t(x) and m = E[p_J | x_t = x]."""
+        x = check_points("x", x).to(self.points.device, torch.float64)
+        if t is None:
+            if self.std == 0:
+                raise ValueError("t=None (the data themselves) needs std > 0: a finite set has no density")
+            alpha_bar = x.new_ones(x.shape[0], 1)
+        else:
+            t = check_steps("t", t, self.T, n=x.shape[0], device=x.device)
+            alpha_bar = self.alpha_bar[t].unsqueeze(1)
+        a, s2 = alpha_bar.sqrt(), alpha_bar * self.std**2 + 1 - alpha_bar
+        # -|x - a p|^2 / 2s^2 = [x a/s^2, -a^2/2s^2] . [p, |p|^2] - |x|^2/2s^2: one (N, 3) x (3, M) product per
+        # chunk, whatever the step of each point. The last term is the same for every p; only log q needs it.
+        rows = torch.cat([x * a / s2, -(a**2) / (2 * s2)], dim=1)
+        columns = torch.cat([self.points, (self.points**2).sum(1, keepdim=True)], dim=1).T
+        log_q, m = [], []
+        for start in range(0, x.shape[0], CHUNK):
+            logits = torch.addmm(self.log_weights, rows[start : start + CHUNK], columns)
+            top = logits.max(1, keepdim=True).values
+            w = logits.sub_(top).exp_()
+            total = w.sum(1, keepdim=True)
+            log_q.append((top + total.log()).squeeze(1))
+            m.append(w @ self.points / total)
+        log_q = torch.cat(log_q) - (x**2).sum(1) / (2 * s2.squeeze(1)) - torch.log(2 * math.pi * s2.squeeze(1))
+        return x, a, s2, log_q, torch.cat(m)
+
+    def log_prob(self, x, t):
+        """log q_t(x), shape (N,). Defined in lesson 09 (the exact S-curve)."""
+        return self._terms(x, t)[3].to(x.dtype)
+
+    def score(self, x, t):
+        """The score grad_x log q_t(x) = -(x - a E[p_J | x]) / s^2. Defined in lesson 09 (the exact S-curve)."""
+        xd, a, s2, _, m = self._terms(x, t)
+        return (-(xd - a * m) / s2).to(x.dtype)
+
+    def forward(self, x, t):
+        """eps*(x_t, t) = E[eps | x_t] = -sqrt(1 - alpha_bar_t) score."""
+        xd, a, s2, _, m = self._terms(x, t)
+        return ((1 - a**2).sqrt() * (xd - a * m) / s2).to(x.dtype)
+
+    def denoise(self, x, t):
+        """E[x_0 | x_t] = m + a std^2 / s^2 (x_t - a m). Defined in lesson 09 (the exact S-curve)."""
+        xd, a, s2, _, m = self._terms(x, t)
+        return (m + a * self.std**2 / s2 * (xd - a * m)).to(x.dtype)
+
+
+def s_curve_oracle(schedule=None, nodes=NODES):
+    """The exact S-curve as a MixtureOracle: x_0 = c(u) + 0.01 z, u ~ U[-3pi/2, 3pi/2], by quadrature over u.
+
+    Defined in lesson 09 (the exact S-curve).
+    """
+    u, log_w = quadrature(nodes)
+    return MixtureOracle(curve(u), log_w, DATA_STD, schedule)
+
+
+def training_set_oracle(x0, schedule):
+    """The optimum for a finite training set: q_0 = the n points x0 with weight 1/n each (std 0).
+
+    Its denoiser is a softmax-weighted average of the training points, so its samples land on them.
+    Defined in lesson 09 (the exact S-curve).
+    """
+    x0 = check_points("x0", x0)
+    return MixtureOracle(x0, torch.full((x0.shape[0],), -math.log(x0.shape[0])), 0.0, schedule)

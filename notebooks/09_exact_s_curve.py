@@ -1,0 +1,507 @@
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # Lesson 09 — The exact S-curve: ground truth for every step
+#
+# **Goal.** The S-curve is a known curve plus Gaussian noise, so everything a diffusion model learns can be
+# computed exactly: the density $q_t$ of $\mathbf{x}_t$ at every step, its score $\nabla\log q_t$, the best possible
+# noise predictor $\boldsymbol\epsilon^*$ and the best denoiser $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t]$. We derive them,
+# check each against Monte Carlo, autograd and Bayes' rule, and use them as an **oracle**: the loss floor the
+# network cannot beat, a sampler with a perfect network, and sharp quality metrics that see what the energy
+# distance of lesson 07 cannot.
+#
+# **Assumes.** Lessons 01–08. The committed network of lesson 08 is loaded; nothing is trained here.
+
+# %% slideshow={"slide_type": "subslide"}
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from ipywidgets import IntSlider, interact
+
+import helpers
+
+torch.manual_seed(0)
+schedule = helpers.sigmoid_schedule(100)
+T, beta, alpha_bar = schedule.T, schedule.beta, schedule.alpha_bar
+x0, u0 = helpers.s_curve(10_000, return_u=True)
+model = helpers.NoisePredictor(T, c_in=helpers.input_scale(schedule, x0.std().item()))
+helpers.load_weights(model, "checkpoints/ddpm_scurve.pt").eval()
+oracle = helpers.s_curve_oracle(schedule)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The data, exactly
+#
+# `make_s_curve` draws $u \sim U[-\tfrac{3\pi}{2}, \tfrac{3\pi}{2}]$ and returns $(\sin u,\ \cdot,\ \operatorname{sign}(u)(\cos u - 1))$
+# plus $\mathcal N(0, 0.1^2 I)$. Keeping columns 0 and 2 and dividing by 10:
+#
+# $$\mathbf{x}_0 = \mathbf{c}(u) + \sigma\mathbf{z},\qquad \mathbf{c}(u) = \tfrac{1}{10}\big(\sin u,\ \operatorname{sign}(u)(\cos u - 1)\big),\qquad \sigma = 0.01,\quad \mathbf{z}\sim\mathcal N(0, I).$$
+#
+# `helpers.s_curve(..., return_u=True)` also returns each point's $u$. Check: $\mathbf{x}_0 - \mathbf{c}(u)$ must be
+# $\mathcal N(0, 0.01^2 I)$ noise.
+
+# %%
+def c(u):
+    return torch.stack([u.sin(), u.sign() * (u.cos() - 1)], dim=-1) / 10
+
+
+residual = x0.double() - c(u0)
+torch.testing.assert_close(c(u0), helpers.curve(u0))
+print("std of x0 - c(u) per coordinate:", residual.std(0).numpy().round(5), " mean:", residual.mean(0).numpy().round(5))
+assert (residual.std(0) - 0.01).abs().max() < 4 * 0.01 / math.sqrt(2 * len(x0))
+assert residual.mean(0).abs().max() < 4 * 0.01 / math.sqrt(len(x0))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Every marginal is a one-dimensional mixture
+#
+# Lesson 04: $\mathbf{x}_t = \sqrt{\bar\alpha_t}\,\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon$. Given $u$, both noises are Gaussian and add:
+#
+# $$\mathbf{x}_t \mid u \sim \mathcal N\big(\sqrt{\bar\alpha_t}\,\mathbf{c}(u),\ s_t^2 I\big),\qquad s_t^2 = \sigma^2\bar\alpha_t + 1 - \bar\alpha_t,$$
+#
+# so the density of $\mathbf{x}_t$ is an average over the curve:
+#
+# $$q_t(\mathbf{x}) = \mathbb{E}_u\,\mathcal N\big(\mathbf{x};\ \sqrt{\bar\alpha_t}\,\mathbf{c}(u),\ s_t^2 I\big)
+#   = \frac{1}{3\pi}\int_{-3\pi/2}^{3\pi/2} \frac{1}{2\pi s_t^2}\exp\Big(-\frac{\lVert\mathbf{x} - \sqrt{\bar\alpha_t}\,\mathbf{c}(u)\rVert^2}{2 s_t^2}\Big)\,du.$$
+#
+# One integral over $u$, for every point and every step. We compute it by quadrature: $q_t(\mathbf{x}) \approx \sum_j w_j\,\mathcal N(\mathbf{x}; \sqrt{\bar\alpha_t}\,\mathbf{c}(u_j), s_t^2 I)$,
+# a mixture of Gaussians, evaluated as a log-sum-exp so that nothing underflows.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## How many quadrature nodes?
+#
+# Composite Gauss–Legendre, 8 nodes per panel, on each half $[-\tfrac{3\pi}{2}, 0]$ and $[0, \tfrac{3\pi}{2}]$ separately:
+# $\mathbf{c}$'s second derivative jumps at $u = 0$, and Gauss–Legendre converges fast only on smooth pieces.
+# The integrand is sharpest at the first step, where $s_1 \approx 0.011$ is a tenth of the curve's radius. There,
+# the change in $\log q_1$ against 4 096 nodes, over 10 000 points $\mathbf{x}_1$:
+
+# %%
+x1 = helpers.q_sample(x0, 0, schedule).double()
+reference = helpers.s_curve_oracle(schedule, nodes=4096).log_prob(x1, 0)
+nodes = [32, 64, 128, 256, 384, 512]
+errors = [(helpers.s_curve_oracle(schedule, nodes=n).log_prob(x1, 0) - reference).abs().max().item() for n in nodes]
+for n, err in zip(nodes, errors):
+    print(f"{n:5d} nodes: max |error in log q| = {err:.0e} nats")
+assert errors[nodes.index(len(helpers.quadrature()[0]))] < 1e-8
+
+# %% [markdown]
+# The error falls faster than any power of the node count until it reaches float64 rounding. The helpers use
+# 256 nodes (`helpers.quadrature()`), within $10^{-8}$ nats everywhere; later steps have wider Gaussians and need
+# fewer. The weights are those of an average over $u$, so they sum to 1, and they integrate $\cos u$ exactly:
+
+# %%
+u_nodes, log_w = helpers.quadrature()
+print(f"{len(u_nodes)} nodes, sum of weights - 1 = {log_w.exp().sum().item() - 1:.1e}")
+assert abs(log_w.exp().sum().item() - 1) < 1e-12
+assert abs((log_w.exp() * u_nodes.cos()).sum().item() - (-2 / (3 * math.pi))) < 1e-12  # E[cos u] = -2/(3 pi)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Check 1: the density against the forward process
+#
+# Run the forward process on a million fresh data points to step $t$, count them in the cells of a grid, and
+# compare with the integral of $q_t$ over each cell (a 4 × 4 midpoint rule inside each cell). Under the
+# formula the scaled deviations $(n_\text{cell} - N p_\text{cell})/\sqrt{N p_\text{cell}}$ are about standard normal, so
+# $\chi^2$ per cell is about 1. A density that was wrong somewhere would push it up.
+
+# %%
+def cell_probabilities(t, edges, sub=4):
+    """Integral of q_t over each grid cell, by a sub x sub midpoint rule."""
+    h = edges[1] - edges[0]
+    offsets = (torch.arange(sub, dtype=torch.float64) + 0.5) * h / sub
+    fine = (edges[:-1, None] + offsets).reshape(-1)
+    xx, yy = torch.meshgrid(fine, fine, indexing="xy")
+    q = oracle.log_prob(torch.stack([xx.ravel(), yy.ravel()], 1), t).exp().reshape(len(fine), len(fine))
+    n = len(edges) - 1
+    return q.reshape(n, sub, n, sub).sum((1, 3)) * (h / sub) ** 2
+
+
+t = 60
+big = helpers.s_curve(1_000_000, seed=7).double()
+xt_big = helpers.q_sample(big, t, schedule, generator=torch.Generator().manual_seed(7))
+edges = torch.linspace(-1.2, 1.2, 25, dtype=torch.float64)
+p = cell_probabilities(t, edges)
+counts = torch.histogramdd(xt_big, bins=[edges, edges]).hist.T
+used = p * len(big) > 20
+chi2 = (((counts - len(big) * p) ** 2) / (len(big) * p))[used].mean().item()
+print(f"t = {t}: mass inside the window {p.sum().item():.4f} (Monte Carlo {counts.sum().item() / len(big):.4f}); "
+      f"chi^2 per cell = {chi2:.2f} over {int(used.sum())} cells")
+assert abs(chi2 - 1) < 5 * math.sqrt(2 / used.sum().item())
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The score, in closed form
+#
+# Differentiate the mixture: each component contributes its own Gaussian score, weighted by its posterior
+# probability given $\mathbf{x}$. With $\mathbf{m}_t(\mathbf{x}) = \mathbb{E}[\mathbf{c}(u)\mid\mathbf{x}_t = \mathbf{x}]$, the posterior mean of the curve point,
+#
+# $$\nabla_{\mathbf{x}}\log q_t(\mathbf{x}) = -\frac{\mathbf{x} - \sqrt{\bar\alpha_t}\,\mathbf{m}_t(\mathbf{x})}{s_t^2},\qquad
+#   \mathbf{m}_t(\mathbf{x}) = \frac{\mathbb{E}_u\big[\mathbf{c}(u)\,\mathcal N(\mathbf{x}; \sqrt{\bar\alpha_t}\mathbf{c}(u), s_t^2 I)\big]}{q_t(\mathbf{x})}.$$
+#
+# Check 2, two independent ways: autograd through `log_prob`, and central finite differences.
+
+# %%
+points = helpers.q_sample(x0[:200], 0, schedule).double()
+for t in (0, 30, 99):
+    x = points.clone().requires_grad_()
+    (autograd,) = torch.autograd.grad(oracle.log_prob(x, t).sum(), x)
+    h = 1e-6
+    shift = torch.tensor([[h, 0.0], [0.0, h]], dtype=torch.float64)
+    finite = torch.stack([(oracle.log_prob(points + d, t) - oracle.log_prob(points - d, t)) / (2 * h) for d in shift], 1)
+    score = oracle.score(points, t)
+    rel_auto = ((score - autograd).norm(dim=1) / score.norm(dim=1)).max().item()
+    rel_fd = ((score - finite).norm(dim=1) / score.norm(dim=1)).max().item()
+    print(f"t = {t:2d}: |score| up to {score.norm(dim=1).max().item():7.1f}; relative gap to autograd {rel_auto:.0e}, "
+          f"to finite differences {rel_fd:.0e}")
+    assert rel_auto < 1e-9 and rel_fd < 1e-5
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The score field
+#
+# Streamlines of $\nabla\log q_t$, coloured by $\log_{10}$ of its length. Early on it points straight at the curve
+# and is huge (about $d/s_t^2$ at distance $d$); late it points at the shrunken, blurred S, and gently.
+
+# %%
+def show_scores(steps):
+    fig, axes = plt.subplots(1, len(steps), figsize=(4.6 * len(steps), 4.6), squeeze=False)
+    line = c(torch.linspace(-1.5 * math.pi, 1.5 * math.pi, 400, dtype=torch.float64))
+    for ax, t in zip(axes[0], steps):
+        helpers.plot_field(lambda x: oracle.score(x, t), ax=ax, title=f"score at t = {t + 1}")
+        ax.plot(*(alpha_bar[t].sqrt() * line).T, color="0.3", linewidth=1, label=r"$\sqrt{\bar\alpha_t}\,\mathbf{c}(u)$")
+    axes[0, 0].legend(loc="lower right")
+    fig.tight_layout()
+    plt.show()
+
+
+show_scores([0, 30, 99])
+
+# %% [markdown]
+# Move the step (the figure is redrawn each time):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# Why: an interact widget's output lives in the notebook's widget state, which nbval does not compare.
+interact(lambda t: show_scores([t - 1]), t=IntSlider(value=10, min=1, max=T, description="step t"));
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The best noise predictor and the best denoiser
+#
+# Among all functions of $\mathbf{x}_t$, the one with the smallest $\mathbb{E}\lVert\boldsymbol\epsilon - f(\mathbf{x}_t)\rVert^2$ is
+# the conditional mean $\boldsymbol\epsilon^*(\mathbf{x}_t, t) = \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]$. Since $\nabla\log q_t(\mathbf{x}_t) = -\mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]/\sqrt{1-\bar\alpha_t}$
+# (Vincent 2011; Song et al. 2021, eq. 5 context),
+#
+# $$\boldsymbol\epsilon^*(\mathbf{x}_t, t) = -\sqrt{1-\bar\alpha_t}\;\nabla\log q_t(\mathbf{x}_t).$$
+#
+# **Tweedie's formula** (Efron 2011) turns the score into the best denoiser:
+#
+# $$\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t] = \frac{\mathbf{x}_t + (1-\bar\alpha_t)\,\nabla\log q_t(\mathbf{x}_t)}{\sqrt{\bar\alpha_t}}.$$
+#
+# `oracle.denoise` computes it another way, from the Gaussian pair $(\mathbf{x}_0, \mathbf{x}_t)$ given $u$:
+# $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t] = \mathbf{m}_t + \frac{\sqrt{\bar\alpha_t}\,\sigma^2}{s_t^2}(\mathbf{x}_t - \sqrt{\bar\alpha_t}\,\mathbf{m}_t)$. Check 3: both agree.
+
+# %%
+for t in (0, 30, 99):
+    xt = helpers.q_sample(x0[:2000], t, schedule).double()
+    tweedie = (xt + (1 - alpha_bar[t].double()) * oracle.score(xt, t)) / alpha_bar[t].double().sqrt()
+    gap = (tweedie - oracle.denoise(xt, t)).abs().max().item()
+    eps_gap = (oracle(xt, t) + (1 - alpha_bar[t].double()).sqrt() * oracle.score(xt, t)).abs().max().item()
+    print(f"t = {t:2d}: Tweedie vs denoise max gap {gap:.0e}; eps* vs -sqrt(1 - alpha_bar) score {eps_gap:.0e}")
+    assert gap < 1e-10 and eps_gap < 1e-10
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Check 4: $\boldsymbol\epsilon^*$ and the denoiser by Bayes' rule, directly
+#
+# Without any curve or quadrature: draw many pairs $(\mathbf{x}_0^{(i)})$ from the data. For a query point $\mathbf{x}_t$, each
+# explains it with likelihood $\mathcal N(\mathbf{x}_t; \sqrt{\bar\alpha_t}\mathbf{x}_0^{(i)}, (1-\bar\alpha_t)I)$ and the noise
+# $\boldsymbol\epsilon^{(i)} = (\mathbf{x}_t - \sqrt{\bar\alpha_t}\mathbf{x}_0^{(i)})/\sqrt{1-\bar\alpha_t}$. The likelihood-weighted averages estimate
+# $\mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]$ and $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t]$. Their Monte Carlo error shrinks with the number of
+# effectively used draws, so we compare in units of an estimated standard error.
+
+# %%
+draws = helpers.s_curve(400_000, seed=11).double()
+for t in (20, 60, 99):
+    queries = helpers.q_sample(x0[:8], t, schedule, generator=torch.Generator().manual_seed(t)).double()
+    ab = alpha_bar[t].double()
+    log_lik = -torch.cdist(queries, ab.sqrt() * draws) ** 2 / (2 * (1 - ab))
+    w = torch.softmax(log_lik, dim=1)
+    eps_i = (queries[:, None, :] - ab.sqrt() * draws[None]) / (1 - ab).sqrt()
+    eps_bayes = (w[..., None] * eps_i).sum(1)
+    se = ((w[..., None] ** 2 * (eps_i - eps_bayes[:, None]) ** 2).sum(1)).sqrt()
+    z = ((eps_bayes - oracle(queries, t)) / se).abs().max().item()
+    print(f"t = {t:2d}: effective draws {int((1 / (w ** 2).sum(1)).min())}+, max |eps* - Bayes| / s.e. = {z:.1f}")
+    assert z < 4.5
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The loss floor
+#
+# $L_\text{simple}$ of lesson 06 cannot reach 0: $\boldsymbol\epsilon$ is not a function of $\mathbf{x}_t$. Its smallest value at step $t$ is
+# $\tfrac12\mathbb{E}\lVert\boldsymbol\epsilon - \boldsymbol\epsilon^*(\mathbf{x}_t,t)\rVert^2$ (per coordinate, as the loss averages). The oracle is a network like any
+# other, so `helpers.eps_loss` takes it. Below: the floor and the trained network's loss per step, on the
+# same $(\mathbf{x}_0, \boldsymbol\epsilon)$ draws, with two standard errors of their paired difference.
+
+# %%
+n_per_step = 2_000
+gen = torch.Generator().manual_seed(3)
+floor, net, se = [], [], []
+with torch.no_grad():
+    for t in range(T):
+        batch = x0[torch.randint(0, len(x0), (n_per_step,), generator=gen)]
+        eps = torch.randn(batch.shape, generator=gen)
+        xt = helpers.q_sample(batch, t, schedule, eps=eps)
+        d_oracle = ((eps - oracle(xt, t)) ** 2).mean(1)
+        d_net = ((eps - model(xt, torch.tensor(t))) ** 2).mean(1)
+        floor.append(d_oracle.mean().item())
+        net.append(d_net.mean().item())
+        se.append((d_net - d_oracle).std().item() / math.sqrt(n_per_step))
+floor, net, se = map(np.array, (floor, net, se))
+# helpers.eps_loss takes the oracle like any network: at one step it gives the floor on the same draws.
+torch.testing.assert_close(helpers.eps_loss(oracle, batch, schedule, t=T - 1, eps=eps), d_oracle.mean().float())
+
+# %%
+steps = np.arange(1, T + 1)
+fig, (ax, ax_gap) = plt.subplots(1, 2, figsize=(11, 3.8))
+ax.plot(steps, floor, label="floor: exact ε*")
+ax.plot(steps, net, label="trained network")
+ax.set(xlabel="step t", ylabel=r"$L_\mathrm{simple}$ at step t", title="the network against the loss floor")
+ax.legend()
+ax_gap.plot(steps, net - floor, color="C1")
+ax_gap.fill_between(steps, -2 * se, 2 * se, color="0.8", label="±2 s.e. of the difference")
+ax_gap.set(xlabel="step t", ylabel="network − floor", title="the network's excess loss")
+ax_gap.legend()
+fig.tight_layout()
+plt.show()
+print("floor at t = 1, 10, 50, 100:", floor[[0, 9, 49, 99]].round(3))
+print(f"average over steps: floor {floor.mean():.4f}, network {net.mean():.4f}; "
+      f"the network's excess is largest at t = {int(np.argmax(net - floor)) + 1} ({(net - floor).max():.4f})")
+print(f"steps where the network beats the floor by more than 3 standard errors: {int(((net - floor) < -3 * se).sum())} of {T}")
+assert ((net - floor) > -3 * se).all()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Ask the room before showing the plot: at which step is the floor highest? Many guess the last. It is highest at
+# t = 1: the step's noise (std 0.005) is smaller than the data's own scatter (0.01), so x_1 says little about ε.
+# At t = T, x_T is nearly all noise, so it nearly reveals ε, and the floor is small.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Sharp quality metrics
+#
+# The energy distance of lesson 07 has hit its floor: data against data scores $0 \pm 0.04$, the committed model
+# about $0.01$. The curve lets us measure what matters directly. Project each sample on the curve (nearest point of
+# $\mathbf{c}$, `helpers.curve_coordinates`), then:
+#
+# - **off-curve** (precision): RMS distance to the curve, ×10³. Data: about $\sigma \cdot 10^3 = 10$; blur and stray points raise it.
+# - **stray**: % of samples farther than $5\sigma = 0.05$ from the curve. Data: essentially 0.
+# - **coverage gap**: Kolmogorov–Smirnov distance, in %, between the samples' $u$ and the uniform law. A missing end of the S raises it.
+# - **NLL**: cross-entropy $-\frac1N\sum\log q_0(\mathbf{x}_i)$ under the exact data density, in nats. Data: the entropy of $q_0$.
+#
+# The readable version of the projection and of the coverage gap, checked against the helpers:
+
+# %%
+u_found, distance = helpers.curve_coordinates(x0)
+dense = torch.linspace(-1.5 * math.pi, 1.5 * math.pi, 20_001, dtype=torch.float64)
+brute = torch.cdist(x0[:500].double(), c(dense)).min(1).values
+cdf = (u_found.sort().values + 1.5 * math.pi) / (3 * math.pi)
+rank = torch.arange(1, len(cdf) + 1, dtype=torch.float64) / len(cdf)
+ks = torch.maximum(rank - cdf, cdf - (rank - 1 / len(cdf))).max().item()
+print(f"data: RMS distance to the curve {1e3 * distance.pow(2).mean().sqrt().item():.2f}e-3, coverage gap {100 * ks:.2f}%")
+# The brute-force grid is 4.7e-5 apart in arc length, so it is exact only to about half that.
+assert (brute - distance[:500]).abs().max() < 3e-5 and abs(100 * ks - helpers.coverage_gap(u_found)) < 1e-9
+
+# %% [markdown]
+# `helpers.sharp_quality` returns all four and the energy distance. First, their noise floor: ten data samples of
+# 10 000 points each (the energy distance's floor, from lesson 07, is $0 \pm 0.04$).
+
+# %%
+floors = [helpers.sharp_quality(helpers.s_curve(10_000, seed=100 + k), energy=False) for k in range(10)]
+
+
+def spread(values):
+    return f"{np.mean(values):6.2f} ± {np.std(values, ddof=1):.2f}"
+
+
+for name in ("off_curve", "stray", "coverage_gap", "nll"):
+    print(f"{name:13s} ten data samples: {spread([getattr(q, name) for q in floors])}")
+
+# %% [markdown]
+# The entropy of $q_0$ by quadrature, $-\int q_0\log q_0$, is what the NLL of data estimates:
+
+# %%
+grid = torch.linspace(-0.3, 0.3, 601, dtype=torch.float64)
+xx, yy = torch.meshgrid(grid, grid, indexing="xy")
+log_q0 = oracle.log_prob(torch.stack([xx.ravel(), yy.ravel()], 1), None)
+entropy = -(log_q0.exp() * log_q0).sum().item() * (grid[1] - grid[0]).item() ** 2
+print(f"entropy of q_0 = {entropy:.3f} nats; data NLL {spread([q.nll for q in floors])}")
+assert abs(entropy - np.mean([q.nll for q in floors])) < 4 * np.std([q.nll for q in floors], ddof=1)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Resolving power
+#
+# Three clouds the metrics must tell from data: the data blurred by $\mathcal N(0, \beta_1 I)$ (the noise the recipe adds at
+# its last sampling step), the data with the top 15 % of the curve missing, and the committed model's samples.
+
+# %%
+def z_score(value, name):
+    values = [getattr(q, name) for q in floors]
+    return (value - np.mean(values)) / np.std(values, ddof=1)
+
+
+blurred = x0 + beta[0].sqrt() * torch.randn(x0.shape, generator=torch.Generator().manual_seed(5))
+more, u_more = helpers.s_curve(12_000, seed=5, return_u=True)
+cut = more[u_more < 0.7 * 1.5 * math.pi][:10_000]
+model_samples = {sigma: helpers.sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(1), sigma=sigma)
+                 for sigma in ("beta", "beta_tilde")}
+clouds = {"data blurred by sqrt(beta_1)": blurred, "top 15% of the S missing": cut,
+          "model, sigma^2 = beta": model_samples["beta"], "model, sigma^2 = beta~": model_samples["beta_tilde"]}
+quality = {name: helpers.sharp_quality(cloud) for name, cloud in clouds.items()}
+print(f"{'':30s} {'off-curve':>10s} {'stray %':>8s} {'gap %':>7s} {'NLL':>7s} {'energy':>7s}")
+for name, q in quality.items():
+    print(f"{name:30s} {q.off_curve:10.2f} {q.stray:8.2f} {q.coverage_gap:7.1f} {q.nll:7.3f} {q.energy:7.3f}")
+
+# %%
+q_blur, q_cut = quality["data blurred by sqrt(beta_1)"], quality["top 15% of the S missing"]
+print(f"blur: off-curve {z_score(q_blur.off_curve, 'off_curve'):.0f} floor s.d. above data; energy {q_blur.energy:.3f} (floor ±0.04)")
+print(f"cut:  coverage gap {z_score(q_cut.coverage_gap, 'coverage_gap'):.0f} floor s.d. above data; energy {q_cut.energy:.2f}")
+assert z_score(q_blur.off_curve, "off_curve") > 8 and z_score(q_cut.coverage_gap, "coverage_gap") > 8
+
+# %% [markdown]
+# The energy distance misses the blur (it stays within its data-vs-data spread of about ±0.04); the off-curve RMS
+# sees it at many floor standard deviations. A missing end is caught by both, but the coverage gap says *what* is
+# wrong. The model's samples sit measurably off the curve, with a few tenths of a per cent of strays; the energy
+# distance gives them about 0.1, a few times its spread, and cannot say what is wrong.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Sampling with a perfect network
+#
+# `helpers.sample` takes the oracle in place of the network. Whatever is left is not the network's fault: the
+# Gaussian reverse steps (discretisation), the prior $\mathcal N(0, I)$ against the true $q(\mathbf{x}_T)$, and the choice of $\sigma_t^2$.
+# Three starts answer lesson 07's open question about the prior: $\mathcal N(0, I)$; exact draws of $q(\mathbf{x}_T)$ (run the forward
+# process on fresh data); and a Gaussian with $q(\mathbf{x}_T)$'s exact mean and covariance,
+# $\sqrt{\bar\alpha_T}\,\mathbb{E}\mathbf{x}_0$ and $\bar\alpha_T\operatorname{Cov}\mathbf{x}_0 + (1-\bar\alpha_T)I$.
+
+# %%
+fresh = helpers.s_curve(10_000, seed=21)
+mean_T = alpha_bar[-1].sqrt() * fresh.mean(0)
+cov_T = alpha_bar[-1] * torch.cov(fresh.T) + (1 - alpha_bar[-1]) * torch.eye(2)
+priors = {
+    "N(0, I)": torch.randn(10_000, 2, generator=torch.Generator().manual_seed(2)),
+    "q(x_T), exact": helpers.q_sample(fresh, T - 1, schedule, generator=torch.Generator().manual_seed(2)),
+    "Gaussian, q(x_T)'s moments": mean_T + torch.randn(10_000, 2, generator=torch.Generator().manual_seed(2)) @ torch.linalg.cholesky(cov_T).T,
+}
+runs = {}
+for prior, x_T in priors.items():
+    for who, net_or_oracle in (("oracle", oracle), ("network", model)):
+        samples = helpers.sample(net_or_oracle, schedule, 10_000, generator=torch.Generator().manual_seed(3), sigma="beta_tilde", x_T=x_T)
+        runs[prior, who] = helpers.sharp_quality(samples, energy=False)
+
+# %%
+print(f"{'start':28s} {'sampler':8s} {'off-curve':>10s} {'stray %':>8s} {'gap %':>7s} {'NLL':>7s}")
+for (prior, who), q in runs.items():
+    print(f"{prior:28s} {who:8s} {q.off_curve:10.2f} {q.stray:8.2f} {q.coverage_gap:7.1f} {q.nll:7.3f}")
+print(f"data floor {'':26s} {spread([q.off_curve for q in floors]):>10s}")
+
+# %% [markdown]
+# Against the exact start, what does each prior cost? Differences in off-curve RMS (floor s.d. about 0.06) and in
+# coverage gap (floor s.d. about 0.26):
+
+# %%
+gap_sd = np.std([q.coverage_gap for q in floors], ddof=1)
+for prior in ("N(0, I)", "Gaussian, q(x_T)'s moments"):
+    for who in ("oracle", "network"):
+        q, exact = runs[prior, who], runs["q(x_T), exact", who]
+        print(f"{prior:28s} {who:8s} off-curve {q.off_curve - exact.off_curve:+.2f}, "
+              f"gap {q.coverage_gap - exact.coverage_gap:+.1f} points ({(q.coverage_gap - exact.coverage_gap) / gap_sd:+.1f} floor s.d.)")
+assert all(runs["N(0, I)", who].coverage_gap - runs["q(x_T), exact", who].coverage_gap > 2 * gap_sd for who in ("oracle", "network"))
+
+# %% [markdown]
+# Lesson 07's open question, answered in this run: starting from $\mathcal N(0, I)$ instead of $q(\mathbf{x}_T)$ leaves the curve
+# unevenly covered, by a few floor standard deviations of the coverage gap, for the exact network and the trained one
+# alike; its effect on off-curve is small. A Gaussian with $q(\mathbf{x}_T)$'s moments removes nearly all of it, so the
+# mismatch is mostly one of scale: $\mathbf{x}_T$ has std about 0.48, not 1.
+#
+# And with an exact network *and* an exact start, off-curve is still not the data's 10: that is the sampler itself.
+# With $\sigma_t^2 = \tilde\beta_t$, the last step adds no noise and returns a posterior mean, which pulls points towards the
+# curve. The other choice of lesson 07, $\sigma_t^2 = \beta_t$:
+
+# %%
+exact_beta = helpers.sharp_quality(helpers.sample(oracle, schedule, 10_000, generator=torch.Generator().manual_seed(3),
+                                                  sigma="beta", x_T=priors["q(x_T), exact"]), energy=False)
+exact_tilde = runs["q(x_T), exact", "oracle"]
+print(f"exact network, exact start: off-curve {exact_tilde.off_curve:.2f} (sigma^2 = beta~), "
+      f"{exact_beta.off_curve:.2f} (sigma^2 = beta); data {np.mean([q.off_curve for q in floors]):.2f}")
+assert exact_tilde.off_curve < exact_beta.off_curve < np.mean([q.off_curve for q in floors])
+assert runs["q(x_T), exact", "network"].off_curve > np.mean([q.off_curve for q in floors])
+
+# %% [markdown]
+# So with a perfect network $\sigma_t^2 = \beta_t$ is closer to the data, and $\tilde\beta_t$ samples too sharp a curve; the
+# trained network's own blur (off-curve above 10 even with $\tilde\beta_t$) reverses that choice for it (table above).
+# Discretisation, prior and variance choice together are a few tenths of off-curve here; the network's error is the rest.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The finite-set optimum memorises
+#
+# Training never sees the curve, only a finite set of points. The loss's exact minimiser *for that set* treats the
+# data as Dirac points: $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t]$ is a softmax-weighted average of the training points, with weights
+# $\propto \exp(-\lVert\mathbf{x}_t - \sqrt{\bar\alpha_t}\mathbf{x}_0^{(i)}\rVert^2 / 2(1-\bar\alpha_t))$ (`helpers.training_set_oracle`).
+# Sampled with it, a 100-point training set comes back as itself: compare the distance from each sample to its
+# nearest training point with that of fresh data.
+
+# %%
+def median_nearest(cloud, train):
+    return torch.cdist(cloud.double(), train.double()).min(1).values.median().item()
+
+
+small = x0[:100]
+memorised = helpers.sample(helpers.training_set_oracle(small, schedule), schedule, 1_000,
+                           generator=torch.Generator().manual_seed(4), sigma="beta_tilde")
+fresh_small = median_nearest(helpers.s_curve(1_000, seed=31), small)
+ratio_memorised = median_nearest(memorised, small) / fresh_small
+print(f"100 training points: median distance to the nearest one, finite-set optimum / fresh data = {ratio_memorised:.2f}")
+assert ratio_memorised < 0.3
+
+# %% [markdown]
+# With all 10 000 points the same optimum cannot pin samples to single points *at this schedule's resolution*: the
+# finest noise level it ever denoises, $\sqrt{1-\bar\alpha_1}$, is wider than the gaps between neighbouring training
+# points, so its last step averages several of them. The trained network, fitted to those 10 000 points, lands
+# exactly as far from them as fresh data do: it generalises.
+
+# %%
+gap = torch.cdist(x0.double(), x0.double()).topk(2, largest=False).values[:, 1].median().item()
+print(f"sqrt(1 - alpha_bar_1) = {(1 - alpha_bar[0]).sqrt().item():.4f}; median gap between neighbouring training points {gap:.4f}")
+ratio_network = median_nearest(model_samples["beta_tilde"][:1_000], x0) / median_nearest(helpers.s_curve(1_000, seed=31), x0)
+print(f"10 000 training points: median distance to the nearest one, network / fresh data = {ratio_network:.2f}")
+assert (1 - alpha_bar[0]).sqrt() > gap and ratio_network > 0.8
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Summary
+#
+# - Every marginal of the S-curve's forward process is a one-dimensional mixture, $q_t(\mathbf{x}) = \mathbb{E}_u\mathcal N(\mathbf{x}; \sqrt{\bar\alpha_t}\mathbf{c}(u), s_t^2 I)$;
+#   256 Gauss–Legendre nodes give $\log q_t$ to within $10^{-8}$ nats.
+# - From it: the score in closed form, $\boldsymbol\epsilon^* = -\sqrt{1-\bar\alpha_t}\,\nabla\log q_t$, and Tweedie's denoiser, each checked
+#   against Monte Carlo, autograd, finite differences and Bayes' rule.
+# - The trained network sits above the loss floor at every step; with the oracle in its place, the sampler's own
+#   error is measured.
+# - Sharp metrics (off-curve RMS, strays, coverage gap, NLL) resolve what the energy distance cannot. From here on
+#   they are the course's headline quality numbers.
+#
+# **References.** Ho, Jain & Abbeel 2020 (DDPM), eq. 4 and Algorithm 2; Vincent 2011, denoising score matching;
+# Efron 2011, "Tweedie's formula and selection bias"; Song et al. 2021, "Score-based generative modeling through
+# SDEs"; Kingma et al. 2021 (VDM) for SNR; Kadkhodaie et al. 2024, "Generalization in diffusion models arises from
+# geometry-adaptive harmonic representations".
+#
+# ## Exercises (solutions: `%load solutions/09_1.py`, `09_2.py`)
+#
+# **1.** Write `eps_star_finite(xt, x0, alpha_bar_t)`: the finite-set optimum's noise prediction for points `xt` (N, 2)
+# at a step with $\bar\alpha_t$ = `alpha_bar_t` (a float), given training points `x0` (n, 2).
+
+# %%
+def eps_star_finite(xt, x0, alpha_bar_t):
+    return None  # your code here
+
+
+helpers.check_exercise("09.1", eps_star_finite)
+
+# %% [markdown]
+# **2. Predict, then check.** At the first step the floor is about 0.9 for our data, whose scatter ($\sigma = 0.01$)
+# is wider than the step's noise ($\sqrt{\beta_1} \approx 0.005$). Now make the data ten times thinner:
+# `make_s_curve(noise=0.01)`, so $\sigma = 0.001$. Predict the loss floor at $t = 1$ before computing anything, and
+# enter it; the check computes the exact value and says whether you are within 0.05.
+
+# %%
+predicted_floor = None  # your prediction, a number
+
+helpers.check_exercise("09.2", predicted_floor)
