@@ -8,6 +8,8 @@
 # **Assumes.** Lesson 01 (the data) and lesson 02 (β, α, ᾱ and the 0-based indexing of the code).
 
 # %% slideshow={"slide_type": "skip"}
+import math
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
@@ -60,17 +62,51 @@ for t in range(T):
     var = (1 - beta[t]) * var + beta[t]
     predicted_std.append(var.sqrt())
 predicted_std = torch.stack(predicted_std)
-empirical_std = torch.stack([s.std(dim=0) for s in states])
+empirical_std = torch.stack([state.std(dim=0) for state in states])
 print("predicted std at T:", np.round(predicted_std[-1].numpy(), 3))
 print("empirical std at T:", np.round(empirical_std[-1].numpy(), 3))
 
 # %% [markdown]
-# The standard error of a sample std from $n$ points is about $\sigma/\sqrt{2n}$, 0.7 % of σ at $n = 10\,000$.
-# Five standard errors is a tolerance a correct chain passes with near certainty and a wrong shrink factor fails:
+# The standard error of a sample std from $n$ points is about $\sigma/\sqrt{2n}$ (for Gaussian-like data), 0.7 %
+# of σ at $n = 10\,000$. We allow five standard errors at each of the 100 steps and 2 coordinates; for a
+# correct chain each exceedance has probability about $6\cdot10^{-7}$.
 
 # %%
-n = x0.shape[0]
-assert ((empirical_std - predicted_std).abs() <= 5 * predicted_std / np.sqrt(2 * n)).all()
+def check_variance(states, beta):
+    """Every state's std per coordinate within 5 standard errors of the variance recursion started at states[0]."""
+    var, n = states[0].var(dim=0), states[0].shape[0]
+    for t in range(len(beta)):
+        var = (1 - beta[t]) * var + beta[t]
+        z = ((states[t + 1].std(dim=0) - var.sqrt()).abs() / (var.sqrt() / math.sqrt(2 * n))).max().item()
+        assert z < 5, f"std at t = {t + 1} is {z:.1f} standard errors from the recursion"
+
+
+check_variance(states, beta)
+
+# %% [markdown]
+# Would it catch a wrong step? Run the chain with three plausible slips and check each:
+
+# %%
+def run_chain(x0, beta, step):
+    """All states of a chain that applies step(x, beta_t, eps) T times."""
+    x, chain = x0, [x0]
+    for t in range(len(beta)):
+        x = step(x, beta[t], torch.randn_like(x))
+        chain.append(x)
+    return chain
+
+
+slips = {
+    "no shrink:          x + sqrt(b) eps": lambda x, b, e: x + b.sqrt() * e,
+    "shrink 1 - b:       (1 - b) x + sqrt(b) eps": lambda x, b, e: (1 - b) * x + b.sqrt() * e,
+    "noise without sqrt: sqrt(1 - b) x + b eps": lambda x, b, e: (1 - b).sqrt() * x + b * e,
+}
+for name, step in slips.items():
+    try:
+        check_variance(run_chain(x0, beta, step), beta)
+        print(f"{name}: passes (not caught)")
+    except AssertionError as error:
+        print(f"{name}: caught, {error}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The strip
@@ -83,9 +119,11 @@ assert ((empirical_std - predicted_std).abs() <= 5 * predicted_std / np.sqrt(2 *
 shown = list(range(0, T + 1, 10))
 helpers.plot_strip([states[k] for k in shown], [f"t = {k}" for k in shown], suptitle="q(x_t): the reference schedule")
 plt.show()
+print(f"share of x_T outside the ±0.35 window: {(states[T].abs() > 0.35).any(dim=1).float().mean():.2f}")
 
 # %% [markdown]
-# The same chain on a wider window, ±2: the S blurs into a Gaussian blob of std ≈ 0.48, not 1 (lesson 02).
+# The same chain on a wider window, ±2: the S blurs into a round blob of std ≈ 0.48 (printed above), not 1
+# (lesson 02).
 
 # %%
 helpers.plot_strip([states[k] for k in shown], [f"t = {k}" for k in shown], limit=2, suptitle="the same, window ±2")
@@ -115,7 +153,7 @@ widgets.interact(draw_step, k=widgets.IntSlider(value=0, min=0, max=T, step=1), 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The animation
 #
-# Every second state, the last one included, as a looping GIF.
+# Every second state, the last one included, as a looping animation (an animated PNG).
 
 # %%
 frames = list(range(0, T + 1, 2))
@@ -126,11 +164,12 @@ helpers.animate_states([states[k] for k in frames], [f"t = {k}" for k in frames]
 # ## Summary
 #
 # - One forward step: $\mathbf{x}_t = \sqrt{1-\beta_t}\,\mathbf{x}_{t-1} + \sqrt{\beta_t}\,\boldsymbol\epsilon_t$.
-# - Variances follow $\mathrm{Var}_t = (1-\beta_t)\mathrm{Var}_{t-1} + \beta_t$, which the chain matches within 5 standard errors.
+# - Variances follow $\mathrm{Var}_t = (1-\beta_t)\mathrm{Var}_{t-1} + \beta_t$, which the chain matches within 5 standard errors;
+#   a missing or wrong shrink factor, or noise without its square root, fails that check.
 # - With the reference schedule the cloud ends with std ≈ 0.48: blurred, but not the $\mathcal{N}(0, I)$ sampling will start from.
 # - To reach $\mathbf{x}_t$ the loop needs $t$ steps and $t$ noise draws. Lesson 04 jumps there in one.
 #
-# ## Exercises (solutions: `%load solutions/03_1.py`, `03_2.py`)
+# ## Exercises (solutions: `%load solutions/03_1.py`, `03_2.py`, `03_3.py`; each ends with its check)
 #
 # **1.** Write `std_after(var0, beta)` that returns the std of a coordinate after all steps of `beta`, for a
 # starting variance `var0` (a float), using the recurrence above. Return a Python float.
@@ -152,3 +191,24 @@ def std_without_shrink(var0, beta):
 
 
 helpers.check_exercise("03.2", std_without_shrink)
+
+
+# %% [markdown]
+# **3. Predict first.** Start the chain from the origin, $\mathbf{x}_0 = 0$ for every point, and run all 100
+# steps. What is the std of each coordinate of $\mathbf{x}_T$? Write your number, then run the cell; the check
+# runs the chain and says whether you were within 5 %.
+
+# %%
+prediction = None  # your number
+
+helpers.check_exercise("03.3", prediction)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## References
+#
+# - J. Ho, A. Jain, P. Abbeel (2020). *Denoising Diffusion Probabilistic Models.* NeurIPS. Eq. 2: the forward step
+#   $q(\mathbf{x}_t\mid\mathbf{x}_{t-1}) = \mathcal{N}(\sqrt{1-\beta_t}\,\mathbf{x}_{t-1}, \beta_t I)$.
+# - J. Sohl-Dickstein, E. Weiss, N. Maheswaranathan, S. Ganguli (2015). *Deep Unsupervised Learning using
+#   Nonequilibrium Thermodynamics.* ICML. The forward diffusion as a chain of small Gaussian steps.
+# - The reference recipe's 1 × 10 strip of the forward chain: the blog tutorial of lesson 01, after P. Esling's
+#   `diffusion_models` notebooks (ACIDS, IRCAM, 2021).

@@ -1,5 +1,9 @@
-"""Every worked solution passes its check; unfinished and wrong answers do not."""
+"""Every worked solution passes its check; unfinished and wrong answers do not; hints do not give the answer."""
 
+import ast
+import contextlib
+import io
+import os
 import runpy
 from pathlib import Path
 
@@ -9,11 +13,30 @@ import helpers
 from helpers.exercises import EXERCISES, verdict
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions"
+# Lessons whose solution files end with their check, so that `%load solutions/NN_k.py` then running the cell
+# prints "correct!" (the README's route). Add a lesson here once its solution files do the same.
+LOADED_WITH_CHECK = ("01", "02", "03", "04", "05", "06")
+
+
+def solution_path(exercise_id):
+    return SOLUTIONS / f"{exercise_id.replace('.', '_')}.py"
+
+
+def run_solution(exercise_id):
+    """Run a solution file as %load would in a lesson (cwd notebooks/), returning its namespace and output."""
+    out = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(SOLUTIONS.parent)
+    try:
+        with contextlib.redirect_stdout(out):
+            namespace = runpy.run_path(str(solution_path(exercise_id)))
+    finally:
+        os.chdir(cwd)
+    return namespace, out.getvalue()
 
 
 def solution_for(exercise_id):
-    path = SOLUTIONS / f"{exercise_id.replace('.', '_')}.py"
-    return runpy.run_path(str(path))[EXERCISES[exercise_id].name]
+    return run_solution(exercise_id)[0][EXERCISES[exercise_id].name]
 
 
 def test_every_exercise_has_a_solution_and_every_solution_an_exercise():
@@ -25,29 +48,73 @@ def test_every_exercise_has_a_solution_and_every_solution_an_exercise():
 def test_solution_passes(exercise_id, capsys):
     assert verdict(exercise_id, solution_for(exercise_id))[0] is True
     helpers.check_exercise(exercise_id, solution_for(exercise_id))
-    assert capsys.readouterr().out.strip() == f"Exercise {exercise_id}: correct!"
+    assert capsys.readouterr().out.startswith(f"Exercise {exercise_id}: correct!")
+
+
+@pytest.mark.parametrize("exercise_id", sorted(e for e in EXERCISES if e[:2] in LOADED_WITH_CHECK))
+def test_loading_a_solution_prints_correct(exercise_id):
+    _, printed = run_solution(exercise_id)
+    assert printed.strip().splitlines()[-1].startswith(f"Exercise {exercise_id}: correct!")
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
 def test_placeholder_gets_a_hint(exercise_id, capsys):
-    placeholder = None if EXERCISES[exercise_id].name == "beta_max" else (lambda *args: None)
+    placeholder = (lambda *args: None) if callable(solution_for(exercise_id)) else None
     assert verdict(exercise_id, placeholder)[0] is False
     helpers.check_exercise(exercise_id, placeholder)
     out = capsys.readouterr().out
     assert "not yet" in out and "Hint:" in out
 
 
+def wrong_version(right):
+    """A wrong answer: 1 % off for a function, another letter for a choice, a clearly wrong number for a prediction."""
+    if callable(right):
+        return lambda *args: right(*args) * 1.01
+    if isinstance(right, str):
+        return "a" if right != "a" else "b"
+    if right == 0.1:  # beta_max: the recipe's own value does not reach noise
+        return 5e-3
+    return right * 1.5 + 0.1
+
+
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
 def test_wrong_answer_is_rejected(exercise_id):
-    if EXERCISES[exercise_id].name == "beta_max":
-        wrong = 5e-3
-    else:
-        right = solution_for(exercise_id)
+    assert verdict(exercise_id, wrong_version(solution_for(exercise_id)))[0] is False
 
-        def wrong(*args):
-            return right(*args) * 1.01
 
-    assert verdict(exercise_id, wrong)[0] is False
+def solution_fragments(exercise_id):
+    """The code of a solution that a hint must not spell out: each statement and each assigned value."""
+    tree = ast.parse(solution_path(exercise_id).read_text())
+    fragments = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Return, ast.Assign, ast.AugAssign, ast.Expr)) and node.value is not None:
+            # A bare name (an argument, a variable) says nothing about how to compute the answer.
+            if isinstance(node.value, ast.Name) or "check_exercise" in ast.unparse(node):
+                continue
+            fragments.add(ast.unparse(node.value).replace(" ", ""))
+    return fragments
+
+
+@pytest.mark.parametrize("exercise_id", sorted(e for e in EXERCISES if e[:2] in LOADED_WITH_CHECK or e == "08.2"))
+def test_hint_does_not_give_the_solution(exercise_id):
+    hint = EXERCISES[exercise_id].hint.replace(" ", "")
+    for fragment in solution_fragments(exercise_id):
+        letter = fragment.strip("'\"")
+        if len(letter) == 1 and letter.isalpha():
+            # A one-letter choice: the hint must not name the letter.
+            assert f"({letter})" not in hint and f"'{letter}'" not in hint and f'"{letter}"' not in hint
+        else:
+            assert fragment not in hint, f"the hint of {exercise_id} contains the solution's {fragment!r}"
+
+
+def test_population_std_is_a_correct_answer_too():
+    assert verdict("01.1", lambda x: x / x.std(dim=0, correction=0))[0] is True
+
+
+def test_prediction_reports_the_measurement_only_once_predicted():
+    unanswered = verdict("02.3", None)[1]
+    answered = verdict("02.3", 1.0)[1]
+    assert "measures" not in unanswered and "measures" in answered
 
 
 def test_crashing_answer_gets_a_hint():

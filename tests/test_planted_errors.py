@@ -1,0 +1,241 @@
+"""Plant errors into the lessons' own checks and make sure each check fails; without the error, each passes.
+
+The check functions are compiled from the lessons' py:percent twins (only their `def` statements run), so the
+test exercises exactly the code the lessons show. Nothing is written anywhere.
+"""
+
+import ast
+import math
+from pathlib import Path
+
+import jupytext
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from sklearn.datasets import make_s_curve
+from torch.distributions import MultivariateNormal, Normal, kl_divergence
+
+import helpers
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def lesson_functions(stem):
+    """The functions a lesson defines in its code cells, compiled in a namespace holding the lessons' imports."""
+    namespace = {"torch": torch, "np": np, "math": math, "helpers": helpers, "stats": stats, "plt": None,
+                 "kl_divergence": kl_divergence, "Normal": Normal, "MultivariateNormal": MultivariateNormal}
+    for cell in jupytext.read(NOTEBOOKS / f"{stem}.py").cells:
+        if cell.cell_type == "code":
+            defs = [node for node in ast.parse(cell.source).body if isinstance(node, ast.FunctionDef)]
+            exec(compile(ast.Module(body=defs, type_ignores=[]), f"{stem}.py", "exec"), namespace)
+    return namespace
+
+
+def fails(check, *args):
+    try:
+        check(*args)
+    except AssertionError:
+        return True
+    return False
+
+
+@pytest.fixture(autouse=True)
+def seeded():
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="module")
+def schedule():
+    return helpers.sigmoid_schedule(100)
+
+
+@pytest.fixture(scope="module")
+def x0():
+    return helpers.s_curve(10_000)
+
+
+def shifted(alpha_bar):
+    """alpha_bar_{t-1} in place of alpha_bar_t: the off-by-one."""
+    return torch.cat([torch.ones(1, dtype=alpha_bar.dtype), alpha_bar[:-1]])
+
+
+# Lesson 01 -----------------------------------------------------------------------------------------------------
+
+def test_01_data_stats():
+    check = lesson_functions("01_data")["check_data_stats"]
+    points, _ = make_s_curve(10_000, noise=0.1, random_state=0)
+    assert not fails(check, helpers.s_curve(10_000))
+    assert fails(check, torch.tensor(points[:, [0, 1]] / 10, dtype=torch.float32))  # wrong column
+    assert fails(check, torch.tensor(points[:, [0, 2]], dtype=torch.float32))  # division by 10 missing
+    assert fails(check, torch.tensor(points[:, [0, 2]] / 10 + 0.01, dtype=torch.float32))  # shifted mean
+
+
+# Lesson 02 -----------------------------------------------------------------------------------------------------
+
+def test_02_schedule(schedule):
+    check = lesson_functions("02_noise_schedule")["check_schedule"]
+    alpha_bar = schedule.alpha_bar
+    assert not fails(check, alpha_bar, schedule.log_snr)
+    assert fails(check, shifted(alpha_bar), schedule.log_snr)  # off-by-one in alpha_bar
+    assert fails(check, alpha_bar.sqrt(), schedule.log_snr)  # a stray square root
+    assert fails(check, alpha_bar, torch.log(alpha_bar.sqrt() / (1 - alpha_bar)))  # amplitude, not variance
+    assert fails(check, helpers.sigmoid_schedule(100, beta_max=5.05e-3).alpha_bar, schedule.log_snr)  # beta_max 1 % off
+
+
+def test_02_snr(schedule, x0):
+    lesson = lesson_functions("02_noise_schedule")
+    check, snr = lesson["check_snr"], lesson["snr"]
+    states = [x0]
+    for t in range(schedule.T):
+        states.append(helpers.q_step(states[-1], t, schedule))
+    data_var = x0.var(dim=0)
+    assert not fails(check, snr(schedule.alpha_bar, data_var), x0, states)
+    assert fails(check, snr(schedule.alpha_bar, torch.ones(2)), x0, states)  # unit-variance SNR
+    assert fails(check, snr(schedule.alpha_bar, data_var.sqrt()), x0, states)  # sigma_data not squared
+    assert fails(check, snr(shifted(schedule.alpha_bar), data_var), x0, states)  # off-by-one in alpha_bar
+
+
+def test_02_std_of_x_T(schedule, x0):
+    check = lesson_functions("02_noise_schedule")["check_std"]
+    a = schedule.alpha_bar[-1]
+    x_T = a.sqrt() * x0 + (1 - a).sqrt() * torch.randn_like(x0)
+    predicted = (a * x0.var(dim=0) + 1 - a).sqrt()
+    assert not fails(check, x_T, predicted)
+    assert fails(check, x_T, predicted**2)  # variance where the std belongs
+    assert fails(check, a.sqrt() * x0 + (1 - a) * torch.randn_like(x0), predicted)  # noise without its square root
+
+
+# Lesson 03 -----------------------------------------------------------------------------------------------------
+
+def test_03_variance(schedule, x0):
+    lesson = lesson_functions("03_forward_process")
+    check, run_chain, beta = lesson["check_variance"], lesson["run_chain"], schedule.beta
+    assert not fails(check, run_chain(x0, beta, lambda x, b, e: (1 - b).sqrt() * x + b.sqrt() * e), beta)
+    assert fails(check, run_chain(x0, beta, lambda x, b, e: x + b.sqrt() * e), beta)  # no shrink
+    assert fails(check, run_chain(x0, beta, lambda x, b, e: (1 - b) * x + b.sqrt() * e), beta)  # shrink without sqrt
+    assert fails(check, run_chain(x0, beta, lambda x, b, e: (1 - b).sqrt() * x + b * e), beta)  # noise without sqrt
+
+
+# Lesson 04 -----------------------------------------------------------------------------------------------------
+
+def closed_forms(schedule):
+    a = schedule.alpha_bar
+    return {
+        "right": lambda x0, t, eps: a[t].sqrt() * x0 + (1 - a[t]).sqrt() * eps,
+        "sqrt(alpha_bar) 1 % off": lambda x0, t, eps: 1.01 * a[t].sqrt() * x0 + (1 - a[t]).sqrt() * eps,
+        "noise std 1 % off": lambda x0, t, eps: a[t].sqrt() * x0 + 1.01 * (1 - a[t]).sqrt() * eps,
+        "noise without sqrt": lambda x0, t, eps: a[t].sqrt() * x0 + (1 - a[t]) * eps,
+        "alpha_bar_{t-1}": lambda x0, t, eps: shifted(a)[t].sqrt() * x0 + (1 - shifted(a)[t]).sqrt() * eps,
+    }
+
+
+def test_04_exact_check(schedule):
+    lesson = lesson_functions("04_closed_form")
+    check = lesson["check_closed_form"]
+    x0 = helpers.s_curve(500).double()
+    beta = schedule.beta.double()
+    loop, noises = lesson["loop_with_noises"](x0, beta)
+    forms = closed_forms(schedule)
+    assert not fails(check, forms.pop("right"), x0, loop, noises, beta)
+    assert not fails(check, lambda x, t, e: helpers.q_sample(x, t, schedule, eps=e), x0, loop, noises, beta)
+    for name, form in forms.items():
+        assert fails(check, form, x0, loop, noises, beta), name
+
+
+def test_04_statistical_check(schedule, x0):
+    check = lesson_functions("04_closed_form")["check_same_distribution"]
+    chain = [x0]
+    for t in range(schedule.T):
+        chain.append(helpers.q_step(chain[-1], t, schedule))
+    other = helpers.s_curve(10_000, seed=1)
+    forms = closed_forms(schedule)
+    directions = torch.eye(2)
+
+    def run(form):
+        return [other] + [form(other, t, torch.randn_like(other)) for t in range(schedule.T)]
+
+    assert not fails(check, chain, run(forms["right"]), directions)
+    assert fails(check, chain, run(forms["noise without sqrt"]), directions)
+
+
+# Lesson 05 -----------------------------------------------------------------------------------------------------
+
+def test_05_embedding():
+    check = lesson_functions("05_model")["check_embedding"]
+
+    def embedding(base=10_000, cos_shift=0, cos=True):
+        def embed(t, dim):
+            angles = t.double()[:, None] * base ** (-torch.arange(dim // 2 + 1) / (dim // 2))
+            second = angles[:, cos_shift : cos_shift + dim // 2]
+            return torch.cat([angles[:, : dim // 2].sin(), second.cos() if cos else second.sin()], dim=1)
+
+        return embed
+
+    assert not fails(check, helpers.sinusoidal_embedding)
+    assert not fails(check, embedding())
+    assert fails(check, embedding(base=1_000))  # wrong base
+    assert fails(check, embedding(cos_shift=1))  # cosines one frequency off
+    assert fails(check, embedding(cos=False))  # sines twice
+
+
+# Lesson 06 -----------------------------------------------------------------------------------------------------
+
+def test_06_posterior_means(schedule, x0):
+    lesson = lesson_functions("06_loss")
+    check, from_x0, from_eps = lesson["check_means"], lesson["mean_from_x0"], lesson["mean_from_eps"]
+    beta, x = schedule.beta.double(), x0[:1000].double()
+
+    def from_x0_shifted(x0, xt, t, beta):  # alpha_bar_t where the formula has alpha_bar_{t-1}
+        alpha_bar = torch.cumprod(1 - beta, dim=0)
+        return (alpha_bar[t].sqrt() * beta[t] * x0 + (1 - beta[t]).sqrt() * (1 - alpha_bar[t]) * xt) / (1 - alpha_bar[t])
+
+    def from_eps_no_sqrt(xt, eps, t, beta):
+        alpha_bar = torch.cumprod(1 - beta, dim=0)
+        return (xt - beta[t] / (1 - alpha_bar[t]) * eps) / (1 - beta[t]).sqrt()
+
+    def from_eps_alpha_bar_for_alpha(xt, eps, t, beta):
+        alpha_bar = torch.cumprod(1 - beta, dim=0)
+        return (xt - beta[t] / (1 - alpha_bar[t]).sqrt() * eps) / alpha_bar[t].sqrt()
+
+    assert not fails(check, from_x0, from_eps, x, beta)
+    assert fails(check, from_x0_shifted, from_eps, x, beta)
+    assert fails(check, from_x0, from_eps_no_sqrt, x, beta)
+    assert fails(check, from_x0, from_eps_alpha_bar_for_alpha, x, beta)
+
+
+def test_06_weights(schedule):
+    check = lesson_functions("06_loss")["check_weights"]
+    beta = schedule.beta.double()
+    alpha_bar = torch.cumprod(1 - beta, dim=0)
+    lam = beta / (2 * (1 - beta) * (1 - alpha_bar))
+    assert not fails(check, lam, beta)
+    assert fails(check, beta**2 / (2 * (1 - beta) * (1 - alpha_bar)), beta)  # sigma_t^2 = beta_t not cancelled
+    assert fails(check, beta / (2 * (1 - beta) * (1 - shifted(alpha_bar))), beta)  # alpha_bar_{t-1}
+    assert fails(check, beta / ((1 - beta) * (1 - alpha_bar)), beta)  # the 1/2 missing
+
+
+def test_06_antithetic():
+    lesson = lesson_functions("06_loss")
+    check = lesson["check_antithetic"]
+    assert not fails(check, helpers.antithetic_steps)
+    for wrong in ("recipe_steps", "mirror_off_by_one", "draws_miss_last"):
+        assert fails(check, lesson[wrong]), wrong
+
+
+def test_06_floor(schedule):
+    check = lesson_functions("06_loss")["check_floor"]
+    x0 = helpers.s_curve(2_000)
+    trained = helpers.NoisePredictor(schedule.T, c_in=helpers.input_scale(schedule, helpers.s_curve(10_000).std().item()))
+    helpers.load_weights(trained, NOTEBOOKS / "checkpoints" / "ddpm_scurve.pt")
+    eps = torch.randn_like(x0)
+    with torch.no_grad():
+        errors = torch.stack([((eps - trained(helpers.q_sample(x0, t, schedule, eps=eps), t)) ** 2).mean(dim=1)
+                              for t in range(schedule.T)])
+    losses, se = errors.mean(dim=1), errors.std(dim=1) / math.sqrt(x0.shape[0])
+
+    def bound(s):
+        return schedule.alpha_bar * s**2 / (schedule.alpha_bar * s**2 + 1 - schedule.alpha_bar)
+
+    assert not fails(check, losses, se, bound(0.01))
+    assert fails(check, losses, se, bound(0.1))  # the division by 10 forgotten
