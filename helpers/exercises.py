@@ -236,15 +236,20 @@ def _test_kl_isotropic(fn):
         _expect(math.isclose(value, expected, rel_tol=1e-6, abs_tol=1e-9), "d/2 (v1/v2 - 1 + log(v2/v1)) + |mu1 - mu2|^2 / (2 v2)")
 
 
-def _test_predict_x0(fn):
-    generator = torch.Generator().manual_seed(2)
-    x0 = s_curve(64, seed=2)
-    eps = torch.randn(x0.shape, generator=generator)
-    for alpha_bar_t in (0.99, 0.3):
-        a = torch.tensor(alpha_bar_t)
-        value = fn(a.sqrt() * x0 + (1 - a).sqrt() * eps, eps, a)
-        _expect(isinstance(value, torch.Tensor) and value.shape == x0.shape, "return a tensor shaped like xt")
-        _expect(torch.allclose(value, x0, atol=1e-4), "invert the closed form with the predicted noise")
+def _off_curve_with_last_step_noise():
+    from pathlib import Path
+
+    from .checkpoint import load_weights
+    from .metrics import sharp_quality
+    from .model import NoisePredictor, input_scale
+    from .sampling import sample
+
+    schedule = sigmoid_schedule(100)
+    model = NoisePredictor(100, c_in=input_scale(schedule, s_curve(10_000).std().item()))
+    load_weights(model, Path(__file__).resolve().parent.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt")
+    x = sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(0), sigma="beta_tilde")
+    x = x + schedule.beta[0].sqrt() * torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
+    return sharp_quality(x, energy=False).off_curve
 
 
 def _test_posterior_variance(fn):
@@ -276,61 +281,6 @@ def _test_ema_update(fn):
     _expect(_close(out[0], [1.2] * 3, 1e-6) and _close(out[1], torch.full((2, 2), 0.1), 1e-6), "decay * ema + (1 - decay) * weights")
 
 
-EXERCISES = {
-    "01.1": Exercise("to_unit_std", _test_to_unit_std, "one standard deviation per column (dim=0); broadcasting divides every row by it"),
-    "01.2": Exercise("swiss_roll", _test_swiss_roll, "copy the S-curve recipe with make_swiss_roll"),
-    "01.3": Exercise("prediction", _choice(_measure_other_columns, {"a": "an S", "b": "a filled rectangle", "c": "a thin line"}),
-                     "make_s_curve's docstring says how each of the three columns is drawn"),
-    "02.1": Exercise("alpha_bar_last", _test_alpha_bar_last, "alpha_bar_T multiplies the kept fraction 1 - beta_t of every step; look at how the lesson builds alpha_bar"),
-    "02.2": Exercise("beta_max", _test_beta_max, "sum of beta must exceed about log(100) = 4.6; the sigmoid's mean is about half of beta_max"),
-    "02.3": Exercise("prediction", _prediction(_measure_snr_unscaled, "the pooled SNR at t = T without the division by 10"),
-                     "SNR is a ratio of variances: what happens to a variance when every point is 10 times larger?"),
-    "03.1": Exercise("std_after", _test_std_after, "the lesson's variance recursion, one update per entry of beta, starting from var0"),
-    "03.2": Exercise("std_without_shrink", lambda fn: _test_std_after(fn, shrink=False), "which factor of the variance recursion comes from the shrink? Leave it out"),
-    "03.3": Exercise("prediction", _prediction(_measure_std_from_origin, "the std of x_T for a chain started at the origin", rel_tol=0.05),
-                     "start the variance recursion from 0, or use lesson 02's form of x_T with x_0 = 0"),
-    "04.1": Exercise("merged_beta", _test_merged_beta, "1 - beta is the fraction kept; what is kept after both steps?"),
-    "04.2": Exercise("x0_from_eps", _test_x0_from_eps, "subtract the noise term, then undo the scaling of x_0"),
-    "04.3": Exercise("prediction", _prediction(_measure_correlation_z, "the correlation of z in x_0 and in x_T"),
-                     "corr = Cov(x_0, x_T) / (std x_0 * std x_T), with Cov(x_0, a x_0 + b eps) = a Var(x_0); lesson 02 printed the stds"),
-    "05.1": Exercise("count_parameters", _test_count_parameters, "four Linear layers (a*b + b each) and three T x hidden tables"),
-    "05.2": Exercise("embed_step", _test_embed_step, "the lesson's PE(t) formula with k = 0 ... dim/2 - 1; torch.sin and torch.cos of the same angles t * omega_k"),
-    "05.3": Exercise("prediction", _choice(_measure_sinusoidal_step_T, {"a": "a prediction", "b": "an error"}),
-                     "the embedding is defined for any t; what does NoisePredictor check before it embeds?"),
-    "06.1": Exercise("elbo_weight", _test_elbo_weight, "start from lambda_t in section 4 and substitute sigma_t^2 = beta_t"),
-    "06.2": Exercise("kl_isotropic", _test_kl_isotropic, "the general Gaussian KL with both covariances a multiple of I"),
-    "06.3": Exercise("prediction", _prediction(_measure_zero_predictor_loss, "L_simple of the predictor that always says 0"),
-                     "with eps_theta = 0 the loss is the mean of eps^2 over points and coordinates"),
-    "07.1": Exercise("predict_x0", _test_predict_x0, "lesson 04's exercise 2 with eps_pred in place of eps"),
-    "07.2": Exercise("posterior_variance", _test_posterior_variance, "prepend a 1 to alpha_bar[:-1] for alpha_bar_{t-1}"),
-    "08.1": Exercise("lr_at", _test_lr_at, "warm-up: peak * (step + 1) / warmup; then peak * (1 + cos(pi * progress)) / 2"),
-    "08.2": Exercise("ema_update", _test_ema_update, "keep decay of each old value and add (1 - decay) of the new one; in-place tensor methods end in an underscore"),
-}
-
-
-def verdict(exercise_id, answer):
-    """(True, "correct" message) or (False, what is missing plus a hint) for a learner's answer."""
-    if exercise_id not in EXERCISES:
-        raise ValueError(f"exercise_id must be one of {sorted(EXERCISES)}, got {exercise_id!r}")
-    exercise = EXERCISES[exercise_id]
-    try:
-        note = exercise.test(answer)
-    except NotYet as reason:
-        return False, f"Exercise {exercise_id}: not yet: {reason}. Hint: {exercise.hint}"
-    except Exception as error:  # a learner's half-written answer may fail in any way
-        return False, f"Exercise {exercise_id}: not yet: the answer raised {type(error).__name__}. Hint: {exercise.hint}"
-    # A prediction's check also reports what the run measured.
-    return True, f"Exercise {exercise_id}: correct!" + (f" {note}" if note else "")
-
-
-def check_exercise(exercise_id, answer):
-    """Run an exercise's check on the learner's answer and print "correct" or what is missing and a hint.
-
-    Defined in lesson 01 (data).
-    """
-    print(verdict(exercise_id, answer)[1])
-
-
 def _test_eps_star_finite(fn):
     from .oracle import training_set_oracle
 
@@ -358,16 +308,69 @@ def _sharp_data_first_step_floor():
     return float(((eps - oracle(xt, 0)) ** 2).mean())
 
 
-def _test_floor_prediction(value):
-    _expect(isinstance(value, (int, float)) and not isinstance(value, bool), "enter your prediction as a number")
-    floor = _sharp_data_first_step_floor()
-    _expect(value <= floor + 0.05, "your prediction is too high")
-    _expect(value >= floor - 0.05, "your prediction is too low")
+def _scaled_input_std_first_step():
+    from .model import input_scale
+
+    schedule = sigmoid_schedule(100)
+    x0 = s_curve(10_000)
+    xt = schedule.alpha_bar[0].sqrt() * x0 + (1 - schedule.alpha_bar[0]).sqrt() * torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
+    return float((input_scale(schedule, x0.std().item())[0] * xt[:, 0]).std())
 
 
-EXERCISES.update(
-    {
-        "09.1": Exercise("eps_star_finite", _test_eps_star_finite, "softmax over training points of -|xt - sqrt(a) x0_i|^2 / (2 (1 - a)) gives E[x0 | xt]; then invert x_t = sqrt(a) x0 + sqrt(1 - a) eps"),
-        "09.2": Exercise("predicted_floor", _test_floor_prediction, "the first step's noise is now wider than the curve: which directions of eps can x_1 reveal, and which can it not?"),
-    }
-)
+EXERCISES = {
+    "01.1": Exercise("to_unit_std", _test_to_unit_std, "one standard deviation per column (dim=0); broadcasting divides every row by it"),
+    "01.2": Exercise("swiss_roll", _test_swiss_roll, "copy the S-curve recipe with make_swiss_roll"),
+    "01.3": Exercise("prediction", _choice(_measure_other_columns, {"a": "an S", "b": "a filled rectangle", "c": "a thin line"}),
+                     "make_s_curve's docstring says how each of the three columns is drawn"),
+    "02.1": Exercise("alpha_bar_last", _test_alpha_bar_last, "alpha_bar_T multiplies the kept fraction 1 - beta_t of every step; look at how the lesson builds alpha_bar"),
+    "02.2": Exercise("beta_max", _test_beta_max, "sum of beta must exceed about log(100) = 4.6; the sigmoid's mean is about half of beta_max"),
+    "02.3": Exercise("prediction", _prediction(_measure_snr_unscaled, "the pooled SNR at t = T without the division by 10"),
+                     "SNR is a ratio of variances: what happens to a variance when every point is 10 times larger?"),
+    "03.1": Exercise("std_after", _test_std_after, "the lesson's variance recursion, one update per entry of beta, starting from var0"),
+    "03.2": Exercise("std_without_shrink", lambda fn: _test_std_after(fn, shrink=False), "which factor of the variance recursion comes from the shrink? Leave it out"),
+    "03.3": Exercise("prediction", _prediction(_measure_std_from_origin, "the std of x_T for a chain started at the origin", rel_tol=0.05),
+                     "start the variance recursion from 0, or use lesson 02's form of x_T with x_0 = 0"),
+    "04.1": Exercise("merged_beta", _test_merged_beta, "1 - beta is the fraction kept; what is kept after both steps?"),
+    "04.2": Exercise("x0_from_eps", _test_x0_from_eps, "subtract the noise term, then undo the scaling of x_0"),
+    "04.3": Exercise("prediction", _prediction(_measure_correlation_z, "the correlation of z in x_0 and in x_T"),
+                     "corr = Cov(x_0, x_T) / (std x_0 * std x_T), with Cov(x_0, a x_0 + b eps) = a Var(x_0); lesson 02 printed the stds"),
+    "05.1": Exercise("count_parameters", _test_count_parameters, "four Linear layers (a*b + b each) and three T x hidden tables"),
+    "05.2": Exercise("embed_step", _test_embed_step, "the lesson's PE(t) formula with k = 0 ... dim/2 - 1; torch.sin and torch.cos of the same angles t * omega_k"),
+    "05.3": Exercise("prediction", _choice(_measure_sinusoidal_step_T, {"a": "a prediction", "b": "an error"}),
+                     "the embedding is defined for any t; what does NoisePredictor check before it embeds?"),
+    "06.1": Exercise("elbo_weight", _test_elbo_weight, "start from lambda_t in section 4 and substitute sigma_t^2 = beta_t"),
+    "06.2": Exercise("kl_isotropic", _test_kl_isotropic, "the general Gaussian KL with both covariances a multiple of I"),
+    "06.3": Exercise("prediction", _prediction(_measure_zero_predictor_loss, "L_simple of the predictor that always says 0"),
+                     "with eps_theta = 0 the loss is the mean of eps^2 over points and coordinates"),
+    "07.1": Exercise("predicted_off_curve", _prediction(_off_curve_with_last_step_noise, "the off-curve RMS x 10^3", rel_tol=0.03), "independent errors add in quadrature, and only the part of the noise across the curve moves a point off it"),
+    "07.2": Exercise("posterior_variance", _test_posterior_variance, "beta~_t needs alpha_bar of the step before; the first step has none, so use the value before any noise was added"),
+    "08.1": Exercise("lr_at", _test_lr_at, "two pieces: a straight line up to the peak over the warm-up steps (step 0 already above 0), then half a cosine period from the peak down to 0 at the last step"),
+    "08.2": Exercise("ema_update", _test_ema_update, "keep decay of each old value and add (1 - decay) of the new one; in-place tensor methods end in an underscore"),
+    "08.3": Exercise("predicted_std", _prediction(_scaled_input_std_first_step, "the std of the scaled first coordinate at t = 1", rel_tol=0.05), "c_in divides by one pooled std for both coordinates; how does the first coordinate's own std compare with the pooled one?"),
+    "09.1": Exercise("eps_star_finite", _test_eps_star_finite, "E[x0 | xt] weighs each training point by how well it explains xt (a Gaussian likelihood, lesson 04); then solve the definition of x_t for eps"),
+    "09.2": Exercise("predicted_floor", _prediction(_sharp_data_first_step_floor, "the loss floor at t = 1", rel_tol=0.1), "the first step's noise is now wider than the curve: which directions of eps can x_1 reveal, and which can it not?"),
+}
+
+
+def verdict(exercise_id, answer):
+    """(True, "correct" message) or (False, what is missing plus a hint) for a learner's answer."""
+    if exercise_id not in EXERCISES:
+        raise ValueError(f"exercise_id must be one of {sorted(EXERCISES)}, got {exercise_id!r}")
+    exercise = EXERCISES[exercise_id]
+    try:
+        note = exercise.test(answer)
+    except NotYet as reason:
+        return False, f"Exercise {exercise_id}: not yet: {reason}. Hint: {exercise.hint}"
+    except Exception as error:  # a learner's half-written answer may fail in any way
+        return False, f"Exercise {exercise_id}: not yet: the answer raised {type(error).__name__}. Hint: {exercise.hint}"
+    # A prediction's check also reports what the run measured.
+    return True, f"Exercise {exercise_id}: correct!" + (f" {note}" if note else "")
+
+
+def check_exercise(exercise_id, answer):
+    """Run an exercise's check on the learner's answer and print "correct" or what is missing and a hint.
+
+    Defined in lesson 01 (data).
+    """
+    print(verdict(exercise_id, answer)[1])
+

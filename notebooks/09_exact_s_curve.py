@@ -70,7 +70,7 @@ assert residual.mean(0).abs().max() < 4 * 0.01 / math.sqrt(len(x0))
 #
 # Composite Gauss–Legendre, 8 nodes per panel, on each half $[-\tfrac{3\pi}{2}, 0]$ and $[0, \tfrac{3\pi}{2}]$ separately:
 # $\mathbf{c}$'s second derivative jumps at $u = 0$, and Gauss–Legendre converges fast only on smooth pieces.
-# The integrand is sharpest at the first step, where $s_1 \approx 0.011$ is a tenth of the curve's radius. There,
+# The integrand is sharpest at the first step, where $s_1 \approx 0.011$ is about a tenth of the curve's radius, 0.1. There,
 # the change in $\log q_1$ against 4 096 nodes, over 10 000 points $\mathbf{x}_1$:
 
 # %%
@@ -183,8 +183,9 @@ interact(lambda t: show_scores([t - 1]), t=IntSlider(value=10, min=1, max=T, des
 # ## The best noise predictor and the best denoiser
 #
 # Among all functions of $\mathbf{x}_t$, the one with the smallest $\mathbb{E}\lVert\boldsymbol\epsilon - f(\mathbf{x}_t)\rVert^2$ is
-# the conditional mean $\boldsymbol\epsilon^*(\mathbf{x}_t, t) = \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]$. Since $\nabla\log q_t(\mathbf{x}_t) = -\mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]/\sqrt{1-\bar\alpha_t}$
-# (Vincent 2011; Song et al. 2021, eq. 5 context),
+# the conditional mean $\boldsymbol\epsilon^*(\mathbf{x}_t, t) = \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]$. Differentiating $q_t(\mathbf{x}_t) = \mathbb{E}_{\mathbf{x}_0}\,q(\mathbf{x}_t\mid\mathbf{x}_0)$
+# under the integral gives $\nabla\log q_t(\mathbf{x}_t) = \mathbb{E}\big[\nabla\log q(\mathbf{x}_t\mid\mathbf{x}_0)\mid\mathbf{x}_t\big] = -\mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]/\sqrt{1-\bar\alpha_t}$,
+# since $\nabla\log q(\mathbf{x}_t\mid\mathbf{x}_0) = -(\mathbf{x}_t - \sqrt{\bar\alpha_t}\mathbf{x}_0)/(1-\bar\alpha_t)$ (the identity behind denoising score matching, Vincent 2011). So
 #
 # $$\boldsymbol\epsilon^*(\mathbf{x}_t, t) = -\sqrt{1-\bar\alpha_t}\;\nabla\log q_t(\mathbf{x}_t).$$
 #
@@ -280,8 +281,8 @@ assert ((net - floor) > -3 * se).all()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Sharp quality metrics
 #
-# The energy distance of lesson 07 has hit its floor: data against data scores $0 \pm 0.04$, the committed model
-# about $0.01$. The curve lets us measure what matters directly. Project each sample on the curve (nearest point of
+# The energy distance of lesson 07 is close to its floor: data against data scores $0 \pm 0.04$, and the committed
+# model's samples only a few of those floor widths above it. The curve lets us measure what matters directly. Project each sample on the curve (nearest point of
 # $\mathbf{c}$, `helpers.curve_coordinates`), then:
 #
 # - **off-curve** (precision): RMS distance to the curve, ×10³. Data: about $\sigma \cdot 10^3 = 10$; blur and stray points raise it.
@@ -429,7 +430,12 @@ assert runs["q(x_T), exact", "network"].off_curve > np.mean([q.off_curve for q i
 # %% [markdown]
 # So with a perfect network $\sigma_t^2 = \beta_t$ is closer to the data, and $\tilde\beta_t$ samples too sharp a curve; the
 # trained network's own blur (off-curve above 10 even with $\tilde\beta_t$) reverses that choice for it (table above).
-# Discretisation, prior and variance choice together are a few tenths of off-curve here; the network's error is the rest.
+# How much of the trained network's distance from the data is the sampler's, and how much its own, with σ² = β:
+
+# %%
+data_off = np.mean([q.off_curve for q in floors])
+network_beta = quality["model, sigma^2 = beta"].off_curve
+print(f"off-curve minus data: exact network {exact_beta.off_curve - data_off:+.2f}, trained network {network_beta - data_off:+.2f}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The finite-set optimum memorises
@@ -456,8 +462,8 @@ assert ratio_memorised < 0.3
 # %% [markdown]
 # With all 10 000 points the same optimum cannot pin samples to single points *at this schedule's resolution*: the
 # finest noise level it ever denoises, $\sqrt{1-\bar\alpha_1}$, is wider than the gaps between neighbouring training
-# points, so its last step averages several of them. The trained network, fitted to those 10 000 points, lands
-# exactly as far from them as fresh data do: it generalises.
+# points, so its last step averages several of them. The trained network, fitted to those 10 000 points, lands as
+# far from them as fresh data do (the ratio below): it generalises.
 
 # %%
 gap = torch.cdist(x0.double(), x0.double()).topk(2, largest=False).values[:, 1].median().item()
@@ -473,17 +479,17 @@ assert (1 - alpha_bar[0]).sqrt() > gap and ratio_network > 0.8
 #   256 Gauss–Legendre nodes give $\log q_t$ to within $10^{-8}$ nats.
 # - From it: the score in closed form, $\boldsymbol\epsilon^* = -\sqrt{1-\bar\alpha_t}\,\nabla\log q_t$, and Tweedie's denoiser, each checked
 #   against Monte Carlo, autograd, finite differences and Bayes' rule.
-# - The trained network sits above the loss floor at every step; with the oracle in its place, the sampler's own
-#   error is measured.
-# - Sharp metrics (off-curve RMS, strays, coverage gap, NLL) resolve what the energy distance cannot. From here on
-#   they are the course's headline quality numbers.
+# - The trained network never beats the loss floor beyond Monte Carlo error, and stays close to it on average;
+#   with the oracle in its place, the sampler's own error is measured.
+# - Sharp metrics (off-curve RMS, strays, coverage gap, NLL) resolve what the energy distance cannot; they are the
+#   course's headline quality numbers (lessons 07 and 08 use them too).
 #
 # **References.** Ho, Jain & Abbeel 2020 (DDPM), eq. 4 and Algorithm 2; Vincent 2011, denoising score matching;
 # Efron 2011, "Tweedie's formula and selection bias"; Song et al. 2021, "Score-based generative modeling through
 # SDEs"; Kingma et al. 2021 (VDM) for SNR; Kadkhodaie et al. 2024, "Generalization in diffusion models arises from
 # geometry-adaptive harmonic representations".
 #
-# ## Exercises (solutions: `%load solutions/09_1.py`, `09_2.py`)
+# ## Exercises (solutions: `%load solutions/09_1.py`, `09_2.py`; each ends with its check)
 #
 # **1.** Write `eps_star_finite(xt, x0, alpha_bar_t)`: the finite-set optimum's noise prediction for points `xt` (N, 2)
 # at a step with $\bar\alpha_t$ = `alpha_bar_t` (a float), given training points `x0` (n, 2).

@@ -11,11 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import make_checkpoint  # noqa: E402
 
-# Two trainings of one recipe differ only by floating-point rounding (another CPU) or not at all (this
-# one); their 10 000-sample energy distances x1e3 then differ by at most the metric's own noise, whose
-# standard deviation is about 0.04 (docs/benchmarks.md). 0.15 is almost four of those, and far below
-# the gap to an untrained network (> 1).
-TOLERANCE = 0.15
+# Two trainings of one recipe differ only by floating-point rounding (another CPU) or not at all (this one).
+# Their off-curve RMS x 1e3 (10 000 samples) then differ by about the metric's own noise, whose standard deviation
+# between data samples is about 0.09 (docs/benchmarks.md); 0.3 is more than three of those, and far below the gap
+# between the committed network and an untrained one.
+TOLERANCE = 0.3
 
 
 def test_committed_checkpoint_matches_a_retrain():
@@ -25,12 +25,13 @@ def test_committed_checkpoint_matches_a_retrain():
     retrained, _ = make_checkpoint.train_default()
     q_committed = make_checkpoint.quality(committed, schedule)
     q_retrained = make_checkpoint.quality(retrained, schedule)
-    assert abs(q_committed - q_retrained) <= TOLERANCE, (q_committed, q_retrained)
-    assert q_committed <= 0.2
+    assert abs(q_committed.off_curve - q_retrained.off_curve) <= TOLERANCE, (q_committed, q_retrained)
+    assert abs(q_committed.coverage_gap - q_retrained.coverage_gap) <= 1.0, (q_committed, q_retrained)
 
 
 def test_an_untrained_network_is_far_off():
     schedule = helpers.sigmoid_schedule(100)
     torch.manual_seed(0)
     untrained = helpers.build_model(helpers.DEFAULT, schedule, helpers.s_curve(10_000))
-    assert make_checkpoint.quality(untrained, schedule) > 1 + TOLERANCE
+    committed = helpers.load_weights(helpers.build_model(helpers.DEFAULT, schedule, helpers.s_curve(10_000)), make_checkpoint.CHECKPOINT)
+    assert make_checkpoint.quality(untrained, schedule).off_curve > make_checkpoint.quality(committed, schedule).off_curve + 10 * TOLERANCE

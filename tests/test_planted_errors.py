@@ -239,3 +239,28 @@ def test_06_floor(schedule):
 
     assert not fails(check, losses, se, bound(0.01))
     assert fails(check, losses, se, bound(0.1))  # the division by 10 forgotten
+
+
+# Lesson 07 -----------------------------------------------------------------------------------------------------
+
+def test_07_posterior(schedule):
+    namespace = lesson_functions("07_sampling")
+    namespace.update(x0=helpers.s_curve(10), schedule=schedule)
+    check = namespace["posterior_check"]
+
+    def eq7(x0_, xt_, t):
+        return helpers.posterior(x0_, xt_, t, schedule)
+
+    def planted(coef_x0=1.0, coef_xt=1.0, var_scale=1.0, off_by_one=False):
+        def mean_fn(x0_, xt_, t):
+            mean_x0, var = helpers.posterior(x0_, torch.zeros_like(xt_), t - int(off_by_one), schedule)
+            mean_xt = helpers.posterior(torch.zeros_like(x0_), xt_, t - int(off_by_one), schedule)[0]
+            return coef_x0 * mean_x0 + coef_xt * mean_xt, var_scale * var
+        return mean_fn
+
+    assert check(eq7) < 4.5
+    assert check(planted(coef_xt=1.01)) > 4.5  # coefficient of x_t off by 1 %
+    # x_0's coefficient moves the mean by only coef * |x_0| ~ 1e-3 at t = 60, so a 3 % error in it is not seen; 10 % is.
+    assert check(planted(coef_x0=1.10)) > 4.5
+    assert check(planted(var_scale=1.03)) > 4.5  # variance off by 3 %
+    assert check(planted(off_by_one=True)) > 4.5  # alpha_bar_{t-1} and alpha_bar_t swapped for their neighbours
