@@ -15,7 +15,7 @@ EVAL_SEED = 2024
 # coarse point: u is found to within half a fine step, 3 pi / 1023 / 128 = 7e-5 (7e-6 in arc length).
 COARSE_GRID = 1024
 FINE_GRID = 129
-# A point this far from the curve (5 data standard deviations) is a stray: data put 4e-6 % of points there.
+# A point this far from the curve (5 data standard deviations) is a stray: data put about 6e-5 % of points there.
 STRAY_DISTANCE = 5 * DATA_STD
 _EXACT = s_curve_oracle()
 
@@ -90,7 +90,8 @@ def curve_coordinates(x, chunk=2048):
 
 @dataclass(frozen=True)
 class Quality:
-    """Sharp sample-quality numbers (lower is better for all). Defined in lesson 09 (the exact S-curve).
+    """Sharp sample-quality numbers. Closer to the data's value is better: off-curve below the data's (or NLL below its
+    entropy) means samples sharper than the data. Defined in lesson 09 (the exact S-curve).
 
     off_curve: RMS distance to the curve, x 10^3 (precision: blur and strays; data about 10).
     stray: % of points farther than 0.05 from the curve (data: 0).

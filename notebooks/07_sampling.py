@@ -12,6 +12,9 @@
 # lesson does not need lesson 08 to have run.
 
 # %% slideshow={"slide_type": "skip"}
+import json
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -206,10 +209,12 @@ a, b = samples[:1000].double(), helpers.s_curve(1000, seed=5).double()
 assert abs(energy_distance(a, b) - helpers.energy_distance(a, b)) < 1e-12
 
 # %% [markdown]
-# Its floor at 10 000 points is about ±0.04 (ten data-vs-data draws in lesson 09 give a standard deviation of about
-# 0.02–0.03). The trained model and the data shifted by 0.01:
+# Its floor at 10 000 points: the benchmark's ten data-vs-data draws (docs/benchmarks.md), then one more draw, the
+# trained model and the data shifted by 0.01:
 
 # %%
+energy_floor = json.loads(Path("../benchmarks/results/cpu-2core.json").read_text())["data_floor"]["energy"]
+print(f"floor, ten draws:     {energy_floor['mean']:6.3f} ± {energy_floor['sd']:.3f}")
 print(f"data vs data:         {helpers.sample_quality(fresh):6.3f}")
 print(f"model samples:        {quality.energy:6.3f}")
 print(f"data shifted by 0.01: {helpers.sample_quality(fresh + 0.01):6.3f}")

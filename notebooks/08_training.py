@@ -6,13 +6,14 @@
 # 316 000 steps and many minutes on a laptop; we find out which changes let the *same network* reach the
 # same quality in well under a minute, and measure what each one buys.
 #
-# **Assumes.** Lessons 05 (model), 06 (loss) and 07 (sampling, energy distance).
+# **Assumes.** Lessons 05 (model), 06 (loss) and 07 (sampling, and measuring samples against the curve).
 
 # %% slideshow={"slide_type": "skip"}
 import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import ScalarFormatter
 import numpy as np
 import torch
 
@@ -64,35 +65,49 @@ torch.testing.assert_close(result["losses"], torch.tensor(losses))
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What makes it fast
 #
-# `benchmarks/train_speed.py` trains the reference recipe and the course's default on one machine and records
-# quality (energy distance ×10³, 10 000 samples vs 10 000 fresh points) against wall time. It also trains the
-# default with one improvement removed at a time. Its committed results, from a 2-core CPU:
+# `benchmarks/train_speed.py` trains the reference recipe and the course's default on one machine and records the
+# sharp quality numbers of lesson 07 (10 000 samples, σ² = β) against training wall time. It also runs a cumulative
+# ablation with one seed: the reference settings, then the default's changes added one at a time in the order below.
+# Its committed results, from a 2-core CPU:
 
 # %%
 results = json.loads(Path("../benchmarks/results/cpu-2core.json").read_text())
 print(results["machine"])
 for row in results["ablation"]:
-    print(f"{row['name']:42s} {row['steps']:6d} steps {row['train_seconds']:6.1f} s   quality {row['quality']:.2f}")
+    print(f"{row['name']:42s} {row['steps']:5d} steps {row['train_seconds']:5.1f} s   off-curve {row['off_curve']:6.2f}, "
+          f"gap {row['coverage_gap']:4.1f}%, stray {row['stray']:5.2f}%")
+small, large = results["ablation"][0], results["ablation"][1]
+per_step = large["train_seconds"] / small["train_seconds"]
+print(f"a step on 1024 points costs {per_step:.1f}x a step on 128 points (8x the data)")
 
 # %% [markdown]
 # Each change, and why it helps:
 #
 # 1. **Batch 1024, peak learning rate $10^{-2}$.** A batch of 128 leaves two CPU cores mostly idle on Python
-#    overhead; 1024 points cost only ~2× more time per step and give a far less noisy gradient, which tolerates
-#    a 10× larger step.
+#    overhead: 8× the points cost only the factor printed above per step, and give a far less noisy gradient, which
+#    tolerates a 10× larger step.
 # 2. **Warm-up and cosine decay.** 100 steps of linear warm-up keep Adam's first, badly estimated steps small;
 #    decaying to 0 lets the weights settle instead of bouncing around at a large learning rate.
-# 3. **Input scaling** $c_\text{in}(t) = 1/\sqrt{\bar\alpha_t\sigma_\text{data}^2 + 1 - \bar\alpha_t}$ (Karras et al., 2022).
-#    The S-curve has std ≈ 0.1, so at small $t$ the network's inputs are tiny and its first layer must learn
-#    large weights. Dividing $\mathbf{x}_t$ by its known std at step $t$ gives inputs of unit variance at every step.
+# 3. **Input scaling** $c_\text{in}(t) = 1/\sqrt{\bar\alpha_t\sigma_\text{data}^2 + 1 - \bar\alpha_t}$ (Karras et al., 2022, Table 1).
+#    The S-curve has a pooled std $\sigma_\text{data} \approx 0.11$, so at small $t$ the network's inputs are tiny and its
+#    first layer must learn large weights. Dividing $\mathbf{x}_t$ by its std at step $t$ brings the inputs to about unit
+#    scale at every step. With one pooled $\sigma_\text{data}$ for both coordinates, whose stds differ (0.071 and 0.139), the two
+#    scaled inputs are not exactly unit-variance at small $t$ (printed below); the network does not need them to be.
 #    The diffusion itself is unchanged: same $q$, same loss, same sampler.
 # 4. **EMA of the weights** (decay 0.995, ≈ 200-step memory): sample from a running average of the weights, which
-#    smooths out the last steps' noise. With the learning rate already decayed to 0 its gain here is small, within
-#    the metric's own noise (about ±0.04); it matters more when training stops before the decay ends.
+#    smooths out the last steps' noise. With the learning rate already decayed to 0 its gain here is small; it matters
+#    more when training stops before the decay ends.
 #
-# Input scaling is the largest single gain. The result: every seed of the default recipe gets under 0.12 in about
-# 10 s of training, where the reference needs minutes (docs/benchmarks.md has the full table).
-#
+# Each row above is one seed, so differences smaller than the floor's spread (off-curve s.d. about 0.06–0.09 between
+# data samples, more between training seeds) are not evidence. docs/benchmarks.md has five seeds of the default.
+
+# %%
+c_in = helpers.input_scale(schedule, x0.std().item())
+for t in (0, T // 2, T - 1):
+    xt = helpers.q_sample(x0, t, schedule, generator=torch.Generator().manual_seed(t))
+    print(f"t = {t + 1:3d}: std of c_in(t) x_t per coordinate {(c_in[t] * xt).std(0).cpu().numpy().round(2)}")
+
+# %% [markdown]
 # Run it yourself: `.venv/bin/python benchmarks/train_speed.py --help`.
 #
 # The learning rate over the default run, from `helpers.learning_rate`:
@@ -109,9 +124,9 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Train
 #
-# One switch chooses the recipe. `"reference"` is the blog's: batch 128, Adam $10^{-3}$, 316 000 steps —
-# about 12 minutes of training on a 2-core CPU (docs/benchmarks.md), not something to run live. The default
-# takes 2 500 steps, about 12 s.
+# One switch chooses the recipe. `"reference"` is the blog's: batch 128, Adam $10^{-3}$, 316 000 steps — over ten
+# minutes of training on a 2-core CPU (docs/benchmarks.md), not something to run live. The default takes 2 500 steps;
+# the cell below prints how long they took here.
 
 # %%
 RECIPE = "default"  # or "reference"
@@ -119,8 +134,8 @@ config = {"default": helpers.DEFAULT, "reference": helpers.REFERENCE}[RECIPE]
 print({k: v for k, v in config.as_dict().items()})
 
 # %% [markdown]
-# During training, every 250 steps: 2 000 samples for the animation, and the reverse chain plus the quality
-# number (10 000 samples) every 500 steps.
+# During training, every 250 steps: 2 000 samples for the animation, and the reverse chain plus the sharp quality
+# numbers (10 000 samples) every 500 steps.
 
 # %%
 frames, chains, qualities = [], {}, {}
@@ -129,11 +144,11 @@ frames, chains, qualities = [], {}, {}
 def on_checkpoint(step, sampler_model):
     generator = torch.Generator().manual_seed(0)
     samples = helpers.sample(sampler_model, schedule, 2_000, generator=generator)
-    frames.append((step, samples.cpu(), helpers.sample_quality(samples)))
+    frames.append((step, samples.cpu(), helpers.sharp_quality(samples, energy=False)))
     if step % 500 == 0:
         chain = helpers.sample(sampler_model, schedule, 10_000, generator=torch.Generator().manual_seed(1), keep_chain=True)
         chains[step] = chain[:: T // 10].cpu()
-        qualities[step] = helpers.sample_quality(chain[-1])
+        qualities[step] = helpers.sharp_quality(chain[-1], energy=step == config.steps)
 
 
 torch.manual_seed(config.seed)
@@ -148,15 +163,30 @@ result = helpers.train(model, x0, schedule, config, on_checkpoint=on_checkpoint,
 # NBVAL_IGNORE_OUTPUT
 # Why: wall time and the last digits of training results differ between machines.
 final_quality = qualities[config.steps]
-print(f"{config.steps} steps in {result['seconds']:.1f} s on {device.type}; final energy distance ×10³ = {final_quality:.3f}")
+print(f"{config.steps} steps in {result['seconds']:.1f} s on {device.type}; final: {final_quality}, energy ×10³ {final_quality.energy:.3f}")
+
+# %% [markdown]
+# The yardstick is the reference recipe's quality after all its 316 000 steps, measured by the benchmark on a 2-core
+# CPU with the same sampler. By the sharp metrics, 2 500 steps of the default recipe do **not** reach its precision:
+# off-curve stays about one unit above it, while the coverage is better. Three times as many steps (7 500) beat it on
+# every number; the benchmark ran both, five seeds each:
 
 # %%
-assert final_quality <= 0.2, final_quality
+target = results["reference"]["final"]
+long_runs = [r["final"] for r in results["long"]]
+print(f"reference, 316 000 steps:  off-curve {target['off_curve']:.2f}, gap {target['coverage_gap']:.1f}%, stray {target['stray']:.2f}%")
+print(f"this run, {config.steps} steps:       off-curve {final_quality.off_curve:.2f}, gap {final_quality.coverage_gap:.1f}%, stray {final_quality.stray:.2f}%")
+print(f"benchmark, 7 500 steps:    off-curve {min(r['off_curve'] for r in long_runs):.2f}–{max(r['off_curve'] for r in long_runs):.2f} over 5 seeds")
+reach = results["time_to_reference_final_long"]
+print(f"7 500-step runs reach the reference's final quality after {min(reach['per_seed']):.0f}–{reach['worst']:.0f} s of training "
+      f"(reference: {results['reference']['train_seconds']:.0f} s)")
+assert final_quality.off_curve - target["off_curve"] < 2 and final_quality.coverage_gap < target["coverage_gap"] + results["gap_slack"]
+assert all(r["off_curve"] < target["off_curve"] for r in long_runs) and reach["worst"] is not None
 assert result["losses"][-200:].mean() < result["losses"][:200].mean()
-print("final quality within the course's target (≤ 0.2):", final_quality <= 0.2)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Start the training cell before explaining the recipe: it finishes in about 20 s on a laptop, while you talk through the four changes.
+# Start the training cell before explaining the recipe: it prints its own training time when it is done, and on a
+# laptop it finishes while you talk through the four changes.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The loss curve
@@ -181,23 +211,26 @@ plt.show()
 # %%
 for step, chain in chains.items():
     helpers.plot_strip(list(chain), [f"t = {T - 10 * i}" for i in range(len(chain))],
-                       suptitle=f"after {step} steps: samples of p_θ(x_t), energy distance ×10³ = {qualities[step]:.2f}")
+                       suptitle=f"after {step} steps: samples of p_θ(x_t); final {qualities[step]}")
     plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Samples improving over training
 #
-# Each frame's title gives its energy distance ×10³ against 2 000 fresh points (noisier than at 10 000 points).
+# Each frame's title gives its off-curve RMS ×10³ (2 000 samples, so noisier than at 10 000).
 
 # %%
-helpers.animate_states([x for _, x, _ in frames], [f"after {step} steps: {q:.2f}" for step, _, q in frames],
+helpers.animate_states([x for _, x, _ in frames], [f"after {step} steps: off-curve {q.off_curve:.1f}e-3" for step, _, q in frames],
                        f"2 000 samples at {len(frames)} checkpoints", limit=0.35, fps=4)
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(list(qualities), list(qualities.values()), "o-")
-ax.axhline(0.12, color="gray", linestyle="--", label="target 0.12")
-ax.set(xlabel="step", ylabel="energy distance ×10³", yscale="log", title="sample quality during training")
+ax.plot(list(qualities), [q.off_curve for q in qualities.values()], "o-", label="this run")
+ax.axhline(target["off_curve"], color="C1", linestyle="--", label="reference recipe, 316 000 steps")
+ax.axhline(results["data_floor"]["off_curve"]["mean"], color="gray", linestyle=":", label="data")
+ax.set(xlabel="step", ylabel="off-curve RMS ×10³", yscale="log", title="sample quality during training")
+ax.yaxis.set_major_formatter(ScalarFormatter())  # plain numbers on the log axis
+ax.yaxis.set_minor_formatter(ScalarFormatter())
 ax.legend()
 plt.show()
 
@@ -226,11 +259,16 @@ except ValueError as error:
 #
 # - Training: batches of data, antithetic steps and noise, $L_\text{simple}$, Adam with gradient clipping.
 # - The reference recipe is slow mainly because of small batches at a low learning rate on poorly scaled inputs.
-# - The default recipe — batch 1024, lr $10^{-2}$ with warm-up and cosine decay, input scaling, weight EMA —
-#   reaches the reference's final quality in a few thousand steps.
+# - The default recipe — batch 1024, lr $10^{-2}$ with warm-up and cosine decay, input scaling, weight EMA — gets
+#   within about one off-curve unit of the reference's final quality in 2 500 steps, and beats it on every sharp
+#   number in 7 500 steps: about 35 s of training against the reference's 1 650 s on the benchmark's 2-core CPU.
 # - Checkpoints hold weights and configuration only, and refuse to load into the wrong network.
 #
-# ## Exercises (solutions: `%load solutions/08_1.py`, `08_2.py`)
+# **References.** Ho, Jain & Abbeel 2020, Algorithm 1; Kingma & Ba 2015 (Adam); Loshchilov & Hutter 2017 (cosine
+# decay, SGDR); Goyal et al. 2017 (warm-up with large batches); Karras et al. 2022, Table 1 ($c_\text{in}$); Polyak &
+# Juditsky 1992 (weight averaging); the reference recipe: acids-ircam `diffusion_models` (2021).
+#
+# ## Exercises (solutions: `%load solutions/08_1.py`, `08_2.py`, `08_3.py`; each ends with its check)
 #
 # **1.** Write `lr_at(step, steps, peak, warmup)`: linear warm-up over `warmup` steps to `peak` (step 0 gets
 # `peak / warmup`), then cosine decay from `peak` to 0 at step `steps`.
@@ -254,5 +292,17 @@ def ema_update(ema, weights, decay):
 helpers.check_exercise("08.2", ema_update)
 
 # %% [markdown]
+# **3. Predict, then check.** At the first step, the network sees $c_\text{in}(t)\,\mathbf{x}_t$. What is the std of its
+# *first* coordinate over the data? Predict from lesson 01's statistics, then enter the number; the check measures it
+# (within 5 %).
+
+# %%
+predicted_std = None  # your prediction, a number
+
+helpers.check_exercise("08.3", predicted_std)
+
+# %% [markdown]
 # **Going further** (no check: an experiment). Train with `helpers.cosine_schedule(100)`, which reaches noise, instead of the reference schedule.
-# Does fixing the prior mismatch of lesson 07 improve the energy distance at the same training budget? Why not?
+# Does fixing the prior mismatch of lesson 07 change the off-curve RMS and the coverage gap at the same training budget?
+# (An open question: lesson 09 measures the prior's cost with a perfect network; with `cosine_schedule` the network
+# also has a different problem to learn.)
