@@ -27,6 +27,17 @@ def _sum_distances(a, b, chunk):
     return total
 
 
+def _mean_within(x, chunk):
+    """Mean distance between distinct points of one cloud (the U-statistic skips each point's zero self-distance)."""
+    n = x.shape[0]
+    return _sum_distances(x, x, chunk) / (n * (n - 1))
+
+
+def _energy(x, y, y_within, chunk):
+    """2 E|X - Y| - E|X - X'| - E|Y - Y'|, with E|Y - Y'| given (it is reused for a fixed reference cloud)."""
+    return 2 * _sum_distances(x, y, chunk) / (x.shape[0] * y.shape[0]) - _mean_within(x, chunk) - y_within
+
+
 def energy_distance(x, y, chunk=2048):
     """Unbiased (U-statistic) energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| of two (N, 2) clouds.
 
@@ -38,18 +49,14 @@ def energy_distance(x, y, chunk=2048):
         raise ValueError(f"x and y need at least 2 points each, got {x.shape[0]} and {y.shape[0]}")
     chunk = check_int("chunk", chunk, 1)
     y = y.to(x.device, x.dtype)
-    n, m = x.shape[0], y.shape[0]
-    xy = _sum_distances(x, y, chunk) / (n * m)
-    xx = _sum_distances(x, x, chunk) / (n * (n - 1))
-    yy = _sum_distances(y, y, chunk) / (m * (m - 1))
-    return float(2 * xy - xx - yy)
+    return float(_energy(x, y, _mean_within(y, chunk), chunk))
 
 
 @lru_cache(maxsize=4)
 def _reference(n, seed):
     """The fresh data sample quality is measured against, and its mean within-sample distance (reused)."""
     reference = s_curve(n, seed=seed)
-    return reference, _sum_distances(reference, reference, 2048) / (n * (n - 1))
+    return reference, _mean_within(reference, 2048)
 
 
 def sample_quality(samples, seed=EVAL_SEED):
@@ -60,12 +67,9 @@ def sample_quality(samples, seed=EVAL_SEED):
     samples = check_points("samples", samples)
     if samples.shape[0] < 2:
         raise ValueError(f"samples needs at least 2 points, got {samples.shape[0]}")
-    n = samples.shape[0]
-    reference, yy = _reference(n, seed)
-    reference, yy = reference.to(samples.device, samples.dtype), yy.to(samples.device)
-    xy = _sum_distances(samples, reference, 2048) / (n * n)
-    xx = _sum_distances(samples, samples, 2048) / (n * (n - 1))
-    return float(1e3 * (2 * xy - xx - yy))
+    reference, y_within = _reference(samples.shape[0], seed)
+    reference = reference.to(samples.device, samples.dtype)
+    return float(1e3 * _energy(samples, reference, y_within.to(samples.device), 2048))
 
 
 def curve_coordinates(x, chunk=2048):
@@ -75,12 +79,13 @@ def curve_coordinates(x, chunk=2048):
     """
     x = check_points("x", x).detach().cpu().double()
     coarse = torch.linspace(-U_MAX, U_MAX, COARSE_GRID, dtype=torch.float64)
+    coarse_line = curve(coarse)
     step = coarse[1] - coarse[0]
     offsets = torch.linspace(-step, step, FINE_GRID, dtype=torch.float64)
     u, distance = [], []
     for start in range(0, x.shape[0], chunk):
         xc = x[start : start + chunk]
-        near = coarse[torch.cdist(xc, curve(coarse)).argmin(1)]
+        near = coarse[torch.cdist(xc, coarse_line).argmin(1)]
         fine = (near[:, None] + offsets).clamp(-U_MAX, U_MAX)
         nearest = (curve(fine) - xc[:, None, :]).norm(dim=-1).min(1)
         u.append(fine.gather(1, nearest.indices[:, None]).squeeze(1))

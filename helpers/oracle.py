@@ -19,8 +19,8 @@ from ._checks import check_int, check_points, check_steps
 from .data import SCALE, U_MAX, curve
 
 DATA_STD = 0.1 / SCALE
-# Chosen by the convergence check of lesson 09: at the sharpest step (t = 0) log q_t is within 1e-8 nats of a 4096-node value
-# when the node count doubles.
+# Chosen by the convergence check of lesson 09: at the first step, where the mixture is sharpest, log q_t is within
+# 1e-8 nats of a 4096-node value.
 NODES = 256
 GAUSS_POINTS = 8
 CHUNK = 2048
@@ -49,7 +49,8 @@ class MixtureOracle(nn.Module):
 
     Called like the network, oracle(x_t, t) returns eps*, so it drops in wherever the network goes
     (helpers.sample, helpers.eps_loss). Computes in float64 and returns x_t's dtype; t is 0-based, an int or
-    one step per point, or None for the data themselves (alpha_bar = 1). Use s_curve_oracle or training_set_oracle to build one. Defined in lesson 09.
+    one step per point, or None for the data themselves (alpha_bar = 1). Use s_curve_oracle or training_set_oracle
+    to build one. Defined in lesson 09.
     """
 
     def __init__(self, points, log_weights, std, schedule=None):
@@ -62,6 +63,8 @@ class MixtureOracle(nn.Module):
         self.T = schedule.T if schedule is not None else 0
         self.register_buffer("points", points.double())
         self.register_buffer("log_weights", log_weights.double())
+        # [p, |p|^2] per component, transposed: the fixed half of the matrix product in _terms.
+        self.register_buffer("columns", torch.cat([self.points, (self.points**2).sum(1, keepdim=True)], dim=1).T)
         # The alpha_bar the helpers' forward process uses (float32), in float64 from there on.
         alpha_bar = schedule.alpha_bar if schedule is not None else torch.empty(0)
         self.register_buffer("alpha_bar", alpha_bar.double())
@@ -80,10 +83,9 @@ class MixtureOracle(nn.Module):
         # -|x - a p|^2 / 2s^2 = [x a/s^2, -a^2/2s^2] . [p, |p|^2] - |x|^2/2s^2: one (N, 3) x (3, M) product per
         # chunk, whatever the step of each point. The last term is the same for every p; only log q needs it.
         rows = torch.cat([x * a / s2, -(a**2) / (2 * s2)], dim=1)
-        columns = torch.cat([self.points, (self.points**2).sum(1, keepdim=True)], dim=1).T
         log_q, m = [], []
         for start in range(0, x.shape[0], CHUNK):
-            logits = torch.addmm(self.log_weights, rows[start : start + CHUNK], columns)
+            logits = torch.addmm(self.log_weights, rows[start : start + CHUNK], self.columns)
             top = logits.max(1, keepdim=True).values
             w = logits.sub_(top).exp_()
             total = w.sum(1, keepdim=True)
@@ -96,15 +98,19 @@ class MixtureOracle(nn.Module):
         """log q_t(x), shape (N,). Defined in lesson 09 (the exact S-curve)."""
         return self._terms(x, t)[3].to(x.dtype)
 
+    def _score(self, x, t):
+        """The score in float64, and a = sqrt(alpha_bar_t)."""
+        xd, a, s2, _, m = self._terms(x, t)
+        return -(xd - a * m) / s2, a
+
     def score(self, x, t):
         """The score grad_x log q_t(x) = -(x - a E[p_J | x]) / s^2. Defined in lesson 09 (the exact S-curve)."""
-        xd, a, s2, _, m = self._terms(x, t)
-        return (-(xd - a * m) / s2).to(x.dtype)
+        return self._score(x, t)[0].to(x.dtype)
 
     def forward(self, x, t):
         """eps*(x_t, t) = E[eps | x_t] = -sqrt(1 - alpha_bar_t) score."""
-        xd, a, s2, _, m = self._terms(x, t)
-        return ((1 - a**2).sqrt() * (xd - a * m) / s2).to(x.dtype)
+        score, a = self._score(x, t)
+        return (-(1 - a**2).sqrt() * score).to(x.dtype)
 
     def denoise(self, x, t):
         """E[x_0 | x_t] = m + a std^2 / s^2 (x_t - a m). Defined in lesson 09 (the exact S-curve)."""
