@@ -8,6 +8,7 @@ from .loss import antithetic_steps, eps_loss
 from .metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
 from .model import NoisePredictor, input_scale, sinusoidal_embedding
 from .sampling import posterior, reverse_mean, reverse_sigma, sample
+from .samplers import ddim_step, gaussian_prior, invert, sample_steps, solve, timesteps
 from .schedules import (
     Schedule,
     cosine_schedule,
@@ -35,10 +36,13 @@ __all__ = [
     "coverage_gap",
     "curve",
     "curve_coordinates",
+    "ddim_step",
     "default_device",
     "energy_distance",
     "eps_loss",
+    "gaussian_prior",
     "input_scale",
+    "invert",
     "learning_rate",
     "linear_schedule",
     "load_weights",
@@ -56,11 +60,14 @@ __all__ = [
     "s_curve_oracle",
     "sample",
     "sample_quality",
+    "sample_steps",
     "save_weights",
     "schedule_from_beta",
     "sharp_quality",
     "sigmoid_schedule",
     "sinusoidal_embedding",
+    "solve",
+    "timesteps",
     "train",
     "training_set_oracle",
 ]

@@ -317,6 +317,53 @@ def _scaled_input_std_first_step():
     return float((input_scale(schedule, x0.std().item())[0] * xt[:, 0]).std())
 
 
+def _sigma_levels(schedule):
+    alpha_bar = schedule.alpha_bar.double()
+    return ((1 - alpha_bar) / alpha_bar).sqrt()
+
+
+def _test_karras_steps(fn):
+    for T, n, rho in ((100, 10, 7.0), (100, 5, 3.0), (1000, 25, 7.0)):
+        schedule = sigmoid_schedule(T)
+        steps = fn(schedule, n, rho)
+        _expect(isinstance(steps, torch.Tensor) and steps.dtype == torch.long, "return a long tensor of steps")
+        sigma = _sigma_levels(schedule)
+        i = torch.arange(n, dtype=torch.float64) / (n - 1)
+        target = (sigma[-1] ** (1 / rho) + i * (sigma[0] ** (1 / rho) - sigma[-1] ** (1 / rho))) ** rho
+        want = torch.unique_consecutive((sigma[None, :] - target[:, None]).abs().argmin(1))
+        _expect(steps.ndim == 1 and steps[0] == T - 1 and steps[-1] == 0, "start at the last step T - 1 and end at step 0")
+        _expect(bool((steps[1:] < steps[:-1]).all()), "make the steps strictly decreasing: drop repeated neighbours")
+        _expect(torch.equal(steps, want), f"for T = {T}, n = {n}, rho = {rho}: pick the step whose sigma is nearest to each sigma_i")
+
+
+def _heun_ratio_33_99():
+    from scipy.integrate import solve_ivp
+
+    from .forward import q_sample
+    from .oracle import s_curve_oracle
+    from .samplers import solve, timesteps
+
+    schedule = sigmoid_schedule(100)
+    oracle = s_curve_oracle(schedule)
+    alpha_bar, sigma = schedule.alpha_bar.double(), _sigma_levels(schedule)
+    starts = q_sample(s_curve(200, seed=41), 99, schedule, generator=torch.Generator().manual_seed(41)).double()
+
+    def rhs(level, y):
+        ab = 1 / (1 + level**2)
+        return oracle(torch.from_numpy(y).reshape(-1, 2) * ab**0.5, None, alpha_bar=ab).numpy().ravel()
+
+    exact = solve_ivp(rhs, (sigma[-1].item(), sigma[0].item()), (starts / alpha_bar[-1].sqrt()).numpy().ravel(),
+                      method="DOP853", rtol=1e-11, atol=1e-13)
+    x_ref = torch.from_numpy(exact.y[:, -1]).reshape(-1, 2) * alpha_bar[0].sqrt()
+
+    def error(n_intervals):
+        steps = timesteps(n_intervals + 1, 100)
+        x = solve(lambda x, k: oracle(x, steps[k]), starts, alpha_bar[steps], "heun")
+        return (x - x_ref).norm(dim=1).pow(2).mean().sqrt().item()
+
+    return error(33) / error(99)
+
+
 EXERCISES = {
     "01.1": Exercise("to_unit_std", _test_to_unit_std, "one standard deviation per column (dim=0); broadcasting divides every row by it"),
     "01.2": Exercise("swiss_roll", _test_swiss_roll, "copy the S-curve recipe with make_swiss_roll"),
@@ -349,6 +396,8 @@ EXERCISES = {
     "08.3": Exercise("predicted_std", _prediction(_scaled_input_std_first_step, "the std of the scaled first coordinate at t = 1", rel_tol=0.05), "c_in divides by one pooled std for both coordinates; how does the first coordinate's own std compare with the pooled one?"),
     "09.1": Exercise("eps_star_finite", _test_eps_star_finite, "E[x0 | xt] weighs each training point by how well it explains xt (a Gaussian likelihood, lesson 04); then solve the definition of x_t for eps"),
     "09.2": Exercise("predicted_floor", _prediction(_sharp_data_first_step_floor, "the loss floor at t = 1", rel_tol=0.1), "the first step's noise is now wider than the curve: which directions of eps can x_1 reveal, and which can it not?"),
+    "10.1": Exercise("karras_steps", _test_karras_steps, "sigma = sqrt((1 - alpha_bar) / alpha_bar) per step; for each target sigma_i take argmin |sigma - sigma_i| over the steps, then torch.unique_consecutive"),
+    "10.2": Exercise("predicted_ratio", _prediction(_heun_ratio_33_99, "Heun's error ratio, 33 vs 99 intervals", rel_tol=0.2), "an order-p method's error scales like N^-p; the step count grows by a factor 3"),
 }
 
 

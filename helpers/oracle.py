@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_int, check_points, check_steps
+from ._checks import check_float, check_int, check_points, check_steps
 from .data import SCALE, U_MAX, curve
 
 DATA_STD = 0.1 / SCALE
@@ -69,10 +69,14 @@ class MixtureOracle(nn.Module):
         alpha_bar = schedule.alpha_bar if schedule is not None else torch.empty(0)
         self.register_buffer("alpha_bar", alpha_bar.double())
 
-    def _terms(self, x, t):
+    def _terms(self, x, t, alpha_bar=None):
         """For each point of x: a = sqrt(alpha_bar_t), s^2, log q_t(x) and m = E[p_J | x_t = x]."""
         x = check_points("x", x).to(self.points.device, torch.float64)
-        if t is None:
+        if alpha_bar is not None:
+            # A finite set (std 0) has no density at alpha_bar = 1.
+            alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0, high_open=self.std == 0)
+            alpha_bar = x.new_full((x.shape[0], 1), alpha_bar)
+        elif t is None:
             if self.std == 0:
                 raise ValueError("t=None (the data themselves) needs std > 0: a finite set has no density")
             alpha_bar = x.new_ones(x.shape[0], 1)
@@ -98,18 +102,21 @@ class MixtureOracle(nn.Module):
         """log q_t(x), shape (N,). Defined in lesson 09 (the exact S-curve)."""
         return self._terms(x, t)[3].to(x.dtype)
 
-    def _score(self, x, t):
+    def _score(self, x, t, alpha_bar):
         """The score in float64, and a = sqrt(alpha_bar_t)."""
-        xd, a, s2, _, m = self._terms(x, t)
+        xd, a, s2, _, m = self._terms(x, t, alpha_bar)
         return -(xd - a * m) / s2, a
 
-    def score(self, x, t):
-        """The score grad_x log q_t(x) = -(x - a E[p_J | x]) / s^2. Defined in lesson 09 (the exact S-curve)."""
-        return self._score(x, t)[0].to(x.dtype)
+    def score(self, x, t, alpha_bar=None):
+        """The score grad_x log q_t(x) = -(x - a E[p_J | x]) / s^2. Defined in lesson 09 (the exact S-curve).
 
-    def forward(self, x, t):
-        """eps*(x_t, t) = E[eps | x_t] = -sqrt(1 - alpha_bar_t) score."""
-        score, a = self._score(x, t)
+        alpha_bar, a float in (0, 1], replaces the step's: the marginal at any noise level (lesson 10's ODE).
+        """
+        return self._score(x, t, alpha_bar)[0].to(x.dtype)
+
+    def forward(self, x, t, alpha_bar=None):
+        """eps*(x_t, t) = E[eps | x_t] = -sqrt(1 - alpha_bar_t) score; alpha_bar as in score."""
+        score, a = self._score(x, t, alpha_bar)
         return (-(1 - a**2).sqrt() * score).to(x.dtype)
 
     def denoise(self, x, t):

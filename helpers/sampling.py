@@ -55,6 +55,12 @@ def reverse_sigma(t, schedule, sigma="beta"):
     return ((1 - alpha_bar_prev) / (1 - schedule.alpha_bar[t]) * schedule.beta[t]).sqrt()
 
 
+def model_device(model):
+    """The device of a network's parameters, or of an oracle's buffers (lesson 09 oracles have only buffers)."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return tensors[0].device if tensors else torch.device("cpu")
+
+
 @torch.no_grad()
 def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_chain=False, x_T=None):
     """Draw n points from p_theta: x_T ~ N(0, I), then T reverse steps; no noise at the last one.
@@ -68,9 +74,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
     if sigma not in SIGMAS:
         raise ValueError(f"sigma must be one of {list(SIGMAS)}, got {sigma!r}")
     if device is None:
-        # A network has parameters; an oracle (lesson 09) has only buffers.
-        tensors = [*model.parameters(), *model.buffers()]
-        device = tensors[0].device if tensors else torch.device("cpu")
+        device = model_device(model)
     schedule = schedule.to(device)
     if x_T is None:
         x = noise((n, 2), generator, device)

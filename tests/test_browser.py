@@ -197,11 +197,11 @@ def open_lesson(browser, base, token, name):
     return page, blocked
 
 
-# The step slider's value after one press of ArrowRight, for the lessons whose slider the test moves.
-SLIDER_AFTER_ONE_STEP = {"01_data.ipynb": "10100", "09_exact_s_curve.ipynb": "11"}
+# Each slider's readout after one press of ArrowRight, in order, for the lessons whose sliders the test moves.
+SLIDERS_AFTER_ONE_STEP = {"01_data.ipynb": ["10100"], "09_exact_s_curve.ipynb": ["11"], "10_fewer_steps.ipynb": ["11", "0.10"]}
 
 
-@pytest.mark.parametrize("name", ["01_data.ipynb", "03_forward_process.ipynb", "09_exact_s_curve.ipynb"])
+@pytest.mark.parametrize("name", ["01_data.ipynb", "03_forward_process.ipynb", "09_exact_s_curve.ipynb", "10_fewer_steps.ipynb"])
 def test_lesson_runs_in_jupyterlab(browser, jupyterlab, name):
     base, token = jupyterlab
     page, blocked = open_lesson(browser, base, token, name)
@@ -209,28 +209,29 @@ def test_lesson_runs_in_jupyterlab(browser, jupyterlab, name):
     assert result["code"] > 5 and result["unexecuted"] == 0 and result["errors"] == 0, result
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"lab_{Path(name).stem}.png"))
-    if name in SLIDER_AFTER_ONE_STEP:
-        move_slider_and_check_redraw(page, Path(name).stem, SLIDER_AFTER_ONE_STEP[name])
+    for index, readout in enumerate(SLIDERS_AFTER_ONE_STEP.get(name, [])):
+        move_slider_and_check_redraw(page, Path(name).stem, index, readout)
     assert blocked == []
     page.close()
 
 
-def move_slider_and_check_redraw(page, stem, expected_readout):
+def move_slider_and_check_redraw(page, stem, index, expected_readout):
+    """Press ArrowRight on the index-th slider of the first interact; its figure must be redrawn."""
     figure = ".widget-interact .jp-OutputArea-output img"
     page.wait_for_selector(figure, timeout=30_000)
     page.locator(".widget-interact").first.scroll_into_view_if_needed()
     before = page.locator(figure).first.get_attribute("src")
-    handle = page.locator(".widget-interact .noUi-handle").first
+    handle = page.locator(".widget-interact .noUi-handle").nth(index)
     handle.focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function(
         f"(() => {{ const img = document.querySelector('{figure}'); return img && img.getAttribute('src') !== {json.dumps(before)}; }})()",
         timeout=30_000,
     )
-    readout = page.locator(".widget-interact .widget-readout").first.inner_text()
+    readout = page.locator(".widget-interact .widget-readout").nth(index).inner_text()
     assert readout.replace(",", "").strip() == expected_readout
     page.locator(figure).first.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / f"lab_{stem}_slider_moved.png"))
+    page.screenshot(path=str(SCREENSHOTS / f"lab_{stem}_slider_{index}_moved.png"))
 
 
 def test_rise_view_opens(browser, jupyterlab):

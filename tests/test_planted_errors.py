@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import stats
+from scipy.integrate import solve_ivp
 from sklearn.datasets import make_s_curve
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
@@ -264,3 +265,59 @@ def test_07_posterior(schedule):
     assert check(planted(coef_x0=1.10)) > 4.5
     assert check(planted(var_scale=1.03)) > 4.5  # variance off by 3 %
     assert check(planted(off_by_one=True)) > 4.5  # alpha_bar_{t-1} and alpha_bar_t swapped for their neighbours
+
+
+# Lesson 10 -----------------------------------------------------------------------------------------------------
+
+def test_10_eta_one_is_beta_tilde():
+    namespace = lesson_functions("10_fewer_steps")
+    schedule64 = helpers.schedule_from_beta(helpers.sigmoid_schedule(100).beta.double())
+    x, eps, z = torch.randn(3, 50, 2, dtype=torch.float64)
+    namespace.update(T=100, schedule64=schedule64, x=x, eps=eps, z=z,
+                     ab64=torch.cat([torch.ones(1, dtype=torch.float64), schedule64.alpha_bar]))
+    gaps, step = namespace["eta_one_gaps"], namespace["ddim_step"]
+
+    def beta_prime_noise(x, eps, ab_t, ab_s, eta=0.0, z=None):
+        """sigma = eta sqrt(beta') (DDPM's larger variance) in place of eta sqrt(beta~') (eq. 16)."""
+        sigma = eta * (1 - ab_t / ab_s) ** 0.5
+        x_s = ab_s**0.5 * (x - (1 - ab_t) ** 0.5 * eps) / ab_t**0.5 + (1 - ab_s - sigma**2) ** 0.5 * eps
+        return x_s if z is None else x_s + sigma * z
+
+    def direction_without_sigma(x, eps, ab_t, ab_s, eta=0.0, z=None):
+        """The noise added, but not taken out of the direction term sqrt(1 - alpha_bar_s - sigma^2)."""
+        no_noise = step(x, eps, ab_t, ab_s, 0.0)
+        return no_noise if z is None else no_noise + (step(x, eps, ab_t, ab_s, eta, z) - step(x, eps, ab_t, ab_s, eta))
+
+    assert max(gaps(step)) < 1e-12
+    assert max(gaps(beta_prime_noise)) > 1e-6
+    assert max(gaps(direction_without_sigma)) > 1e-6
+
+
+def test_10_ddim_is_euler_and_orders(schedule, x0):
+    namespace = lesson_functions("10_fewer_steps")
+    oracle = helpers.s_curve_oracle(schedule)
+    namespace.update(T=100, schedule=schedule, alpha_bar=schedule.alpha_bar, oracle=oracle, x0=x0,
+                     intervals=np.array([3, 9, 11, 33, 99]))
+    euler_gap, fitted_order = namespace["euler_gap"], namespace["fitted_order"]
+
+    def unscaled(x, eps, ab_t, ab_s, eta=0.0, z=None):
+        """x_s = x0_hat + ... : the sqrt(alpha_bar_s) in front of x0_hat forgotten."""
+        return (x - (1 - ab_t) ** 0.5 * eps) / ab_t**0.5 + (1 - ab_s) ** 0.5 * eps
+
+    assert euler_gap(helpers.ddim_step) < 1e-12
+    assert euler_gap(unscaled) > 1e-6
+
+    # The order check, on the lesson's own reference solution: Heun passes; Euler passed off as Heun fails.
+    alpha_bar = schedule.alpha_bar.double()
+    sigma = ((1 - alpha_bar) / alpha_bar).sqrt()
+    starts = helpers.q_sample(helpers.s_curve(50, seed=41), 99, schedule, generator=torch.Generator().manual_seed(41)).double()
+    exact = solve_ivp(namespace["ode_rhs"], (sigma[-1].item(), sigma[0].item()), (starts / alpha_bar[-1].sqrt()).numpy().ravel(),
+                      method="DOP853", rtol=1e-11, atol=1e-13)
+    namespace.update(starts=starts, ab_double=alpha_bar,
+                     x_ref=torch.from_numpy(exact.y[:, -1]).reshape(-1, 2) * alpha_bar[0].sqrt())
+
+    def order(method):
+        return fitted_order(np.array([namespace["ode_error"](oracle, n, method) for n in (3, 9, 11, 33, 99)]))
+
+    assert abs(order("heun") - 2) < 0.2
+    assert abs(order("ddim") - 2) > 0.2

@@ -1,0 +1,151 @@
+"""Fewer steps (lesson 10): DDPM, DDIM(eta) and Heun on any subsequence of steps, through one update rule.
+
+Every sampler here moves x from a step with alpha_bar_t to one with alpha_bar_s by DDIM's update (Song et al. 2021,
+eq. 12). They differ only in which noise prediction goes in and how much fresh noise comes out:
+- DDIM(eta): eps_theta(x_t, t) in, sigma = eta * sqrt(beta~') out, beta~' = (1 - alpha_bar_s) / (1 - alpha_bar_t) beta';
+- DDPM on a subsequence: the same mean as DDIM(eta=1) (the posterior mean with beta' = 1 - alpha_bar_t / alpha_bar_s),
+  out sigma = sqrt(beta'), the respaced version of helpers.sample's sigma^2 = beta;
+- Heun (Karras et al. 2022, Algorithm 1): the average of eps at both ends of a DDIM(eta=0) step, none out.
+"""
+
+import torch
+
+from ._checks import check_float, check_int, check_points, check_steps
+from ._random import noise
+from .sampling import model_device
+
+METHODS = ("ddpm", "ddim", "heun")
+
+
+def timesteps(n_steps, T):
+    """n_steps steps from T-1 down to 0, evenly spaced and rounded (diffusers' 'linspace' spacing), 0-based.
+
+    Defined in lesson 10 (fewer steps).
+    """
+    T = check_int("T", T, 1)
+    n_steps = check_int("n_steps", n_steps, 1, T + 1)
+    return torch.linspace(T - 1, 0, n_steps, dtype=torch.float64).round().long()
+
+
+def ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta=0.0, z=None, noise_std=None):
+    """x_s = sqrt(alpha_bar_s) x0_hat + sqrt(1 - alpha_bar_s - sigma^2) eps + noise (Song et al. 2021, eq. 12).
+
+    x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t) and sigma = eta sqrt(beta~') (their eq. 16). The
+    noise is noise_std * z, noise_std defaulting to sigma; z=None adds none. With eta = 0 and any alpha_bar_s, forward
+    or backward in time, this is one Euler step of the probability-flow ODE in x / sqrt(alpha_bar) and
+    sqrt((1 - alpha_bar) / alpha_bar). Defined in lesson 10 (fewer steps).
+    """
+    x0_hat = (x - (1 - alpha_bar_t) ** 0.5 * eps) / alpha_bar_t**0.5
+    # Inversion starts at alpha_bar_t = 1, where sigma's formula is 0/0; eta = 0 needs no sigma.
+    sigma = eta * ((1 - alpha_bar_s) / (1 - alpha_bar_t) * (1 - alpha_bar_t / alpha_bar_s)) ** 0.5 if eta else 0.0
+    x = alpha_bar_s**0.5 * x0_hat + (1 - alpha_bar_s - sigma**2) ** 0.5 * eps
+    if z is None:
+        return x
+    return x + (sigma if noise_std is None else noise_std) * z
+
+
+def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_chain=False):
+    """Move x through a grid of alpha_bar values with one sampler; eps_fn(x, k) predicts eps at grid point k.
+
+    alpha_bar is a 1-d float64 tensor: increasing to sample (a last value of 1 means x_0: Heun then takes an Euler
+    step, as eps is not defined there), decreasing to invert with DDIM(eta=0). Noise (DDPM, DDIM with eta > 0) is drawn
+    on the CPU before every step except one that ends at alpha_bar = 1. Returns the last x, or with keep_chain all
+    len(alpha_bar) states. Defined in lesson 10 (fewer steps).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    eta = check_float("eta", eta, 0.0, float("inf"), low_open=False)
+    steps = alpha_bar[1:] - alpha_bar[:-1]
+    stochastic = method == "ddpm" or (method == "ddim" and eta > 0)
+    if stochastic and not (steps > 0).all():
+        raise ValueError(f"method {method!r} with eta = {eta} needs alpha_bar increasing (it samples, never inverts)")
+    chain = [x]
+    for k in range(len(alpha_bar) - 1):
+        ab_t, ab_s = alpha_bar[k].item(), alpha_bar[k + 1].item()
+        last = ab_s == 1
+        eps = eps_fn(x, k)
+        z = noise(x.shape, generator, x.device, x.dtype) if stochastic and not last else None
+        if method == "ddim":
+            x = ddim_step(x, eps, ab_t, ab_s, eta, z)
+        elif method == "ddpm":
+            x = ddim_step(x, eps, ab_t, ab_s, 1.0, z, noise_std=(1 - ab_t / ab_s) ** 0.5)
+        elif last:
+            x = ddim_step(x, eps, ab_t, ab_s)
+        else:
+            x_euler = ddim_step(x, eps, ab_t, ab_s)
+            x = ddim_step(x, (eps + eps_fn(x_euler, k + 1)) / 2, ab_t, ab_s)
+        if keep_chain:
+            chain.append(x)
+    return torch.stack(chain) if keep_chain else x
+
+
+def gaussian_prior(x0, schedule, n, generator=None):
+    """n draws of x_T from the Gaussian with q(x_T)'s mean and covariance, estimated from data points x0.
+
+    mean = sqrt(alpha_bar_T) E[x0], cov = alpha_bar_T Cov[x0] + (1 - alpha_bar_T) I: lesson 09's best start, which
+    the deterministic samplers need when alpha_bar_T is far from 0. Drawn on the CPU. Defined in lesson 10.
+    """
+    x0 = check_points("x0", x0).cpu()
+    n = check_int("n", n, 1)
+    alpha_bar_T = schedule.alpha_bar[-1].cpu()
+    mean = alpha_bar_T.sqrt() * x0.mean(0)
+    cov = alpha_bar_T * torch.cov(x0.T) + (1 - alpha_bar_T) * torch.eye(2, dtype=x0.dtype)
+    return mean + noise((n, 2), generator, "cpu", x0.dtype) @ torch.linalg.cholesky(cov).T
+
+
+def _grid(schedule, steps, dtype):
+    """Steps as a strictly decreasing long tensor in [0, T), and alpha_bar along them, then 1 (x_0)."""
+    if isinstance(steps, int) and not isinstance(steps, bool):
+        steps = timesteps(steps, schedule.T)
+    steps = check_steps("steps", torch.as_tensor(steps), schedule.T)
+    if steps.ndim != 1 or len(steps) < 1:
+        raise ValueError(f"steps must be an int or a 1-d sequence of at least one step, got shape {tuple(steps.shape)}")
+    if len(steps) > 1 and not (steps[1:] < steps[:-1]).all():
+        raise ValueError(f"steps must be strictly decreasing, got {steps.tolist()}")
+    alpha_bar = torch.cat([schedule.alpha_bar.cpu()[steps].to(dtype), torch.ones(1, dtype=dtype)])
+    return steps, alpha_bar
+
+
+@torch.no_grad()
+def sample_steps(model, schedule, n, steps, method="ddim", eta=0.0, generator=None, x_T=None, keep_chain=False):
+    """Draw n points with DDPM, DDIM(eta) or Heun on a subsequence of steps, ending at x_0.
+
+    steps: a number of evenly spaced steps (timesteps) or a strictly decreasing sequence of 0-based steps. Noise is
+    drawn on the CPU as in helpers.sample, in x_T's dtype (float32 by default), so 'ddpm' on all T steps gives
+    helpers.sample's samples and 'ddim' with eta = 1 gives helpers.sample(sigma='beta_tilde')'s. Returns x_0 (n, 2),
+    or with keep_chain all len(steps) + 1 states. Defined in lesson 10 (fewer steps).
+    """
+    n = check_int("n", n, 1)
+    device = model_device(model)
+    if x_T is None:
+        x = noise((n, 2), generator, device)
+    else:
+        x = check_points("x_T", x_T).to(device)
+        if x.shape[0] != n:
+            raise ValueError(f"x_T must have n = {n} points, got {x.shape[0]}")
+    steps, alpha_bar = _grid(schedule, steps, torch.float64)
+    steps = steps.to(device)
+    was_training = model.training
+    model.eval()
+    try:
+        return solve(lambda x, k: model(x, steps[k]), x, alpha_bar, method, eta, generator, keep_chain)
+    finally:
+        model.train(was_training)
+
+
+@torch.no_grad()
+def invert(model, schedule, x0, steps):
+    """DDIM inversion: run DDIM(eta=0) from x_0 up to the first of steps, through them in reverse order.
+
+    The first move, from x_0 to the last (smallest) step, uses the prediction at that step, as eps is not defined
+    at x_0 itself; sample_steps(..., method='ddim', x_T=invert(...)) then runs back. Defined in lesson 10.
+    """
+    x = check_points("x0", x0).to(model_device(model))
+    steps, alpha_bar = _grid(schedule, steps, torch.float64)
+    up, alpha_bar = steps.flip(0).to(x.device), alpha_bar.flip(0)
+    was_training = model.training
+    model.eval()
+    try:
+        return solve(lambda x, k: model(x, up[max(k - 1, 0)]), x, alpha_bar, "ddim")
+    finally:
+        model.train(was_training)
