@@ -6,7 +6,7 @@ from .device import default_device
 from .forward import q_sample, q_step
 from .loss import antithetic_steps, eps_loss
 from .metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
-from .model import NoisePredictor, input_scale, sinusoidal_embedding
+from .model import ConditionalNoisePredictor, NoisePredictor, input_scale, sinusoidal_embedding
 from .sampling import posterior, reverse_mean, reverse_sigma, sample
 from .samplers import ddim_step, gaussian_prior, invert, sample_steps, solve, timesteps
 from .schedules import (
@@ -20,10 +20,14 @@ from .schedules import (
 from .training import DEFAULT, REFERENCE, TrainConfig, build_model, learning_rate, train
 from .exercises import check_exercise
 from .oracle import quadrature, s_curve_oracle, training_set_oracle
+from .guidance import Guided, LabelledOracle, labels_of, segment_quality, tilted_sample
 from .plotting import animate_states, plot_field, plot_points, plot_strip
 
 __all__ = [
+    "ConditionalNoisePredictor",
     "DEFAULT",
+    "Guided",
+    "LabelledOracle",
     "NoisePredictor",
     "REFERENCE",
     "Schedule",
@@ -43,6 +47,7 @@ __all__ = [
     "gaussian_prior",
     "input_scale",
     "invert",
+    "labels_of",
     "learning_rate",
     "linear_schedule",
     "load_weights",
@@ -63,10 +68,12 @@ __all__ = [
     "sample_steps",
     "save_weights",
     "schedule_from_beta",
+    "segment_quality",
     "sharp_quality",
     "sigmoid_schedule",
     "sinusoidal_embedding",
     "solve",
+    "tilted_sample",
     "timesteps",
     "train",
     "training_set_oracle",

@@ -115,14 +115,16 @@ class Quality:
         return f"off-curve {self.off_curve:.2f}e-3, gap {self.coverage_gap:.1f}%, stray {self.stray:.2f}%"
 
 
-def coverage_gap(u):
-    """Kolmogorov-Smirnov distance, in %, between the empirical law of u and U[-3pi/2, 3pi/2].
+def coverage_gap(u, low=-U_MAX, high=U_MAX):
+    """Kolmogorov-Smirnov distance, in %, between the empirical law of u and U[low, high] (default U[-3pi/2, 3pi/2]).
 
-    Defined in lesson 09 (the exact S-curve).
+    Defined in lesson 09 (the exact S-curve); low and high in lesson 11 (guidance).
     """
     if not isinstance(u, torch.Tensor) or u.ndim != 1 or u.numel() < 1:
         raise ValueError("u must be a 1-d tensor with at least one value")
-    cdf = ((u.double().sort().values + U_MAX) / (2 * U_MAX)).clamp(0, 1)
+    if not low < high:
+        raise ValueError(f"low must be below high, got {low} and {high}")
+    cdf = ((u.double().sort().values - low) / (high - low)).clamp(0, 1)
     n = cdf.numel()
     rank = torch.arange(1, n + 1, dtype=torch.float64)
     return 100 * float(torch.maximum(rank / n - cdf, cdf - (rank - 1) / n).max())

@@ -74,6 +74,10 @@ class NoisePredictor(nn.Module):
         return {"T": self.T, "hidden": self.hidden, "embedding": self.embedding, "scaled_input": self.c_in is not None}
 
     def forward(self, xt, t):
+        return self._forward(xt, t)
+
+    def _forward(self, xt, t, extra=None):
+        """The MLP; extra, if given, holds one more term per layer to add beside the step embedding."""
         xt = check_points("xt", xt)
         t = check_steps("t", t, self.T, device=xt.device)
         if t.ndim == 1 and t.shape[0] != xt.shape[0]:
@@ -81,7 +85,33 @@ class NoisePredictor(nn.Module):
         h = xt if self.c_in is None else xt * self.c_in[t].reshape(-1, 1)
         if self.embedding == "sinusoidal":
             features = sinusoidal_embedding(t.reshape(-1), self.hidden)
-        for linear, embed in zip(self.linears, self.step_embeddings):
+        for layer, (linear, embed) in enumerate(zip(self.linears, self.step_embeddings)):
             e = embed(t) if self.embedding == "learned" else embed(features)
+            if extra is not None:
+                e = e + extra[layer]
             h = torch.relu(linear(h) + e)
         return self.out(h)
+
+
+class ConditionalNoisePredictor(NoisePredictor):
+    """eps_theta(x_t, t, c): the course's MLP with a learned label embedding added beside the step embedding.
+
+    Labels are 0 .. n_labels - 1; c=None (or the label n_labels) is "no label", the null label of classifier-free
+    guidance (Ho & Salimans 2022), so one network gives both eps(x_t, t, c) and eps(x_t, t). c is an int, None or one
+    label per point. Defined in lesson 11 (guidance).
+    """
+
+    def __init__(self, T=100, n_labels=3, hidden=128, c_in=None):
+        super().__init__(T, hidden, "learned", c_in)
+        self.n_labels = check_int("n_labels", n_labels, 1)
+        self.label_embeddings = nn.ModuleList([nn.Embedding(n_labels + 1, hidden) for _ in range(3)])
+
+    def config(self):
+        return {**super().config(), "n_labels": self.n_labels}
+
+    def forward(self, xt, t, c=None):
+        c = self.n_labels if c is None else c
+        c = torch.as_tensor(c, device=self.out.weight.device)
+        if c.dtype != torch.long or c.ndim > 1 or c.numel() < 1 or c.min() < 0 or c.max() > self.n_labels:
+            raise ValueError(f"c must be None or integer labels in [0, {self.n_labels}], got {c.tolist()}")
+        return self._forward(xt, t, [embed(c) for embed in self.label_embeddings])

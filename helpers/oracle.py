@@ -26,21 +26,28 @@ GAUSS_POINTS = 8
 CHUNK = 2048
 
 
-def quadrature(nodes=NODES):
-    """Nodes u_j and log weights of composite Gauss-Legendre quadrature for E_u[f(u)], u ~ U[-3pi/2, 3pi/2].
+def quadrature(nodes=NODES, low=-U_MAX, high=U_MAX):
+    """Nodes u_j and log weights of composite Gauss-Legendre quadrature for E_u[f(u)], u ~ U[low, high].
 
-    Each half [-3pi/2, 0] and [0, 3pi/2] gets nodes / 2 nodes in panels of 8: c(u) is smooth on each half,
-    but its second derivative jumps at u = 0. Defined in lesson 09 (the exact S-curve).
+    Panels of 8 nodes; a range that contains u = 0 is split there, with panels shared in proportion to each side's
+    length: c(u) is smooth on each side, but its second derivative jumps at u = 0. The full range gives each half
+    nodes / 2 nodes. Defined in lesson 09 (the exact S-curve); the range in lesson 11 (guidance).
     """
     nodes = check_int("nodes", nodes, 2 * GAUSS_POINTS)
     if nodes % (2 * GAUSS_POINTS):
         raise ValueError(f"nodes must be a multiple of {2 * GAUSS_POINTS}, got {nodes}")
+    low = check_float("low", low, -U_MAX, U_MAX, low_open=False)
+    high = check_float("high", high, low, U_MAX, high_open=False)
     x, w = np.polynomial.legendre.leggauss(GAUSS_POINTS)
-    panels = nodes // (2 * GAUSS_POINTS)
-    edges = np.linspace(-U_MAX, U_MAX, 2 * panels + 1)
-    left, width = edges[:-1, None], np.diff(edges)[:, None]
-    u = (left + width * (x + 1) / 2).ravel()
-    weights = (width * w / 2).ravel() / (2 * U_MAX)
+    panels = nodes // GAUSS_POINTS
+    if low < 0 < high:
+        left = min(panels - 1, max(1, round(panels * -low / (high - low))))
+        edges = np.concatenate([np.linspace(low, 0, left + 1), np.linspace(0, high, panels - left + 1)[1:]])
+    else:
+        edges = np.linspace(low, high, panels + 1)
+    start, width = edges[:-1, None], np.diff(edges)[:, None]
+    u = (start + width * (x + 1) / 2).ravel()
+    weights = (width * w / 2).ravel() / (high - low)
     return torch.as_tensor(u), torch.as_tensor(np.log(weights))
 
 
@@ -125,12 +132,13 @@ class MixtureOracle(nn.Module):
         return (m + a * self.std**2 / s2 * (xd - a * m)).to(x.dtype)
 
 
-def s_curve_oracle(schedule=None, nodes=NODES):
+def s_curve_oracle(schedule=None, nodes=NODES, low=-U_MAX, high=U_MAX):
     """The exact S-curve as a MixtureOracle: x_0 = c(u) + 0.01 z, u ~ U[-3pi/2, 3pi/2], by quadrature over u.
 
+    low and high restrict u to a piece of the curve: the exact q_t(x | c) of lesson 11's labels.
     Defined in lesson 09 (the exact S-curve).
     """
-    u, log_w = quadrature(nodes)
+    u, log_w = quadrature(nodes, low, high)
     return MixtureOracle(curve(u), log_w, DATA_STD, schedule)
 
 

@@ -90,8 +90,11 @@ def batches(n, batch_size, generator, device):
         yield from torch.split(order, batch_size)
 
 
-def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=True):
+def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=True, labels=None, label_dropout=0.0):
     """Train model on the points x0 with Adam, gradient clipping and optional EMA of the weights.
+
+    With labels (one integer label per point), model is called as model(x_t, t, c) and each label is replaced by
+    the null label (model.n_labels) with probability label_dropout: classifier-free guidance's training (lesson 11).
 
     on_checkpoint(step, sampler_model) runs every `every` steps and after the last one; sampler_model
     is the EMA copy when config.ema_decay > 0, else the model itself. If it returns True, training stops
@@ -101,6 +104,9 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     x0 = check_points("x0", x0)
     if every is not None:
         check_int("every", every, 1)
+    label_dropout = check_float("label_dropout", label_dropout, 0.0, 1.0, low_open=False, high_open=False)
+    if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != (x0.shape[0],) or labels.dtype != torch.long):
+        raise ValueError(f"labels must be a long tensor of shape ({x0.shape[0]},)")
     device = x0.device
     # All training randomness comes from one CPU generator, so a seed gives the same run on any device
     # (up to floating-point rounding).
@@ -117,7 +123,13 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     for step in tqdm(range(config.steps), disable=not progress, desc="training", mininterval=0.5):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
-        loss = eps_loss(model, x0[next(index_stream)], schedule, generator=generator)
+        index = next(index_stream)
+        if labels is None:
+            loss = eps_loss(model, x0[index], schedule, generator=generator)
+        else:
+            dropped = torch.rand(index.shape[0], generator=generator).to(device) < label_dropout
+            c = labels[index].masked_fill(dropped, model.n_labels)
+            loss = eps_loss(lambda xt, t: model(xt, t, c), x0[index], schedule, generator=generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)

@@ -321,3 +321,21 @@ def test_10_ddim_is_euler_and_orders(schedule, x0):
 
     assert abs(order("heun") - 2) < 0.2
     assert abs(order("ddim") - 2) > 0.2
+
+
+# Lesson 11 -----------------------------------------------------------------------------------------------------
+
+def test_11_cfg_is_classifier_guidance(schedule, x0):
+    namespace = lesson_functions("11_guidance")
+    oracle = helpers.LabelledOracle(schedule)
+    namespace.update(oracle=oracle, alpha_bar=schedule.alpha_bar)
+    classifier_guided_eps, cfg_eps = namespace["classifier_guided_eps"], namespace["cfg_eps"]
+    xt = helpers.q_sample(x0[:300], 40, schedule).double()
+
+    def gap(combine, gamma_of_w):
+        return max((combine(oracle(xt, 40, 0), oracle(xt, 40), w) - classifier_guided_eps(xt, 40, 0, gamma_of_w(w))).abs().max().item()
+                   for w in (1.0, 4.0))
+
+    assert gap(cfg_eps, lambda w: 1 + w) < 1e-9
+    assert gap(cfg_eps, lambda w: w) > 1e-3  # gamma = w: the "1 +" forgotten
+    assert gap(lambda c, u, w: (1 + w) * c + w * u, lambda w: 1 + w) > 1e-3  # the unconditional term's sign flipped

@@ -1,0 +1,109 @@
+"""Conditioning and guidance (lesson 11): labels from the curve parameter, exact conditional oracles and classifier,
+classifier-free guidance, and exact draws from the tilted density that guidance is often said to sample.
+
+A label c is the piece of the S a point comes from: u in [edges[c], edges[c + 1]), equal thirds of the u-range by
+default, so p(c) = 1/3. Given c, u is uniform on its piece, so q_t(x | c) is lesson 09's mixture over that piece.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+from ._checks import check_float, check_int, check_points
+from ._random import noise
+from .data import U_MAX, curve
+from .metrics import coverage_gap, curve_coordinates
+from .oracle import DATA_STD, s_curve_oracle
+
+N_LABELS = 3
+
+
+def _label_edges(n_labels=N_LABELS):
+    """The n_labels + 1 edges of equal pieces of u in [-3pi/2, 3pi/2]."""
+    n_labels = check_int("n_labels", n_labels, 1)
+    return torch.linspace(-U_MAX, U_MAX, n_labels + 1, dtype=torch.float64)
+
+
+def labels_of(u, n_labels=N_LABELS):
+    """The label of each curve parameter u: the piece it lies on. Defined in lesson 11 (guidance)."""
+    return torch.bucketize(u.double(), _label_edges(n_labels)[1:-1], right=True)
+
+
+class LabelledOracle(nn.Module):
+    """The exact eps*(x_t, t, c) for every label and eps*(x_t, t) for none: one S-curve oracle per piece, one for all.
+
+    Called like lesson 11's conditional network, oracle(x_t, t, c) with c an int label or None, so the same guidance
+    code drives both. Defined in lesson 11 (guidance).
+    """
+
+    def __init__(self, schedule=None, n_labels=N_LABELS):
+        super().__init__()
+        edges = _label_edges(n_labels).tolist()
+        self.n_labels = n_labels
+        self.conditional = nn.ModuleList([s_curve_oracle(schedule, low=a, high=b) for a, b in zip(edges[:-1], edges[1:])])
+        self.unconditional = s_curve_oracle(schedule)
+
+    def forward(self, x, t, c=None):
+        return (self.unconditional if c is None else self.conditional[c])(x, t)
+
+    def classifier(self, x, t):
+        """log p(c | x_t) for every label, shape (N, n_labels): log q_t(x | c) + log p(c) - log q_t(x), Bayes' rule.
+
+        q_t(x) comes from the unconditional oracle's own quadrature, so the probabilities summing to 1 is a check.
+        """
+        log_joint = torch.stack([oracle.log_prob(x, t) for oracle in self.conditional], dim=1) - math.log(self.n_labels)
+        return log_joint - self.unconditional.log_prob(x, t).unsqueeze(1)
+
+
+class Guided(nn.Module):
+    """Classifier-free guidance (Ho & Salimans 2022): eps~ = (1 + w) eps(x_t, t, c) - w eps(x_t, t).
+
+    model is called as model(x_t, t, c) and model(x_t, t, None) (lesson 11's network or a LabelledOracle); the result
+    is called like an unconditional network, so helpers.sample and helpers.sample_steps take it.
+    Defined in lesson 11 (guidance).
+    """
+
+    def __init__(self, model, label, w):
+        super().__init__()
+        self.model = model
+        self.label = check_int("label", label, 0, model.n_labels)
+        self.w = check_float("w", w, 0.0, float("inf"), low_open=False)
+
+    def forward(self, x, t):
+        return (1 + self.w) * self.model(x, t, self.label) - self.w * self.model(x, t, None)
+
+
+def tilted_sample(oracle, label, w, n, generator=None):
+    """n exact draws from the tilted density q_0(x | c)^(1 + w) q_0(x)^(-w), normalised.
+
+    By Bayes' rule it is q_0(x | c) p(c | x)^w up to a constant, and p(c | x)^w <= 1, so drawing x from q_0(x | c)
+    (u uniform on the piece, plus the data's noise) and keeping it with probability p(c | x)^w is exact rejection
+    sampling. oracle: a LabelledOracle. Drawn on the CPU. Defined in lesson 11 (guidance).
+    """
+    label = check_int("label", label, 0, oracle.n_labels)
+    w = check_float("w", w, 0.0, float("inf"), low_open=False)
+    n = check_int("n", n, 1)
+    low, high = _label_edges(oracle.n_labels)[label : label + 2].tolist()
+    kept, total = [], 0
+    while total < n:
+        u = low + (high - low) * torch.rand(2 * n, generator=generator, dtype=torch.float64)
+        x = curve(u) + DATA_STD * noise((2 * n, 2), generator, "cpu", torch.float64)
+        keep = torch.rand(2 * n, generator=generator, dtype=torch.float64).log() < w * oracle.classifier(x, None)[:, label]
+        kept.append(x[keep])
+        total += int(keep.sum())
+    return torch.cat(kept)[:n].float()
+
+
+def segment_quality(samples, label, n_labels=N_LABELS):
+    """How a conditional sample treats its piece: (leakage %, coverage gap % within the piece, off-curve x 10^3).
+
+    Leakage: the share of samples whose nearest curve point lies on another piece. Coverage gap: the
+    Kolmogorov-Smirnov distance of the others' u from uniform on the piece. Defined in lesson 11 (guidance).
+    """
+    samples = check_points("samples", samples)
+    u, distance = curve_coordinates(samples)
+    inside = labels_of(u, n_labels) == label
+    low, high = _label_edges(n_labels)[label : label + 2].tolist()
+    gap = coverage_gap(u[inside], low, high) if inside.any() else 100.0
+    return 100 * (1 - inside.double().mean().item()), gap, 1e3 * distance.pow(2).mean().sqrt().item()
