@@ -182,6 +182,11 @@ for w in (0.0, 1.0, 4.0):
     print(f"w = {w}: CFG with the exact eps vs classifier guidance, gamma = 1 + w: max gap {gap:.0e}")
     assert gap < 1e-9
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Before the sweep, ask the room what w = 4 will do to the upper arc. Most expect "a cleaner arc". It is cleaner (no
+# leakage, and the network's samples sit closer to the curve), but it is also shorter: guidance trades coverage for
+# confidence. The tilted density, which many papers say guidance samples, would have kept the whole arc.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Guiding towards the upper arc
 #
@@ -297,11 +302,6 @@ show_guidance(2.0)
 # NBVAL_IGNORE_OUTPUT
 # Why: an interact widget's output lives in the notebook's widget state, which nbval does not compare.
 interact(show_guidance, w=FloatSlider(value=2.0, min=0.0, max=8.0, step=0.5, description="w"));
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Before the sweep, ask the room what w = 4 will do to the upper arc. Most expect "a cleaner arc". It is cleaner (no
-# leakage, and the network's samples sit closer to the curve), but it is also shorter: guidance trades coverage for
-# confidence. The tilted density, which many papers say guidance samples, would have kept the whole arc.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
