@@ -314,6 +314,8 @@ def explore(name="sigmoid", T=100, beta_max=5e-3):
     kwargs = {"beta_max": beta_max} if name == "sigmoid" else {}
     sch = helpers.make_schedule(name, T, **kwargs)
     draw_schedules({f"{name}, T={T}": sch}, pooled_var.item())
+    # An interact callback runs outside a cell's execution, so nothing draws the figure unless we show it here.
+    plt.show()
     a = sch.alpha_bar[-1].item()
     print(f"alpha_bar_T = {a:.2e}, std of x_T = {math.sqrt(a * pooled_var.item() + 1 - a):.3f}")
 
