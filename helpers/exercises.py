@@ -5,6 +5,7 @@ predicts a number or a picture, and the check runs the experiment and says wheth
 Defined in lesson 01 (data); every lesson's exercises are registered here.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -71,6 +72,9 @@ def _is_number(value):
 def _prediction(measure, what, rel_tol=0.1):
     """A check for "predict a number, then run it": measure() runs the experiment and returns the number."""
 
+    # The experiment is deterministic: run it once, however often the check is called.
+    measure = functools.cache(measure)
+
     def test(prediction):
         _expect(_is_number(prediction), "write your prediction as a number first, then run the cell")
         value = measure()
@@ -85,6 +89,8 @@ def _prediction(measure, what, rel_tol=0.1):
 
 def _choice(measure, choices):
     """A check for "predict a picture or an outcome, then run it": measure() returns (right choice, evidence)."""
+
+    measure = functools.cache(measure)
 
     def test(prediction):
         _expect(isinstance(prediction, str) and prediction in choices, f"write your prediction as one of {sorted(choices)} first")

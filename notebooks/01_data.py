@@ -7,7 +7,7 @@
 #
 # **Assumes.** Python, NumPy-style array thinking, and what a PyTorch tensor is. No diffusion yet.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np

@@ -10,7 +10,7 @@
 #
 # **Assumes.** Lesson 01 (the data, its std ≈ 0.1).
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 import math
 
 import ipywidgets as widgets

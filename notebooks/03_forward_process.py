@@ -7,7 +7,7 @@
 #
 # **Assumes.** Lesson 01 (the data) and lesson 02 (β, α, ᾱ and the 0-based indexing of the code).
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 import math
 
 import ipywidgets as widgets

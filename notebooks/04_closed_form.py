@@ -8,7 +8,7 @@
 #
 # **Assumes.** Lesson 03 (the one-step forward process) and that a sum of independent Gaussians is Gaussian.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

@@ -10,7 +10,7 @@
 # **Assumes.** Lessons 02–04 (ᾱ, the closed form $\mathbf{x}_t = \sqrt{\bar\alpha_t}\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\boldsymbol\epsilon$)
 # and `torch.nn` basics (`nn.Linear`, `nn.Embedding`, `forward`).
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 import torch
 from torch import nn

@@ -11,7 +11,7 @@
 #
 # **Assumes.** Lessons 04 (closed form) and 05 (the network); what a KL divergence is.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 import math
 
 import matplotlib.pyplot as plt

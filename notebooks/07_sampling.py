@@ -11,7 +11,7 @@
 # **Assumes.** Lessons 04–06. A network trained by lesson 08's recipe is committed with the course, so this
 # lesson does not need lesson 08 to have run.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 import json
 from pathlib import Path
 

@@ -8,7 +8,7 @@
 #
 # **Assumes.** Lessons 05 (model), 06 (loss) and 07 (sampling, and measuring samples against the curve).
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 import json
 from pathlib import Path
 

@@ -67,9 +67,19 @@ def exporter():
     return SlidesExporter(config=config)
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def prepare(notebook):
-    """Drop widget state: it would make the deck load a widget manager from a CDN."""
+    """Drop widget state (it would make the deck load a widget manager from a CDN) and every widget output.
+
+    A deck has no kernel, so a widget could only show as its Python repr (interactive(children=...) or a progress bar
+    frozen at 0 %); each lesson draws the same figure statically in the cell before its controls.
+    """
     notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
     return notebook
 
 

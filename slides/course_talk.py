@@ -10,7 +10,7 @@
 # Welcome. Everything on these slides is computed by this notebook from the course's own `helpers` package and
 # its committed checkpoint, so the talk is tested like the lessons. Budget: ~2 minutes per section.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 import json
 from pathlib import Path
 

@@ -28,8 +28,13 @@ def build(py_path: Path) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    # Widget state would make every deck load a widget manager from a CDN; the sliders need a live kernel anyway.
+    # JupyterLab 4 cannot draw saved widget state (jupyterlab/jupyterlab#15361: "model not found"), so an unrun lesson
+    # would show each interact as its Python repr. Keep no widget state and no interact output: the cell before each
+    # interact draws the same figure statically, and running the lesson brings the live controls.
     notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "interact(" in cell.source:
+            cell.outputs = []
     nbformat.write(notebook, py_path.with_suffix(".ipynb"))
     # Rewrite the twin from the notebook so both carry identical metadata.
     jupytext.write(notebook, py_path, fmt="py:percent")
