@@ -55,9 +55,9 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     eta = check_float("eta", eta, 0.0, float("inf"), low_open=False)
-    steps = alpha_bar[1:] - alpha_bar[:-1]
+    increments = alpha_bar[1:] - alpha_bar[:-1]
     stochastic = method == "ddpm" or (method == "ddim" and eta > 0)
-    if stochastic and not (steps > 0).all():
+    if stochastic and not (increments > 0).all():
         raise ValueError(f"method {method!r} with eta = {eta} needs alpha_bar increasing (it samples, never inverts)")
     chain = [x]
     for k in range(len(alpha_bar) - 1):
@@ -146,6 +146,7 @@ def invert(model, schedule, x0, steps):
     was_training = model.training
     model.eval()
     try:
+        # Grid point k > 0 is step up[k - 1]; point 0 is x_0 itself, where the smallest step's prediction stands in.
         return solve(lambda x, k: model(x, up[max(k - 1, 0)]), x, alpha_bar, "ddim")
     finally:
         model.train(was_training)

@@ -271,7 +271,7 @@ for who in ("CFG, network", "exact guidance"):
     assert (np.diff(leak) <= 2 * np.hypot(se[1:], se[:-1])).all(), who
 gaps = {w: scores["exact guidance", w][1] - scores["tilted density", w][1] for w in weights}
 print("coverage gap, exact guidance minus tilted density, in floor s.d.:",
-      {w: round(g / floor_sd[1], 1) for w, g in gaps.items()})
+      {w: round(float(g / floor_sd[1]), 1) for w, g in gaps.items()})
 assert abs(gaps[0.0]) < 2 * floor_sd[1] and all(gaps[w] > 5 * floor_sd[1] for w in weights if w >= 1)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
