@@ -12,7 +12,7 @@ import torch
 
 from ._checks import check_float, check_int, check_points, check_steps
 from ._random import noise
-from .sampling import model_device
+from .sampling import model_device, start_points
 
 METHODS = ("ddpm", "ddim", "heun")
 
@@ -117,12 +117,7 @@ def sample_steps(model, schedule, n, steps, method="ddim", eta=0.0, generator=No
     """
     n = check_int("n", n, 1)
     device = model_device(model)
-    if x_T is None:
-        x = noise((n, 2), generator, device)
-    else:
-        x = check_points("x_T", x_T).to(device)
-        if x.shape[0] != n:
-            raise ValueError(f"x_T must have n = {n} points, got {x.shape[0]}")
+    x = start_points(n, x_T, generator, device)
     steps, alpha_bar = _grid(schedule, steps, torch.float64)
     steps = steps.to(device)
     was_training = model.training

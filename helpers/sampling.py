@@ -61,6 +61,16 @@ def model_device(model):
     return tensors[0].device if tensors else torch.device("cpu")
 
 
+def start_points(n, x_T, generator, device):
+    """x_T for a sampler: the given n points moved to device, or n draws of N(0, I) made on the CPU."""
+    if x_T is None:
+        return noise((n, 2), generator, device)
+    x = check_points("x_T", x_T).to(device)
+    if x.shape[0] != n:
+        raise ValueError(f"x_T must have n = {n} points, got {x.shape[0]}")
+    return x
+
+
 @torch.no_grad()
 def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_chain=False, x_T=None):
     """Draw n points from p_theta: x_T ~ N(0, I), then T reverse steps; no noise at the last one.
@@ -76,12 +86,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
     if device is None:
         device = model_device(model)
     schedule = schedule.to(device)
-    if x_T is None:
-        x = noise((n, 2), generator, device)
-    else:
-        x = check_points("x_T", x_T).to(device)
-        if x.shape[0] != n:
-            raise ValueError(f"x_T must have n = {n} points, got {x.shape[0]}")
+    x = start_points(n, x_T, generator, device)
     chain = [x] if keep_chain else None
     was_training = model.training
     model.eval()
