@@ -66,7 +66,7 @@ class Animation:
         return {"image/png": base64.b64encode(self.png_bytes).decode("ascii"), "text/plain": repr(self)}
 
 
-def animate_states(states, titles, description, limit=LIMIT, fps=12, dpi=60):
+def animate_states(states, titles, description, limit=LIMIT, fps=12, dpi=100):
     """Play states one after another, every frame (the last included), as a looping animated PNG.
 
     An animated PNG needs no player script, fonts or network, so it plays in JupyterLab and in offline
@@ -74,17 +74,23 @@ def animate_states(states, titles, description, limit=LIMIT, fps=12, dpi=60):
     """
     if len(states) != len(titles):
         raise ValueError(f"states and titles must have the same length, got {len(states)} and {len(titles)}")
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=dpi)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=dpi)
     plot_points(states[0], ax=ax, title=titles[0], limit=limit)
     cloud = ax.collections[0]
-    frames = []
+    rgb = []
     for state, title in zip(states, titles):
         cloud.set_offsets(_numpy(state))
         ax.set_title(title)
         fig.canvas.draw()
-        # A shared 64-colour palette keeps the file small; the plots use only a few colours.
-        frames.append(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).quantize(64))
+        rgb.append(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()))
     plt.close(fig)
+    # One 64-colour palette for every frame keeps the file small. It must be shared: the PNG writer keeps the first
+    # frame's palette, so frames quantised on their own palettes would come out in the wrong colours.
+    strip = Image.new("RGB", (rgb[0].width * 3, rgb[0].height))
+    for i, frame in enumerate((rgb[0], rgb[len(rgb) // 2], rgb[-1])):
+        strip.paste(frame, (i * frame.width, 0))
+    palette = strip.quantize(64)
+    frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in rgb]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
     return Animation(buffer.getvalue(), len(frames), description)
