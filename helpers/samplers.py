@@ -12,7 +12,7 @@ import torch
 
 from ._checks import check_float, check_int, check_points, check_steps
 from ._random import noise
-from .sampling import model_device, start_points
+from .sampling import evaluating, model_device, start_points
 
 METHODS = ("ddpm", "ddim", "heun")
 
@@ -93,8 +93,8 @@ def gaussian_prior(x0, schedule, n, generator=None):
     return mean + noise((n, 2), generator, "cpu", x0.dtype) @ torch.linalg.cholesky(cov).T
 
 
-def _grid(schedule, steps, dtype):
-    """Steps as a strictly decreasing long tensor in [0, T), and alpha_bar along them, then 1 (x_0)."""
+def _grid(schedule, steps):
+    """Steps as a strictly decreasing long tensor in [0, T), and alpha_bar along them (float64), then 1 (x_0)."""
     if isinstance(steps, int) and not isinstance(steps, bool):
         steps = timesteps(steps, schedule.T)
     steps = check_steps("steps", torch.as_tensor(steps), schedule.T)
@@ -102,7 +102,7 @@ def _grid(schedule, steps, dtype):
         raise ValueError(f"steps must be an int or a 1-d sequence of at least one step, got shape {tuple(steps.shape)}")
     if len(steps) > 1 and not (steps[1:] < steps[:-1]).all():
         raise ValueError(f"steps must be strictly decreasing, got {steps.tolist()}")
-    alpha_bar = torch.cat([schedule.alpha_bar.cpu()[steps].to(dtype), torch.ones(1, dtype=dtype)])
+    alpha_bar = torch.cat([schedule.alpha_bar.cpu()[steps].double(), torch.ones(1, dtype=torch.float64)])
     return steps, alpha_bar
 
 
@@ -118,30 +118,22 @@ def sample_steps(model, schedule, n, steps, method="ddim", eta=0.0, generator=No
     n = check_int("n", n, 1)
     device = model_device(model)
     x = start_points(n, x_T, generator, device)
-    steps, alpha_bar = _grid(schedule, steps, torch.float64)
+    steps, alpha_bar = _grid(schedule, steps)
     steps = steps.to(device)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         return solve(lambda x, k: model(x, steps[k]), x, alpha_bar, method, eta, generator, keep_chain)
-    finally:
-        model.train(was_training)
 
 
 @torch.no_grad()
 def invert(model, schedule, x0, steps):
     """DDIM inversion: run DDIM(eta=0) from x_0 up to the first of steps, through them in reverse order.
 
-    The first move, from x_0 to the last (smallest) step, uses the prediction at that step, as eps is not defined
-    at x_0 itself; sample_steps(..., method='ddim', x_T=invert(...)) then runs back. Defined in lesson 10.
+    The first move, from x_0 to the last (smallest) step, uses the prediction at that step, as the network has no
+    input for x_0 itself; sample_steps(..., method='ddim', x_T=invert(...)) then runs back. Defined in lesson 10.
     """
     x = check_points("x0", x0).to(model_device(model))
-    steps, alpha_bar = _grid(schedule, steps, torch.float64)
+    steps, alpha_bar = _grid(schedule, steps)
     up, alpha_bar = steps.flip(0).to(x.device), alpha_bar.flip(0)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         # Grid point k > 0 is step up[k - 1]; point 0 is x_0 itself, where the smallest step's prediction stands in.
         return solve(lambda x, k: model(x, up[max(k - 1, 0)]), x, alpha_bar, "ddim")
-    finally:
-        model.train(was_training)

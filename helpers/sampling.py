@@ -1,5 +1,7 @@
 """The reverse process p_theta: posterior, reverse step and the sampling loop."""
 
+import contextlib
+
 import torch
 
 from ._checks import check_int, check_points, check_steps
@@ -61,6 +63,17 @@ def model_device(model):
     return tensors[0].device if tensors else torch.device("cpu")
 
 
+@contextlib.contextmanager
+def evaluating(model):
+    """Put model in eval mode for a sampler, and give it back in the mode it had."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 def start_points(n, x_T, generator, device):
     """x_T for a sampler: the given n points moved to device, or n draws of N(0, I) made on the CPU."""
     if x_T is None:
@@ -88,9 +101,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
     schedule = schedule.to(device)
     x = start_points(n, x_T, generator, device)
     chain = [x] if keep_chain else None
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         for t in reversed(range(schedule.T)):
             step = torch.tensor(t, device=device)
             x = reverse_mean(model(x, step), x, step, schedule)
@@ -99,6 +110,4 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
                 x = x + reverse_sigma(t, schedule, sigma) * z
             if keep_chain:
                 chain.append(x)
-    finally:
-        model.train(was_training)
     return torch.stack(chain) if keep_chain else x
