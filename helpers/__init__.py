@@ -20,20 +20,36 @@ from .schedules import (
 from .training import DEFAULT, REFERENCE, TrainConfig, build_model, learning_rate, train
 from .exercises import check_exercise
 from .oracle import quadrature, s_curve_oracle, training_set_oracle
+from .flows import (
+    FlowOracle,
+    VelocityPredictor,
+    alpha_bar_of,
+    build_flow_model,
+    flow_grid,
+    flow_loss,
+    flow_path,
+    flow_sample,
+    flow_solve,
+    flow_time,
+)
 from .guidance import Guided, LabelledOracle, labels_of, segment_quality, tilted_sample
 from .plotting import animate_states, plot_field, plot_points, plot_strip
 
 __all__ = [
     "ConditionalNoisePredictor",
     "DEFAULT",
+    "FlowOracle",
     "Guided",
     "LabelledOracle",
     "NoisePredictor",
     "REFERENCE",
     "Schedule",
     "TrainConfig",
+    "VelocityPredictor",
+    "alpha_bar_of",
     "animate_states",
     "antithetic_steps",
+    "build_flow_model",
     "build_model",
     "check_exercise",
     "cosine_schedule",
@@ -44,6 +60,12 @@ __all__ = [
     "default_device",
     "energy_distance",
     "eps_loss",
+    "flow_grid",
+    "flow_loss",
+    "flow_path",
+    "flow_sample",
+    "flow_solve",
+    "flow_time",
     "gaussian_prior",
     "input_scale",
     "invert",

@@ -402,6 +402,33 @@ def _guided_middle_stroke():
     return answer, f"{share:.0f} % of the guided samples on the stroke lie in its middle half (data: 50 %)"
 
 
+
+def _test_velocity_from_eps(fn):
+    from .flows import FlowOracle, alpha_bar_of
+    from .oracle import s_curve_oracle
+
+    mixture = s_curve_oracle()
+    flow = FlowOracle(mixture)
+    x = 0.7 * s_curve(300, seed=5).double() + 0.3 * torch.randn(300, 2, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    for s in (0.1, 0.5, 0.9):
+        # The exact E[eps | x_s]: lesson 09's eps* at the DDPM state x_s / k(s) and alpha_bar(s).
+        eps = mixture(x / math.sqrt((1 - s) ** 2 + s**2), None, alpha_bar=alpha_bar_of(s).item())
+        v = fn(eps, x, s)
+        _expect(isinstance(v, torch.Tensor) and v.shape == x.shape, "return a tensor shaped like x")
+        _expect(_close(v, flow(x, s), 1e-8), f"at s = {s}, your velocity from the exact eps differs from the exact velocity")
+
+
+def _one_point_euler():
+    from .flows import FlowOracle, flow_grid, flow_solve
+    from .oracle import MixtureOracle
+
+    point = torch.tensor([[0.05, -0.1]], dtype=torch.float64)
+    flow = FlowOracle(MixtureOracle(point, torch.zeros(1, dtype=torch.float64), 0.0))
+    x1 = torch.randn(1000, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    errors = {n: (flow_solve(flow, x1, flow_grid(n)) - point).abs().max().item() for n in (1, 10)}
+    answer = "a" if errors[1] < 1e-12 else ("b" if errors[10] < 1e-12 else "c")
+    return answer, f"after one Euler step the largest distance to the point is {errors[1]:.0e}"
+
 EXERCISES = {
     "01.1": Exercise("to_unit_std", _test_to_unit_std, "one standard deviation per column (dim=0); broadcasting divides every row by it"),
     "01.2": Exercise("swiss_roll", _test_swiss_roll, "copy the S-curve recipe with make_swiss_roll"),
@@ -439,6 +466,9 @@ EXERCISES = {
     "11.1": Exercise("classifier_probs", _test_classifier_probs, "stack the three conditional log densities, add log(1/3), subtract the unconditional log density, exponentiate"),
     "11.2": Exercise("prediction", _choice(_guided_middle_stroke, {"a": "samples spread evenly along the stroke", "b": "samples crowded towards the middle of the stroke", "c": "samples pushed towards the stroke's ends"}),
                      "guidance multiplies by p(c | x_t)^w at every step: where on the stroke is the label most certain?"),
+    "12.1": Exercise("velocity_from_eps", _test_velocity_from_eps, "solve x_s = (1 - s) x_0 + s eps for x_0; the velocity of the path is eps - x_0"),
+    "12.2": Exercise("prediction", _choice(_one_point_euler, {"a": "one step lands exactly", "b": "about 10 steps are needed", "c": "about 100 steps are needed"}),
+                     "with one data point, E[x_0 | x_s] is that point for every x_s: what does the exact velocity do along a path?"),
 }
 
 

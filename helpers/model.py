@@ -36,7 +36,25 @@ def input_scale(schedule, data_std):
     return 1 / (schedule.alpha_bar * data_std**2 + 1 - schedule.alpha_bar).sqrt()
 
 
-class NoisePredictor(nn.Module):
+class TimeMLP(nn.Module):
+    """The course's MLP body: Linear(2, h) ReLU Linear(h, h) ReLU Linear(h, h) ReLU Linear(h, 2), with a time
+    embedding added to the output of each of the first three linear layers, before its ReLU. Subclasses say what
+    the time is and how it is embedded. Defined in lesson 05 (model); shared by lesson 12's velocity network.
+    """
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.hidden = check_int("hidden", hidden, 1)
+        self.linears = nn.ModuleList([nn.Linear(2, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)])
+        self.out = nn.Linear(hidden, 2)
+
+    def _mlp(self, h, embeddings):
+        for linear, e in zip(self.linears, embeddings):
+            h = torch.relu(linear(h) + e)
+        return self.out(h)
+
+
+class NoisePredictor(TimeMLP):
     """The reference MLP: Linear(2, h) ReLU Linear(h, h) ReLU Linear(h, h) ReLU Linear(h, 2).
 
     A step embedding is added to the output of each of the first three linear layers, before its ReLU.
@@ -48,16 +66,14 @@ class NoisePredictor(nn.Module):
     """
 
     def __init__(self, T=100, hidden=128, embedding="learned", c_in=None):
-        super().__init__()
-        self.T = check_int("T", T, 1)
-        self.hidden = check_int("hidden", hidden, 1)
+        T = check_int("T", T, 1)
+        check_int("hidden", hidden, 1)
         if embedding not in EMBEDDINGS:
             raise ValueError(f"embedding must be one of {list(EMBEDDINGS)}, got {embedding!r}")
         if embedding == "sinusoidal" and hidden % 2:
             raise ValueError(f"hidden must be even for a sinusoidal embedding, got {hidden}")
-        self.embedding = embedding
-        self.linears = nn.ModuleList([nn.Linear(2, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)])
-        self.out = nn.Linear(hidden, 2)
+        super().__init__(hidden)
+        self.T, self.embedding = T, embedding
         if embedding == "learned":
             self.step_embeddings = nn.ModuleList([nn.Embedding(T, hidden) for _ in range(3)])
         else:
@@ -85,12 +101,10 @@ class NoisePredictor(nn.Module):
         h = xt if self.c_in is None else xt * self.c_in[t].reshape(-1, 1)
         if self.embedding == "sinusoidal":
             features = sinusoidal_embedding(t.reshape(-1), self.hidden)
-        for layer, (linear, embed) in enumerate(zip(self.linears, self.step_embeddings)):
-            e = embed(t) if self.embedding == "learned" else embed(features)
-            if extra is not None:
-                e = e + extra[layer]
-            h = torch.relu(linear(h) + e)
-        return self.out(h)
+        embeddings = [embed(t) if self.embedding == "learned" else embed(features) for embed in self.step_embeddings]
+        if extra is not None:
+            embeddings = [e + more for e, more in zip(embeddings, extra)]
+        return self._mlp(h, embeddings)
 
 
 class ConditionalNoisePredictor(NoisePredictor):

@@ -90,7 +90,14 @@ class MixtureOracle(nn.Module):
         else:
             t = check_steps("t", t, self.T, n=x.shape[0], device=x.device)
             alpha_bar = self.alpha_bar[t].unsqueeze(1)
-        a, s2 = alpha_bar.sqrt(), alpha_bar * self.std**2 + 1 - alpha_bar
+        return x, *self.path_terms(x, alpha_bar.sqrt(), alpha_bar * self.std**2 + 1 - alpha_bar)
+
+    def path_terms(self, x, a, s2):
+        """For x = a x_0 + independent Gaussian noise, where x given component J is N(a p_J, s2 I): a, s2, log q(x)
+        and m = E[p_J | x]. x: float64 (N, 2) on the oracle's device; a, s2: (N, 1). Any Gaussian path uses it:
+        lesson 09's a = sqrt(alpha_bar), s2 = alpha_bar std^2 + 1 - alpha_bar; lesson 12's a = 1 - s,
+        s2 = (1 - s)^2 std^2 + s^2.
+        """
         # -|x - a p|^2 / 2s^2 = [x a/s^2, -a^2/2s^2] . [p, |p|^2] - |x|^2/2s^2: one (N, 3) x (3, M) product per
         # chunk, whatever the step of each point. The last term is the same for every p; only log q needs it.
         rows = torch.cat([x * a / s2, -(a**2) / (2 * s2)], dim=1)
@@ -103,7 +110,7 @@ class MixtureOracle(nn.Module):
             log_q.append((top + total.log()).squeeze(1))
             m.append(w @ self.points / total)
         log_q = torch.cat(log_q) - (x**2).sum(1) / (2 * s2.squeeze(1)) - torch.log(2 * math.pi * s2.squeeze(1))
-        return x, a, s2, log_q, torch.cat(m)
+        return a, s2, log_q, torch.cat(m)
 
     def log_prob(self, x, t):
         """log q_t(x), shape (N,). Defined in lesson 09 (the exact S-curve)."""

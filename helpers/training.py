@@ -90,8 +90,12 @@ def batches(n, batch_size, generator, device):
         yield from torch.split(order, batch_size)
 
 
-def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=True, labels=None, label_dropout=0.0):
+def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=True, labels=None, label_dropout=0.0,
+          objective=None):
     """Train model on the points x0 with Adam, gradient clipping and optional EMA of the weights.
+
+    The loss is L_simple (helpers.eps_loss) unless objective is given: objective(model, x0_batch, generator) returns
+    the batch's loss, and schedule is not used (lesson 12 trains with helpers.flow_loss and schedule=None).
 
     With labels (one integer label per point), model is called as model(x_t, t, c) and each label is replaced by
     the null label (model.n_labels) with probability label_dropout: classifier-free guidance's training (lesson 11).
@@ -105,13 +109,16 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     if every is not None:
         check_int("every", every, 1)
     label_dropout = check_float("label_dropout", label_dropout, 0.0, 1.0, low_open=False, high_open=False)
+    if labels is not None and objective is not None:
+        raise ValueError("labels and objective cannot be combined")
     if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != (x0.shape[0],) or labels.dtype != torch.long):
         raise ValueError(f"labels must be a long tensor of shape ({x0.shape[0]},)")
     device = x0.device
     # All training randomness comes from one CPU generator, so a seed gives the same run on any device
     # (up to floating-point rounding).
     generator = torch.Generator().manual_seed(config.seed)
-    schedule = schedule.to(device)
+    if objective is None:
+        schedule = schedule.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     ema = copy.deepcopy(model).requires_grad_(False) if config.ema_decay > 0 else None
     sampler_model = ema if ema is not None else model
@@ -124,7 +131,9 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         index = next(index_stream)
-        if labels is None:
+        if objective is not None:
+            loss = objective(model, x0[index], generator)
+        elif labels is None:
             loss = eps_loss(model, x0[index], schedule, generator=generator)
         else:
             dropped = torch.rand(index.shape[0], generator=generator).to(device) < label_dropout

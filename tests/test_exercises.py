@@ -15,7 +15,7 @@ from helpers.exercises import EXERCISES, verdict
 SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions"
 # Lessons whose solution files end with their check, so that `%load solutions/NN_k.py` then running the cell
 # prints "correct!" (the README's route). Add a lesson here once its solution files do the same.
-LOADED_WITH_CHECK = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11")
+LOADED_WITH_CHECK = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12")
 
 
 def solution_path(exercise_id):

@@ -339,3 +339,54 @@ def test_11_cfg_is_classifier_guidance(schedule, x0):
     assert gap(cfg_eps, lambda w: 1 + w) < 1e-9
     assert gap(cfg_eps, lambda w: w) > 1e-3  # gamma = w: the "1 +" forgotten
     assert gap(lambda c, u, w: (1 + w) * c + w * u, lambda w: 1 + w) > 1e-3  # the unconditional term's sign flipped
+
+
+def test_12_exact_velocity_and_the_ddpm_view(x0):
+    namespace = lesson_functions("12_flow_matching")
+    mixture = helpers.s_curve_oracle()
+    oracle = helpers.FlowOracle(mixture)
+    u_nodes, log_w = helpers.quadrature()
+    namespace.update(mixture=mixture, oracle=oracle, log_w=log_w, centres=helpers.curve(u_nodes))
+    exact_velocity, vp_velocity, k_of = namespace["exact_velocity"], namespace["vp_velocity"], namespace["k_of"]
+    eps = torch.randn(200, 2, dtype=torch.float64)
+
+    def velocity_gap(fn):
+        probe = helpers.flow_path(x0[:200].double(), 0.3, eps)
+        return max((fn(probe, s) - oracle(probe, s)).abs().max().item() for s in (0.0, 0.3, 1.0))
+
+    assert velocity_gap(exact_velocity) < 1e-10
+    assert velocity_gap(lambda x, s: exact_velocity(x, s, std=0.1)) > 1e-3  # the data's std before the division by 10
+
+    def vp_gap(fn):
+        return max(((fn(x, s) - namespace["ddpm_state_velocity"](x, s)).norm(dim=1) / fn(x, s).norm(dim=1)).max().item()
+                   for s in (0.05, 0.5, 0.9) for x in [helpers.flow_path(x0[:200].double(), s, eps) / k_of(s)])
+
+    def flipped(x, s):
+        """k' with the wrong sign: the scale change counted the wrong way."""
+        k = k_of(s)
+        return oracle(k * x, s) / k + x * (2 * s - 1) / k**2
+
+    assert vp_gap(vp_velocity) < 1e-8
+    assert vp_gap(flipped) > 1e-3
+
+
+def test_12_flow_and_ddpm_trajectories():
+    namespace = lesson_functions("12_flow_matching")
+    mixture = helpers.s_curve_oracle()
+    namespace.update(mixture=mixture, oracle=helpers.FlowOracle(mixture))
+    s_a, s_b = 0.9, 0.05
+    x_a = helpers.flow_path(helpers.s_curve(30, seed=31), s_a, torch.randn(30, 2)).double()
+
+    def trajectory_gap(ddpm_rhs):
+        flow_end = solve_ivp(namespace["flow_rhs"], (s_a, s_b), x_a.numpy().ravel(), method="DOP853", rtol=1e-11, atol=1e-13).y[:, -1]
+        ddpm_end = solve_ivp(ddpm_rhs, (s_a / (1 - s_a), s_b / (1 - s_b)), (x_a / (1 - s_a)).numpy().ravel(),
+                             method="DOP853", rtol=1e-11, atol=1e-13).y[:, -1]
+        return np.abs(flow_end - (1 - s_b) * ddpm_end).max()
+
+    def variance_for_std(sigma, y_flat):
+        """alpha_bar = 1 / (1 + sigma) instead of 1 / (1 + sigma^2): the noise-to-signal ratio taken as a variance."""
+        ab = 1 / (1 + sigma)
+        return mixture(torch.from_numpy(y_flat).reshape(-1, 2) * ab**0.5, None, alpha_bar=ab).numpy().ravel()
+
+    assert trajectory_gap(namespace["ddpm_rhs"]) < 1e-5
+    assert trajectory_gap(variance_for_std) > 1e-3

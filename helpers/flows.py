@@ -1,0 +1,183 @@
+"""Flow matching (lesson 12): the straight path from data to noise, its velocity, the loss, the exact field, the
+velocity network and the ODE samplers.
+
+One convention throughout: x_s = (1 - s) x_0 + s eps, s in [0, 1], so s = 0 is the data and s = 1 is N(0, I)
+(rectified flow, Liu et al. 2023; Lipman et al. 2023 run time the other way). The conditional velocity is
+dx_s/ds = eps - x_0, and the marginal velocity is v*(x, s) = E[eps - x_0 | x_s = x]. Sampling integrates
+dx/ds = v from s = 1 down to s = 0.
+
+The same path is lesson 10's probability-flow ODE in other coordinates: y = x_s / (1 - s) = x_0 + sigma eps with
+sigma = s / (1 - s), and x_s / k(s), k(s)^2 = (1 - s)^2 + s^2, is DDPM's x at alpha_bar(s) = (1 - s)^2 / k(s)^2.
+"""
+
+import torch
+from torch import nn
+
+from ._checks import check_float, check_int, check_points
+from ._random import noise
+from .model import TimeMLP, sinusoidal_embedding
+from .sampling import evaluating, model_device, start_points
+
+METHODS = ("euler", "heun")
+# The sinusoidal features of lesson 05 are made for steps 0..99; s in [0, 1] is stretched to 0..1000 so that the
+# fastest features turn many times over the path (the scale DiT-style models use for t in [0, 1]).
+TIME_SCALE = 1000.0
+# Sinusoidal features of the time, projected by one Linear to the three layers' embeddings.
+TIME_FEATURES = 32
+
+
+def check_times(s, n, device=None):
+    """s (a float or a 1-d tensor of n floats) in [0, 1], as a float64 tensor of shape (n, 1)."""
+    s = torch.as_tensor(s, dtype=torch.float64)
+    if s.ndim > 1 or (s.ndim == 1 and s.shape[0] != n):
+        raise ValueError(f"s must be a float or one time per point ({n}), got shape {tuple(s.shape)}")
+    if not torch.isfinite(s).all() or s.min() < 0 or s.max() > 1:
+        raise ValueError(f"s must be in [0, 1], got values from {s.min().item()} to {s.max().item()}")
+    return s.expand(n).reshape(n, 1).to(device)
+
+
+def flow_path(x0, s, eps):
+    """x_s = (1 - s) x_0 + s eps, s a float or one time per point. Defined in lesson 12 (flow matching)."""
+    x0 = check_points("x0", x0)
+    s = check_times(s, x0.shape[0], x0.device).to(x0.dtype)
+    return (1 - s) * x0 + s * eps
+
+
+def flow_loss(model, x0, s=None, eps=None, generator=None):
+    """Conditional flow matching: mean ||(eps - x_0) - v_theta(x_s, s)||^2 over points and both coordinates.
+
+    s ~ U[0, 1] and eps ~ N(0, I) by default, drawn on the CPU (generator: a CPU generator) and moved, like
+    helpers.eps_loss. Defined in lesson 12 (flow matching).
+    """
+    x0 = check_points("x0", x0)
+    if s is None:
+        s = torch.rand(x0.shape[0], generator=generator).to(x0.device)
+    if eps is None:
+        eps = noise(x0.shape, generator, x0.device, x0.dtype)
+    return ((eps - x0 - model(flow_path(x0, s, eps), s)) ** 2).mean()
+
+
+def alpha_bar_of(s):
+    """DDPM's alpha_bar at flow time s: (1 - s)^2 / ((1 - s)^2 + s^2). Defined in lesson 12 (flow matching)."""
+    s = torch.as_tensor(s, dtype=torch.float64)
+    return (1 - s) ** 2 / ((1 - s) ** 2 + s**2)
+
+
+def flow_time(alpha_bar):
+    """The inverse of alpha_bar_of: s = sqrt(1 - alpha_bar) / (sqrt(alpha_bar) + sqrt(1 - alpha_bar)).
+
+    Defined in lesson 12 (flow matching).
+    """
+    alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
+    return (1 - alpha_bar).sqrt() / (alpha_bar.sqrt() + (1 - alpha_bar).sqrt())
+
+
+class FlowOracle(nn.Module):
+    """The exact marginal velocity v*(x, s) = E[eps - x_0 | x_s = x] for lesson 09's mixture data.
+
+    Along the path, x_s given component J is N((1 - s) p_J, s^2 + (1 - s)^2 std^2), so with m = E[p_J | x_s] and
+    s^2_tot that variance: E[x_0 | x_s] = m + (1 - s) std^2 / s^2_tot (x_s - (1 - s) m) and
+    E[eps | x_s] = s (x_s - (1 - s) m) / s^2_tot; v* is their difference. Finite at both ends for std > 0.
+    Called like the velocity network, oracle(x, s). mixture: a MixtureOracle (helpers.s_curve_oracle()).
+    Defined in lesson 12 (flow matching).
+    """
+
+    def __init__(self, mixture):
+        super().__init__()
+        self.mixture = mixture
+
+    def _terms(self, x, s):
+        x = check_points("x", x).to(self.mixture.points.device, torch.float64)
+        s = check_times(s, x.shape[0], x.device)
+        a, s2, log_q, m = self.mixture.path_terms(x, 1 - s, (1 - s) ** 2 * self.mixture.std**2 + s**2)
+        return x, s, a, s2, log_q, m
+
+    def log_prob(self, x, s):
+        """log q_s(x), the density of x_s. Defined in lesson 12 (flow matching)."""
+        return self._terms(x, s)[4].to(x.dtype)
+
+    def forward(self, x, s):
+        xd, s, a, s2, _, m = self._terms(x, s)
+        x0_hat = m + a * self.mixture.std**2 / s2 * (xd - a * m)
+        eps_hat = s * (xd - a * m) / s2
+        return (eps_hat - x0_hat).to(x.dtype)
+
+
+class VelocityPredictor(TimeMLP):
+    """v_theta(x_s, s): the course's MLP (lesson 05) in continuous time s in [0, 1].
+
+    The time enters as TIME_FEATURES of lesson 05's sinusoidal features of TIME_SCALE * s, projected by one Linear
+    to the three layers' embeddings; the network of lessons 05-08 has a learned table per integer step instead, which
+    continuous time cannot use. With data_std
+    the network sees x_s / sqrt((1 - s)^2 data_std^2 + s^2), inputs of unit variance at every s (lesson 08's c_in).
+    Defined in lesson 12 (flow matching).
+    """
+
+    def __init__(self, hidden=128, data_std=None):
+        hidden = check_int("hidden", hidden, 1)
+        if data_std is not None and not (isinstance(data_std, float) and data_std > 0):
+            raise ValueError(f"data_std must be None or a positive float, got {data_std!r}")
+        super().__init__(hidden)
+        self.data_std = data_std
+        self.time_embedding = nn.Linear(TIME_FEATURES, 3 * hidden)
+
+    def forward(self, xs, s):
+        xs = check_points("xs", xs)
+        # One time for all points is embedded once and broadcast.
+        s = check_times(s, xs.shape[0] if torch.as_tensor(s).ndim else 1, xs.device).to(xs.dtype)
+        h = xs if self.data_std is None else xs / ((1 - s) ** 2 * self.data_std**2 + s**2).sqrt()
+        features = sinusoidal_embedding(TIME_SCALE * s.squeeze(1), TIME_FEATURES)
+        return self._mlp(h, self.time_embedding(features).chunk(3, dim=1))
+
+
+def build_flow_model(config, x0):
+    """The velocity network a TrainConfig trains: VelocityPredictor(hidden), inputs scaled by the data's std if the
+    config scales inputs. Defined in lesson 12 (flow matching)."""
+    x0 = check_points("x0", x0)
+    return VelocityPredictor(config.hidden, x0.std().item() if config.scaled_input else None).to(x0.device)
+
+
+def flow_solve(velocity, x, s, method="euler", keep_chain=False):
+    """Integrate dx/ds = velocity(x, s) over the grid s (a 1-d float64 tensor, either direction) by Euler's method
+    or Heun's (the trapezoid of the slopes at both ends of an Euler step). Euler costs one evaluation per step and
+    Heun two. Returns the last x, or with keep_chain all len(s) states. Defined in lesson 12 (flow matching).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    chain = [x]
+    for k in range(len(s) - 1):
+        s_now, s_next = s[k].item(), s[k + 1].item()
+        h = s_next - s_now
+        v = velocity(x, s_now)
+        if method == "euler":
+            x = x + h * v
+        else:
+            x_euler = x + h * v
+            x = x + h / 2 * (v + velocity(x_euler, s_next))
+        if keep_chain:
+            chain.append(x)
+    return torch.stack(chain) if keep_chain else x
+
+
+def flow_grid(n_steps, shift=1.0):
+    """n_steps + 1 times from s = 1 down to 0: u evenly spaced, s = shift u / (1 + (shift - 1) u).
+
+    shift = 1 gives equal steps; shift < 1 puts more of them near the data (Esser et al. 2024, §5.3.2, shift their
+    time the same way). Defined in lesson 12 (flow matching).
+    """
+    n_steps = check_int("n_steps", n_steps, 1)
+    shift = check_float("shift", shift, 0.0, float("inf"))
+    u = torch.linspace(1, 0, n_steps + 1, dtype=torch.float64)
+    return shift * u / (1 + (shift - 1) * u)
+
+
+@torch.no_grad()
+def flow_sample(model, n, n_steps, method="euler", shift=1.0, generator=None, x1=None, keep_chain=False):
+    """Draw n points by integrating the flow from s = 1 (x1, by default N(0, I) drawn on the CPU) to s = 0 over
+    flow_grid(n_steps, shift). Returns x_0 (n, 2), or with keep_chain all n_steps + 1 states.
+    Defined in lesson 12 (flow matching).
+    """
+    n = check_int("n", n, 1)
+    x = start_points(n, x1, generator, model_device(model))
+    with evaluating(model):
+        return flow_solve(model, x, flow_grid(n_steps, shift), method, keep_chain)
