@@ -57,6 +57,15 @@ def setup() -> Path:
     return python
 
 
+def torch_threads(command: str, cores: int) -> int:
+    """Threads per process, so that torch's OpenMP workers never spin-wait for a core someone else holds.
+
+    On 2 cores with one other busy process, 2 threads train 4x slower than 1 (docs/decisions.md). The lab leaves one
+    core to the browser; the test run gives each of its two workers half the cores.
+    """
+    return max(1, cores // 2) if command == "test" else max(1, cores - 1)
+
+
 def env_with(extra: dict) -> dict:
     env = dict(os.environ)
     env.update(extra)
@@ -72,10 +81,14 @@ def main(argv) -> int:
     command, rest = argv[0], argv[1:]
     python = setup()
     env = env_with(KERNEL_ENV)
+    if command in ("lab", "test"):
+        # A thread count the user set wins.
+        env.setdefault("OMP_NUM_THREADS", str(torch_threads(command, os.cpu_count() or 2)))
     if command == "lab":
         run([python, "-m", "jupyter", "lab", FIRST_LESSON, *rest], env=env)
     elif command == "test":
-        run([python, "-m", "pytest", *rest], env=env)
+        # Two workers; --dist loadfile keeps each notebook's cells in one kernel.
+        run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *rest], env=env)
     elif command == "slides":
         run([python, "slides/build.py", *rest], env=env)
     else:

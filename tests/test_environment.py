@@ -1,6 +1,7 @@
 """The project's set-up files agree with each other."""
 
 import re
+import sys
 from pathlib import Path
 
 import yaml
@@ -67,3 +68,13 @@ def test_ci_runs_the_readme_test_command_verbatim():
     commands = re.findall(r"^python3 course\.py \w+$", readme, flags=re.M)
     assert commands[:2] == ["python3 course.py lab", "python3 course.py test"]
     assert "python3 course.py test" in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_course_threads_leave_cores_free():
+    sys.path.insert(0, str(ROOT))
+    try:
+        import course
+    finally:
+        sys.path.remove(str(ROOT))
+    assert [course.torch_threads("test", n) for n in (1, 2, 8)] == [1, 1, 4]
+    assert [course.torch_threads("lab", n) for n in (1, 2, 8)] == [1, 1, 7]
