@@ -1,6 +1,6 @@
 """Set up the course's virtual environment and run it.
 
-    python3 course.py lab     # set up, then open JupyterLab on lesson 01
+    python3 course.py lab     # set up, then open JupyterLab on lesson 01 (your own copy, in workspace/)
     python3 course.py test    # set up, then run the whole test suite
     python3 course.py slides  # set up, then build offline HTML decks into build/slides/
     python3 course.py build   # contributors: re-execute every lesson from its .py twin
@@ -12,6 +12,7 @@ so the second run starts in a second or two.
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -21,6 +22,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "course-installed.sha256"
 FIRST_LESSON = "notebooks/01_data.ipynb"
+# The learner's own copy of the lessons: JupyterLab autosaves, and the committed notebooks are the tested source.
+WORKSPACE = ROOT / "workspace"
+WORKSPACE_FILES = ("notebooks/*.ipynb", "notebooks/solutions/*.py", "notebooks/checkpoints/ddpm_scurve.pt",
+                   "benchmarks/results/*.json", "slides/*.ipynb")
 # Warnings printed by a lesson carry the kernel's temp file name unless this is fixed (see docs/testing.md).
 KERNEL_ENV = {"IPYKERNEL_CELL_NAME": "<IPY-INPUT>"}
 
@@ -57,6 +62,29 @@ def setup() -> Path:
     return python
 
 
+def make_workspace(target: Path = WORKSPACE) -> list:
+    """Copy the lessons, the talk, the solutions and what the lessons read into target, keeping the repository's
+    layout so that the lessons' relative paths work. A file already there is kept: it holds the learner's work.
+    Returns the files copied."""
+    copied = []
+    for pattern in WORKSPACE_FILES:
+        for source in sorted(ROOT.glob(pattern)):
+            destination = target / source.relative_to(ROOT)
+            if not destination.exists():
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, destination)
+                copied.append(destination)
+    return copied
+
+
+def lab_options(root: Path, is_root_user: bool) -> list:
+    """JupyterLab on root, opening lesson 01. Jupyter refuses to run as root without --allow-root, because a root
+    server can do anything to the machine; containers and cloud notebooks often run as root, so the flag is added
+    there, and only there."""
+    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}"]
+    return options + ["--allow-root"] if is_root_user else options
+
+
 def torch_threads(command: str, cores: int) -> int:
     """Threads per process, so that torch's OpenMP workers never spin-wait for a core someone else holds.
 
@@ -85,7 +113,10 @@ def main(argv) -> int:
         # A thread count the user set wins.
         env.setdefault("OMP_NUM_THREADS", str(torch_threads(command, os.cpu_count() or 2)))
     if command == "lab":
-        run([python, "-m", "jupyter", "lab", FIRST_LESSON, *rest], env=env)
+        copied = make_workspace()
+        print(f"Your copy of the lessons is in {WORKSPACE} ({len(copied)} new files); the committed ones stay as they are.")
+        is_root_user = hasattr(os, "geteuid") and os.geteuid() == 0
+        run([python, "-m", "jupyter", "lab", *lab_options(WORKSPACE, is_root_user), *rest], env=env)
     elif command == "test":
         # Two workers; --dist loadfile keeps each notebook's cells in one kernel.
         run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *rest], env=env)

@@ -2,7 +2,7 @@
 velocity network and the ODE samplers.
 
 One convention throughout: x_s = (1 - s) x_0 + s eps, s in [0, 1], so s = 0 is the data and s = 1 is N(0, I)
-(rectified flow, Liu et al. 2023; Lipman et al. 2023 run time the other way). The conditional velocity is
+(Esser et al. 2024's convention; Lipman et al. 2023 and Liu et al. 2023 run time from noise at 0 to data at 1). The conditional velocity is
 dx_s/ds = eps - x_0, and the marginal velocity is v*(x, s) = E[eps - x_0 | x_s = x]. Sampling integrates
 dx/ds = v from s = 1 down to s = 0.
 

@@ -10,6 +10,12 @@ from PIL import Image
 
 LIMIT = 0.35
 POINT_STYLE = {"s": 1.5, "alpha": 0.5, "linewidths": 0}
+# The course's text sizes, in points: readable on a 1280 x 720 projector once a figure is fitted to the notebook's
+# column (tests/test_plotting.py checks every helper's figure). A strip wraps after STRIP_COLUMNS panels so that it
+# is never shrunk to fit.
+TITLE_SIZE = 12
+TICK_SIZE = 10
+STRIP_COLUMNS = 6
 
 
 def _numpy(x):
@@ -28,22 +34,34 @@ def plot_points(x, ax=None, title=None, limit=LIMIT, color="C0"):
     ax.set_xlim(-limit, limit)
     ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    # Three ticks show the window's scale, so that clouds drawn in different windows can be compared.
+    ticks = [-limit, 0, limit]
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.set_yticks(ticks, [f"{v:g}" for v in ticks])
+    ax.tick_params(labelsize=TICK_SIZE)
     if title is not None:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=TITLE_SIZE)
     return ax
 
 
 def plot_strip(states, titles, limit=LIMIT, suptitle=None):
-    """A 1 x K strip of scatter plots, one per state. Defined in lesson 03 (forward process)."""
+    """Scatter plots of the states in rows of at most STRIP_COLUMNS panels, one per state, all in one window.
+
+    Defined in lesson 03 (forward process).
+    """
     if len(states) != len(titles):
         raise ValueError(f"states and titles must have the same length, got {len(states)} and {len(titles)}")
-    fig, axes = plt.subplots(1, len(states), figsize=(1.6 * len(states), 1.9))
-    for ax, state, title in zip(np.atleast_1d(axes), states, titles):
+    columns = min(STRIP_COLUMNS, len(states))
+    rows = -(-len(states) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.5 * columns, 1.9 * rows + (0.3 if suptitle else 0)), squeeze=False)
+    for index, (ax, state, title) in enumerate(zip(axes.flat, states, titles)):
         plot_points(state, ax=ax, title=title, limit=limit)
+        # One window for all: its y scale is printed once per row.
+        ax.tick_params(labelleft=index % columns == 0)
+    for ax in axes.flat[len(states):]:
+        ax.set_visible(False)
     if suptitle is not None:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, fontsize=TITLE_SIZE + 1)
     fig.tight_layout()
     return fig
 
@@ -113,6 +131,7 @@ def plot_field(field, ax=None, title=None, limit=LIMIT, n=41):
     ax.set_xlim(-limit, limit)
     ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
+    ax.tick_params(labelsize=TICK_SIZE)
     if title is not None:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=TITLE_SIZE)
     return ax

@@ -28,7 +28,7 @@ _ = torch.manual_seed(0)
 # gets the rough shape right is easy to spot.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Ask the room how they would check that a generative model of *images* is right. In 2-D we can simply look at the whole distribution; that is the point of the toy.
+# **Instructor's note.** Ask the room how they would check that a generative model of *images* is right. In 2-D we can simply look at the whole distribution; that is the point of the toy.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The recipe

@@ -112,7 +112,7 @@ print(f"gap {abs(alpha_bar_T - np.exp(-sum_beta)):.1e} <= half the sum of beta^2
 assert abs(alpha_bar_T - np.exp(-sum_beta)) < second_order + 1e-6
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Ask the room: x_T = 0.882 x_0 + 0.471 ε — is that noise? Most say no, "88 % of the signal". Then bring in the data's std (0.11) and show the SNR: the S is gone, and the real problem is the std of x_T, 0.48 instead of 1.
+# **Instructor's note.** Ask the room: x_T = 0.882 x_0 + 0.471 ε — is that noise? Most say no, "88 % of the signal". Then bring in the data's std (0.11) and show the SNR: the S is gone, and the real problem is the std of x_T, 0.48 instead of 1.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## So what is $\mathbf{x}_T$?

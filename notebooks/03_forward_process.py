@@ -130,7 +130,7 @@ helpers.plot_strip([states[k] for k in shown], [f"t = {k}" for k in shown], limi
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Point at the fixed ±0.35 window: by t = 100 most points have left it. The wide-window strip shows where they went.
+# **Instructor's note.** Point at the fixed ±0.35 window: by t = 100 most points have left it. The wide-window strip shows where they went.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Scrub through time

@@ -39,7 +39,7 @@ T, alpha, alpha_bar = schedule.T, schedule.alpha, schedule.alpha_bar
 # the result it leads to.)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Work the two-step case on the board first; the induction step is the same computation with ᾱ_{t-1} in place of α_{t-1}.
+# **Instructor's note.** Work the two-step case on the board first; the induction step is the same computation with ᾱ_{t-1} in place of α_{t-1}.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Induction

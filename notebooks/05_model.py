@@ -55,7 +55,7 @@ print(f"largest / smallest slope: {max(slopes.values()) / min(slopes.values()):.
 # step; the standard error (after ±) is largest at $t = 0$, where $\mathbf{x}_t$ holds almost no noise to fit.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The Gaussian-data example is the whole argument for conditioning on t: same input, nine-fold different answer.
+# **Instructor's note.** The Gaussian-data example is the whole argument for conditioning on t: same input, nine-fold different answer.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The reference network

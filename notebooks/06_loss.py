@@ -54,7 +54,7 @@ def prior_term(schedule, x0):
 print(f"L_T, recipe: {prior_term(schedule, x0):.2f} nats | linear schedule (T = 1000): {prior_term(helpers.linear_schedule(1000), x0):.0e} nats")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Do not derive the ELBO live: state it, then spend the time on why each KL becomes a squared error on ε.
+# **Instructor's note.** Do not derive the ELBO live: state it, then spend the time on why each KL becomes a squared error on ε.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. KL between Gaussians of equal variance

@@ -335,7 +335,7 @@ assert L_T > 0.5 and far_start > 10 * far_q
 # the typo's is about $\beta_t/2 \le 2.5\cdot10^{-3}$. **This cell is deliberately wrong:**
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Before running the typo cell, ask the room to predict the picture. One wrong factor, no S.
+# **Instructor's note.** Before running the typo cell, ask the room to predict the picture. One wrong factor, no S.
 
 # %%
 def sample_with_typo(model, n, generator):

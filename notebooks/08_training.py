@@ -138,6 +138,8 @@ print({k: v for k, v in config.as_dict().items()})
 # numbers (10 000 samples) every 500 steps.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
+# Why: the only output is the live progress bar, a widget, which a saved lesson cannot keep (JupyterLab 4 cannot draw it).
 frames, chains, qualities = [], {}, {}
 
 
@@ -185,7 +187,7 @@ assert all(r["off_curve"] < target["off_curve"] for r in long_runs) and reach["w
 assert result["losses"][-200:].mean() < result["losses"][:200].mean()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Start the training cell before explaining the recipe: it prints its own training time when it is done, and on a
+# **Instructor's note.** Start the training cell before explaining the recipe: it prints its own training time when it is done, and on a
 # laptop it finishes while you talk through the four changes.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

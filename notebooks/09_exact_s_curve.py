@@ -283,7 +283,7 @@ print(f"steps where the network beats the floor by more than 3 standard errors: 
 assert ((net - floor) > -3 * se).all()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Ask the room before showing the plot: at which step is the floor highest? Many guess the last. It is highest at
+# **Instructor's note.** Ask the room before showing the plot: at which step is the floor highest? Many guess the last. It is highest at
 # t = 1: the step's noise (std 0.005) is smaller than the data's own scatter (0.01), so x_1 says little about ε.
 # At t = T, x_T is nearly all noise, so it nearly reveals ε, and the floor is small.
 

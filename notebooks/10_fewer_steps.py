@@ -189,7 +189,7 @@ readable = mean_T + torch.randn(10_000, 2, generator=seeded(2)) @ torch.linalg.c
 torch.testing.assert_close(readable, start_matched)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Before showing the table, ask: which sampler cares more about a wrong start, the stochastic one or the ODE? Most say
+# **Instructor's note.** Before showing the table, ask: which sampler cares more about a wrong start, the stochastic one or the ODE? Most say
 # the stochastic one, "it is noisier". The ODE is the fragile one: it is a one-to-one map, so every start that q(x_T)
 # would not produce lands somewhere q_0 does not put mass. The oracle row rules out the network as the culprit.
 
@@ -339,7 +339,7 @@ plt.show()
 # with fewer. The benchmark (`benchmarks/sample_speed.py`) times every row, and runs the exact network too.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The point to land: fewer steps is a numerical-analysis problem (the oracle rows in benchmarks/sample_speed.py show the
+# **Instructor's note.** The point to land: fewer steps is a numerical-analysis problem (the oracle rows in benchmarks/sample_speed.py show the
 # same limits with the exact network), until the network's own error takes over. At 10 evaluations on these evenly spaced
 # steps even the exact network misses the 100-step DDPM's quality with every sampler: too far off the curve with DDPM and
 # Heun, too uneven along it with DDIM. (A network trained for few steps, as in distillation, is another matter.)

@@ -183,7 +183,7 @@ for w in (0.0, 1.0, 4.0):
     assert gap < 1e-9
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Before the sweep, ask the room what w = 4 will do to the upper arc. Most expect "a cleaner arc". It is cleaner (no
+# **Instructor's note.** Before the sweep, ask the room what w = 4 will do to the upper arc. Most expect "a cleaner arc". It is cleaner (no
 # leakage, and the network's samples sit closer to the curve), but it is also shorter: guidance trades coverage for
 # confidence. The tilted density, which many papers say guidance samples, would have kept the whole arc.
 

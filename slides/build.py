@@ -68,10 +68,14 @@ def exporter():
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# Test markers: nbval's "# NBVAL_..." comments and the "# Why: ..." line that explains each. They stay in the
+# lessons, which are the source; an audience does not need them.
+TEST_MARKERS = ("# NBVAL_", "# Why:")
 
 
 def prepare(notebook):
-    """Drop widget state (it would make the deck load a widget manager from a CDN) and every widget output.
+    """Drop widget state (it would make the deck load a widget manager from a CDN), every widget output and the
+    test markers in code cells.
 
     A deck has no kernel, so a widget could only show as its Python repr (interactive(children=...) or a progress bar
     frozen at 0 %); each lesson draws the same figure statically in the cell before its controls.
@@ -80,14 +84,37 @@ def prepare(notebook):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
+            cell.source = "\n".join(line for line in cell.source.splitlines() if not line.startswith(TEST_MARKERS))
     return notebook
+
+
+def unfinished(notebook):
+    """Why a notebook is not a clean, executed lesson (a cell never run, or an error shown), or None.
+
+    Decks are built from the committed notebooks, which `course.py build` executes whole; learners work on their copies
+    in workspace/. This catches a notebook saved half-run, which would otherwise make a silently wrong deck.
+    """
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        if cell.get("execution_count") is None:
+            return f"code cell {index} was never run"
+        # A cell tagged raises-exception shows its error on purpose (nbval checks that it raises).
+        expected = "raises-exception" in cell.metadata.get("tags", [])
+        if not expected and any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            return f"code cell {index} shows an error"
+    return None
 
 
 def build(paths):
     fetch_vendor()
     slides = exporter()
     for path in paths:
-        notebook = prepare(nbformat.read(path, as_version=4))
+        notebook = nbformat.read(path, as_version=4)
+        reason = unfinished(notebook)
+        if reason:
+            sys.exit(f"{path.relative_to(ROOT)} is not a clean, executed notebook ({reason}): run `python3 course.py build`")
+        notebook = prepare(notebook)
         html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
         target = OUT / f"{path.stem}.slides.html"
         target.write_text(html, encoding="utf-8")

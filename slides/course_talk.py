@@ -7,7 +7,7 @@
 # S-curve that every claim is measured against.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Welcome. Everything on these slides is computed by this notebook from the course's own `helpers` package and
+# **Speaker's note.** Welcome. Everything on these slides is computed by this notebook from the course's own `helpers` package and
 # its committed checkpoint, so the talk is tested like the lessons. Budget: ~2 minutes per section.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -40,7 +40,7 @@ helpers.plot_points(x0, title="10 000 points of the S-curve")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Why 2-D: we can plot the entire distribution at every step of the process, which you can never do for images.
+# **Speaker's note.** Why 2-D: we can plot the entire distribution at every step of the process, which you can never do for images.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Destroying data, one step at a time (lessons 02–03)
@@ -84,7 +84,7 @@ print(f"std of x_T per coordinate: {closed.std(0).numpy().round(2)}; sampling st
 # cloud twice as wide as anything training produced (lessons 02 and 07; lesson 09 measures the cost).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Linear (Ho et al.) and cosine (Nichol & Dhariwal) schedules end at alpha_bar_T ~ 4e-5 and below. The course keeps
+# **Speaker's note.** Linear (Ho et al.) and cosine (Nichol & Dhariwal) schedules end at alpha_bar_T ~ 4e-5 and below. The course keeps
 # the recipe's schedule so every comparison is against the recipe, and discusses the fix.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -107,7 +107,7 @@ helpers.plot_strip([chain[k] for k in shown], [f"t = {T - k}" for k in shown], s
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The quality numbers, measured against the known curve: off-curve RMS x1000 (data: 10.0), coverage gap in % (data:
+# **Speaker's note.** The quality numbers, measured against the known curve: off-curve RMS x1000 (data: 10.0), coverage gap in % (data:
 # about 0.9), strays in % (data: 0). Lesson 09 shows why the energy distance of lesson 07 is not sharp enough.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -170,7 +170,7 @@ exact = helpers.sharp_quality(helpers.sample(oracle, schedule, 10_000, generator
 print(f"samples with the exact eps*: {exact}\nsamples with the network:    {quality}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The network is within a percent of the floor on average, yet its samples sit measurably off the curve: the
+# **Speaker's note.** The network is within a percent of the floor on average, yet its samples sit measurably off the curve: the
 # sharp metrics see what the loss and the energy distance average away.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

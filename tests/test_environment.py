@@ -70,11 +70,37 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert "python3 course.py test" in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
-def test_course_threads_leave_cores_free():
+def course_module():
     sys.path.insert(0, str(ROOT))
     try:
         import course
     finally:
         sys.path.remove(str(ROOT))
+    return course
+
+
+def test_course_threads_leave_cores_free():
+    course = course_module()
     assert [course.torch_threads("test", n) for n in (1, 2, 8)] == [1, 1, 4]
     assert [course.torch_threads("lab", n) for n in (1, 2, 8)] == [1, 1, 7]
+
+
+def test_workspace_holds_the_lessons_and_keeps_a_learners_changes(tmp_path):
+    course = course_module()
+    copied = course.make_workspace(tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in copied}
+    lessons = {p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert lessons <= names and "slides/course_talk.ipynb" in names and "notebooks/solutions/01_1.py" in names
+    assert "notebooks/checkpoints/ddpm_scurve.pt" in names and "benchmarks/results/flow-race-cpu-2core.json" in names
+    # Only notebooks: no .py twin beside a lesson.
+    assert not list((tmp_path / "notebooks").glob("[0-9][0-9]_*.py"))
+    mine = tmp_path / "notebooks" / "01_data.ipynb"
+    mine.write_text("my work")
+    assert course.make_workspace(tmp_path) == [] and mine.read_text() == "my work"
+
+
+def test_lab_allows_root_only_for_root(tmp_path):
+    course = course_module()
+    assert "--allow-root" in course.lab_options(tmp_path, is_root_user=True)
+    assert "--allow-root" not in course.lab_options(tmp_path, is_root_user=False)
+    assert f"--ServerApp.root_dir={tmp_path}" in course.lab_options(tmp_path, is_root_user=False)

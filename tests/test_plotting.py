@@ -2,6 +2,9 @@
 
 import io
 
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
 import torch
 from PIL import Image, ImageSequence
 
@@ -24,3 +27,38 @@ def test_animation_keeps_the_data_colour_in_every_frame_and_is_large_enough():
     counts = [data_coloured_pixels(frame) for frame in ImageSequence.Iterator(image)]
     # The same cloud, only moved: every frame shows about as many data-coloured pixels as the first.
     assert counts[0] > 1000 and min(counts) > 0.7 * counts[0], counts
+
+
+# The notebook's output column at a 1280 x 720 window with the file browser open is about 900 px wide; a wider
+# figure is shrunk to fit it, and its text with it.
+COLUMN_PX = 900
+SMALLEST_TEXT_PX = 12
+
+
+def smallest_text_px(fig):
+    """The smallest text in a figure, in screen pixels once the figure is fitted to the notebook's column."""
+    fig.canvas.draw()
+    scale = min(1.0, COLUMN_PX / (fig.get_figwidth() * fig.dpi))
+    texts = [t for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip() and (t.axes is None or t.axes.get_visible())]
+    return min(t.get_fontsize() * fig.dpi / 72 * scale for t in texts)
+
+
+CLOUD = helpers.s_curve(500, seed=2)
+FIGURES = {
+    "plot_points": lambda: helpers.plot_points(CLOUD, title="a cloud").figure,
+    "plot_strip, 11 panels": lambda: helpers.plot_strip([CLOUD] * 11, [f"t = {k}" for k in range(11)], suptitle="a strip"),
+    "plot_strip, 3 panels": lambda: helpers.plot_strip([CLOUD] * 3, ["a", "b", "c"]),
+    "plot_field": lambda: helpers.plot_field(lambda x: -x, title="a field").figure,
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_helper_figures_are_readable_on_a_projector(name):
+    fig = FIGURES[name]()
+    try:
+        assert smallest_text_px(fig) >= SMALLEST_TEXT_PX
+        # Every panel shows its scale.
+        assert all(len(ax.get_xticklabels()) >= 3 for ax in fig.axes if ax.get_visible())
+    finally:
+        plt.close(fig)

@@ -17,6 +17,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")) + [ROOT / "slides" / "course_talk.py"]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -29,12 +30,15 @@ def build(py_path: Path) -> float:
     client.execute()
     seconds = time.perf_counter() - start
     # JupyterLab 4 cannot draw saved widget state (jupyterlab/jupyterlab#15361: "model not found"), so an unrun lesson
-    # would show each interact as its Python repr. Keep no widget state and no interact output: the cell before each
-    # interact draws the same figure statically, and running the lesson brings the live controls.
+    # would show each widget as its Python repr or an error. Keep no widget state and no widget output (interact
+    # controls, lesson 08's progress bar): the cell before each interact draws the same figure statically, and
+    # running the lesson brings the live widgets.
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         if cell.cell_type == "code" and "interact(" in cell.source:
             cell.outputs = []
+        elif cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
     nbformat.write(notebook, py_path.with_suffix(".ipynb"))
     # Rewrite the twin from the notebook so both carry identical metadata.
     jupytext.write(notebook, py_path, fmt="py:percent")
