@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 import helpers
+from helpers.flows import shift_times
 
 HERE = Path(__file__).resolve().parent
 SEEDS = (0, 1, 2)
@@ -39,8 +40,7 @@ METRICS = ("off_curve", "stray", "coverage_gap", "nll")
 
 def shifted_times(n, generator, shift=TRAIN_SHIFT):
     """n training times: u ~ U[0, 1], mapped as helpers.flow_grid maps its steps."""
-    u = torch.rand(n, generator=generator)
-    return shift * u / (1 + (shift - 1) * u)
+    return shift_times(torch.rand(n, generator=generator), shift)
 
 
 def train(recipe, seed, x0, schedule):

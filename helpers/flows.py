@@ -166,8 +166,13 @@ def flow_grid(n_steps, shift=1.0):
     time the same way). Defined in lesson 12 (flow matching).
     """
     n_steps = check_int("n_steps", n_steps, 1)
+    return shift_times(torch.linspace(1, 0, n_steps + 1, dtype=torch.float64), shift)
+
+
+def shift_times(u, shift):
+    """s = shift u / (1 + (shift - 1) u) for times u in [0, 1]: the map of flow_grid, also used to draw training
+    times near the data (benchmarks/flow_race.py)."""
     shift = check_float("shift", shift, 0.0, float("inf"))
-    u = torch.linspace(1, 0, n_steps + 1, dtype=torch.float64)
     return shift * u / (1 + (shift - 1) * u)
 
 

@@ -12,7 +12,6 @@
 
 # %% slideshow={"slide_type": "subslide"}
 import json
-import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -224,10 +223,14 @@ interact(show_field, s=FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, descr
 # points of every scale:
 
 # %%
+def k_of(s):
+    return ((1 - s) ** 2 + s**2) ** 0.5
+
+
 worst = 0.0
 for s in (0.01, 0.1, 0.3, 0.6, 0.9, 0.99):
     x = helpers.flow_path(x0[:2000], s, eps[:2000]).double()
-    k = math.sqrt((1 - s) ** 2 + s**2)
+    k = k_of(s)
     via_ddpm = (mixture(x / k, None, alpha_bar=helpers.alpha_bar_of(s).item()) - x) / (1 - s)
     rel = ((via_ddpm - oracle(x, s)).norm(dim=1) / oracle(x, s).norm(dim=1)).max().item()
     worst = max(worst, rel)
@@ -263,7 +266,7 @@ trajectory_gap = np.abs(flow_end - (1 - s_b) * ddpm_end).max()
 
 grid = torch.linspace(s_a, 0, 11, dtype=torch.float64)
 euler = helpers.flow_solve(oracle, x_a, grid, "euler")
-ab_grid, k_grid = helpers.alpha_bar_of(grid), ((1 - grid) ** 2 + grid**2).sqrt()
+ab_grid, k_grid = helpers.alpha_bar_of(grid), k_of(grid)
 ddim = helpers.solve(lambda x, j: mixture(x, None, alpha_bar=ab_grid[j].item()), x_a / k_grid[0], ab_grid, "ddim") * k_grid[-1]
 euler_gap = (euler - ddim).abs().max().item()
 print(f"flow ODE vs DDPM ODE, mapped: max gap {trajectory_gap:.0e}; 10 flow Euler steps vs DDIM: max gap {euler_gap:.0e}")
@@ -292,10 +295,6 @@ assert abs(helpers.alpha_bar_of(helpers.flow_time(alpha_bar_T)).item() - alpha_b
 # with $\mathbf{z} = \sqrt{\bar\alpha}\,\mathbf{y}$, $\dfrac{d\mathbf{z}}{ds} = \dfrac{d\log\sqrt{\bar\alpha}}{ds}\,\mathbf{z} + \sqrt{\bar\alpha}\,\boldsymbol\epsilon^*\,\dfrac{d\sigma}{ds}$, $\dfrac{d\sigma}{ds} = \dfrac{1}{(1-s)^2}$.
 
 # %%
-def k_of(s):
-    return math.sqrt((1 - s) ** 2 + s**2)
-
-
 def vp_velocity(x, s):
     k = k_of(s)
     return oracle(k * x, s) / k - x * (2 * s - 1) / k**2
