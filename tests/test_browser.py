@@ -169,9 +169,8 @@ def jupyterlab(tmp_path_factory):
         log.close()
 
 
-# Runs the cells up to and including cell `last` (all of them when last is null) and counts, among those, code cells
-# never run and error outputs.
-RUN_ALL = """async (last) => {
+# Runs the cells up to and including cell `last` and counts, among those, code cells never run and error outputs.
+RUN_UP_TO = """async (last) => {
   const app = window.jupyterapp;
   const panel = app.shell.currentWidget;
   await panel.context.ready;
@@ -180,15 +179,11 @@ RUN_ALL = """async (last) => {
     await new Promise(r => setTimeout(r, 100));
   }
   const cells = panel.content.model.cells;
-  const end = last === null ? cells.length - 1 : last;
-  if (end === cells.length - 1) {
-    await app.commands.execute('notebook:run-all-cells');
-  } else {
-    panel.content.activeCellIndex = end + 1;
-    await app.commands.execute('notebook:run-all-above');
-  }
+  // Every lesson's exercises come after its last control, so there is a cell below it to select.
+  panel.content.activeCellIndex = last + 1;
+  await app.commands.execute('notebook:run-all-above');
   let code = 0, unexecuted = 0, errors = 0;
-  for (let i = 0; i <= end; i++) {
+  for (let i = 0; i <= last; i++) {
     const cell = cells.get(i);
     if (cell.type !== 'code') continue;
     code++;
@@ -247,7 +242,7 @@ def run_lesson_in_lab(browser, jupyterlab, name):
     cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
     last_control = max(i for i, cell in enumerate(cells) if cell.cell_type == "code" and "interact(" in cell.source)
     page, blocked = open_lesson(browser, base, token, name)
-    result = page.evaluate(RUN_ALL, last_control)
+    result = page.evaluate(RUN_UP_TO, last_control)
     assert result["code"] > 5 and result["unexecuted"] == 0 and result["errors"] == 0, result
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"lab_{Path(name).stem}.png"))
