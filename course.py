@@ -11,6 +11,7 @@ so the second run starts in a second or two.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -54,12 +55,27 @@ def setup() -> Path:
     if not python.exists():
         print(f"Creating the virtual environment in {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
+    write_lab_overrides()
     want = wanted_hash()
     if STAMP.exists() and STAMP.read_text().strip() == want:
         return python
     run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", "requirements.txt", "-e", "."])
     STAMP.write_text(want + "\n")
     return python
+
+
+# JupyterLab's defaults for the RISE slideshow, in the environment's own settings folder (read by JupyterLab and by
+# RISE's /rise/ page alike): a slide taller than the screen scrolls instead of being cut off, and the "white" theme
+# needs no web fonts.
+LAB_OVERRIDES = {"jupyterlab-rise:plugin": {"scroll": True, "theme": "white"}}
+
+
+def write_lab_overrides() -> Path:
+    """Write LAB_OVERRIDES into the environment's JupyterLab settings folder (share/jupyter/lab/settings)."""
+    path = VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(LAB_OVERRIDES, indent=1) + "\n")
+    return path
 
 
 def make_workspace(target: Path = WORKSPACE) -> list:

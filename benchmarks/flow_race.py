@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/flow_race.py --name flow-race-cpu-2core   # about 7 minutes on 2 cores
 
-For each seed, three networks are trained with lesson 08's default recipe (helpers.DEFAULT: 2 500 Adam steps of 1 024
+For each seed, three networks are trained with lesson 08's default recipe (helpers.DEFAULT: 1 500 Adam steps of 1 024
 points, warm-up and cosine decay, EMA, inputs scaled to unit variance), each on the same data:
 - "DDPM": the course's eps-network on the sigmoid schedule (T = 100), L_simple;
 - "FM": helpers.VelocityPredictor, conditional flow matching with s ~ U[0, 1];

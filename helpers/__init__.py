@@ -4,7 +4,7 @@ from .checkpoint import load_weights, save_weights
 from .data import curve, s_curve
 from .device import default_device
 from .forward import q_sample, q_step
-from .loss import antithetic_steps, eps_loss
+from .loss import antithetic_steps, eps_loss, skewed_steps
 from .metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
 from .model import ConditionalNoisePredictor, NoisePredictor, input_scale, sinusoidal_embedding
 from .sampling import posterior, reverse_mean, reverse_sigma, sample
@@ -94,6 +94,7 @@ __all__ = [
     "sharp_quality",
     "sigmoid_schedule",
     "sinusoidal_embedding",
+    "skewed_steps",
     "solve",
     "tilted_sample",
     "timesteps",

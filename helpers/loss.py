@@ -19,6 +19,19 @@ def antithetic_steps(n, T, generator=None, device="cpu"):
     return torch.cat([t, T - 1 - t])[:n]
 
 
+def skewed_steps(n, T, power, generator=None, device="cpu"):
+    """n time steps t = floor(T u^power), u ~ U[0, 1): power > 1 favours the steps nearest the data.
+
+    P(t = k) = ((k + 1)^(1/power) - k^(1/power)) / T^(1/power); power = 3 puts 22 % of the steps at t = 0 and 43 %
+    among the first 8 of 100. Drawn on the CPU (generator: a CPU generator) and moved to device.
+    Defined in lesson 08 (training).
+    """
+    n = check_int("n", n, 1)
+    T = check_int("T", T, 1)
+    u = torch.rand(n, generator=generator, dtype=torch.float64)
+    return (T * u**power).long().clamp(max=T - 1).to(device)
+
+
 def eps_loss(model, x0, schedule, t=None, eps=None, generator=None):
     """L_simple = mean ||eps - eps_theta(sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) eps, t)||^2 / 2 coords.
 

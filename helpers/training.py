@@ -9,15 +9,20 @@ import torch
 from tqdm.auto import tqdm
 
 from ._checks import check_float, check_int, check_points
-from .loss import eps_loss
+from .loss import eps_loss, skewed_steps
 from .model import NoisePredictor, input_scale
+from .sampling import SIGMAS
 
 LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides a training run. Defined in lesson 08 (training)."""
+    """Everything that decides a training run, and the reverse-step variance sigma its network is sampled with.
+
+    t_power = 1 draws the loss's steps uniformly (antithetic pairs, lesson 06); t_power = p > 1 draws
+    t = floor(T u^p), u ~ U[0, 1), which favours the steps nearest the data. Defined in lesson 08 (training).
+    """
 
     steps: int = 3000
     batch_size: int = 128
@@ -28,6 +33,8 @@ class TrainConfig:
     ema_decay: float = 0.0
     hidden: int = 128
     scaled_input: bool = False
+    t_power: float = 1.0
+    sigma: str = "beta"
     seed: int = 0
 
     def __post_init__(self):
@@ -42,6 +49,9 @@ class TrainConfig:
         check_int("hidden", self.hidden, 1)
         if not isinstance(self.scaled_input, bool):
             raise TypeError(f"scaled_input must be a bool, got {type(self.scaled_input).__name__}")
+        check_float("t_power", self.t_power, 1.0, float("inf"), low_open=False)
+        if self.sigma not in SIGMAS:
+            raise ValueError(f"sigma must be one of {list(SIGMAS)}, got {self.sigma!r}")
         check_int("seed", self.seed, 0, 2**63)
 
     def as_dict(self):
@@ -52,9 +62,11 @@ class TrainConfig:
 REFERENCE = TrainConfig(steps=4000 * 79, batch_size=128, lr=1e-3)
 
 # The course's default: the same network, trained on 8x larger batches at a 10x higher peak learning rate
-# with warm-up and cosine decay, inputs scaled to unit variance, and an EMA of the weights (lesson 08).
+# with warm-up and cosine decay, inputs scaled to unit variance, an EMA of the weights and steps drawn mostly
+# near the data, then sampled with sigma^2 = beta_tilde (lesson 08).
 DEFAULT = TrainConfig(
-    steps=2500, batch_size=1024, lr=1e-2, lr_schedule="cosine", warmup_steps=100, ema_decay=0.995, scaled_input=True
+    steps=1500, batch_size=1024, lr=1e-2, lr_schedule="cosine", warmup_steps=100, ema_decay=0.995, scaled_input=True,
+    t_power=3.0, sigma="beta_tilde",
 )
 
 
@@ -119,7 +131,8 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     generator = torch.Generator().manual_seed(config.seed)
     if objective is None:
         schedule = schedule.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    # fused: one kernel updates every parameter (about 10 % less time per step on a 2-core CPU, lesson 08).
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
     ema = copy.deepcopy(model).requires_grad_(False) if config.ema_decay > 0 else None
     sampler_model = ema if ema is not None else model
     losses = torch.empty(config.steps)
@@ -133,12 +146,14 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
         index = next(index_stream)
         if objective is not None:
             loss = objective(model, x0[index], generator)
-        elif labels is None:
-            loss = eps_loss(model, x0[index], schedule, generator=generator)
         else:
-            dropped = torch.rand(index.shape[0], generator=generator).to(device) < label_dropout
-            c = labels[index].masked_fill(dropped, model.n_labels)
-            loss = eps_loss(lambda xt, t: model(xt, t, c), x0[index], schedule, generator=generator)
+            t = None if config.t_power == 1 else skewed_steps(index.shape[0], schedule.T, config.t_power, generator, device)
+            if labels is None:
+                loss = eps_loss(model, x0[index], schedule, t=t, generator=generator)
+            else:
+                dropped = torch.rand(index.shape[0], generator=generator).to(device) < label_dropout
+                c = labels[index].masked_fill(dropped, model.n_labels)
+                loss = eps_loss(lambda xt, t: model(xt, t, c), x0[index], schedule, t=t, generator=generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)

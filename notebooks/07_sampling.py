@@ -283,8 +283,9 @@ assert quality_tilde.off_curve < quality.off_curve
 # %% [markdown]
 # For this network $\tilde\beta_t$ brings the off-curve RMS closer to the data's 10: its samples carry less added noise, and
 # the network's own errors already blur them. Lesson 09 shows that with a *perfect* network it is the other way round:
-# $\tilde\beta_t$ then samples a curve sharper than the data (off-curve below 10, which is not better). The course keeps
-# $\sigma_t^2 = \beta_t$, the recipe's choice, as `helpers.sample`'s default so that every lesson's numbers stay comparable.
+# $\tilde\beta_t$ then samples a curve sharper than the data (off-curve below 10, which is not better). `helpers.sample`
+# keeps $\sigma_t^2 = \beta_t$, the reference recipe's choice, as its default so that every lesson's numbers stay
+# comparable; lesson 08's default recipe samples with $\tilde\beta_t$ (its `sigma`), which its ablation measures.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The prior mismatch

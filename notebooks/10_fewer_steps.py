@@ -176,10 +176,10 @@ for start_name, x_T in (("N(0, I)", start_wide), ("q(x_T)'s moments", start_matc
         print(f"{start_name:22s} {method + ', 100':10s} {row[0]:>20s} {row[1]:>20s}")
 
 # %% [markdown]
-# From $\mathcal N(0, I)$ the ODE sends about a fifth of the network's samples more than 0.05 (five times the data's noise)
+# From $\mathcal N(0, I)$ the ODE sends 17 % of the network's samples more than 0.05 (five times the data's noise)
 # off the curve, and the oracle's ODE fails too. From the Gaussian with $q(\mathbf{x}_T)$'s mean and covariance (lesson 09, now
-# `helpers.gaussian_prior`) the ODE's samples sit as close to the curve as the stochastic sampler's on average
-# (off-curve), with twice its strays: that Gaussian is still not $q(\mathbf{x}_T)$, and the ODE keeps the difference. From here on every
+# `helpers.gaussian_prior`) the ODE's samples sit at least as close to the curve as the stochastic sampler's, with about as
+# many strays (off-curve 11.32 against 12.26, stray 0.62 % against 0.58 %). From here on every
 # sampler starts from that Gaussian, with the same draws. The readable version of the helper, checked:
 
 # %%
@@ -256,10 +256,10 @@ for method in ("ddim", "heun"):
     print(f"{method}, network: error at {intervals.tolist()} intervals = {errors['network', method].round(4).tolist()}")
 
 # %% [markdown]
-# With the oracle the lines are straight with slopes $-1$ and $-2$. With the trained network they level off between 0.0055 and
-# 0.007 (printed above): the distance between the network's ODE and the exact one, which more steps cannot remove. Heun
-# reaches that level from about 66 evaluations on; Euler is still creeping down at 99. (For scale: the data's own scatter
-# about the curve is 0.01.)
+# With the oracle the lines are straight with slopes $-1$ and $-2$. With the trained network they level off at about
+# 0.008 (printed above): the distance between the network's ODE and the exact one, which more steps cannot remove. Heun
+# reaches it with 18 evaluations (0.0084), though not steadily (0.0106 at 22); Euler only at 99 (0.0078, from 0.0116 at
+# 33). (For scale: the data's own scatter about the curve is 0.01.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Quality against cost
@@ -331,11 +331,13 @@ plt.show()
 
 # %% [markdown]
 # Read the table against the 100-step DDPM row. At 5 evaluations every sampler is far from the curve; at 10, DDIM (either
-# $\eta$) is closest to it. DDIM with $\eta = 1$ gets below the 100-step DDPM's off-curve soonest, but covers the curve unevenly
-# until 100 steps; and off-curve below the data's 10 is not better (the oracle's $\eta = 1$ samples at 20 evaluations sit
-# at 7.4 in the benchmark: too tight). The printed cut is the fewest evaluations that match the 100-step DDPM in both
-# precision and coverage by this rule. The rule is strict: Heun at 49 misses it by 0.02 points of coverage gap, and a
-# rule allowing for the noise of both numbers in the difference ($2\sqrt2$ s.d.) would let it through. Exercise 1 asks whether a better choice of *which* steps gets there
+# $\eta$) is closest to it. At 20 (19 for Heun) DDIM and Heun all get below the 100-step DDPM's off-curve of 12.26, DDIM with
+# $\eta = 1$ lowest (11.45), but it covers the curve unevenly until 50 steps (gap 3.38 % at 20); and off-curve below the data's
+# 10 is not better (the oracle's $\eta = 1$ samples at 20 evaluations sit at 7.4 in the benchmark: too tight). The printed cut
+# is the fewest evaluations that match the 100-step DDPM in both precision and coverage by this rule; DDIM at 50, either
+# $\eta$, matches too, so Heun's lead is one evaluation. The rule is strict: DDIM with $\eta = 0$ at 20 misses it by 0.02
+# points of coverage gap (1.71 % against a limit of 1.69 %, the unrounded 1.18 + 2 × 0.26), and a rule allowing for the noise of both
+# numbers in the difference ($2\sqrt2$ s.d.) would let it through. Exercise 1 asks whether a better choice of *which* steps gets there
 # with fewer. The benchmark (`benchmarks/sample_speed.py`) times every row, and runs the exact network too.
 
 # %% [markdown] slideshow={"slide_type": "notes"}

@@ -54,11 +54,12 @@ def fetch_vendor():
     stamp.write_text(json.dumps(NPM_PACKAGES))
 
 
-def exporter():
+def exporter(show_code=True):
     config = Config()
+    config.TemplateExporter.exclude_input = not show_code
     config.SlidesExporter.reveal_url_prefix = "vendor/reveal.js"
     config.SlidesExporter.reveal_theme = "white"
-    config.SlidesExporter.reveal_scroll = True
+    config.SlidesExporter.reveal_scroll = False  # its scrolling covers sub-slides only; the template scrolls every tall slide
     config.HTMLExporter.require_js_url = "vendor/requirejs/require.js"
     config.HTMLExporter.jquery_url = "vendor/jquery/dist/jquery.min.js"
     config.HTMLExporter.mathjax_url = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
@@ -73,15 +74,27 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TEST_MARKERS = ("# NBVAL_", "# Why:")
 
 
-def prepare(notebook):
+def prepare(notebook, show_code=True):
     """Drop widget state (it would make the deck load a widget manager from a CDN), every widget output and the
-    test markers in code cells.
+    test markers in code cells, and, when the deck shows code, start a sub-slide at every code cell that follows other
+    content on its slide.
 
     A deck has no kernel, so a widget could only show as its Python repr (interactive(children=...) or a progress bar
-    frozen at 0 %); each lesson draws the same figure statically in the cell before its controls.
+    frozen at 0 %); each lesson draws the same figure statically in the cell before its controls. A lesson's section
+    is one slide in the notebook (and in RISE); on a 1280x720 screen its text, code and figures together rarely fit,
+    so the deck shows each code cell, with its output and the text after it, on a sub-slide of its own.
     """
     notebook.metadata.pop("widgets", None)
+    has_content = False
     for cell in notebook.cells:
+        slideshow = cell.metadata.setdefault("slideshow", {})
+        kind = slideshow.get("slide_type", "-")
+        if kind in ("slide", "subslide"):
+            has_content = True
+        elif kind in ("-", "fragment"):
+            if show_code and cell.cell_type == "code" and has_content:
+                slideshow["slide_type"] = "subslide"
+            has_content = True
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
             cell.source = "\n".join(line for line in cell.source.splitlines() if not line.startswith(TEST_MARKERS))
@@ -108,14 +121,16 @@ def unfinished(notebook):
 
 def build(paths):
     fetch_vendor()
-    slides = exporter()
+    exporters = {True: exporter(), False: exporter(show_code=False)}
     for path in paths:
+        # The talk's audience watches results; its code is in the notebook, and under the tests, like every lesson's.
+        show_code = path.parent.name != "slides"
         notebook = nbformat.read(path, as_version=4)
         reason = unfinished(notebook)
         if reason:
             sys.exit(f"{path.relative_to(ROOT)} is not a clean, executed notebook ({reason}): run `python3 course.py build`")
-        notebook = prepare(notebook)
-        html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
+        notebook = prepare(notebook, show_code)
+        html, _ = exporters[show_code].from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
         target = OUT / f"{path.stem}.slides.html"
         target.write_text(html, encoding="utf-8")
         print(f"wrote {target.relative_to(ROOT)}")

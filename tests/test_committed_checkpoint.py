@@ -1,4 +1,4 @@
-"""The checkpoint committed for lessons 06 and 07 is what lesson 08's default recipe produces."""
+"""The checkpoint committed for lessons 06, 07, 09 and 10 and the talk is what lesson 08's default recipe produces."""
 
 import sys
 from pathlib import Path

@@ -1,3 +1,4 @@
+import copy
 import math
 from dataclasses import replace
 
@@ -67,6 +68,21 @@ def test_recipes():
     assert model.config() == {"T": 100, "hidden": 128, "embedding": "learned", "scaled_input": True}
 
 
+def test_skewed_training_draws_its_steps_from_skewed_steps():
+    """With t_power > 1, train's loss at each step is L_simple on helpers.skewed_steps's steps, from the one generator."""
+    x0 = helpers.s_curve(64)
+    config = replace(SMALL, steps=1, batch_size=64, t_power=3.0, clip_norm=1e9)
+    torch.manual_seed(0)
+    model = small_model(x0=x0)
+    expected_model = copy.deepcopy(model)
+    result = helpers.train(model, x0, SCH, config, progress=False)
+    generator = torch.Generator().manual_seed(config.seed)
+    index = next(helpers.training.batches(64, 64, generator, "cpu"))
+    t = helpers.skewed_steps(64, SCH.T, 3.0, generator)
+    expected = helpers.eps_loss(expected_model, x0[index], SCH, t=t, generator=generator)
+    torch.testing.assert_close(result["losses"][0], expected.detach())
+
+
 def test_batches_cover_every_point_once_per_epoch():
     stream = helpers.training.batches(10, 4, torch.Generator().manual_seed(0), "cpu")
     epoch = [next(stream) for _ in range(3)]
@@ -90,6 +106,8 @@ def test_train_on_device(device):
         (dict(ema_decay=1.0), ValueError, r"ema_decay must be in \[0.0, 1.0\), got 1.0"),
         (dict(batch_size=2.0), TypeError, r"batch_size must be an int, got float 2.0"),
         (dict(scaled_input="yes"), TypeError, r"scaled_input must be a bool, got str"),
+        (dict(t_power=0.5), ValueError, r"t_power must be in \[1.0, inf\), got 0.5"),
+        (dict(sigma="zero"), ValueError, r"sigma must be one of \['beta', 'beta_tilde'\], got 'zero'"),
     ],
 )
 def test_bad_config(changes, error, message):

@@ -1,4 +1,4 @@
-"""Train lesson 08's default recipe and write the checkpoint that lessons 06 and 07 load.
+"""Train lesson 08's default recipe; write the checkpoint that lessons 06, 07, 09, 10 and the talk load.
 
     .venv/bin/python tools/make_checkpoint.py
 
@@ -25,8 +25,8 @@ def train_default():
 
 
 def quality(model, schedule):
-    """Lesson 09's sharp quality numbers of 10 000 samples (sigma^2 = beta, noise seed 0)."""
-    samples = helpers.sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(0))
+    """Lesson 09's sharp quality numbers of 10 000 samples (the recipe's sigma, noise seed 0)."""
+    samples = helpers.sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(0), sigma=helpers.DEFAULT.sigma)
     return helpers.sharp_quality(samples, energy=False)
 
 
