@@ -64,10 +64,13 @@ def setup() -> Path:
     return python
 
 
-# JupyterLab's defaults for the RISE slideshow, in the environment's own settings folder (read by JupyterLab and by
-# RISE's /rise/ page alike): a slide taller than the screen scrolls instead of being cut off, and the "white" theme
-# needs no web fonts.
-LAB_OVERRIDES = {"jupyterlab-rise:plugin": {"scroll": True, "theme": "white"}}
+# JupyterLab's defaults, in the environment's own settings folder (read by JupyterLab and by RISE's /rise/ page alike):
+# in the RISE slideshow a slide taller than the screen scrolls instead of being cut off, and the "white" theme needs
+# no web fonts; the file browser leaves out its "Last Modified" column, so that the lessons' names show whole.
+LAB_OVERRIDES = {
+    "jupyterlab-rise:plugin": {"scroll": True, "theme": "white"},
+    "@jupyterlab/filebrowser-extension:browser": {"showLastModifiedColumn": False},
+}
 
 
 def write_lab_overrides() -> Path:

@@ -261,7 +261,8 @@ print("steps where the clip acts:", int((~unclipped).sum()))
 
 # %%
 def draw_schedules(schedules, data_var):
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.4))
+    axes = axes.ravel()
     for name, sch in schedules.items():
         frac = (torch.arange(sch.T) + 1) / sch.T
         std = (sch.alpha_bar * data_var + 1 - sch.alpha_bar).sqrt()

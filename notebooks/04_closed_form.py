@@ -238,10 +238,10 @@ for wrong in (one_percent_off, no_square_root):
 # And a picture: the two, side by side, at two steps.
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(14, 3.8))
-for i, step in enumerate((30, 100)):
-    helpers.plot_points(chain[step], ax=axes[2 * i], title=f"loop, t = {step}", limit=1.5)
-    helpers.plot_points(closed[step], ax=axes[2 * i + 1], title=f"closed form, t = {step}", limit=1.5, color="C1")
+fig, axes = plt.subplots(2, 2, figsize=(7.5, 7.5))
+for row, step in zip(axes, (30, 100)):
+    helpers.plot_points(chain[step], ax=row[0], title=f"loop, t = {step}", limit=1.5)
+    helpers.plot_points(closed[step], ax=row[1], title=f"closed form, t = {step}", limit=1.5, color="C1")
 fig.tight_layout()
 plt.show()
 

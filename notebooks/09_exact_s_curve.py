@@ -164,7 +164,7 @@ for t in (0, 30, 99):
 
 # %%
 def show_scores(steps):
-    fig, axes = plt.subplots(1, len(steps), figsize=(4.6 * len(steps), 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(steps), figsize=(3.4 * len(steps), 3.6), squeeze=False)
     line = c(torch.linspace(-1.5 * math.pi, 1.5 * math.pi, 400, dtype=torch.float64))
     for ax, t in zip(axes[0], steps):
         helpers.plot_field(lambda x: oracle.score(x, t), ax=ax, title=f"score at t = {t + 1}")
@@ -265,7 +265,7 @@ torch.testing.assert_close(helpers.eps_loss(oracle, batch, schedule, t=T - 1, ep
 
 # %%
 steps = np.arange(1, T + 1)
-fig, (ax, ax_gap) = plt.subplots(1, 2, figsize=(11, 3.8))
+fig, (ax, ax_gap) = plt.subplots(1, 2, figsize=(10, 3.8))
 ax.plot(steps, floor, label="floor: exact ε*")
 ax.plot(steps, net, label="trained network")
 ax.set(xlabel="step t", ylabel=r"$L_\mathrm{simple}$ at step t", title="the network against the loss floor")

@@ -307,7 +307,7 @@ bench = json.loads(Path("../benchmarks/results/sampling-cpu-2core.json").read_te
 energy = {(row["sampler"], row["nfe"]): row["network"]["energy"] for row in bench["rows"]}
 assert all(abs(row["network"][metric] - getattr(sweep[row["sampler"], row["nfe"]], metric)) < 0.01
            for row in bench["rows"] for metric in ("off_curve", "stray", "coverage_gap"))
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+fig, axes = plt.subplots(1, 3, figsize=(10.2, 3.8))
 metrics = (("off_curve", "off-curve RMS ×10³"), ("coverage_gap", "coverage gap, %"), ("energy", "energy distance ×10³"))
 for ax, (metric, label) in zip(axes, metrics):
     for name in samplers:

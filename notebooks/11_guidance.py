@@ -114,7 +114,7 @@ grid = torch.linspace(-0.6, 0.6, 161, dtype=torch.float64)
 line = helpers.curve(torch.linspace(-1.5 * math.pi, 1.5 * math.pi, 400, dtype=torch.float64))
 xx, yy = torch.meshgrid(grid, grid, indexing="xy")
 plane = torch.stack([xx.ravel(), yy.ravel()], 1)
-fig, axes = plt.subplots(1, 3, figsize=(13, 4.4))
+fig, axes = plt.subplots(1, 3, figsize=(10.2, 3.8))
 for ax, t in zip(axes, (0, 50, 99)):
     probs = oracle.classifier(plane, t).exp()
     # Far from the curve at t = 1, where q_t < 1e-27, the integrand over u is narrower than the nodes' spacing and the
@@ -226,7 +226,7 @@ print(f"{'data (10 draws)':16s} {'':4s} {floor_mean[0]:5.2f} ± {floor_sd[0]:.2f
       f"{floor_mean[2]:5.2f} ± {floor_sd[2]:.2f}")
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+fig, axes = plt.subplots(1, 3, figsize=(10.2, 3.8))
 for ax, index, name in zip(axes, range(3), ("leakage, %", "coverage gap within the piece, %", "off-curve RMS ×10³")):
     for who, style in (("CFG, network", "o-"), ("exact guidance", "s--"), ("tilted density", "^:")):
         ax.plot(weights, [scores[who, w][index] for w in weights], style, label=who)

@@ -459,7 +459,7 @@ print(f"data floor: off-curve {floor['off_curve']['mean']:.2f} ± {floor['off_cu
       f"gap {floor['coverage_gap']['mean']:.2f} ± {floor['coverage_gap']['sd']:.2f} %")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+fig, axes = plt.subplots(1, 2, figsize=(10.2, 5.6))
 for (recipe, sampler), style in zip(SHOWN, ("o-", "o--", "s:", "s-", "^-", "^--")):
     rows = sorted((r for (rec, sam, _), r in summary.items() if (rec, sam) == (recipe, sampler)), key=lambda r: r["nfe"])
     nfe = [r["nfe"] for r in rows]
@@ -469,9 +469,9 @@ for (recipe, sampler), style in zip(SHOWN, ("o-", "o--", "s:", "s-", "^-", "^--"
 for ax, metric, label in zip(axes, ("off_curve", "coverage_gap"), ("off-curve RMS ×10³", "coverage gap, %")):
     ax.axhspan(floor[metric]["mean"] - 2 * floor[metric]["sd"], floor[metric]["mean"] + 2 * floor[metric]["sd"], color="0.85")
     ax.set(xscale="log", yscale="log", xlabel="network evaluations (NFE)", ylabel=label, ylim=(0.5 if metric == "coverage_gap" else 9, None))
-axes[0].legend(fontsize=8)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2)
 fig.suptitle("the race: median of 3 seeds, band = min to max; grey = data ± 2 s.d.")
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0.2, 1, 1))  # the legend below the panels
 plt.show()
 
 # %% [markdown]

@@ -112,9 +112,7 @@ def unfinished(notebook):
             continue
         if cell.get("execution_count") is None:
             return f"code cell {index} was never run"
-        # A cell tagged raises-exception shows its error on purpose (nbval checks that it raises).
-        expected = "raises-exception" in cell.metadata.get("tags", [])
-        if not expected and any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
             return f"code cell {index} shows an error"
     return None
 

@@ -6,12 +6,9 @@ they are skipped with the install hint when no chromium is found.
 
 import json
 import os
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -20,15 +17,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 sys.path.insert(0, str(ROOT / "slides"))
+sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 import build as deck_builder  # noqa: E402
 import course  # noqa: E402
+import lab_session  # noqa: E402
+from lab_session import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 DECKS = deck_builder.decks()
 
@@ -139,60 +134,11 @@ WALK_SLIDES = """async () => {
 }"""
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
     require("chromium", CHROMIUM, "apt-get install chromium")
-    root = tmp_path_factory.mktemp("lab")
-    # The learner's workspace and JupyterLab defaults, as `course.py lab` makes them: JupyterLab autosaves, so never on
-    # the committed lessons.
-    course.make_workspace(root)
-    course.write_lab_overrides()
-    settings = root / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True})
-    )
-    # Draw every cell, not only those in view, so that what the tests read is the whole notebook.
-    notebook_settings = root / "settings" / "@jupyterlab" / "notebook-extension"
-    notebook_settings.mkdir(parents=True)
-    (notebook_settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    port, token = free_port(), secrets.token_hex(16)
-    command = [
-        sys.executable, "-m", "jupyter", "lab", *course.lab_options(root, is_root_user=True), "--no-browser",
-        f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=None", f"--LabApp.user_settings_dir={root / 'settings'}",
-        f"--LabApp.workspaces_dir={root / 'workspaces'}",
-    ]
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config"), "JUPYTER_RUNTIME_DIR": str(root / "runtime")}
-    env.pop("MPLBACKEND", None)
-    log = open(root / "server.log", "w")
-    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    pytest.fail(f"jupyter lab exited: {(root / 'server.log').read_text()[-2000:]}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("jupyter lab did not answer within 60 s")
-        yield base, token
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+    with lab_session.serve(tmp_path_factory.mktemp("lab")) as server:
+        yield server
 
 
 # Runs the cells up to and including cell `last` and counts, among those, code cells never run and error outputs.
@@ -251,6 +197,15 @@ def test_lab_opens_lesson_01_with_the_course_in_view(browser, jupyterlab):
     assert {"notebooks", "slides"} <= listing("")
     assert {"01_data.ipynb", "12_flow_matching.ipynb", "solutions"} <= listing("notebooks")
     assert not {name for name in listing("notebooks") if name.endswith(".py")}
+    # In the file browser, at its default width, every lesson's name shows whole.
+    page.evaluate("window.jupyterapp.commands.execute('filebrowser:go-to-path', {path: '/notebooks'})")
+    page.wait_for_selector(".jp-DirListing-item[title*='12_flow_matching.ipynb']", timeout=30_000)
+    names = page.eval_on_selector_all(
+        ".jp-DirListing-item .jp-DirListing-itemText",
+        "els => els.map(e => ({name: e.textContent, cut: e.scrollWidth > e.clientWidth + 1}))",
+    )
+    page.screenshot(path=str(SCREENSHOTS / "lab_file_browser.png"))
+    assert len(names) >= 14 and not [n["name"] for n in names if n["cut"]], names
     assert blocked == []
     page.close()
 

@@ -34,8 +34,9 @@ def test_committed_executed(ipynb):
     counts = [c.execution_count for c in code]
     assert counts == list(range(1, len(code) + 1)), "execute top to bottom in a fresh kernel"
     for cell in code:
-        failed = any(o.output_type == "error" for o in cell.outputs)
-        assert failed == ("raises-exception" in cell.metadata.get("tags", [])), f"unexpected outcome of: {cell.source[:80]}"
+        # JupyterLab's Run All stops at a cell that raises, even one tagged raises-exception: a lesson that shows an
+        # error catches it and prints it.
+        assert not any(o.output_type == "error" for o in cell.outputs), f"an error shows in: {cell.source[:80]}"
 
 
 @pytest.mark.parametrize("ipynb", PAIRED, ids=lambda p: p.stem)
@@ -93,7 +94,7 @@ def test_deck_builder_refuses_a_half_run_notebook():
     [c for c in failed.cells if c.cell_type == "code"][2].outputs.append(
         nbformat.v4.new_output("error", ename="NameError", evalue="x", traceback=[]))
     assert "error" in deck_builder.unfinished(failed)
-    # Lesson 06 shows the reference's batch bug as an error on purpose, tagged for nbval.
+    # Lesson 06 shows the reference's batch bug as a caught and printed error, not an error output.
     assert deck_builder.unfinished(nbformat.read(ROOT / "notebooks" / "06_loss.ipynb", as_version=4)) is None
 
 

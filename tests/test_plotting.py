@@ -1,11 +1,16 @@
 """What the plotting helpers draw, checked on the pixels."""
 
+import base64
 import io
+import re
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import nbformat
 import pytest
 import torch
+from matplotlib.font_manager import FontProperties
 from PIL import Image, ImageSequence
 
 import helpers
@@ -62,3 +67,33 @@ def test_helper_figures_are_readable_on_a_projector(name):
         assert all(len(ax.get_xticklabels()) >= 3 for ax in fig.axes if ax.get_visible())
     finally:
         plt.close(fig)
+
+
+# Figures drawn inside the lessons. The inline backend saves 100 px per inch (a 16-inch figure came out 1 589 px wide
+# after tight cropping), and the smallest text matplotlib draws at the course's settings is 10 pt (ticks and legends,
+# checked below; no lesson asks for less, also checked): 13.9 px, which stays >= 12 px once a figure is fitted to the
+# 900 px column if the figure is at most 900 * 13.9 / 12 = 1 042 px wide.
+INLINE_DPI = 100
+SMALLEST_POINTS = 10
+WIDEST_PX = COLUMN_PX * (SMALLEST_POINTS * INLINE_DPI / 72) / SMALLEST_TEXT_PX
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + [ROOT / "slides" / "course_talk.ipynb"]
+
+
+def test_matplotlib_text_is_at_least_the_course_minimum():
+    for key in ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize", "legend.fontsize",
+                "figure.titlesize"):
+        assert FontProperties(size=matplotlib.rcParams[key]).get_size_in_points() >= SMALLEST_POINTS, key
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_figures_are_readable_on_a_projector(notebook):
+    cells = nbformat.read(notebook, as_version=4).cells
+    widths = [Image.open(io.BytesIO(base64.b64decode(output["data"]["image/png"]))).width
+              for cell in cells if cell.cell_type == "code" for output in cell.outputs if "image/png" in output.get("data", {})]
+    assert widths, "no figure found"
+    assert max(widths) <= WIDEST_PX, f"a figure {max(widths)} px wide is shrunk below {SMALLEST_TEXT_PX} px text"
+    source = notebook.with_suffix(".py").read_text()
+    sizes = re.findall(r"(?:fontsize|labelsize)=([^,)]+)", source)
+    assert all(size.strip("'\" ").replace(".", "", 1).isdigit() and float(size.strip("'\" ")) >= SMALLEST_POINTS
+               for size in sizes), sizes

@@ -1,0 +1,117 @@
+"""Every lesson as a learner runs it: JupyterLab started as `course.py lab` starts it, the lesson opened in a browser
+(headless Chromium) with a fresh kernel, Run All, timed until the last cell has run. Once on a quiet machine, then
+again beside one busy process (a pure-Python loop, as another program). Lesson 08's training cell prints its own
+training time, which is recorded too.
+
+    .venv/bin/python benchmarks/lab_speed.py --name lab-cpu-2core   # about 12 minutes on 2 cores
+
+Writes <out>/<name>.json and prints a table.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from playwright.sync_api import sync_playwright
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import lab_session  # noqa: E402
+
+LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TRAINED = re.compile(r"(\d+) steps in ([\d.]+) s")
+
+# Waits for a fresh kernel, runs every cell, and reports the wall time of the run, cells not run, error outputs other
+# than those a cell is tagged to raise, and the text outputs; then shuts the kernel down.
+RUN_ALL = """async () => {
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  for (let i = 0; i < 600 && panel.sessionContext.session?.kernel?.status !== 'idle'; i++) {
+    await new Promise(r => setTimeout(r, 100));
+  }
+  const start = performance.now();
+  await app.commands.execute('notebook:run-all-cells');
+  const seconds = (performance.now() - start) / 1000;
+  const cells = panel.content.model.cells;
+  let unexecuted = 0, errors = 0, text = '';
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    if (cell.type !== 'code') continue;
+    if (cell.executionCount === null) unexecuted++;
+    const expected = (cell.getMetadata('tags') || []).includes('raises-exception');
+    for (let j = 0; j < cell.outputs.length; j++) {
+      const output = cell.outputs.get(j);
+      if (output.type === 'error' && !expected) errors++;
+      if (output.type === 'stream') text += output.toJSON().text;
+    }
+  }
+  await panel.sessionContext.shutdown();
+  return {seconds, unexecuted, errors, text};
+}"""
+
+
+def run_lessons(browser, base, token, load):
+    rows = []
+    for name in LESSONS:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{base}/lab/tree/notebooks/{name}?reset&token={token}")
+        page.wait_for_function("window.jupyterapp?.shell.currentWidget?.sessionContext", timeout=60_000)
+        result = page.evaluate(RUN_ALL)
+        page.close()
+        if result["unexecuted"] or result["errors"]:
+            raise RuntimeError(f"{name}: {result['unexecuted']} cells not run, {result['errors']} errors")
+        trained = TRAINED.search(result["text"]) if name.startswith("08") else None
+        row = {"lesson": Path(name).stem, "load": load, "seconds": round(result["seconds"], 1),
+               "training_seconds": float(trained.group(2)) if trained else None}
+        rows.append(row)
+        print(row, flush=True)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--name", default="lab")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+
+    cores = os.cpu_count() or 2
+    threads = lab_session.course.torch_threads("lab", cores)
+    env = {**lab_session.course.KERNEL_ENV, "OMP_NUM_THREADS": str(threads)}
+    report = {"machine": f"{platform.machine()}, {cores} cores, torch {torch.__version__}, kernels on {threads} torch threads, "
+                         "headless Chromium", "rows": []}
+    with tempfile.TemporaryDirectory() as tmp, lab_session.serve(Path(tmp), env=env) as (base, token), \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=lab_session.CHROMIUM, args=lab_session.CHROMIUM_ARGS)
+        report["rows"] += run_lessons(browser, base, token, "quiet")
+        burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            report["rows"] += run_lessons(browser, base, token, "busy")
+        finally:
+            burner.kill()
+            burner.wait()
+        browser.close()
+
+    print(f"\n{'lesson':22s} {'quiet s':>8s} {'busy s':>7s} {'busy/quiet':>10s}")
+    by = {(r["lesson"], r["load"]): r for r in report["rows"]}
+    for name in LESSONS:
+        quiet, busy = by[Path(name).stem, "quiet"], by[Path(name).stem, "busy"]
+        print(f"{Path(name).stem:22s} {quiet['seconds']:8.1f} {busy['seconds']:7.1f} {busy['seconds'] / quiet['seconds']:10.2f}")
+    for load in ("quiet", "busy"):
+        print(f"lesson 08's training cell, {load}: {by['08_training', load]['training_seconds']} s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {args.out / (args.name + '.json')}")
+
+
+if __name__ == "__main__":
+    main()
