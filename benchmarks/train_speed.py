@@ -1,6 +1,6 @@
 """Train the reference recipe and the course's default on this machine; report time to quality.
 
-    .venv/bin/python benchmarks/train_speed.py --reference-budget 0 --name cpu-2core  # full run, ~40 min on 2 cores
+    .venv/bin/python benchmarks/train_speed.py --reference-budget 0 --reference-threads 1 --name cpu-2core  # ~25 min, 2 cores
     .venv/bin/python benchmarks/train_speed.py                                        # reference capped at 240 s
 
 Quality is measured with lesson 09's sharp metrics (helpers.sharp_quality) on 10 000 samples, each recipe sampled

@@ -142,14 +142,7 @@ def jupyterlab(tmp_path_factory):
 
 
 # Runs the cells up to and including cell `last` and counts, among those, code cells never run and error outputs.
-RUN_UP_TO = """async (last) => {
-  const app = window.jupyterapp;
-  const panel = app.shell.currentWidget;
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  for (let i = 0; i < 600 && panel.sessionContext.session?.kernel?.status !== 'idle'; i++) {
-    await new Promise(r => setTimeout(r, 100));
-  }
+RUN_UP_TO = "async (last) => {" + lab_session.AWAIT_IDLE_KERNEL + """
   const cells = panel.content.model.cells;
   // Every lesson's exercises come after its last control, so there is a cell below it to select.
   panel.content.activeCellIndex = last + 1;
@@ -218,11 +211,14 @@ LATER_LESSONS = [name for name in LAB_LESSONS if name >= "10"]
 
 def run_lesson_in_lab(browser, jupyterlab, name):
     """Run a lesson in JupyterLab up to its last control with no error, then move each of its controls. (nbval runs
-    every cell of every lesson; the cells after the last control add time here, not coverage of the controls.)"""
+    every cell of every lesson; the cells after the last control add time here, not coverage of the controls.)
+    All in Presentation Mode, the README's route for moving sliders in front of a room (RISE shows none)."""
     base, token = jupyterlab
     cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
     last_control = max(i for i, cell in enumerate(cells) if cell.cell_type == "code" and "interact(" in cell.source)
     page, blocked = open_lesson(browser, base, token, name)
+    page.evaluate("window.jupyterapp.commands.execute('application:toggle-presentation-mode')")
+    page.wait_for_selector(".jp-LabShell.jp-mod-presentationMode", state="attached", timeout=10_000)
     result = page.evaluate(RUN_UP_TO, last_control)
     assert result["code"] > 5 and result["unexecuted"] == 0 and result["errors"] == 0, result
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

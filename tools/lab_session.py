@@ -27,6 +27,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+# JavaScript for the body of an async function run in a JupyterLab page: waits until the notebook in view, its
+# session and its kernel are ready and the kernel is idle, leaving `app` and `panel` defined.
+AWAIT_IDLE_KERNEL = """
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  for (let i = 0; i < 600 && panel.sessionContext.session?.kernel?.status !== 'idle'; i++) {
+    await new Promise(r => setTimeout(r, 100));
+  }
+"""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
