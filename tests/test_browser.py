@@ -47,9 +47,9 @@ def browser():
         chromium.close()
 
 
-def isolated_page(browser, allowed):
-    """A new page whose requests outside `allowed` URL prefixes are aborted and recorded."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+def isolated_page(browser, allowed, height=800):
+    """A new page, 1280 px wide, whose requests outside `allowed` URL prefixes are aborted and recorded."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
     blocked = []
 
     def route(request_route):
@@ -81,7 +81,7 @@ def expected_slides(notebook):
 def test_deck_offline(browser, built_decks, notebook_path):
     notebook = nbformat.read(notebook_path, as_version=4)
     deck = built_decks / f"{notebook_path.stem}.slides.html"
-    page, blocked = isolated_page(browser, ("file:", "data:"))
+    page, blocked = isolated_page(browser, ("file:", "data:"), height=720)
     page.goto(deck.as_uri())
     page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
 
