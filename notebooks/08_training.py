@@ -109,7 +109,7 @@ print(f"a step on 1024 points costs {per_step:.1f}x a step on 128 points (8x the
 #    prediction at every step is still $\boldsymbol\epsilon^*$ (lesson 09); only a finite network's trade-off between
 #    steps changes.
 # 6. **Sampling with $\sigma_t^2 = \tilde\beta_t$** (lesson 07), the posterior's own variance, instead of $\beta_t$,
-#    which adds more noise than the posterior at every step. Ho et al. (2020, §3.2) found the two similar on images;
+#    which adds more noise than the posterior at every step that adds noise. Ho et al. (2020, §3.2) found the two similar on images;
 #    on the S-curve the ablation shows the difference. The sampler is part of the recipe.
 #
 # Each row above is one seed, so differences smaller than the floor's spread (off-curve s.d. about 0.06–0.09 between
