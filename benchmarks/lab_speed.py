@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import lab_session  # noqa: E402
+from load import LOADS, machine_load  # noqa: E402
 from train_speed import under_load  # noqa: E402
 
 import helpers  # noqa: E402
@@ -89,13 +89,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp, lab_session.serve(Path(tmp), env=env) as (base, token), \
             sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=lab_session.CHROMIUM, args=lab_session.CHROMIUM_ARGS)
-        report["rows"] += run_lessons(browser, base, token, "quiet")
-        burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        try:
-            report["rows"] += run_lessons(browser, base, token, "busy")
-        finally:
-            burner.kill()
-            burner.wait()
+        for load in LOADS:
+            with machine_load(load):
+                report["rows"] += run_lessons(browser, base, token, load)
         browser.close()
 
     print(f"\n{'lesson':22s} {'quiet s':>8s} {'busy s':>7s} {'busy/quiet':>10s}")

@@ -20,8 +20,6 @@ import json
 import math
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -29,6 +27,7 @@ from pathlib import Path
 import torch
 
 import helpers
+from load import LOADS, machine_load
 
 HERE = Path(__file__).resolve().parent
 CHECKPOINT = HERE.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt"
@@ -101,19 +100,12 @@ def main():
     lesson_07_quality = rounded(helpers.sharp_quality(lesson_07()))
 
     lesson_07_seconds = {}
-    for load in ("quiet", "busy"):
-        # One competing process on one core: what a learner's browser or other programs do to a 2-core laptop.
-        burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if load == "busy" else None
-        try:
-            time.sleep(1 if burner else 0)
+    for load in LOADS:
+        with machine_load(load):
             for row in rows:
                 method, eta = SAMPLERS[row["sampler"]]
                 row[f"seconds_{load}"] = timed(lambda: draw(model, method, eta, row["steps"]), args.repeats)
             lesson_07_seconds[load] = timed(lesson_07, args.repeats)
-        finally:
-            if burner:
-                burner.kill()
-                burner.wait()
         print(f"{load}: lesson 07's sampler {lesson_07_seconds[load]} s", flush=True)
 
     baseline = next(r for r in rows if r["sampler"] == "DDPM" and r["nfe"] == 100)

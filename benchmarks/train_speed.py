@@ -26,8 +26,6 @@ import math
 import platform
 import resource
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -39,6 +37,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 import helpers  # noqa: E402
+from load import LOADS, machine_load  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 GAP_SLACK = 0.5
@@ -142,33 +141,38 @@ def under_load(schedule, x0):
     rows = []
     for n_threads in sorted({threads, max(1, threads - 1)}, reverse=True):
         torch.set_num_threads(n_threads)
-        for load in ("quiet", "busy"):
-            burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if load == "busy" else None
-            try:
+        for load in LOADS:
+            with machine_load(load):
                 torch.manual_seed(0)
                 model = helpers.build_model(helpers.DEFAULT, schedule, x0)
                 seconds = helpers.train(model, x0, schedule, helpers.DEFAULT, progress=False)["seconds"]
-            finally:
-                if burner is not None:
-                    burner.kill()
-                    burner.wait()
             rows.append({"threads": n_threads, "load": load, "train_seconds": round(seconds, 2)})
             print(f"under load: {rows[-1]}", flush=True)
     torch.set_num_threads(threads)
     return rows
 
 
-# Cumulative: each row undoes fewer of the default's changes (the sampler's sigma is part of the recipe).
-ABLATION = [
-    ("reference settings (batch 128, lr 1e-3)", dict(batch_size=128, lr=1e-3, lr_schedule="constant", warmup_steps=0,
-                                                     scaled_input=False, ema_decay=0.0, t_power=1.0, sigma="beta")),
-    ("+ batch 1024, lr 1e-2", dict(lr_schedule="constant", warmup_steps=0, scaled_input=False, ema_decay=0.0, t_power=1.0, sigma="beta")),
-    ("+ warm-up and cosine decay", dict(scaled_input=False, ema_decay=0.0, t_power=1.0, sigma="beta")),
-    ("+ input scaling c_in(t)", dict(ema_decay=0.0, t_power=1.0, sigma="beta")),
-    ("+ weight EMA 0.995", dict(t_power=1.0, sigma="beta")),
-    ("+ steps near the data, t = floor(T u^3)", dict(sigma="beta")),
-    ("+ sampling with sigma^2 = beta_tilde (the default)", dict()),
+# The default's changes to the reference's settings, in the order the ablation adds them, each with the reference's
+# values it replaces (the sampler's sigma is part of the recipe).
+CHANGES = [
+    ("+ batch 1024, lr 1e-2", dict(batch_size=128, lr=1e-3)),
+    ("+ warm-up and cosine decay", dict(lr_schedule="constant", warmup_steps=0)),
+    ("+ input scaling c_in(t)", dict(scaled_input=False)),
+    ("+ weight EMA 0.995", dict(ema_decay=0.0)),
+    ("+ steps near the data, t = floor(T u^3)", dict(t_power=1.0)),
+    ("+ sampling with sigma^2 = beta_tilde (the default)", dict(sigma="beta")),
 ]
+
+
+def ablation():
+    """Cumulative: the reference's settings at the default's length, then the default's changes added one at a time.
+    Returns (name, config) pairs; the last config is helpers.DEFAULT."""
+    undone = {key: value for _, reference in CHANGES for key, value in reference.items()}
+    rows = [("reference settings (batch 128, lr 1e-3)", replace(helpers.DEFAULT, **undone))]
+    for name, reference in CHANGES:
+        undone = {key: value for key, value in undone.items() if key not in reference}
+        rows.append((name, replace(helpers.DEFAULT, **undone)))
+    return rows
 
 
 def main():
@@ -213,8 +217,8 @@ def main():
 
     if not args.no_ablation:
         report["ablation"] = []
-        for name, changes in ABLATION:
-            _, row = run(replace(helpers.DEFAULT, **changes), schedule, x0, helpers.DEFAULT.steps)
+        for name, config in ablation():
+            _, row = run(config, schedule, x0, helpers.DEFAULT.steps)
             report["ablation"].append({"name": name, "steps": row["steps"], "train_seconds": row["train_seconds"], **row["final"]})
             print(f"ablation {name}: {row['train_seconds']} s, {row['final']}", flush=True)
 
