@@ -1,13 +1,26 @@
-"""Argument checks shared by the helpers: each error names the argument, what it got and what is allowed."""
+"""Argument checks shared by the helpers: each error names the argument, what it got and what is allowed.
+
+They run where a learner calls in (the public helpers), never per step inside a loop. What a learner naturally
+passes is accepted: a 0-d tensor or a NumPy scalar where a number is expected, a NumPy array where points are.
+"""
 
 import math
 import numbers
 
+import numpy as np
 import torch
+
+
+def _scalar(value):
+    """A 0-d tensor or a one-element NumPy array as the Python number it holds; anything else unchanged."""
+    if isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim == 0:
+        return value.item()
+    return value
 
 
 def check_int(name, value, low, high=None):
     """Check an integer in [low, high) (high=None: no upper bound) and return it."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < low or (high is not None and value >= high):
@@ -18,6 +31,7 @@ def check_int(name, value, low, high=None):
 
 def check_float(name, value, low, high, low_open=True, high_open=True):
     """Check a finite real number inside an interval and return it as float."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     value = float(value)
@@ -29,18 +43,36 @@ def check_float(name, value, low, high, low_open=True, high_open=True):
     return value
 
 
+def check_finite(name, x):
+    """Raise if the tensor x holds NaN or infinite entries, counting them."""
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite entries")
+    return x
+
+
 def check_points(name, x):
-    """Check a finite float tensor of 2-D points, shape (N, 2) with N >= 1."""
+    """Check finite 2-D points, shape (N, 2) with N >= 1: a float tensor, or a NumPy array turned into one."""
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of shape (N, 2), got {type(x).__name__}")
     if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] < 1:
         raise ValueError(f"{name} must have shape (N, 2) with N >= 1, got {tuple(x.shape)}")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
-    if not torch.isfinite(x).all():
-        bad = int((~torch.isfinite(x)).sum())
-        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite entries")
-    return x
+    return check_finite(name, x)
+
+
+def check_like(name, x, like, like_name):
+    """Check that x is a finite tensor with the shape of like (named like_name)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor shaped like {like_name} {tuple(like.shape)}, got {type(x).__name__}")
+    if x.shape != like.shape:
+        raise ValueError(f"{name} must have the shape of {like_name} {tuple(like.shape)}, got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    return check_finite(name, x)
 
 
 def check_steps(name, t, T, n=None, device=None):
@@ -48,6 +80,8 @@ def check_steps(name, t, T, n=None, device=None):
 
     With n given, an int or a 0-d tensor is broadcast to n steps and a 1-d tensor must have n entries.
     """
+    if isinstance(t, np.ndarray):
+        t = torch.from_numpy(t)
     if isinstance(t, torch.Tensor):
         if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
             raise TypeError(f"{name} must hold integer time steps, got dtype {t.dtype}")
@@ -68,3 +102,52 @@ def check_steps(name, t, T, n=None, device=None):
         elif steps.shape[0] != n:
             raise ValueError(f"{name} must have one step per point ({n}), got {steps.shape[0]}")
     return steps
+
+
+def check_generator(generator, name="generator"):
+    """None or a CPU torch.Generator: the helpers draw all their noise on the CPU, so one seed gives the same
+    numbers on every device."""
+    if generator is None:
+        return None
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"{name} must be None or a torch.Generator, e.g. torch.Generator().manual_seed(42); got "
+            f"{type(generator).__name__} {generator!r}"
+        )
+    if generator.device.type != "cpu":
+        raise ValueError(f"{name} must be a CPU generator (the helpers draw noise on the CPU), got one on {generator.device}")
+    return generator
+
+
+def check_schedule(schedule, name="schedule"):
+    """A helpers.Schedule (imported here lazily: schedules.py itself uses these checks)."""
+    from .schedules import Schedule
+
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"{name} must be a helpers.Schedule (e.g. helpers.sigmoid_schedule(100)), got {type(schedule).__name__}")
+    return schedule
+
+
+def check_model_schedule(model, schedule):
+    """A network built for T steps (model.T) must be used with a schedule of T steps: step k means the noise level
+    alpha_bar_k of the schedule it was trained with. Callables without T (a lambda, an oracle made without a schedule)
+    are not checked."""
+    schedule = check_schedule(schedule)
+    T = getattr(model, "T", None)
+    if isinstance(T, int) and T > 0 and T != schedule.T:
+        raise ValueError(
+            f"the network was built for T = {T} steps but the schedule has T = {schedule.T}: sample and train a network "
+            f"with the schedule it was made for (e.g. helpers.sigmoid_schedule({T}))"
+        )
+    return schedule
+
+
+def check_weights(model, name="model"):
+    """Refuse a network whose weights hold NaN or infinite values (a diverged training run), counting them."""
+    bad = sum(int((~torch.isfinite(p)).sum()) for p in [*model.parameters(), *model.buffers()] if p.is_floating_point())
+    if bad:
+        raise ValueError(
+            f"{name}'s weights hold {bad} NaN or infinite values: the training run that made them diverged. "
+            "Train again with a lower learning rate, or load a saved checkpoint"
+        )
+    return model

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.datasets import make_s_curve
 
-from ._checks import check_float, check_int
+from ._checks import check_finite, check_float, check_int
 
 SCALE = 10.0
 # make_s_curve draws the curve parameter u uniformly on [-3 pi/2, 3 pi/2].
@@ -30,11 +30,24 @@ def s_curve(n=10_000, noise=0.1, seed=0, device="cpu", return_u=False):
     return x0
 
 
+def check_curve_parameter(u, name="u"):
+    """u: a finite floating-point tensor (or NumPy array) of curve parameters in [-3pi/2, 3pi/2]."""
+    if isinstance(u, np.ndarray):
+        u = torch.from_numpy(u)
+    if not isinstance(u, torch.Tensor) or not u.is_floating_point():
+        got = u.dtype if isinstance(u, torch.Tensor) else type(u).__name__
+        raise TypeError(f"{name} must be a floating-point tensor, got {got}")
+    check_finite(name, u)
+    # A few ulps of slack: nodes computed in float64 may land a rounding error outside the range.
+    if u.numel() and u.abs().max() > U_MAX * (1 + 1e-12):
+        raise ValueError(f"{name} must be in [-3pi/2, 3pi/2], got values from {u.min().item():.4g} to {u.max().item():.4g}")
+    return u
+
+
 def curve(u):
     """The S-curve's centre line c(u) = (sin u, sign(u) (cos u - 1)) / 10, shape (..., 2), for u in [-3pi/2, 3pi/2].
 
     Defined in lesson 09 (the exact S-curve).
     """
-    if not isinstance(u, torch.Tensor) or not u.is_floating_point():
-        raise TypeError(f"u must be a floating-point tensor, got {type(u).__name__}")
+    u = check_curve_parameter(u)
     return torch.stack([u.sin(), u.sign() * (u.cos() - 1)], dim=-1) / SCALE

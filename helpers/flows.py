@@ -13,7 +13,7 @@ sigma = s / (1 - s), and x_s / k(s), k(s)^2 = (1 - s)^2 + s^2, is DDPM's x at al
 import torch
 from torch import nn
 
-from ._checks import check_float, check_int, check_points
+from ._checks import check_float, check_generator, check_int, check_like, check_points, check_weights
 from ._random import noise
 from .model import TimeMLP, sinusoidal_embedding
 from .sampling import evaluating, model_device, start_points
@@ -28,7 +28,7 @@ TIME_FEATURES = 32
 
 def check_times(s, n, device=None):
     """s (a float or a 1-d tensor of n floats) in [0, 1], as a float64 tensor of shape (n, 1)."""
-    s = torch.as_tensor(s, dtype=torch.float64)
+    s = _as_float64("s", s)
     if s.ndim > 1 or (s.ndim == 1 and s.shape[0] != n):
         raise ValueError(f"s must be a float or one time per point ({n}), got shape {tuple(s.shape)}")
     if not torch.isfinite(s).all() or s.min() < 0 or s.max() > 1:
@@ -36,9 +36,28 @@ def check_times(s, n, device=None):
     return s.expand(n).reshape(n, 1).to(device)
 
 
+def _as_float64(name, value):
+    """A number, a sequence or a tensor of real numbers as a float64 tensor."""
+    if isinstance(value, (str, bool)) or (isinstance(value, torch.Tensor) and (value.is_complex() or value.dtype == torch.bool)):
+        raise TypeError(f"{name} must be a real number or a tensor of them, got {value!r:.80}")
+    try:
+        return torch.as_tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"{name} must be a real number or a tensor of them, got {value!r:.80}") from error
+
+
+def _check_unit(name, value):
+    """value (a number or a tensor) as float64, every entry in [0, 1]."""
+    value = _as_float64(name, value)
+    if not torch.isfinite(value).all() or value.min() < 0 or value.max() > 1:
+        raise ValueError(f"{name} must be in [0, 1], got values from {value.min().item()} to {value.max().item()}")
+    return value
+
+
 def flow_path(x0, s, eps):
     """x_s = (1 - s) x_0 + s eps, s a float or one time per point. Defined in lesson 12 (flow matching)."""
     x0 = check_points("x0", x0)
+    eps = check_like("eps", eps, x0, "x0")
     s = check_times(s, x0.shape[0], x0.device).to(x0.dtype)
     return (1 - s) * x0 + s * eps
 
@@ -50,6 +69,7 @@ def flow_loss(model, x0, s=None, eps=None, generator=None):
     helpers.eps_loss. Defined in lesson 12 (flow matching).
     """
     x0 = check_points("x0", x0)
+    generator = check_generator(generator)
     if s is None:
         s = torch.rand(x0.shape[0], generator=generator).to(x0.device)
     if eps is None:
@@ -59,7 +79,7 @@ def flow_loss(model, x0, s=None, eps=None, generator=None):
 
 def alpha_bar_of(s):
     """DDPM's alpha_bar at flow time s: (1 - s)^2 / ((1 - s)^2 + s^2). Defined in lesson 12 (flow matching)."""
-    s = torch.as_tensor(s, dtype=torch.float64)
+    s = _check_unit("s", s)
     return (1 - s) ** 2 / ((1 - s) ** 2 + s**2)
 
 
@@ -68,7 +88,7 @@ def flow_time(alpha_bar):
 
     Defined in lesson 12 (flow matching).
     """
-    alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
+    alpha_bar = _check_unit("alpha_bar", alpha_bar)
     return (1 - alpha_bar).sqrt() / (alpha_bar.sqrt() + (1 - alpha_bar).sqrt())
 
 
@@ -115,24 +135,28 @@ class VelocityPredictor(TimeMLP):
 
     def __init__(self, hidden=128, data_std=None):
         hidden = check_int("hidden", hidden, 1)
-        if data_std is not None and not (isinstance(data_std, float) and data_std > 0):
-            raise ValueError(f"data_std must be None or a positive float, got {data_std!r}")
+        if data_std is not None:
+            data_std = check_float("data_std", data_std, 0.0, float("inf"))
         super().__init__(hidden)
         self.data_std = data_std
         self.time_embedding = nn.Linear(TIME_FEATURES, 3 * hidden)
 
     def forward(self, xs, s):
         xs = check_points("xs", xs)
+        # A learner's float64 points are computed in the network's dtype and handed back in their own.
+        dtype, xs = xs.dtype, xs.to(self.out.weight.dtype)
         # One time for all points is embedded once and broadcast.
         s = check_times(s, xs.shape[0] if torch.as_tensor(s).ndim else 1, xs.device).to(xs.dtype)
         h = xs if self.data_std is None else xs / ((1 - s) ** 2 * self.data_std**2 + s**2).sqrt()
         features = sinusoidal_embedding(TIME_SCALE * s.squeeze(1), TIME_FEATURES)
-        return self._mlp(h, self.time_embedding(features).chunk(3, dim=1))
+        return self._mlp(h, self.time_embedding(features).chunk(3, dim=1)).to(dtype)
 
 
 def build_flow_model(config, x0):
     """The velocity network a TrainConfig trains: VelocityPredictor(hidden), inputs scaled by the data's std if the
     config scales inputs. Defined in lesson 12 (flow matching)."""
+    if not hasattr(config, "scaled_input") or not hasattr(config, "hidden"):
+        raise TypeError(f"config must be a helpers.TrainConfig (e.g. helpers.DEFAULT), got {type(config).__name__}")
     x0 = check_points("x0", x0)
     return VelocityPredictor(config.hidden, x0.std().item() if config.scaled_input else None).to(x0.device)
 
@@ -144,6 +168,12 @@ def flow_solve(velocity, x, s, method="euler", keep_chain=False):
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    if not callable(velocity):
+        raise TypeError(f"velocity must be a function velocity(x, s), got {type(velocity).__name__}")
+    x = check_points("x", x)
+    s = _check_unit("s", s)
+    if s.ndim != 1 or s.shape[0] < 2:
+        raise ValueError(f"s must be a 1-d grid of at least 2 times, got shape {tuple(s.shape)}")
     chain = [x]
     for k in range(len(s) - 1):
         s_now, s_next = s[k].item(), s[k + 1].item()
@@ -183,6 +213,8 @@ def flow_sample(model, n, n_steps, method="euler", shift=1.0, generator=None, x1
     Defined in lesson 12 (flow matching).
     """
     n = check_int("n", n, 1)
+    generator = check_generator(generator)
+    check_weights(model)
     x = start_points(n, x1, generator, model_device(model))
     with evaluating(model):
         return flow_solve(model, x, flow_grid(n_steps, shift), method, keep_chain)

@@ -1,24 +1,18 @@
 """The forward (noising) process q."""
 
-import torch
-
-from ._checks import check_points, check_steps
+from ._checks import check_generator, check_like, check_points, check_schedule, check_steps
 from ._random import noise
-from .schedules import Schedule
 
 
 def _prepare(name, x, t, schedule, eps, generator):
     """Check the inputs of a forward step; return them with t as a tensor and the noise drawn if not given."""
     x = check_points(name, x)
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a helpers.Schedule, got {type(schedule).__name__}")
-    schedule = schedule.to(x.device)
+    schedule = check_schedule(schedule).to(x.device)
     t = check_steps("t", t, schedule.T, n=x.shape[0], device=x.device)
     if eps is None:
-        eps = noise(x.shape, generator, x.device, x.dtype)
-    elif not isinstance(eps, torch.Tensor) or eps.shape != x.shape:
-        got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
-        raise ValueError(f"eps must be a tensor shaped like x {tuple(x.shape)}, got {got}")
+        eps = noise(x.shape, check_generator(generator), x.device, x.dtype)
+    else:
+        eps = check_like("eps", eps, x, name)
     return x, t, schedule, eps
 
 
@@ -39,5 +33,9 @@ def q_sample(x0, t, schedule, eps=None, generator=None):
     t is 0-based (an int, or one step per point); generator, if given, is a CPU generator.
     Defined in lesson 04 (closed form).
     """
-    x0, t, schedule, eps = _prepare("x0", x0, t, schedule, eps, generator)
+    return _q_sample(*_prepare("x0", x0, t, schedule, eps, generator))
+
+
+def _q_sample(x0, t, schedule, eps):
+    """q_sample on inputs already checked (t one step per point, schedule on x0's device)."""
     return schedule.sqrt_alpha_bar[t].unsqueeze(1) * x0 + schedule.sqrt_one_minus_alpha_bar[t].unsqueeze(1) * eps

@@ -10,9 +10,9 @@ import math
 import torch
 from torch import nn
 
-from ._checks import check_float, check_int, check_points
+from ._checks import check_float, check_generator, check_int, check_points
 from ._random import noise
-from .data import U_MAX, curve
+from .data import U_MAX, check_curve_parameter, curve
 from .metrics import coverage_gap, curve_coordinates
 from .oracle import DATA_STD, s_curve_oracle
 
@@ -27,6 +27,7 @@ def _label_edges(n_labels=N_LABELS):
 
 def labels_of(u, n_labels=N_LABELS):
     """The label of each curve parameter u: the piece it lies on. Defined in lesson 11 (guidance)."""
+    u = check_curve_parameter(u)
     return torch.bucketize(u.double(), _label_edges(n_labels)[1:-1], right=True)
 
 
@@ -43,9 +44,12 @@ class LabelledOracle(nn.Module):
         self.n_labels = n_labels
         self.conditional = nn.ModuleList([s_curve_oracle(schedule, low=a, high=b) for a, b in zip(edges[:-1], edges[1:])])
         self.unconditional = s_curve_oracle(schedule)
+        self.T = self.unconditional.T
 
     def forward(self, x, t, c=None):
-        return (self.unconditional if c is None else self.conditional[c])(x, t)
+        if c is None:
+            return self.unconditional(x, t)
+        return self.conditional[check_int("c", c, 0, self.n_labels)](x, t)
 
     def classifier(self, x, t):
         """log p(c | x_t) for every label, shape (N, n_labels): log q_t(x | c) + log p(c) - log q_t(x), Bayes' rule.
@@ -66,7 +70,12 @@ class Guided(nn.Module):
 
     def __init__(self, model, label, w):
         super().__init__()
+        if not hasattr(model, "n_labels"):
+            raise TypeError(f"model must be called as model(x_t, t, c), with n_labels (lesson 11's network or a "
+                            f"LabelledOracle), got {type(model).__name__}")
         self.model = model
+        # The network's step count, so that the samplers can check it against their schedule.
+        self.T = getattr(model, "T", None)
         self.label = check_int("label", label, 0, model.n_labels)
         self.w = check_float("w", w, 0.0, float("inf"), low_open=False)
 
@@ -81,9 +90,12 @@ def tilted_sample(oracle, label, w, n, generator=None):
     (u uniform on the piece, plus the data's noise) and keeping it with probability p(c | x)^w is exact rejection
     sampling. oracle: a LabelledOracle. Drawn on the CPU. Defined in lesson 11 (guidance).
     """
+    if not isinstance(oracle, LabelledOracle):
+        raise TypeError(f"oracle must be a helpers.LabelledOracle, got {type(oracle).__name__}")
     label = check_int("label", label, 0, oracle.n_labels)
     w = check_float("w", w, 0.0, float("inf"), low_open=False)
     n = check_int("n", n, 1)
+    generator = check_generator(generator)
     low, high = _label_edges(oracle.n_labels)[label : label + 2].tolist()
     kept, total = [], 0
     while total < n:
@@ -102,6 +114,7 @@ def segment_quality(samples, label, n_labels=N_LABELS):
     Kolmogorov-Smirnov distance of the others' u from uniform on the piece. Defined in lesson 11 (guidance).
     """
     samples = check_points("samples", samples)
+    label = check_int("label", label, 0, check_int("n_labels", n_labels, 1))
     u, distance = curve_coordinates(samples)
     inside = labels_of(u, n_labels) == label
     low, high = _label_edges(n_labels)[label : label + 2].tolist()

@@ -2,9 +2,9 @@
 
 import torch
 
-from ._checks import check_int, check_points, check_steps
+from ._checks import check_float, check_generator, check_int, check_like, check_model_schedule, check_points, check_steps
 from ._random import noise
-from .forward import q_sample
+from .forward import _q_sample
 
 
 def antithetic_steps(n, T, generator=None, device="cpu"):
@@ -15,6 +15,7 @@ def antithetic_steps(n, T, generator=None, device="cpu"):
     """
     n = check_int("n", n, 1)
     T = check_int("T", T, 1)
+    generator = check_generator(generator)
     t = torch.randint(0, T, ((n + 1) // 2,), generator=generator).to(device)
     return torch.cat([t, T - 1 - t])[:n]
 
@@ -28,6 +29,8 @@ def skewed_steps(n, T, power, generator=None, device="cpu"):
     """
     n = check_int("n", n, 1)
     T = check_int("T", T, 1)
+    power = check_float("power", power, 0.0, float("inf"))
+    generator = check_generator(generator)
     u = torch.rand(n, generator=generator, dtype=torch.float64)
     return (T * u**power).long().clamp(max=T - 1).to(device)
 
@@ -39,10 +42,16 @@ def eps_loss(model, x0, schedule, t=None, eps=None, generator=None):
     t and eps are drawn on the CPU (generator: a CPU generator) and moved. Defined in lesson 06 (loss).
     """
     x0 = check_points("x0", x0)
+    schedule = check_model_schedule(model, schedule).to(x0.device)
+    generator = check_generator(generator)
     if t is None:
         t = antithetic_steps(x0.shape[0], schedule.T, generator=generator, device=x0.device)
     t = check_steps("t", t, schedule.T, n=x0.shape[0], device=x0.device)
-    if eps is None:
-        eps = noise(x0.shape, generator, x0.device, x0.dtype)
-    xt = q_sample(x0, t, schedule, eps=eps)
+    eps = noise(x0.shape, generator, x0.device, x0.dtype) if eps is None else check_like("eps", eps, x0, "x0")
+    return _eps_loss(model, x0, schedule, t, eps)
+
+
+def _eps_loss(model, x0, schedule, t, eps):
+    """eps_loss on inputs already checked: the training loop's inner step (helpers.train checks once, up front)."""
+    xt = _q_sample(x0, t, schedule, eps)
     return ((eps - model(xt, t)) ** 2).mean()

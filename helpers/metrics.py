@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import torch
 
-from ._checks import check_int, check_points
+from ._checks import check_finite, check_float, check_int, check_points
 from .data import U_MAX, curve, s_curve
 from .oracle import DATA_STD, s_curve_oracle
 
@@ -49,7 +49,16 @@ def energy_distance(x, y, chunk=2048):
         raise ValueError(f"x and y need at least 2 points each, got {x.shape[0]} and {y.shape[0]}")
     chunk = check_int("chunk", chunk, 1)
     y = y.to(x.device, x.dtype)
-    return float(_energy(x, y, _mean_within(y, chunk), chunk))
+    return _finite_result("the energy distance", float(_energy(x, y, _mean_within(y, chunk), chunk)), x, y)
+
+
+def _finite_result(what, value, *clouds):
+    """value, or an error saying that it overflowed because of the points' size."""
+    if not math.isfinite(value):
+        largest = max(float(c.abs().max()) for c in clouds)
+        raise ValueError(f"{what} overflowed ({value}): the points reach |x| = {largest:.3g}, too large for their "
+                         f"dtype's distances; the S-curve lies within 0.2 of the origin")
+    return value
 
 
 @lru_cache(maxsize=4)
@@ -69,7 +78,7 @@ def sample_quality(samples, seed=EVAL_SEED):
         raise ValueError(f"samples needs at least 2 points, got {samples.shape[0]}")
     reference, y_within = _reference(samples.shape[0], seed)
     reference = reference.to(samples.device, samples.dtype)
-    return float(1e3 * _energy(samples, reference, y_within.to(samples.device), 2048))
+    return _finite_result("the energy distance", float(1e3 * _energy(samples, reference, y_within.to(samples.device), 2048)), samples)
 
 
 def curve_coordinates(x, chunk=2048):
@@ -121,9 +130,10 @@ def coverage_gap(u, low=-U_MAX, high=U_MAX):
     Defined in lesson 09 (the exact S-curve); low and high in lesson 11 (guidance).
     """
     if not isinstance(u, torch.Tensor) or u.ndim != 1 or u.numel() < 1:
-        raise ValueError("u must be a 1-d tensor with at least one value")
-    if not low < high:
-        raise ValueError(f"low must be below high, got {low} and {high}")
+        raise ValueError(f"u must be a 1-d tensor with at least one value, got {u!r:.80}")
+    check_finite("u", u)
+    low = check_float("low", low, -math.inf, math.inf)
+    high = check_float("high", high, low, math.inf)
     cdf = ((u.double().sort().values - low) / (high - low)).clamp(0, 1)
     n = cdf.numel()
     rank = torch.arange(1, n + 1, dtype=torch.float64)

@@ -2,10 +2,11 @@
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_int, check_points, check_steps
+from ._checks import check_finite, check_float, check_int, check_points, check_schedule, check_steps
 
 EMBEDDINGS = ("learned", "sinusoidal")
 
@@ -20,6 +21,7 @@ def sinusoidal_embedding(t, dim):
         raise ValueError(f"dim must be even, got {dim}")
     if not isinstance(t, torch.Tensor) or t.ndim != 1:
         raise TypeError("t must be a 1-d tensor of time steps")
+    check_finite("t", t)
     freqs = torch.exp(-math.log(10_000) * torch.arange(dim // 2, device=t.device) / (dim // 2))
     angles = t.float().unsqueeze(1) * freqs
     return torch.cat([angles.sin(), angles.cos()], dim=1)
@@ -31,8 +33,8 @@ def input_scale(schedule, data_std):
     Multiplying x_t by c_in(t) hands the network inputs of unit variance at every step
     (the input preconditioning of Karras et al. 2022). Defined in lesson 08 (training).
     """
-    if not isinstance(data_std, (int, float)) or isinstance(data_std, bool) or not data_std > 0:
-        raise ValueError(f"data_std must be a positive number, got {data_std!r}")
+    schedule = check_schedule(schedule)
+    data_std = check_float("data_std", data_std, 0.0, float("inf"))
     return 1 / (schedule.alpha_bar * data_std**2 + 1 - schedule.alpha_bar).sqrt()
 
 
@@ -95,6 +97,11 @@ class NoisePredictor(TimeMLP):
     def _forward(self, xt, t, extra=None):
         """The MLP; extra, if given, holds one more term per layer to add beside the step embedding."""
         xt = check_points("xt", xt)
+        weight = self.out.weight
+        if xt.device != weight.device:
+            raise ValueError(f"xt is on {xt.device} but the network is on {weight.device}: move one of them (.to(device))")
+        # A learner's float64 (or NumPy) points are computed in the network's dtype and handed back in their own.
+        dtype, xt = xt.dtype, xt.to(weight.dtype)
         t = check_steps("t", t, self.T, device=xt.device)
         if t.ndim == 1 and t.shape[0] != xt.shape[0]:
             raise ValueError(f"t must have one step per point ({xt.shape[0]}), got {t.shape[0]}")
@@ -104,7 +111,7 @@ class NoisePredictor(TimeMLP):
         embeddings = [embed(t) if self.embedding == "learned" else embed(features) for embed in self.step_embeddings]
         if extra is not None:
             embeddings = [e + more for e, more in zip(embeddings, extra)]
-        return self._mlp(h, embeddings)
+        return self._mlp(h, embeddings).to(dtype)
 
 
 class ConditionalNoisePredictor(NoisePredictor):
@@ -125,7 +132,17 @@ class ConditionalNoisePredictor(NoisePredictor):
 
     def forward(self, xt, t, c=None):
         c = self.n_labels if c is None else c
-        c = torch.as_tensor(c, device=self.out.weight.device)
-        if c.dtype != torch.long or c.ndim > 1 or c.numel() < 1 or c.min() < 0 or c.max() > self.n_labels:
+        if isinstance(c, bool) or not isinstance(c, (int, torch.Tensor, np.ndarray, np.integer, list, tuple)):
+            raise TypeError(f"c must be None, an int label or integer labels, got {type(c).__name__} {c!r}")
+        try:
+            c = torch.as_tensor(c)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise TypeError(f"c must be None, an int label or integer labels, got {c!r}") from error
+        if c.is_floating_point() or c.is_complex() or c.dtype == torch.bool or c.ndim > 1 or c.numel() < 1 \
+                or c.min() < 0 or c.max() > self.n_labels:
             raise ValueError(f"c must be None or integer labels in [0, {self.n_labels}], got {c.tolist()}")
+        n = len(xt) if getattr(xt, "ndim", 0) else 1
+        if c.ndim == 1 and c.shape[0] not in (1, n):
+            raise ValueError(f"c must be one label or one label per point ({n}), got {c.shape[0]} labels")
+        c = c.long().to(self.out.weight.device)
         return self._forward(xt, t, [embed(c) for embed in self.label_embeddings])

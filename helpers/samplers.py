@@ -10,7 +10,18 @@ eq. 12). They differ only in which noise prediction goes in and how much fresh n
 
 import torch
 
-from ._checks import check_float, check_int, check_points, check_steps
+from ._checks import (
+    check_finite,
+    check_float,
+    check_generator,
+    check_int,
+    check_like,
+    check_model_schedule,
+    check_points,
+    check_schedule,
+    check_steps,
+    check_weights,
+)
 from ._random import noise
 from .sampling import evaluating, model_device, start_points
 
@@ -35,6 +46,29 @@ def ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta=0.0, z=None, noise_std=None)
     or backward in time, this is one Euler step of the probability-flow ODE in x / sqrt(alpha_bar) and
     sqrt((1 - alpha_bar) / alpha_bar). Defined in lesson 10 (fewer steps).
     """
+    x = check_points("x", x)
+    eps = check_like("eps", eps, x, "x")
+    alpha_bar_t = check_float("alpha_bar_t", alpha_bar_t, 0.0, 1.0, high_open=False)
+    alpha_bar_s = check_float("alpha_bar_s", alpha_bar_s, 0.0, 1.0, high_open=False)
+    eta = _check_eta(eta, alpha_bar_t, alpha_bar_s)
+    if z is not None:
+        z = check_like("z", z, x, "x")
+    if noise_std is not None:
+        noise_std = check_float("noise_std", noise_std, 0.0, float("inf"), low_open=False)
+    return _ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta, z, noise_std)
+
+
+def _check_eta(eta, alpha_bar_t=None, alpha_bar_s=None):
+    """eta in [0, 1]: above 1, sigma^2 can exceed 1 - alpha_bar_s and the step's square root turns complex. Noise
+    (eta > 0) only goes with a step towards the data, alpha_bar_s > alpha_bar_t."""
+    eta = check_float("eta", eta, 0.0, 1.0, low_open=False, high_open=False)
+    if eta and alpha_bar_t is not None and not alpha_bar_s > alpha_bar_t:
+        raise ValueError(f"eta > 0 needs alpha_bar_s > alpha_bar_t (a step towards the data), got {alpha_bar_s} and {alpha_bar_t}")
+    return eta
+
+
+def _ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta=0.0, z=None, noise_std=None):
+    """ddim_step on checked inputs: every sampler's step (helpers.solve checks the grid once)."""
     x0_hat = (x - (1 - alpha_bar_t) ** 0.5 * eps) / alpha_bar_t**0.5
     # Inversion starts at alpha_bar_t = 1, where sigma's formula is 0/0; eta = 0 needs no sigma.
     sigma = eta * ((1 - alpha_bar_s) / (1 - alpha_bar_t) * (1 - alpha_bar_t / alpha_bar_s)) ** 0.5 if eta else 0.0
@@ -54,7 +88,12 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    eta = check_float("eta", eta, 0.0, float("inf"), low_open=False)
+    if not callable(eps_fn):
+        raise TypeError(f"eps_fn must be a function eps_fn(x, k), got {type(eps_fn).__name__}")
+    x = check_points("x", x)
+    alpha_bar = _check_grid(alpha_bar)
+    eta = _check_eta(eta)
+    generator = check_generator(generator)
     increments = alpha_bar[1:] - alpha_bar[:-1]
     stochastic = method == "ddpm" or (method == "ddim" and eta > 0)
     if stochastic and not (increments > 0).all():
@@ -66,17 +105,28 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
         eps = eps_fn(x, k)
         z = noise(x.shape, generator, x.device, x.dtype) if stochastic and not last else None
         if method == "ddim":
-            x = ddim_step(x, eps, ab_t, ab_s, eta, z)
+            x = _ddim_step(x, eps, ab_t, ab_s, eta, z)
         elif method == "ddpm":
-            x = ddim_step(x, eps, ab_t, ab_s, 1.0, z, noise_std=(1 - ab_t / ab_s) ** 0.5)
+            x = _ddim_step(x, eps, ab_t, ab_s, 1.0, z, noise_std=(1 - ab_t / ab_s) ** 0.5)
         elif last:
-            x = ddim_step(x, eps, ab_t, ab_s)
+            x = _ddim_step(x, eps, ab_t, ab_s)
         else:
-            x_euler = ddim_step(x, eps, ab_t, ab_s)
-            x = ddim_step(x, (eps + eps_fn(x_euler, k + 1)) / 2, ab_t, ab_s)
+            x_euler = _ddim_step(x, eps, ab_t, ab_s)
+            x = _ddim_step(x, (eps + eps_fn(x_euler, k + 1)) / 2, ab_t, ab_s)
         if keep_chain:
             chain.append(x)
     return torch.stack(chain) if keep_chain else x
+
+
+def _check_grid(alpha_bar):
+    """A grid of at least two finite alpha_bar values in (0, 1], as a float64 tensor."""
+    if not isinstance(alpha_bar, torch.Tensor) or alpha_bar.ndim != 1 or alpha_bar.shape[0] < 2 \
+            or not alpha_bar.is_floating_point():
+        raise ValueError(f"alpha_bar must be a 1-d float tensor of at least 2 values, got {alpha_bar!r:.80}")
+    alpha_bar = check_finite("alpha_bar", alpha_bar.double())
+    if alpha_bar.min() <= 0 or alpha_bar.max() > 1:
+        raise ValueError(f"alpha_bar must lie in (0, 1], got values from {alpha_bar.min().item():.3g} to {alpha_bar.max().item():.3g}")
+    return alpha_bar
 
 
 def gaussian_prior(x0, schedule, n, generator=None):
@@ -87,6 +137,10 @@ def gaussian_prior(x0, schedule, n, generator=None):
     """
     x0 = check_points("x0", x0).cpu()
     n = check_int("n", n, 1)
+    schedule = check_schedule(schedule)
+    generator = check_generator(generator)
+    if x0.shape[0] < 2:
+        raise ValueError(f"x0 needs at least 2 points to estimate a covariance, got {x0.shape[0]}")
     alpha_bar_T = schedule.alpha_bar[-1].cpu()
     mean = alpha_bar_T.sqrt() * x0.mean(0)
     cov = alpha_bar_T * torch.cov(x0.T) + (1 - alpha_bar_T) * torch.eye(2, dtype=x0.dtype)
@@ -97,6 +151,8 @@ def _grid(schedule, steps):
     """Steps as a strictly decreasing long tensor in [0, T), and alpha_bar along them (float64), then 1 (x_0)."""
     if isinstance(steps, int) and not isinstance(steps, bool):
         steps = timesteps(steps, schedule.T)
+    elif isinstance(steps, (float, bool, str)):
+        raise TypeError(f"steps must be an int or a sequence of steps, got {type(steps).__name__} {steps!r}")
     steps = check_steps("steps", torch.as_tensor(steps), schedule.T)
     if steps.ndim != 1 or len(steps) < 1:
         raise ValueError(f"steps must be an int or a 1-d sequence of at least one step, got shape {tuple(steps.shape)}")
@@ -116,6 +172,9 @@ def sample_steps(model, schedule, n, steps, method="ddim", eta=0.0, generator=No
     or with keep_chain all len(steps) + 1 states. Defined in lesson 10 (fewer steps).
     """
     n = check_int("n", n, 1)
+    schedule = check_model_schedule(model, schedule)
+    generator = check_generator(generator)
+    check_weights(model)
     device = model_device(model)
     x = start_points(n, x_T, generator, device)
     steps, alpha_bar = _grid(schedule, steps)
@@ -131,6 +190,8 @@ def invert(model, schedule, x0, steps):
     The first move, from x_0 to the last (smallest) step, uses the prediction at that step, as the network has no
     input for x_0 itself; sample_steps(..., method='ddim', x_T=invert(...)) then runs back. Defined in lesson 10.
     """
+    schedule = check_model_schedule(model, schedule)
+    check_weights(model)
     x = check_points("x0", x0).to(model_device(model))
     steps, alpha_bar = _grid(schedule, steps)
     up, alpha_bar = steps.flip(0).to(x.device), alpha_bar.flip(0)

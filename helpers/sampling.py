@@ -4,7 +4,16 @@ import contextlib
 
 import torch
 
-from ._checks import check_int, check_points, check_steps
+from ._checks import (
+    check_generator,
+    check_int,
+    check_like,
+    check_model_schedule,
+    check_points,
+    check_schedule,
+    check_steps,
+    check_weights,
+)
 from ._random import noise
 
 SIGMAS = ("beta", "beta_tilde")
@@ -22,10 +31,9 @@ def posterior(x0, xt, t, schedule):
     mean = sqrt(alpha_bar_{t-1}) beta_t / (1 - alpha_bar_t) x_0 + sqrt(alpha_t)(1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) x_t,
     var = beta_tilde_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) beta_t. Defined in lesson 07 (sampling).
     """
-    x0, xt = check_points("x0", x0), check_points("xt", xt)
-    if x0.shape != xt.shape:
-        raise ValueError(f"x0 and xt must have the same shape, got {tuple(x0.shape)} and {tuple(xt.shape)}")
-    schedule = schedule.to(xt.device)
+    xt = check_points("xt", xt)
+    x0 = check_like("x0", x0, xt, "xt")
+    schedule = check_schedule(schedule).to(xt.device)
     t = check_steps("t", t, schedule.T, n=xt.shape[0], device=xt.device)
     beta, alpha, alpha_bar = schedule.beta[t], schedule.alpha[t], schedule.alpha_bar[t]
     alpha_bar_prev = _alpha_bar_prev(schedule, t)
@@ -41,16 +49,33 @@ def reverse_mean(eps_pred, xt, t, schedule):
 
     Defined in lesson 07 (sampling).
     """
-    schedule = schedule.to(xt.device)
-    t = check_steps("t", t, schedule.T, n=xt.shape[0], device=xt.device)
-    coef = (schedule.beta[t] / schedule.sqrt_one_minus_alpha_bar[t]).unsqueeze(1)
-    return (xt - coef * eps_pred) / schedule.alpha[t].sqrt().unsqueeze(1)
+    xt = check_points("xt", xt)
+    eps_pred = check_like("eps_pred", eps_pred, xt, "xt")
+    schedule = check_schedule(schedule).to(xt.device)
+    t = check_steps("t", t, schedule.T, n=xt.shape[0], device=xt.device).unsqueeze(1)
+    return _reverse_mean(eps_pred, xt, t, schedule)
+
+
+def _reverse_mean(eps_pred, xt, t, schedule):
+    """reverse_mean on checked inputs: t a single step (0-d) or one per point (N, 1), schedule on xt's device."""
+    coef = schedule.beta[t] / schedule.sqrt_one_minus_alpha_bar[t]
+    return (xt - coef * eps_pred) / schedule.alpha[t].sqrt()
 
 
 def reverse_sigma(t, schedule, sigma="beta"):
     """sigma_t of the reverse step: sqrt(beta_t) or sqrt(beta_tilde_t). Defined in lesson 07 (sampling)."""
+    schedule = check_schedule(schedule)
+    return _reverse_sigma(check_steps("t", t, schedule.T, device=schedule.beta.device), schedule, _check_sigma(sigma))
+
+
+def _check_sigma(sigma):
     if sigma not in SIGMAS:
         raise ValueError(f"sigma must be one of {list(SIGMAS)}, got {sigma!r}")
+    return sigma
+
+
+def _reverse_sigma(t, schedule, sigma):
+    """reverse_sigma on checked inputs."""
     if sigma == "beta":
         return schedule.beta[t].sqrt()
     alpha_bar_prev = _alpha_bar_prev(schedule, t)
@@ -94,8 +119,10 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
     the model's mode. Defined in lesson 07 (sampling).
     """
     n = check_int("n", n, 1)
-    if sigma not in SIGMAS:
-        raise ValueError(f"sigma must be one of {list(SIGMAS)}, got {sigma!r}")
+    sigma = _check_sigma(sigma)
+    schedule = check_model_schedule(model, schedule)
+    generator = check_generator(generator)
+    check_weights(model)
     if device is None:
         device = model_device(model)
     schedule = schedule.to(device)
@@ -104,10 +131,10 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
     with evaluating(model):
         for t in reversed(range(schedule.T)):
             step = torch.tensor(t, device=device)
-            x = reverse_mean(model(x, step), x, step, schedule)
+            x = _reverse_mean(model(x, step), x, step, schedule)
             if t > 0:
                 z = noise((n, 2), generator, device)
-                x = x + reverse_sigma(t, schedule, sigma) * z
+                x = x + _reverse_sigma(t, schedule, sigma) * z
             if keep_chain:
                 chain.append(x)
     return torch.stack(chain) if keep_chain else x

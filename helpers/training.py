@@ -8,8 +8,9 @@ from dataclasses import asdict, dataclass
 import torch
 from tqdm.auto import tqdm
 
-from ._checks import check_float, check_int, check_points
-from .loss import eps_loss, skewed_steps
+from ._checks import check_float, check_int, check_model_schedule, check_points
+from ._random import noise
+from .loss import _eps_loss, antithetic_steps, skewed_steps
 from .model import NoisePredictor, input_scale
 from .sampling import SIGMAS
 
@@ -117,14 +118,20 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     there. Returns a dict with the per-step losses (up to the last step run), the wall time spent outside
     on_checkpoint and the model to sample from. Defined in lesson 08 (training).
     """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a helpers.TrainConfig (e.g. helpers.DEFAULT), got {type(config).__name__}")
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (e.g. helpers.build_model(...)), got {type(model).__name__}")
     x0 = check_points("x0", x0)
+    if objective is None:
+        schedule = check_model_schedule(model, schedule)
     if every is not None:
         check_int("every", every, 1)
     label_dropout = check_float("label_dropout", label_dropout, 0.0, 1.0, low_open=False, high_open=False)
     if labels is not None and objective is not None:
         raise ValueError("labels and objective cannot be combined")
-    if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != (x0.shape[0],) or labels.dtype != torch.long):
-        raise ValueError(f"labels must be a long tensor of shape ({x0.shape[0]},)")
+    if labels is not None:
+        labels = _check_labels(labels, x0, model)
     device = x0.device
     # All training randomness comes from one CPU generator, so a seed gives the same run on any device
     # (up to floating-point rounding).
@@ -147,16 +154,24 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
         if objective is not None:
             loss = objective(model, x0[index], generator)
         else:
+            # The draws come in the order eps_loss makes them, so a seed gives the same run as lesson 06's loss.
             t = None if config.t_power == 1 else skewed_steps(index.shape[0], schedule.T, config.t_power, generator, device)
-            if labels is None:
-                loss = eps_loss(model, x0[index], schedule, t=t, generator=generator)
-            else:
+            predict = model
+            if labels is not None:
                 dropped = torch.rand(index.shape[0], generator=generator).to(device) < label_dropout
                 c = labels[index].masked_fill(dropped, model.n_labels)
-                loss = eps_loss(lambda xt, t: model(xt, t, c), x0[index], schedule, t=t, generator=generator)
+                predict = lambda xt, t: model(xt, t, c)
+            if t is None:
+                t = antithetic_steps(index.shape[0], schedule.T, generator, device)
+            eps = noise((index.shape[0], 2), generator, device, x0.dtype)
+            loss = _eps_loss(predict, x0[index], schedule, t, eps)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+        # Checked before the update: a non-finite gradient never reaches the weights.
+        if not bool(torch.isfinite(loss.detach()) & torch.isfinite(grad_norm)):
+            what = f"the loss became {loss.item()}" if not torch.isfinite(loss) else f"the gradient's norm became {grad_norm.item()}"
+            raise FloatingPointError(_diverged(step, config, x0, losses, what))
         optimizer.step()
         if ema is not None:
             with torch.no_grad():
@@ -171,7 +186,32 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
             if stop:
                 losses = losses[:done]
                 break
+    if not all(bool(torch.isfinite(p).all()) for p in sampler_model.parameters()):
+        raise FloatingPointError(_diverged(done - 1, config, x0, losses, "the weights became NaN or infinite"))
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start - checkpoint_seconds
     return {"losses": losses, "seconds": seconds, "model": sampler_model}
+
+
+def _check_labels(labels, x0, model):
+    """One integer label in [0, model.n_labels) per point of x0, as a long tensor on x0's device."""
+    n_labels = getattr(model, "n_labels", None)
+    if n_labels is None:
+        raise TypeError(f"labels need a conditional network (helpers.ConditionalNoisePredictor), got {type(model).__name__}")
+    if not isinstance(labels, torch.Tensor) or labels.shape != (x0.shape[0],) or labels.is_floating_point() \
+            or labels.is_complex() or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be an integer tensor of shape ({x0.shape[0]},), got {labels!r:.80}")
+    if labels.min() < 0 or labels.max() >= n_labels:
+        raise ValueError(f"labels must be in [0, {n_labels}), got values from {int(labels.min())} to {int(labels.max())}")
+    return labels.long().to(x0.device)
+
+
+def _diverged(step, config, x0, losses, what):
+    """The error message of a diverged run: what diverged, at which step, and what to try."""
+    before = f" (the loss one step before: {losses[step - 1].item():.3g})" if step > 0 else ""
+    return (
+        f"training diverged at step {step + 1} of {config.steps}: {what}{before}. Build a new model rather than use "
+        f"this one's weights. Try a lower learning rate (lr = {config.lr:g}; lesson 08's default is {DEFAULT.lr:g}) and "
+        f"data of scale about 1 (the largest |x0| here is {x0.abs().max().item():.3g})"
+    )

@@ -82,7 +82,7 @@ def test_bad_points(fn):
 
 def test_bad_eps_and_schedule():
     x = helpers.s_curve(4)
-    with pytest.raises(ValueError, match=r"eps must be a tensor shaped like x \(4, 2\), got \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"eps must have the shape of x0 \(4, 2\), got \(3, 2\)"):
         helpers.q_sample(x, 0, SCH, eps=torch.zeros(3, 2))
-    with pytest.raises(TypeError, match="schedule must be a helpers.Schedule, got dict"):
+    with pytest.raises(TypeError, match=r"schedule must be a helpers.Schedule \(e.g. helpers.sigmoid_schedule\(100\)\), got dict"):
         helpers.q_sample(x, 0, {"beta": SCH.beta})

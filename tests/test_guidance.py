@@ -119,5 +119,5 @@ def test_coverage_gap_on_a_range():
     u = torch.linspace(0.0, 1.0, 1001, dtype=torch.float64)
     assert helpers.coverage_gap(u, 0.0, 1.0) < 0.2
     assert helpers.coverage_gap(u, 0.0, 2.0) > 49
-    with pytest.raises(ValueError, match="below"):
+    with pytest.raises(ValueError, match="high must be in"):
         helpers.coverage_gap(u, 1.0, 1.0)

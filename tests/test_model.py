@@ -70,7 +70,7 @@ def test_bad_model_input():
         helpers.NoisePredictor(0)
     with pytest.raises(ValueError, match=r"c_in must be a tensor of shape \(100,\)"):
         helpers.NoisePredictor(100, c_in=torch.ones(10))
-    with pytest.raises(ValueError, match="data_std must be a positive number, got -1"):
+    with pytest.raises(ValueError, match=r"data_std must be in \(0.0, inf\), got -1"):
         helpers.input_scale(SCH, -1)
     with pytest.raises(ValueError, match="dim must be even, got 5"):
         helpers.sinusoidal_embedding(torch.tensor([1]), 5)

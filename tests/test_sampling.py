@@ -86,5 +86,5 @@ def test_bad_sampling_input():
         helpers.sample(model, SCH, 0)
     with pytest.raises(ValueError, match="x_T must have n = 3 points, got 2"):
         helpers.sample(model, SCH, 3, x_T=torch.zeros(2, 2))
-    with pytest.raises(ValueError, match="x0 and xt must have the same shape"):
+    with pytest.raises(ValueError, match=r"x0 must have the shape of xt \(4, 2\), got \(3, 2\)"):
         helpers.posterior(torch.zeros(3, 2), torch.zeros(4, 2), 1, SCH)
