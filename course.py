@@ -48,18 +48,62 @@ def run(cmd, **kwargs):
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kwargs)
 
 
+# What the environment must hold, by import name: requirements.txt's packages and the course's own helpers.
+REQUIRED_MODULES = ("torch", "numpy", "scipy", "sklearn", "matplotlib", "PIL", "ipywidgets", "tqdm", "diffusers",
+                    "jupyterlab", "jupyterlab_rise", "jupytext", "ipykernel", "nbconvert", "nbclient", "nbval", "pytest",
+                    "xdist", "yaml", "playwright", "helpers")
+# Finds modules without importing them, so the check takes a fraction of a second.
+PROBE = "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
+
+
+def venv_problem(python: Path, modules=REQUIRED_MODULES):
+    """None if the environment's Python runs and finds every module; else ("python", why) when that Python cannot
+    run, or ("missing", names) when it runs without some of the packages."""
+    try:
+        result = subprocess.run([str(python), "-c", PROBE, *modules], capture_output=True, text=True, timeout=120)
+    except OSError as error:
+        return "python", f"its Python ({python}) cannot run: {error.strerror or error}"
+    except subprocess.TimeoutExpired:
+        return "python", f"its Python ({python}) did not answer within 2 minutes"
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return "python", f"its Python ({python}) fails to start: {last}"
+    missing = result.stdout.split()
+    return ("missing", ", ".join(missing)) if missing else None
+
+
+def install(python: Path):
+    try:
+        run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", "requirements.txt", "-e", "."])
+    except (subprocess.CalledProcessError, OSError) as error:
+        sys.exit(f"Installing the course's packages into {VENV} failed ({error}; pip's message, if any, is above). If "
+                 f"it is not the network, delete the folder {VENV} and run this command again: it builds a fresh one.")
+
+
 def setup() -> Path:
     if sys.version_info < (3, 10):
         sys.exit(f"The course needs Python >= 3.10; this is {sys.version.split()[0]}.")
     python = venv_python()
-    if not python.exists():
+    fresh = not VENV.exists()
+    problem = None if fresh else venv_problem(python)
+    if fresh or (problem and problem[0] == "python"):
+        if problem:
+            print(f"The environment in {VENV} is broken: {problem[1]}. Building it again from scratch.", flush=True)
         print(f"Creating the virtual environment in {VENV} ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        STAMP.unlink(missing_ok=True)
+    elif problem:
+        print(f"The environment in {VENV} is missing packages ({problem[1]}); installing them again.", flush=True)
+        STAMP.unlink(missing_ok=True)
     write_lab_overrides()
     want = wanted_hash()
     if STAMP.exists() and STAMP.read_text().strip() == want:
         return python
-    run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", "requirements.txt", "-e", "."])
+    install(python)
+    problem = venv_problem(python)
+    if problem:
+        sys.exit(f"The environment in {VENV} is still incomplete after installing: {problem[1]}. Delete the folder "
+                 f"{VENV} and run this command again: it builds a fresh one.")
     STAMP.write_text(want + "\n")
     return python
 
@@ -81,19 +125,100 @@ def write_lab_overrides() -> Path:
     return path
 
 
-def make_workspace(target: Path = WORKSPACE) -> list:
-    """Copy the lessons, the talk, the solutions and what the lessons read into target, keeping the repository's
-    layout so that the lessons' relative paths work. A file already there is kept: it holds the learner's work.
-    Returns the files copied."""
-    copied = []
+# Per workspace file, the SHA-256 of the committed file it was copied from: how course.py tells a lesson the course has
+# changed since (the committed file's hash differs) from one the learner has changed (the copy's hash differs).
+MANIFEST = ".course-versions.json"
+# Copies of these hold the course's data, not the learner's work: a newer committed version simply replaces them.
+COURSE_DATA = (".pt", ".json")
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def notebook_problem(path: Path):
+    """None if path holds a notebook JupyterLab can open (JSON with a list of cells), else what is wrong with it."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return f"it is not valid JSON ({error})"
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        return "it is JSON but not a notebook (no list of cells)"
+    return None
+
+
+def beside(path: Path, tag: str) -> Path:
+    """notebooks/01_data.ipynb -> notebooks/01_data.<tag>.ipynb: a name JupyterLab still opens by its extension."""
+    return path.with_name(f"{path.stem}.{tag}{path.suffix}")
+
+
+def make_workspace(target: Path = WORKSPACE, root: Path = ROOT) -> dict:
+    """Copy the lessons, the talk, the solutions and what the lessons read from root into target, keeping the
+    repository's layout so that the lessons' relative paths work. Never destroys the learner's work:
+
+    - a file not there yet is copied ("new");
+    - a copy the learner has not changed, of a file the course has changed since, is replaced ("updated"), and so is
+      the course's data (checkpoint, benchmark results) whenever it differs;
+    - a copy the learner has changed, of a file the course has changed since, is kept, and the new version is put
+      beside it as NAME.updated.EXT ("beside": pairs of yours and the new one);
+    - a notebook that is not readable JSON is moved aside to NAME.ipynb.broken and a fresh copy put in its place
+      ("broken": triples of the file, where it went and what was wrong).
+    Returns those lists by kind.
+    """
+    manifest_path = target / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    report = {"new": [], "updated": [], "beside": [], "broken": []}
     for pattern in WORKSPACE_FILES:
-        for source in sorted(ROOT.glob(pattern)):
-            destination = target / source.relative_to(ROOT)
+        for source in sorted(root.glob(pattern)):
+            name = source.relative_to(root).as_posix()
+            destination, committed, recorded = target / name, file_hash(source), manifest.get(name)
+            problem = notebook_problem(destination) if destination.suffix == ".ipynb" and destination.exists() else None
+            if problem:
+                moved = destination.with_name(destination.name + ".broken")
+                for number in range(2, 1000):
+                    if not moved.exists():
+                        break
+                    moved = destination.with_name(f"{destination.name}.broken-{number}")
+                os.replace(destination, moved)
+                report["broken"].append((destination, moved, problem))
             if not destination.exists():
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, destination)
-                copied.append(destination)
-    return copied
+                if not problem:
+                    report["new"].append(destination)
+            elif (mine := file_hash(destination)) == committed:
+                pass
+            elif source.suffix in COURSE_DATA or mine == recorded:
+                # The course's data, or an unchanged copy of an older version.
+                shutil.copy2(source, destination)
+                report["updated"].append(destination)
+            elif recorded != committed:
+                # The learner's changed copy of an older version (or of one from before the manifest).
+                shutil.copy2(source, beside(destination, "updated"))
+                report["beside"].append((destination, beside(destination, "updated")))
+            manifest[name] = committed
+    target.mkdir(parents=True, exist_ok=True)
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return report
+
+
+def workspace_message(report: dict, target: Path = WORKSPACE) -> str:
+    """What make_workspace did, for the learner."""
+    lines = [f"Your copy of the lessons is in {target} ({len(report['new'])} new files); the committed ones stay as they are."]
+    if report["updated"]:
+        names = ", ".join(p.relative_to(target).as_posix() for p in report["updated"])
+        lines.append(f"Updated to the course's newer version (you had not changed them): {names}.")
+    if report["beside"]:
+        lines.append("The course has a newer version of files you have changed. Yours are kept as they are; each new "
+                     "version is beside yours (to switch, delete yours and rename the new one):")
+        lines += [f"  {mine.relative_to(target).as_posix()}  ->  new: {new.name}" for mine, new in report["beside"]]
+    for path, moved, problem in report["broken"]:
+        lines.append(f"{path.relative_to(target).as_posix()} could not be opened: {problem}. It was moved to "
+                     f"{moved.name} (your work may still be in it) and a fresh copy put in its place.")
+    return "\n".join(lines)
 
 
 def lab_options(root: Path, is_root_user: bool) -> list:
@@ -132,8 +257,7 @@ def main(argv) -> int:
         # A thread count the user set wins.
         env.setdefault("OMP_NUM_THREADS", str(torch_threads(command, os.cpu_count() or 2)))
     if command == "lab":
-        copied = make_workspace()
-        print(f"Your copy of the lessons is in {WORKSPACE} ({len(copied)} new files); the committed ones stay as they are.")
+        print(workspace_message(make_workspace()))
         is_root_user = hasattr(os, "geteuid") and os.geteuid() == 0
         run([python, "-m", "jupyter", "lab", *lab_options(WORKSPACE, is_root_user), *rest], env=env)
     elif command == "test":

@@ -1,32 +1,72 @@
-"""Saving and loading model weights, never pickled code."""
+"""Saving and loading model weights: never pickled code, never a half-written file, never a damaged one unnoticed."""
 
+import hashlib
+import json
+import os
+import tempfile
 from pathlib import Path
 
 import torch
 
+from ._checks import check_weights
 from .model import NoisePredictor
 
-FORMAT = "scurve-diffusion/weights-v1"
+FORMAT = "scurve-diffusion/weights-v2"
+# v1 files (before 2026-12) carried no checksum, so a damaged one could not be told from a good one.
+OLD_FORMATS = ("scurve-diffusion/weights-v1",)
+
+
+def checksum(config, state_dict):
+    """SHA-256 of the configuration and of every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def save_weights(model, path):
-    """Write the model's configuration and tensors to path (a plain dict, loadable with weights_only=True).
+    """Write the model's configuration, tensors and their checksum to path (a plain dict, loadable with
+    weights_only=True).
 
+    The file is written beside path under a temporary name and then renamed over it, so a save that fails part-way
+    (a full disk) leaves the previous file as it was. Weights holding NaN or infinite values are refused.
     Defined in lesson 08 (training).
     """
     if not isinstance(model, NoisePredictor):
         raise TypeError(f"model must be a helpers.NoisePredictor, got {type(model).__name__}")
+    check_weights(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"format": FORMAT, "config": model.config(), "state_dict": state}, path)
+    saved = {"format": FORMAT, "config": model.config(), "state_dict": state, "sha256": checksum(model.config(), state)}
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(saved, file)
+            file.flush()
+            os.fsync(file.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OSError(error.errno, f"could not write {path} ({error.strerror or error}); the file that was there, "
+                                       "if any, is unchanged") from error
+        raise
 
 
 def load_weights(model, path):
-    """Load weights written by save_weights into model, after checking they were made for the same network.
+    """Load weights written by save_weights into model, after checking they were made for the same network and
+    arrived intact.
 
     Uses torch.load(weights_only=True), which refuses files that would run code. A file made for another
-    T, width, embedding or input scaling raises ValueError naming both settings. Defined in lesson 06 (loss).
+    T, width, embedding or input scaling raises ValueError naming both settings; a file whose tensors do not match
+    its checksum raises ValueError saying it is damaged. Defined in lesson 06 (loss).
     """
     if not isinstance(model, NoisePredictor):
         raise TypeError(f"model must be a helpers.NoisePredictor, got {type(model).__name__}")
@@ -36,9 +76,16 @@ def load_weights(model, path):
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise ValueError(f"{path} is not a weights file this course can load safely: {error}") from error
-    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a weights file this course can load safely: it is damaged, or was not "
+                         f"written by helpers.save_weights ({type(error).__name__}: {str(error)[:200]})") from error
+    if isinstance(saved, dict) and saved.get("format") in OLD_FORMATS:
+        raise ValueError(f"{path} was written in an older format without a checksum ({saved['format']}): save the "
+                         "network again with helpers.save_weights")
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT or not {"config", "state_dict", "sha256"} <= saved.keys():
         raise ValueError(f"{path} is not a {FORMAT} file")
+    if checksum(saved["config"], saved["state_dict"]) != saved["sha256"]:
+        raise ValueError(f"{path} is damaged: its weights do not match the checksum saved with them. Save it again, or "
+                         "for the course's own checkpoint run `python tools/make_checkpoint.py` (or `git checkout` it)")
     if saved["config"] != model.config():
         mismatched = {k: (saved["config"].get(k), v) for k, v in model.config().items() if saved["config"].get(k) != v}
         details = ", ".join(f"{k}: file has {a!r}, model has {b!r}" for k, (a, b) in mismatched.items())

@@ -5,9 +5,13 @@ predicts a number or a picture, and the check runs the experiment and says wheth
 Defined in lesson 01 (data); every lesson's exercises are registered here.
 """
 
+import copy
 import functools
 import math
+import sys
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -20,9 +24,13 @@ from .schedules import linear_schedule, sigmoid_schedule
 
 @dataclass(frozen=True)
 class Exercise:
+    """name: what the lesson's stub is called; test(answer) raises NotYet or returns an optional note. copies=False
+    hands the learner's function the check's own inputs: only for an exercise about changing them in place."""
+
     name: str
     test: Callable
     hint: str
+    copies: bool = True
 
 
 class NotYet(Exception):
@@ -60,9 +68,16 @@ def _test_swiss_roll(fn):
 
 def _test_alpha_bar_last(fn):
     for sch in (sigmoid_schedule(100), linear_schedule(1000), linear_schedule(7, 0.1, 0.3)):
-        value = fn(sch.beta.clone())
-        _expect(isinstance(value, float), "return a Python float (use .item())")
+        value = _number(fn(sch.beta.clone()))
+        _expect(isinstance(value, float), "return a number (a float, or a tensor holding one)")
         _expect(math.isclose(value, sch.alpha_bar[-1].item(), rel_tol=1e-4), "alpha_bar_T is the product of all (1 - beta)")
+
+
+def _number(value):
+    """A 0-d tensor or a NumPy scalar as the Python number it holds (a learner's natural answer); else unchanged."""
+    if isinstance(value, (torch.Tensor, np.ndarray, np.generic)) and value.ndim == 0:
+        value = value.item()
+    return float(value) if isinstance(value, float) else value
 
 
 def _is_number(value):
@@ -76,6 +91,7 @@ def _prediction(measure, what, rel_tol=0.1):
     measure = functools.cache(measure)
 
     def test(prediction):
+        prediction = _number(prediction)
         _expect(_is_number(prediction), "write your prediction as a number first, then run the cell")
         value = measure()
         _expect(
@@ -163,7 +179,8 @@ def _measure_zero_predictor_loss():
 
 
 def _test_beta_max(beta_max):
-    _expect(isinstance(beta_max, (int, float)) and not isinstance(beta_max, bool), "assign a number to beta_max")
+    beta_max = _number(beta_max)
+    _expect(_is_number(beta_max), "assign a number to beta_max")
     _expect(0 < beta_max <= 0.2, "beta_max must be in (0, 0.2]")
     reached = sigmoid_schedule(100, beta_max=beta_max).alpha_bar[-1].item()
     _expect(reached < 0.01, f"with beta_max = {beta_max:g}, alpha_bar_T = {reached:.3f}; go higher")
@@ -178,15 +195,15 @@ def _variance_after(var0, beta, shrink):
 
 def _test_std_after(fn, shrink=True):
     for var0, beta in ((0.01, sigmoid_schedule(100).beta), (2.0, linear_schedule(50, 0.01, 0.2).beta)):
-        value = fn(var0, beta.clone())
-        _expect(isinstance(value, float), "return a Python float")
+        value = _number(fn(var0, beta.clone()))
+        _expect(isinstance(value, float), "return a number (a float, or a tensor holding one)")
         _expect(math.isclose(value, _variance_after(var0, beta, shrink), rel_tol=1e-4), "apply the variance recurrence once per step, then take the square root")
 
 
 def _test_merged_beta(fn):
     for b1, b2 in ((0.1, 0.2), (1e-3, 0.5), (0.0, 0.3)):
-        value = fn(b1, b2)
-        _expect(isinstance(value, (int, float)), "return a number")
+        value = _number(fn(b1, b2))
+        _expect(_is_number(value), "return a number")
         _expect(math.isclose(value, 1 - (1 - b1) * (1 - b2), rel_tol=1e-9, abs_tol=1e-12), "the kept fractions (1 - beta) multiply")
 
 
@@ -207,8 +224,8 @@ def _test_count_parameters(fn):
     from .model import NoisePredictor
 
     for T, hidden in ((100, 128), (1000, 64), (7, 3)):
-        value = fn(T, hidden)
-        _expect(isinstance(value, int), "return an int")
+        value = _number(fn(T, hidden))
+        _expect(isinstance(value, int) and not isinstance(value, bool), "return an int")
         _expect(value == sum(p.numel() for p in NoisePredictor(T, hidden).parameters()), f"count again for T={T}, hidden={hidden}")
 
 
@@ -224,8 +241,8 @@ def _test_embed_step(fn):
 def _test_elbo_weight(fn):
     for sch in (sigmoid_schedule(100), linear_schedule(50)):
         for t in (0, 10, sch.T - 1):
-            value = fn(sch, t)
-            _expect(isinstance(value, float), "return a Python float")
+            value = _number(fn(sch, t))
+            _expect(isinstance(value, float), "return a number (a float, or a tensor holding one)")
             expected = (sch.beta[t] / (2 * sch.alpha[t] * (1 - sch.alpha_bar[t]))).item()
             _expect(math.isclose(value, expected, rel_tol=1e-4), "with sigma_t^2 = beta_t, one beta_t cancels")
 
@@ -235,16 +252,14 @@ def _test_kl_isotropic(fn):
 
     for mu1, v1, mu2, v2 in (([0.0, 0.0], 1.0, [0.0, 0.0], 1.0), ([0.3, -0.1, 2.0], 0.5, [0.1, 0.2, 1.0], 2.0), ([1.0, 1.0], 0.1, [0.0, 0.0], 0.1)):
         a, b = torch.tensor(mu1, dtype=torch.float64), torch.tensor(mu2, dtype=torch.float64)
-        value = fn(a, v1, b, v2)
-        _expect(isinstance(value, (int, float)), "return a number")
+        value = _number(fn(a, v1, b, v2))
+        _expect(_is_number(value), "return a number")
         eye = torch.eye(len(mu1), dtype=torch.float64)
         expected = kl_divergence(MultivariateNormal(a, v1 * eye), MultivariateNormal(b, v2 * eye)).item()
         _expect(math.isclose(value, expected, rel_tol=1e-6, abs_tol=1e-9), "d/2 (v1/v2 - 1 + log(v2/v1)) + |mu1 - mu2|^2 / (2 v2)")
 
 
 def _off_curve_with_last_step_noise():
-    from pathlib import Path
-
     from .checkpoint import load_weights
     from .metrics import sharp_quality
     from .model import NoisePredictor, input_scale
@@ -273,8 +288,8 @@ def _test_lr_at(fn):
 
     config = TrainConfig(steps=1000, lr=0.01, lr_schedule="cosine", warmup_steps=100)
     for step in (0, 50, 99, 100, 550, 999):
-        value = fn(step, 1000, 0.01, 100)
-        _expect(isinstance(value, (int, float)), "return a number")
+        value = _number(fn(step, 1000, 0.01, 100))
+        _expect(_is_number(value), "return a number")
         _expect(math.isclose(value, learning_rate(config, step), rel_tol=1e-6, abs_tol=1e-12), f"check step {step}")
 
 
@@ -457,7 +472,8 @@ EXERCISES = {
     "07.1": Exercise("predicted_off_curve", _prediction(_off_curve_with_last_step_noise, "the off-curve RMS x 10^3", rel_tol=0.03), "independent errors add in quadrature, and only the part of the noise across the curve moves a point off it"),
     "07.2": Exercise("posterior_variance", _test_posterior_variance, "beta~_t needs alpha_bar of the step before; the first step has none, so use the value before any noise was added"),
     "08.1": Exercise("lr_at", _test_lr_at, "two pieces: a straight line up to the peak over the warm-up steps (step 0 already above 0), then half a cosine period from the peak down to 0 at the last step"),
-    "08.2": Exercise("ema_update", _test_ema_update, "keep decay of each old value and add (1 - decay) of the new one; in-place tensor methods end in an underscore"),
+    "08.2": Exercise("ema_update", _test_ema_update, "keep decay of each old value and add (1 - decay) of the new one; in-place tensor methods end in an underscore",
+                     copies=False),
     "08.3": Exercise("predicted_std", _prediction(_scaled_input_std_first_step, "the std of the scaled first coordinate at t = 1", rel_tol=0.05), "c_in divides by one pooled std for both coordinates; how does the first coordinate's own std compare with the pooled one?"),
     "09.1": Exercise("eps_star_finite", _test_eps_star_finite, "E[x0 | xt] weighs each training point by how well it explains xt (a Gaussian likelihood, lesson 04); then solve the definition of x_t for eps"),
     "09.2": Exercise("predicted_floor", _prediction(_sharp_data_first_step_floor, "the loss floor at t = 1", rel_tol=0.1), "the first step's noise is now wider than the curve: which directions of eps can x_1 reveal, and which can it not?"),
@@ -472,17 +488,69 @@ EXERCISES = {
 }
 
 
+class LearnerError(Exception):
+    """An error raised inside the learner's own answer."""
+
+
+class _Guarded:
+    """The learner's function, called on copies of its inputs, so an answer that changes them in place cannot change
+    what the check compares it with. Errors it raises are marked as the learner's; returned counts the calls that returned."""
+
+    def __init__(self, answer, copies):
+        self.answer, self.copies, self.returned = answer, copies, 0
+
+    def __call__(self, *args):
+        if self.copies:
+            args = copy.deepcopy(args)
+        try:
+            value = self.answer(*args)
+        except Exception as error:
+            raise LearnerError(error) from error
+        self.returned += 1
+        return value
+
+
+def _where(error):
+    """' (line N of your code: `source`)' for the innermost frame of error's traceback outside the course and the
+    libraries, or '' if there is none."""
+    library = (str(Path(__file__).resolve().parent), sys.prefix, sys.base_prefix, "<frozen")
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(library)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    source = f": `{frame.line.strip()}`" if frame.line and frame.line.strip() else ""
+    return f" (line {frame.lineno} of your code{source})"
+
+
+def _describe(error):
+    text = str(error)
+    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
+COURSE_FAILURE = ("This is a failure of the course's own files, not of your answer: restore them (`git checkout -- "
+                  "helpers notebooks`, or a fresh clone), restart the kernel and run the check again.")
+
+
 def verdict(exercise_id, answer):
-    """(True, "correct" message) or (False, what is missing plus a hint) for a learner's answer."""
+    """(True, "correct" message), (False, what is missing plus a hint) for a learner's answer, or (None, what went
+    wrong) when the check itself fails and so cannot judge the answer."""
     if exercise_id not in EXERCISES:
         raise ValueError(f"exercise_id must be one of {sorted(EXERCISES)}, got {exercise_id!r}")
     exercise = EXERCISES[exercise_id]
+    guarded = _Guarded(answer, exercise.copies) if callable(answer) else None
+    not_yet = f"Exercise {exercise_id}: not yet: "
     try:
-        note = exercise.test(answer)
+        note = exercise.test(guarded or answer)
     except NotYet as reason:
-        return False, f"Exercise {exercise_id}: not yet: {reason}. Hint: {exercise.hint}"
-    except Exception as error:  # a learner's half-written answer may fail in any way
-        return False, f"Exercise {exercise_id}: not yet: the answer raised {type(error).__name__}. Hint: {exercise.hint}"
+        return False, f"{not_yet}{reason}. Hint: {exercise.hint}"
+    except LearnerError as wrapped:
+        error = wrapped.__cause__
+        return False, f"{not_yet}your answer raised {_describe(error)}{_where(error)}. Hint: {exercise.hint}"
+    except Exception as error:
+        if guarded is not None and guarded.returned:
+            return False, (f"{not_yet}the check could not use what your function returned ({_describe(error)}). "
+                           f"Hint: {exercise.hint}")
+        return None, f"Exercise {exercise_id}: the check itself failed with {_describe(error)}. {COURSE_FAILURE}"
     # A prediction's check also reports what the run measured.
     return True, f"Exercise {exercise_id}: correct!" + (f" {note}" if note else "")
 
@@ -493,4 +561,3 @@ def check_exercise(exercise_id, answer):
     Defined in lesson 01 (data).
     """
     print(verdict(exercise_id, answer)[1])
-
