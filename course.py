@@ -56,11 +56,11 @@ REQUIRED_MODULES = ("torch", "numpy", "scipy", "sklearn", "matplotlib", "PIL", "
 PROBE = "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
 
 
-def venv_problem(python: Path, modules=REQUIRED_MODULES):
+def venv_problem(python: Path, modules=None):
     """None if the environment's Python runs and finds every module; else ("python", why) when that Python cannot
     run, or ("missing", names) when it runs without some of the packages."""
     try:
-        result = subprocess.run([str(python), "-c", PROBE, *modules], capture_output=True, text=True, timeout=120)
+        result = subprocess.run([str(python), "-c", PROBE, *(modules or REQUIRED_MODULES)], capture_output=True, text=True, timeout=120)
     except OSError as error:
         return "python", f"its Python ({python}) cannot run: {error.strerror or error}"
     except subprocess.TimeoutExpired:

@@ -59,19 +59,21 @@ def check_points(name, x):
         raise TypeError(f"{name} must be a torch.Tensor of shape (N, 2), got {type(x).__name__}")
     if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] < 1:
         raise ValueError(f"{name} must have shape (N, 2) with N >= 1, got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if x.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"{name} must hold float32 or float64 numbers, got dtype {x.dtype}")
     return check_finite(name, x)
 
 
 def check_like(name, x, like, like_name):
-    """Check that x is a finite tensor with the shape of like (named like_name)."""
+    """Check that x is a finite tensor (or a NumPy array, turned into one) with the shape of like (named like_name)."""
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a tensor shaped like {like_name} {tuple(like.shape)}, got {type(x).__name__}")
     if x.shape != like.shape:
         raise ValueError(f"{name} must have the shape of {like_name} {tuple(like.shape)}, got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if x.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"{name} must hold float32 or float64 numbers, got dtype {x.dtype}")
     return check_finite(name, x)
 
 

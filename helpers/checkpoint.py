@@ -86,6 +86,9 @@ def load_weights(model, path):
     if checksum(saved["config"], saved["state_dict"]) != saved["sha256"]:
         raise ValueError(f"{path} is damaged: its weights do not match the checksum saved with them. Save it again, or "
                          "for the course's own checkpoint run `python tools/make_checkpoint.py` (or `git checkout` it)")
+    bad = sum(int((~torch.isfinite(v)).sum()) for v in saved["state_dict"].values() if v.is_floating_point())
+    if bad:
+        raise ValueError(f"{path} holds {bad} NaN or infinite weights: it was saved from a training run that diverged")
     if saved["config"] != model.config():
         mismatched = {k: (saved["config"].get(k), v) for k, v in model.config().items() if saved["config"].get(k) != v}
         details = ", ".join(f"{k}: file has {a!r}, model has {b!r}" for k, (a, b) in mismatched.items())

@@ -22,6 +22,10 @@ from .data import curve, s_curve
 from .schedules import linear_schedule, sigmoid_schedule
 
 
+# The network lesson 07's prediction exercise samples: the course's committed checkpoint.
+COMMITTED_CHECKPOINT = Path(__file__).resolve().parent.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt"
+
+
 @dataclass(frozen=True)
 class Exercise:
     """name: what the lesson's stub is called; test(answer) raises NotYet or returns an optional note. copies=False
@@ -267,7 +271,7 @@ def _off_curve_with_last_step_noise():
 
     schedule = sigmoid_schedule(100)
     model = NoisePredictor(100, c_in=input_scale(schedule, s_curve(10_000).std().item()))
-    load_weights(model, Path(__file__).resolve().parent.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt")
+    load_weights(model, COMMITTED_CHECKPOINT)
     x = sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(0), sigma="beta_tilde")
     x = x + schedule.beta[0].sqrt() * torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
     return sharp_quality(x, energy=False).off_curve

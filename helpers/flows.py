@@ -16,6 +16,7 @@ from torch import nn
 from ._checks import check_float, check_generator, check_int, check_like, check_points, check_weights
 from ._random import noise
 from .model import TimeMLP, sinusoidal_embedding
+from .oracle import in_dtype
 from .sampling import evaluating, model_device, start_points
 
 METHODS = ("euler", "heun")
@@ -74,7 +75,11 @@ def flow_loss(model, x0, s=None, eps=None, generator=None):
         s = torch.rand(x0.shape[0], generator=generator).to(x0.device)
     if eps is None:
         eps = noise(x0.shape, generator, x0.device, x0.dtype)
-    return ((eps - x0 - model(flow_path(x0, s, eps), s)) ** 2).mean()
+    loss = ((eps - x0 - model(flow_path(x0, s, eps), s)) ** 2).mean()
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"the loss is {loss.item()}: the model's prediction overflowed or is not finite (the "
+                                 f"largest |x0| is {x0.abs().max().item():.3g}; the S-curve lies within 0.2)")
+    return loss
 
 
 def alpha_bar_of(s):
@@ -114,13 +119,15 @@ class FlowOracle(nn.Module):
 
     def log_prob(self, x, s):
         """log q_s(x), the density of x_s. Defined in lesson 12 (flow matching)."""
-        return self._terms(x, s)[4].to(x.dtype)
+        x = check_points("x", x)
+        return in_dtype("log q_s(x)", self._terms(x, s)[4], x.dtype)
 
     def forward(self, x, s):
+        x = check_points("x", x)
         xd, s, a, s2, _, m = self._terms(x, s)
         x0_hat = m + a * self.mixture.std**2 / s2 * (xd - a * m)
         eps_hat = s * (xd - a * m) / s2
-        return (eps_hat - x0_hat).to(x.dtype)
+        return in_dtype("the velocity", eps_hat - x0_hat, x.dtype)
 
 
 class VelocityPredictor(TimeMLP):
@@ -158,6 +165,8 @@ def build_flow_model(config, x0):
     if not hasattr(config, "scaled_input") or not hasattr(config, "hidden"):
         raise TypeError(f"config must be a helpers.TrainConfig (e.g. helpers.DEFAULT), got {type(config).__name__}")
     x0 = check_points("x0", x0)
+    if config.scaled_input and x0.shape[0] < 2:
+        raise ValueError(f"x0 needs at least 2 points to estimate the data's std for input scaling, got {x0.shape[0]}")
     return VelocityPredictor(config.hidden, x0.std().item() if config.scaled_input else None).to(x0.device)
 
 
@@ -215,6 +224,6 @@ def flow_sample(model, n, n_steps, method="euler", shift=1.0, generator=None, x1
     n = check_int("n", n, 1)
     generator = check_generator(generator)
     check_weights(model)
-    x = start_points(n, x1, generator, model_device(model))
+    x = start_points(n, x1, generator, model_device(model), name="x1")
     with evaluating(model):
         return flow_solve(model, x, flow_grid(n_steps, shift), method, keep_chain)

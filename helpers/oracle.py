@@ -51,6 +51,15 @@ def quadrature(nodes=NODES, low=-U_MAX, high=U_MAX):
     return torch.as_tensor(u), torch.as_tensor(np.log(weights))
 
 
+def in_dtype(what, value, dtype):
+    """value (computed in float64) in the caller's dtype, or an error when it does not fit there."""
+    result = value.to(dtype)
+    if torch.isfinite(value).all() and not torch.isfinite(result).all():
+        raise ValueError(f"{what} reaches {value.abs().max().item():.3g}, beyond {dtype}'s range: pass float64 points "
+                         f"(x.double()); the S-curve lies within 0.2 of the origin")
+    return result
+
+
 class MixtureOracle(nn.Module):
     """The exact eps*(x_t, t), score, log density and E[x_0 | x_t] for data sum_j w_j N(p_j, std^2 I).
 
@@ -114,7 +123,8 @@ class MixtureOracle(nn.Module):
 
     def log_prob(self, x, t):
         """log q_t(x), shape (N,). Defined in lesson 09 (the exact S-curve)."""
-        return self._terms(x, t)[3].to(x.dtype)
+        x = check_points("x", x)
+        return in_dtype("log q_t(x)", self._terms(x, t)[3], x.dtype)
 
     def _score(self, x, t, alpha_bar):
         """The score in float64, and a = sqrt(alpha_bar_t)."""
@@ -126,17 +136,20 @@ class MixtureOracle(nn.Module):
 
         alpha_bar, a float in (0, 1], replaces the step's: the marginal at any noise level (lesson 10's ODE).
         """
-        return self._score(x, t, alpha_bar)[0].to(x.dtype)
+        x = check_points("x", x)
+        return in_dtype("the score", self._score(x, t, alpha_bar)[0], x.dtype)
 
     def forward(self, x, t, alpha_bar=None):
         """eps*(x_t, t) = E[eps | x_t] = -sqrt(1 - alpha_bar_t) score; alpha_bar as in score."""
+        x = check_points("x", x)
         score, a = self._score(x, t, alpha_bar)
-        return (-(1 - a**2).sqrt() * score).to(x.dtype)
+        return in_dtype("eps*", -(1 - a**2).sqrt() * score, x.dtype)
 
     def denoise(self, x, t):
         """E[x_0 | x_t] = m + a std^2 / s^2 (x_t - a m). Defined in lesson 09 (the exact S-curve)."""
+        x = check_points("x", x)
         xd, a, s2, _, m = self._terms(x, t)
-        return (m + a * self.std**2 / s2 * (xd - a * m)).to(x.dtype)
+        return in_dtype("E[x_0 | x_t]", m + a * self.std**2 / s2 * (xd - a * m), x.dtype)
 
 
 def s_curve_oracle(schedule=None, nodes=NODES, low=-U_MAX, high=U_MAX):

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ._checks import check_points
+
 LIMIT = 0.35
 POINT_STYLE = {"s": 1.5, "alpha": 0.5, "linewidths": 0}
 # The course's text sizes, in points: readable on a 1280 x 720 projector once a figure is fitted to the notebook's
@@ -27,9 +29,9 @@ def plot_points(x, ax=None, title=None, limit=LIMIT, color="C0"):
 
     Defined in lesson 01 (data).
     """
+    points = _numpy(check_points("x", x))
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
-    points = _numpy(x)
     ax.scatter(points[:, 0], points[:, 1], color=color, **POINT_STYLE)
     ax.set_xlim(-limit, limit)
     ax.set_ylim(-limit, limit)
@@ -92,6 +94,7 @@ def animate_states(states, titles, description, limit=LIMIT, fps=12, dpi=100):
     """
     if len(states) != len(titles):
         raise ValueError(f"states and titles must have the same length, got {len(states)} and {len(titles)}")
+    states = [check_points("states", state) for state in states]
     fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=dpi)
     plot_points(states[0], ax=ax, title=titles[0], limit=limit)
     cloud = ax.collections[0]

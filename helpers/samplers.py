@@ -144,6 +144,9 @@ def gaussian_prior(x0, schedule, n, generator=None):
     alpha_bar_T = schedule.alpha_bar[-1].cpu()
     mean = alpha_bar_T.sqrt() * x0.mean(0)
     cov = alpha_bar_T * torch.cov(x0.T) + (1 - alpha_bar_T) * torch.eye(2, dtype=x0.dtype)
+    if not torch.isfinite(cov).all():
+        raise ValueError(f"x0's covariance overflowed: the points reach |x| = {x0.abs().max().item():.3g}, too large "
+                         f"for {x0.dtype}; the S-curve lies within 0.2 of the origin")
     return mean + noise((n, 2), generator, "cpu", x0.dtype) @ torch.linalg.cholesky(cov).T
 
 

@@ -99,13 +99,13 @@ def evaluating(model):
         model.train(was_training)
 
 
-def start_points(n, x_T, generator, device):
+def start_points(n, x_T, generator, device, name="x_T"):
     """x_T for a sampler: the given n points moved to device, or n draws of N(0, I) made on the CPU."""
     if x_T is None:
         return noise((n, 2), generator, device)
-    x = check_points("x_T", x_T).to(device)
+    x = check_points(name, x_T).to(device)
     if x.shape[0] != n:
-        raise ValueError(f"x_T must have n = {n} points, got {x.shape[0]}")
+        raise ValueError(f"{name} must have n = {n} points, got {x.shape[0]}")
     return x
 
 

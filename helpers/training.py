@@ -77,6 +77,8 @@ def build_model(config, schedule, x0):
     Defined in lesson 08 (training).
     """
     x0 = check_points("x0", x0)
+    if config.scaled_input and x0.shape[0] < 2:
+        raise ValueError(f"x0 needs at least 2 points to estimate the data's std for input scaling, got {x0.shape[0]}")
     c_in = input_scale(schedule, x0.std().item()) if config.scaled_input else None
     return NoisePredictor(schedule.T, config.hidden, c_in=c_in).to(x0.device)
 

@@ -53,7 +53,7 @@ def test_wrong_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         helpers.load_weights(model, tmp_path / "missing.pt")
     torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="is not a scurve-diffusion/weights-v1 file"):
+    with pytest.raises(ValueError, match="is not a scurve-diffusion/weights-v2 file"):
         helpers.load_weights(model, tmp_path / "other.pt")
     with pytest.raises(TypeError, match="model must be a helpers.NoisePredictor, got Linear"):
         helpers.save_weights(torch.nn.Linear(2, 2), tmp_path / "x.pt")

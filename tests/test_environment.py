@@ -1,5 +1,6 @@
 """The project's set-up files agree with each other."""
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -87,16 +88,20 @@ def test_course_threads_leave_cores_free():
 
 def test_workspace_holds_the_lessons_and_keeps_a_learners_changes(tmp_path):
     course = course_module()
-    copied = course.make_workspace(tmp_path)
-    names = {p.relative_to(tmp_path).as_posix() for p in copied}
+    report = course.make_workspace(tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in report["new"]}
     lessons = {p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
     assert lessons <= names and "slides/course_talk.ipynb" in names and "notebooks/solutions/01_1.py" in names
     assert "notebooks/checkpoints/ddpm_scurve.pt" in names and "benchmarks/results/flow-race-cpu-2core.json" in names
     # Only notebooks: no .py twin beside a lesson.
     assert not list((tmp_path / "notebooks").glob("[0-9][0-9]_*.py"))
     mine = tmp_path / "notebooks" / "01_data.ipynb"
-    mine.write_text("my work")
-    assert course.make_workspace(tmp_path) == [] and mine.read_text() == "my work"
+    work = json.loads(mine.read_text())
+    work["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "my work"})
+    mine.write_text(json.dumps(work))
+    again = course.make_workspace(tmp_path)
+    assert again == {"new": [], "updated": [], "beside": [], "broken": []}
+    assert json.loads(mine.read_text()) == work
 
 
 def test_lab_allows_root_only_for_root(tmp_path):

@@ -1,0 +1,541 @@
+"""A learner's mistake gets a clear answer, never a wrong one, and nothing a learner does destroys their work.
+
+Two parts. PROBES: one row per mistake a learner makes (found by trying the helpers, the exercise checker, the
+checkpoints and course.py as a newcomer would), each with what must happen: a clear error (its type and words) or the
+correct result. SWEEP: every public entry point that takes points, fed shapes x dtypes x special values; each must give
+a finite, correct result or an error that names the argument, never a silent NaN, inf or wrong shape.
+"""
+
+import json
+import math
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+import helpers
+from helpers.exercises import EXERCISES, Exercise, _prediction, _off_curve_with_last_step_noise, verdict
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)
+
+ROOT = Path(__file__).resolve().parent.parent
+SCH = helpers.sigmoid_schedule(100)
+TINY = helpers.TrainConfig(steps=30, batch_size=64, hidden=16, lr=1e-2)
+CLEAR = (TypeError, ValueError, FloatingPointError, OSError)
+
+
+def seeded(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def net(T=100, seed=0):
+    torch.manual_seed(seed)
+    return helpers.NoisePredictor(T, 16)
+
+
+def course_module():
+    sys.path.insert(0, str(ROOT))
+    try:
+        import course
+    finally:
+        sys.path.remove(str(ROOT))
+    return course
+
+
+def raises(call, exception, words):
+    """Run call and check that it raises exception with every one of words in its message."""
+    with pytest.raises(exception) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), f"{word!r} not in {str(info.value)!r}"
+    return str(info.value)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The exercise checker
+
+def test_checker_answers_an_answer_that_changes_its_input_in_place():
+    # Both change x in place; the first centres (wrong: the exercise only divides), the second erases it.
+    assert verdict("01.1", lambda x: x.sub_(x.mean(0)).div_(x.std(0)))[0] is False
+    assert verdict("01.1", lambda x: x.zero_())[0] is False
+    # Right answers written in place are right.
+    assert verdict("01.1", lambda x: x.div_(x.std(0)))[0] is True
+    assert verdict("12.1", lambda eps, x, s: eps.sub_(x.sub_(s * eps).div_(1 - s)))[0] is True
+    assert verdict("04.2", lambda xt, eps, a: xt.sub_((1 - a).sqrt() * eps).div_(a.sqrt()))[0] is True
+
+
+def test_checker_reports_the_learners_own_error_and_line():
+    def answer(x):
+        scale = x.std(dim=0)
+        return x / scale.reshape(3)
+
+    ok, message = verdict("01.1", answer)
+    assert ok is False
+    assert "RuntimeError: shape '[3]' is invalid for input of size 2" in message
+    line = answer.__code__.co_firstlineno + 2
+    assert f"(line {line} of your code: `return x / scale.reshape(3)`)" in message
+
+
+def test_checker_tells_a_damaged_course_file_from_a_wrong_answer(tmp_path, monkeypatch):
+    damaged = tmp_path / "ddpm_scurve.pt"
+    data = bytearray(helpers.exercises.COMMITTED_CHECKPOINT.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setattr(helpers.exercises, "COMMITTED_CHECKPOINT", damaged)
+    exercise = EXERCISES["07.1"]
+    # A fresh check: the real one keeps the measurement it made from the intact file.
+    fresh = Exercise(exercise.name, _prediction(_off_curve_with_last_step_noise, "off-curve", rel_tol=0.03), exercise.hint)
+    monkeypatch.setitem(EXERCISES, "07.1", fresh)
+    ok, message = verdict("07.1", 10.0)
+    assert ok is None
+    assert "the check itself failed" in message and "damaged" in message and "not of your answer" in message
+
+
+def test_checker_blames_what_the_function_returned_when_the_check_cannot_use_it():
+    ok, message = verdict("04.2", lambda xt, eps, a: torch.zeros(2, 2, dtype=torch.complex64).expand(100, 2))
+    assert ok is False and "not yet" in message and "check itself failed" not in message
+
+
+def test_checker_accepts_a_number_held_in_a_tensor():
+    right = helpers.exercises._measure_snr_unscaled()
+    assert verdict("02.3", torch.tensor(right))[0] is True
+    assert verdict("02.3", np.float64(right))[0] is True
+    assert verdict("02.1", lambda beta: torch.prod(1 - beta))[0] is True
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Training that diverges, and what it leaves behind
+
+@pytest.mark.parametrize("case", ["huge learning rate", "one point at 1e30"])
+def test_diverging_training_stops_with_a_message(case, tmp_path):
+    x0 = helpers.s_curve(500)
+    config = TINY
+    if case == "huge learning rate":
+        config = helpers.TrainConfig(steps=30, batch_size=64, hidden=16, lr=1e10, clip_norm=1e30)
+    else:
+        x0[7] = 1e30
+        config = helpers.TrainConfig(steps=30, batch_size=500, hidden=16)
+    model = helpers.NoisePredictor(100, 16)
+    message = raises(lambda: helpers.train(model, x0, SCH, config, progress=False), FloatingPointError,
+                     ["training diverged at step", "learning rate", "largest |x0|"])
+    assert ("1e+30" in message) == (case == "one point at 1e30")
+
+
+def test_nan_weights_are_never_saved_nor_sampled(tmp_path):
+    model = net()
+    with torch.no_grad():
+        model.out.weight[0, 0] = float("nan")
+    raises(lambda: helpers.save_weights(model, tmp_path / "w.pt"), ValueError, ["NaN or infinite", "diverged"])
+    assert not (tmp_path / "w.pt").exists()
+    raises(lambda: helpers.sample(model, SCH, 10, generator=seeded()), ValueError, ["model's weights hold 1 NaN"])
+    raises(lambda: helpers.sample_steps(model, SCH, 10, 5, generator=seeded()), ValueError, ["model's weights"])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A schedule that does not match the network
+
+MISMATCH = {
+    "sample, 50 steps": lambda: helpers.sample(net(), helpers.sigmoid_schedule(50), 10, generator=seeded()),
+    "sample, 1000 steps": lambda: helpers.sample(net(), helpers.linear_schedule(1000), 10, generator=seeded()),
+    "sample_steps": lambda: helpers.sample_steps(net(), helpers.sigmoid_schedule(50), 10, 5, generator=seeded()),
+    "invert": lambda: helpers.invert(net(), helpers.sigmoid_schedule(50), helpers.s_curve(10), 5),
+    "eps_loss": lambda: helpers.eps_loss(net(), helpers.s_curve(10), helpers.sigmoid_schedule(50)),
+    "train": lambda: helpers.train(net(), helpers.s_curve(100), helpers.sigmoid_schedule(50), TINY, progress=False),
+    "guided": lambda: helpers.sample(helpers.Guided(helpers.ConditionalNoisePredictor(100, 3, 16), 0, 1.0),
+                                     helpers.sigmoid_schedule(50), 10, generator=seeded()),
+}
+
+
+@pytest.mark.parametrize("name", MISMATCH)
+def test_schedule_network_mismatch_is_named(name):
+    raises(MISMATCH[name], ValueError, ["the network was built for T = 100 steps but the schedule has T ="])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Checkpoints
+
+def test_damaged_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "w.pt"
+    helpers.save_weights(net(), path)
+    data = bytearray(path.read_bytes())
+    for offset in (len(data) // 3, len(data) // 2, 2 * len(data) // 3):
+        damaged = data.copy()
+        damaged[offset : offset + 64] = bytes(b ^ 0xFF for b in damaged[offset : offset + 64])
+        path.write_bytes(bytes(damaged))
+        raises(lambda: helpers.load_weights(helpers.NoisePredictor(100, 16), path), ValueError, ["damaged"])
+
+
+def test_a_save_that_fails_part_way_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "w.pt"
+    good = net(seed=1)
+    helpers.save_weights(good, path)
+    before = path.read_bytes()
+
+    def disk_full(obj, file):
+        file.write(b"PK\x03\x04 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(helpers.checkpoint.torch, "save", disk_full)
+    raises(lambda: helpers.save_weights(net(seed=2), path), OSError, ["could not write", "is unchanged"])
+    monkeypatch.undo()
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["w.pt"]
+    loaded = helpers.load_weights(helpers.NoisePredictor(100, 16), path)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), good.state_dict().values()))
+
+
+def test_an_old_checkpoint_without_checksum_is_explained(tmp_path):
+    model = net()
+    torch.save({"format": "scurve-diffusion/weights-v1", "config": model.config(), "state_dict": model.state_dict()},
+               tmp_path / "old.pt")
+    raises(lambda: helpers.load_weights(helpers.NoisePredictor(100, 16), tmp_path / "old.pt"), ValueError,
+           ["older format without a checksum", "save the network again"])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The learner's workspace (course.py lab)
+
+def notebook(text):
+    return json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": text}], "metadata": {},
+                       "nbformat": 4, "nbformat_minor": 5})
+
+
+@pytest.fixture
+def course_root(tmp_path):
+    root = tmp_path / "course"
+    (root / "notebooks" / "checkpoints").mkdir(parents=True)
+    (root / "notebooks" / "01_data.ipynb").write_text(notebook("lesson v1"))
+    (root / "notebooks" / "02_noise.ipynb").write_text(notebook("lesson 2 v1"))
+    (root / "notebooks" / "checkpoints" / "ddpm_scurve.pt").write_bytes(b"weights v1")
+    return root
+
+
+def test_workspace_updates_an_unchanged_lesson_and_keeps_a_changed_one(course_root, tmp_path):
+    course, mine = course_module(), tmp_path / "workspace"
+    assert len(course.make_workspace(mine, course_root)["new"]) == 3
+    (mine / "notebooks" / "02_noise.ipynb").write_text(notebook("my notes on lesson 2"))
+    (course_root / "notebooks" / "01_data.ipynb").write_text(notebook("lesson v2"))
+    (course_root / "notebooks" / "02_noise.ipynb").write_text(notebook("lesson 2 v2"))
+    (course_root / "notebooks" / "checkpoints" / "ddpm_scurve.pt").write_bytes(b"weights v2")
+    report = course.make_workspace(mine, course_root)
+    assert report["updated"] == [mine / "notebooks" / "01_data.ipynb", mine / "notebooks" / "checkpoints" / "ddpm_scurve.pt"]
+    assert json.loads((mine / "notebooks" / "01_data.ipynb").read_text())["cells"][0]["source"] == "lesson v2"
+    kept, new = mine / "notebooks" / "02_noise.ipynb", mine / "notebooks" / "02_noise.updated.ipynb"
+    assert report["beside"] == [(kept, new)]
+    assert "my notes" in kept.read_text() and "lesson 2 v2" in new.read_text()
+    message = course.workspace_message(report, mine)
+    assert "notebooks/02_noise.ipynb  ->  new: 02_noise.updated.ipynb" in message and "Updated" in message
+    # Told once: the next run has nothing to say.
+    assert course.make_workspace(mine, course_root) == {"new": [], "updated": [], "beside": [], "broken": []}
+
+
+def test_workspace_from_before_the_manifest_keeps_a_differing_copy(course_root, tmp_path):
+    course, mine = course_module(), tmp_path / "workspace"
+    course.make_workspace(mine, course_root)
+    (mine / course.MANIFEST).unlink()
+    (mine / "notebooks" / "01_data.ipynb").write_text(notebook("an old copy, perhaps with work in it"))
+    report = course.make_workspace(mine, course_root)
+    assert report["beside"] == [(mine / "notebooks" / "01_data.ipynb", mine / "notebooks" / "01_data.updated.ipynb")]
+    assert "perhaps with work" in (mine / "notebooks" / "01_data.ipynb").read_text()
+
+
+def test_a_broken_workspace_notebook_is_named_moved_aside_and_replaced(course_root, tmp_path):
+    course, mine = course_module(), tmp_path / "workspace"
+    course.make_workspace(mine, course_root)
+    broken = mine / "notebooks" / "01_data.ipynb"
+    broken.write_text('{"cells": [ half a notebook')
+    report = course.make_workspace(mine, course_root)
+    (path, moved, problem), = report["broken"]
+    assert path == broken and moved.read_text() == '{"cells": [ half a notebook' and "not valid JSON" in problem
+    assert json.loads(broken.read_text())["cells"][0]["source"] == "lesson v1"
+    message = course.workspace_message(report, mine)
+    assert "notebooks/01_data.ipynb could not be opened" in message and "01_data.ipynb.broken" in message
+    broken.write_text("[]")
+    assert course.make_workspace(mine, course_root)["broken"][0][1].name == "01_data.ipynb.broken-2"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A broken .venv (course.py)
+
+def test_venv_problem_names_what_is_wrong(tmp_path):
+    course = course_module()
+    assert course.venv_problem(Path(sys.executable)) is None
+    kind, why = course.venv_problem(tmp_path / "no-python")
+    assert kind == "python" and "cannot run" in why
+    (tmp_path / "gone").symlink_to(tmp_path / "removed")
+    assert course.venv_problem(tmp_path / "gone")[0] == "python"
+    assert course.venv_problem(Path(sys.executable), ("json", "no_such_module_xyz")) == ("missing", "no_such_module_xyz")
+
+
+@pytest.fixture
+def fake_venv(tmp_path, monkeypatch):
+    """course.py pointed at a .venv in tmp_path whose python is a dangling link; venv creation makes a python that
+    runs this interpreter, and installing is recorded, not done."""
+    course = course_module()
+    root = tmp_path / ".venv"
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "python").symlink_to(tmp_path / "deleted-python")
+    monkeypatch.setattr(course, "VENV", root)
+    monkeypatch.setattr(course, "STAMP", root / "course-installed.sha256")
+    monkeypatch.setattr(course, "write_lab_overrides", lambda: None)
+    calls = {"created": [], "installed": []}
+
+    class Builder:
+        def __init__(self, **options):
+            calls["created"].append(options)
+
+        def create(self, path):
+            shutil.rmtree(path, ignore_errors=True)
+            (path / "bin").mkdir(parents=True)
+            (path / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+            (path / "bin" / "python").chmod(0o755)
+
+    monkeypatch.setattr(course.venv, "EnvBuilder", Builder)
+    monkeypatch.setattr(course, "install", lambda python: calls["installed"].append(python))
+    return course, calls
+
+
+def test_setup_rebuilds_a_venv_whose_python_is_gone(fake_venv, capsys):
+    course, calls = fake_venv
+    python = course.setup()
+    out = capsys.readouterr().out
+    assert "is broken: its Python" in out and "cannot run" in out and "Building it again" in out
+    assert calls["created"][0]["clear"] is True and calls["installed"] == [python]
+
+
+def test_setup_reinstalls_missing_packages_and_says_what_to_delete_if_that_fails(fake_venv, capsys, monkeypatch):
+    course, calls = fake_venv
+    course.setup()
+    monkeypatch.setattr(course, "REQUIRED_MODULES", ("json", "no_such_module_xyz"))
+    with pytest.raises(SystemExit) as info:
+        course.setup()
+    assert "missing packages (no_such_module_xyz); installing them again" in capsys.readouterr().out
+    assert len(calls["installed"]) == 2
+    assert "still incomplete after installing: no_such_module_xyz" in str(info.value)
+    assert f"Delete the folder {course.VENV}" in str(info.value)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Common slips, and functions the lessons teach: a clear error, or the right answer
+
+XT = helpers.s_curve(8, seed=1)
+EPS = torch.randn(8, 2, generator=seeded(1))
+
+SLIPS_RAISE = {
+    "generator=42 to sample": (lambda: helpers.sample(net(), SCH, 5, generator=42), TypeError,
+                               ["generator must be None or a torch.Generator", "manual_seed(42)", "got int 42"]),
+    "generator=42 to q_sample": (lambda: helpers.q_sample(XT, 3, SCH, generator=42), TypeError, ["generator must be"]),
+    "generator=42 to eps_loss": (lambda: helpers.eps_loss(net(), XT, SCH, generator=42), TypeError, ["generator must be"]),
+    "generator=42 to flow_sample": (lambda: helpers.flow_sample(helpers.VelocityPredictor(16), 5, 3, generator=42),
+                                    TypeError, ["generator must be"]),
+    "eps of another shape": (lambda: helpers.reverse_mean(EPS[:3], XT, 3, SCH), ValueError, ["eps_pred must have the shape of xt"]),
+    "reverse_sigma with step 100": (lambda: helpers.reverse_sigma(100, SCH), ValueError, ["t must be in [0, 100)"]),
+    "ddim eta 2 (complex square root)": (lambda: helpers.ddim_step(XT, EPS, 0.5, 0.9, eta=2.0), ValueError, ["eta must be in [0.0, 1.0]"]),
+    "ddim eta > 0 backwards": (lambda: helpers.ddim_step(XT, EPS, 0.9, 0.5, eta=0.5), ValueError, ["alpha_bar_s > alpha_bar_t"]),
+    "ddim alpha_bar 0": (lambda: helpers.ddim_step(XT, EPS, 0.0, 0.9), ValueError, ["alpha_bar_t must be in (0.0, 1.0]"]),
+    "solve on a grid past 1": (lambda: helpers.solve(lambda x, k: x, XT, torch.tensor([0.5, 1.5])), ValueError, ["alpha_bar must lie in (0, 1]"]),
+    "sample_steps eta 3": (lambda: helpers.sample_steps(net(), SCH, 5, 5, eta=3.0), ValueError, ["eta must be in"]),
+    "alpha_bar_of(1.5)": (lambda: helpers.alpha_bar_of(1.5), ValueError, ["s must be in [0, 1]"]),
+    "flow_time(-0.2)": (lambda: helpers.flow_time(-0.2), ValueError, ["alpha_bar must be in [0, 1]"]),
+    "flow_path with eps of another shape": (lambda: helpers.flow_path(XT, 0.5, EPS[:3]), ValueError, ["eps must have the shape of x0"]),
+    "flow_solve on a grid past 1": (lambda: helpers.flow_solve(lambda x, s: x, XT, torch.tensor([2.0, 0.0])), ValueError, ["s must be in [0, 1]"]),
+    "labels_of(NaN)": (lambda: helpers.labels_of(torch.tensor([0.0, math.nan])), ValueError, ["u must be finite"]),
+    "labels_of(u beyond the curve)": (lambda: helpers.labels_of(torch.tensor([0.0, 7.0])), ValueError, ["u must be in [-3pi/2, 3pi/2]"]),
+    "curve(int tensor)": (lambda: helpers.curve(torch.arange(3)), TypeError, ["u must be a floating-point tensor"]),
+    "coverage_gap with NaN": (lambda: helpers.coverage_gap(torch.tensor([0.0, math.nan])), ValueError, ["u must be finite"]),
+    "skewed_steps power -1": (lambda: helpers.skewed_steps(5, 100, -1.0), ValueError, ["power must be in (0.0, inf)"]),
+    "conditional net, 3 labels for 8 points": (lambda: helpers.ConditionalNoisePredictor(100, 3, 16)(XT, 3, torch.tensor([0, 1, 2])),
+                                               ValueError, ["c must be one label or one label per point (8)"]),
+    "conditional net, label 'a'": (lambda: helpers.ConditionalNoisePredictor(100, 3, 16)(XT, 3, "a"), TypeError, ["c must be None"]),
+    "labelled oracle, label 5": (lambda: helpers.LabelledOracle(SCH)(XT, 3, 5), ValueError, ["c must be in [0, 3)"]),
+    "train with float labels": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), XT, SCH, TINY, progress=False,
+                                                      labels=torch.zeros(8)), ValueError, ["labels must be an integer tensor"]),
+    "train with label 3 of 3": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), XT, SCH, TINY, progress=False,
+                                                      labels=torch.full((8,), 3)), ValueError, ["labels must be in [0, 3)"]),
+    "train with a dict as config": (lambda: helpers.train(net(), XT, SCH, {"steps": 10}, progress=False), TypeError,
+                                    ["config must be a helpers.TrainConfig"]),
+    "float16 points": (lambda: helpers.q_sample(XT.half(), 3, SCH), TypeError, ["x0 must hold float32 or float64 numbers"]),
+    "energy distance of points at 1e30": (lambda: helpers.energy_distance(XT * 1e30, XT), ValueError, ["overflowed", "|x| = 1.91e+29"]),
+    "build_model on one point": (lambda: helpers.build_model(helpers.DEFAULT, SCH, XT[:1]), ValueError, ["at least 2 points"]),
+    "gaussian_prior from one point": (lambda: helpers.gaussian_prior(XT[:1], SCH, 5), ValueError, ["at least 2 points"]),
+    "network on another device": (lambda: net().to("meta")(XT, 3), ValueError, ["xt is on cpu but the network is on meta"]),
+}
+
+
+@pytest.mark.parametrize("name", SLIPS_RAISE)
+def test_slip_gets_a_clear_error(name):
+    call, exception, words = SLIPS_RAISE[name]
+    raises(call, exception, words)
+
+
+def test_float64_and_numpy_points_give_the_network_s_answer():
+    model = net()
+    want = model(XT, 3)
+    for x in (XT.double(), XT.numpy(), XT.double().numpy()):
+        out = model(x, 3)
+        assert out.dtype == (torch.float64 if x.dtype in (torch.float64, np.float64) else torch.float32)
+        torch.testing.assert_close(out.float(), want, rtol=1e-6, atol=1e-6)
+    velocity = helpers.VelocityPredictor(16)
+    torch.testing.assert_close(velocity(XT.double(), 0.3).float(), velocity(XT, 0.3), rtol=1e-6, atol=1e-6)
+
+
+def test_numbers_held_in_tensors_are_numbers():
+    std = helpers.s_curve(1000).std()
+    torch.testing.assert_close(helpers.input_scale(SCH, std), helpers.input_scale(SCH, std.item()))
+    torch.testing.assert_close(helpers.timesteps(torch.tensor(10), 100), helpers.timesteps(10, 100))
+    torch.testing.assert_close(helpers.q_sample(XT, torch.tensor(3), SCH, eps=EPS), helpers.q_sample(XT, 3, SCH, eps=EPS))
+    torch.testing.assert_close(helpers.q_sample(XT.numpy(), np.int64(3), SCH, eps=EPS), helpers.q_sample(XT, 3, SCH, eps=EPS))
+    torch.testing.assert_close(helpers.ddim_step(XT, EPS, torch.tensor(0.5), np.float64(0.9)), helpers.ddim_step(XT, EPS, 0.5, 0.9))
+    torch.testing.assert_close(helpers.Guided(helpers.LabelledOracle(SCH), torch.tensor(1), torch.tensor(2.0))(XT, 3),
+                               helpers.Guided(helpers.LabelledOracle(SCH), 1, 2.0)(XT, 3))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The sweep: every public entry point that takes points, with shapes x dtypes x special values
+
+torch.manual_seed(0)
+NET = helpers.NoisePredictor(100, 16)
+CNET = helpers.ConditionalNoisePredictor(100, 3, 16)
+VNET = helpers.VelocityPredictor(16)
+ORACLE = helpers.s_curve_oracle(SCH)
+FLOW = helpers.FlowOracle(helpers.s_curve_oracle())
+REF = helpers.s_curve(6, seed=5)
+GRID = torch.tensor([0.5, 0.9, 1.0], dtype=torch.float64)
+
+
+def figure(draw):
+    try:
+        return draw()
+    finally:
+        plt.close("all")
+
+
+def seeded_init(build):
+    torch.manual_seed(0)
+    return build()
+
+
+def training_losses(x):
+    torch.manual_seed(0)
+    return helpers.train(helpers.NoisePredictor(100, 16), x, SCH, TINY, progress=False)["losses"]
+
+
+# name: (call with the points, the argument's name in the message)
+ENTRY_POINTS = {
+    "q_sample": (lambda x: helpers.q_sample(x, 5, SCH, generator=seeded()), "x0"),
+    "q_step": (lambda x: helpers.q_step(x, 5, SCH, generator=seeded()), "x_prev"),
+    "eps_loss": (lambda x: helpers.eps_loss(NET, x, SCH, generator=seeded()), "x0"),
+    "NoisePredictor": (lambda x: NET(x, 3), "xt"),
+    "ConditionalNoisePredictor": (lambda x: CNET(x, 3, 1), "xt"),
+    "VelocityPredictor": (lambda x: VNET(x, 0.5), "xs"),
+    "Guided": (lambda x: helpers.Guided(CNET, 1, 2.0)(x, 3), "xt"),
+    "posterior": (lambda x: helpers.posterior(x, x, 5, SCH)[0], "xt"),
+    "reverse_mean": (lambda x: helpers.reverse_mean(x, x, 5, SCH), "xt"),
+    "ddim_step": (lambda x: helpers.ddim_step(x, x, 0.5, 0.9), "x"),
+    "solve": (lambda x: helpers.solve(lambda y, k: torch.zeros_like(y), x, GRID), "x"),
+    "sample x_T": (lambda x: helpers.sample(NET, SCH, 6, generator=seeded(), x_T=x), "x_T"),
+    "sample_steps x_T": (lambda x: helpers.sample_steps(NET, SCH, 6, 5, eta=1.0, generator=seeded(), x_T=x), "x_T"),
+    "invert": (lambda x: helpers.invert(NET, SCH, x, 5), "x0"),
+    "gaussian_prior": (lambda x: helpers.gaussian_prior(x, SCH, 5, generator=seeded()), "x0"),
+    "energy_distance": (lambda x: helpers.energy_distance(x, REF), "x"),
+    "sample_quality": (lambda x: helpers.sample_quality(x), "samples"),
+    "sharp_quality": (lambda x: helpers.sharp_quality(x, energy=False), "samples"),
+    "curve_coordinates": (lambda x: helpers.curve_coordinates(x), "x"),
+    "segment_quality": (lambda x: helpers.segment_quality(x, 1), "samples"),
+    "oracle eps": (lambda x: ORACLE(x, 5), "x"),
+    "oracle score": (lambda x: ORACLE.score(x, 5), "x"),
+    "oracle log_prob": (lambda x: ORACLE.log_prob(x, 5), "x"),
+    "oracle denoise": (lambda x: ORACLE.denoise(x, 5), "x"),
+    "labelled oracle classifier": (lambda x: helpers.LabelledOracle(SCH).classifier(x, 5), "x"),
+    "training_set_oracle": (lambda x: helpers.training_set_oracle(x, SCH)(REF, 5), "x0"),
+    "FlowOracle": (lambda x: FLOW(x, 0.5), "x"),
+    "flow_path": (lambda x: helpers.flow_path(x, 0.5, torch.zeros(6, 2)), "x0"),
+    "flow_loss": (lambda x: helpers.flow_loss(VNET, x, generator=seeded()), "x0"),
+    "flow_solve": (lambda x: helpers.flow_solve(lambda y, s: torch.zeros_like(y), x, helpers.flow_grid(3)), "x"),
+    "flow_sample x1": (lambda x: helpers.flow_sample(VNET, 6, 3, x1=x), "x1"),
+    "build_model": (lambda x: seeded_init(lambda: helpers.build_model(helpers.DEFAULT, SCH, x))(REF, 3), "x0"),
+    "build_flow_model": (lambda x: seeded_init(lambda: helpers.build_flow_model(helpers.DEFAULT, x))(REF, 0.5), "x0"),
+    "train": (training_losses, "x0"),
+    "plot_points": (lambda x: figure(lambda: helpers.plot_points(x)), "x"),
+    "plot_strip": (lambda x: figure(lambda: helpers.plot_strip([x], ["x"])), "x"),
+    "animate_states": (lambda x: figure(lambda: helpers.animate_states([x], ["x"], "points")), "states"),
+}
+
+
+def with_entry(x, value):
+    x = x.clone()
+    x[2, 1] = value
+    return x
+
+
+GOOD = helpers.s_curve(6, seed=3)
+# name: (the points, "accept" if the result must equal the float32 points' result, else "reject")
+VARIANTS = {
+    "float64": (GOOD.double(), "accept"),
+    "numpy float64": (GOOD.double().numpy(), "accept"),
+    "numpy float32": (GOOD.numpy(), "accept"),
+    "not contiguous": (GOOD.T.contiguous().T, "accept"),
+    "NaN": (with_entry(GOOD, math.nan), "reject"),
+    "+inf": (with_entry(GOOD, math.inf), "reject"),
+    "-inf": (with_entry(GOOD, -math.inf), "reject"),
+    "empty": (torch.zeros(0, 2), "reject"),
+    "three columns": (torch.zeros(6, 3), "reject"),
+    "1-d": (torch.zeros(6), "reject"),
+    "batch of clouds": (torch.zeros(2, 6, 2), "reject"),
+    "int64": (torch.zeros(6, 2, dtype=torch.long), "reject"),
+    "bool": (torch.zeros(6, 2, dtype=torch.bool), "reject"),
+    "complex64": (torch.zeros(6, 2, dtype=torch.complex64), "reject"),
+    "float16": (GOOD.half(), "reject"),
+    "list": (GOOD.tolist(), "reject"),
+    "None": (None, "reject"),
+    "1e30": (GOOD * 1e30, "finite or clear"),
+}
+# Where None is the argument's default (draw the start), it is not a mistake.
+NONE_IS_DEFAULT = {"sample x_T", "sample_steps x_T", "flow_sample x1"}
+SWEEP = [(e, v) for e in ENTRY_POINTS for v in VARIANTS if not (v == "None" and e in NONE_IS_DEFAULT)]
+
+
+def tensors_in(result):
+    if isinstance(result, torch.Tensor):
+        return [result]
+    if isinstance(result, (tuple, list)):
+        return [t for item in result for t in tensors_in(item)]
+    if isinstance(result, dict):
+        return [t for item in result.values() for t in tensors_in(item)]
+    if isinstance(result, float):
+        return [torch.tensor(result, dtype=torch.float64)]
+    if hasattr(result, "__dataclass_fields__"):
+        return [torch.tensor(getattr(result, f), dtype=torch.float64) for f in result.__dataclass_fields__ if f != "energy"]
+    return []
+
+
+def outcome(entry, variant):
+    """'error' (clear, naming the argument), 'correct', or an AssertionError for anything else."""
+    call, argument = ENTRY_POINTS[entry]
+    points, expected = VARIANTS[variant]
+    try:
+        result = call(points)
+    except CLEAR as error:
+        assert expected != "accept", f"{entry} refused {variant} points: {error}"
+        if expected == "reject":
+            assert argument in str(error), f"{entry}: the error does not name {argument}: {error}"
+        assert "Expected all tensors" not in str(error) and "mat1" not in str(error), f"{entry}: torch's own error: {error}"
+        return "error"
+    assert expected != "reject", f"{entry} accepted {variant} points silently"
+    for tensor in tensors_in(result):
+        assert torch.isfinite(tensor.double()).all(), f"{entry} returned a non-finite result for {variant} points"
+    if expected == "accept":
+        want = call(GOOD)
+        for got, ref in zip(tensors_in(result), tensors_in(want)):
+            torch.testing.assert_close(got.double(), ref.double(), rtol=1e-4, atol=1e-5)
+    return "correct"
+
+
+@pytest.mark.parametrize("entry, variant", SWEEP, ids=[f"{e}-{v}" for e, v in SWEEP])
+def test_sweep(entry, variant):
+    assert outcome(entry, variant) in ("error", "correct")
