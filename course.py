@@ -27,7 +27,7 @@ FIRST_LESSON = "notebooks/01_data.ipynb"
 WORKSPACE = ROOT / "workspace"
 WORKSPACE_FILES = ("notebooks/*.ipynb", "notebooks/solutions/*.py", "notebooks/checkpoints/ddpm_scurve.pt",
                    "benchmarks/results/*.json", "slides/*.ipynb")
-# Warnings printed by a lesson carry the kernel's temp file name unless this is fixed (see docs/testing.md).
+# Warnings printed by a lesson carry the kernel's temp file name unless this is fixed (see docs/contributing.md).
 KERNEL_ENV = {"IPYKERNEL_CELL_NAME": "<IPY-INPUT>"}
 
 

@@ -298,10 +298,12 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Save and load
 #
-# `helpers.save_weights` stores the configuration and the tensors only; `load_weights` reads them with
-# `torch.load(weights_only=True)`, which refuses any file that would run code, and checks the file was made for
-# the same network. Your run goes to `checkpoints/my_ddpm.pt` (ignored by git); lessons 06 and 07 use
-# `checkpoints/ddpm_scurve.pt`, made by `python tools/make_checkpoint.py` with this recipe.
+# `helpers.save_weights` stores the configuration, the tensors and a SHA-256 checksum of both; `load_weights` reads
+# them with `torch.load(weights_only=True)`, which refuses any file that would run code, checks the file was made for
+# the same network, and recomputes the checksum. The file is written under a temporary name and then renamed, so a
+# save that fails part-way (a full disk) leaves the previous file whole. Your run goes to `checkpoints/my_ddpm.pt`
+# (ignored by git); lessons 06 and 07 use `checkpoints/ddpm_scurve.pt`, made by `python tools/make_checkpoint.py` with
+# this recipe.
 
 # %%
 helpers.save_weights(result["model"], "checkpoints/my_ddpm.pt")
@@ -315,6 +317,21 @@ try:
 except ValueError as error:
     print("ValueError:", error)
 
+# %% [markdown]
+# One byte changed anywhere in the weights, as a damaged download or disk would do, and the checksum no longer
+# matches:
+
+# %%
+damaged = bytearray(Path("checkpoints/my_ddpm.pt").read_bytes())
+damaged[len(damaged) // 2] ^= 0xFF
+Path("checkpoints/damaged.pt").write_bytes(bytes(damaged))
+try:
+    helpers.load_weights(helpers.build_model(config, schedule, x0), "checkpoints/damaged.pt")
+    raise AssertionError("a damaged file should have been refused")
+except ValueError as error:
+    print("ValueError:", error)
+Path("checkpoints/damaged.pt").unlink()
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
@@ -324,7 +341,7 @@ except ValueError as error:
 #   drawn near the data, sampling with $\tilde\beta_t$ — reaches the reference's final quality within 10 s of training
 #   on every seed of the benchmark's 2-core CPU, where the reference trains for over ten minutes. Much of the gain in
 #   precision is the sampler's, and the default leaves more strays.
-# - Checkpoints hold weights and configuration only, and refuse to load into the wrong network.
+# - Checkpoints hold weights, configuration and a checksum only; loading refuses the wrong network and a damaged file.
 #
 # **References.** Ho, Jain & Abbeel 2020, Algorithm 1 and §3.2 ($\sigma_t^2 = \beta_t$ or $\tilde\beta_t$); Kingma & Ba 2015
 # (Adam); Loshchilov & Hutter 2017 (cosine decay, SGDR); Goyal et al. 2017 (warm-up with large batches); Karras et al.

@@ -98,7 +98,7 @@ def test_checker_tells_a_damaged_course_file_from_a_wrong_answer(tmp_path, monke
 
 
 def test_checker_blames_what_the_function_returned_when_the_check_cannot_use_it():
-    ok, message = verdict("04.2", lambda xt, eps, a: torch.zeros(2, 2, dtype=torch.complex64).expand(100, 2))
+    ok, message = verdict("04.2", lambda xt, eps, a: torch.zeros(100, 2, dtype=torch.complex64))
     assert ok is False and "not yet: the check could not use what your function returned (RuntimeError" in message
 
 
