@@ -390,3 +390,49 @@ def test_12_flow_and_ddpm_trajectories():
 
     assert trajectory_gap(namespace["ddpm_rhs"]) < 1e-5
     assert trajectory_gap(variance_for_std) > 1e-3
+
+
+# The learner-mistake guards (tests/test_learner_mistakes.py) ----------------------------------------------------
+
+def test_checker_copies_planted(monkeypatch):
+    """Without the copies, an answer that erases its input is judged against the erased input, and passes."""
+    def erase(x):
+        return x.zero_()
+
+    exercises = helpers.exercises
+    assert exercises.verdict("01.1", erase)[0] is False
+    original = exercises.EXERCISES["01.1"]
+    monkeypatch.setitem(exercises.EXERCISES, "01.1", exercises.Exercise(original.name, original.test, original.hint, copies=False))
+    assert exercises.verdict("01.1", erase)[0] is True
+
+
+def test_checkpoint_checksum_planted(tmp_path, monkeypatch):
+    """A checksum of the configuration alone lets a file with damaged weights load."""
+    path = tmp_path / "w.pt"
+    data = bytearray()
+
+    def save_and_damage():
+        helpers.save_weights(helpers.NoisePredictor(100, 16), path)
+        data[:] = path.read_bytes()
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+
+    save_and_damage()
+    with pytest.raises(ValueError, match="damaged"):
+        helpers.load_weights(helpers.NoisePredictor(100, 16), path)
+    monkeypatch.setattr(helpers.checkpoint, "checksum", lambda config, state: str(sorted(config.items())))
+    save_and_damage()
+    helpers.load_weights(helpers.NoisePredictor(100, 16), path)
+
+
+def test_divergence_check_planted(monkeypatch):
+    """With the finiteness checks taken out (torch.isfinite always true), a run at lr 1e10 returns NaN weights."""
+    config = helpers.TrainConfig(steps=30, batch_size=64, hidden=16, lr=1e10, clip_norm=1e30)
+    x0 = helpers.s_curve(500)
+    with pytest.raises(FloatingPointError, match=r"training diverged at step \d+ of 30: the (loss|gradient)"):
+        helpers.train(helpers.NoisePredictor(100, 16), x0, helpers.sigmoid_schedule(100), config, progress=False)
+    real = torch.isfinite
+    monkeypatch.setattr(helpers.training.torch, "isfinite", lambda x: real(x) | True)
+    result = helpers.train(helpers.NoisePredictor(100, 16), x0, helpers.sigmoid_schedule(100), config, progress=False)
+    monkeypatch.undo()
+    assert not all(torch.isfinite(p).all() for p in result["model"].parameters())
