@@ -2,7 +2,6 @@
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import yaml
@@ -71,23 +70,12 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert "python3 course.py test" in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
-def course_module():
-    sys.path.insert(0, str(ROOT))
-    try:
-        import course
-    finally:
-        sys.path.remove(str(ROOT))
-    return course
-
-
-def test_course_threads_leave_cores_free():
-    course = course_module()
+def test_course_threads_leave_cores_free(course):
     assert [course.torch_threads("test", n) for n in (1, 2, 8)] == [1, 1, 4]
     assert [course.torch_threads("lab", n) for n in (1, 2, 8)] == [1, 1, 7]
 
 
-def test_workspace_holds_the_lessons_and_keeps_a_learners_changes(tmp_path):
-    course = course_module()
+def test_workspace_holds_the_lessons_and_keeps_a_learners_changes(course, tmp_path):
     report = course.make_workspace(tmp_path)
     names = {p.relative_to(tmp_path).as_posix() for p in report["new"]}
     lessons = {p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
@@ -104,8 +92,7 @@ def test_workspace_holds_the_lessons_and_keeps_a_learners_changes(tmp_path):
     assert json.loads(mine.read_text()) == work
 
 
-def test_lab_allows_root_only_for_root(tmp_path):
-    course = course_module()
+def test_lab_allows_root_only_for_root(course, tmp_path):
     assert "--allow-root" in course.lab_options(tmp_path, is_root_user=True)
     assert "--allow-root" not in course.lab_options(tmp_path, is_root_user=False)
     assert f"--ServerApp.root_dir={tmp_path}" in course.lab_options(tmp_path, is_root_user=False)

@@ -24,7 +24,6 @@ from helpers.exercises import EXERCISES, Exercise, _prediction, _off_curve_with_
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)
 
-ROOT = Path(__file__).resolve().parent.parent
 SCH = helpers.sigmoid_schedule(100)
 TINY = helpers.TrainConfig(steps=30, batch_size=64, hidden=16, lr=1e-2)
 CLEAR = (TypeError, ValueError, FloatingPointError, OSError)
@@ -37,15 +36,6 @@ def seeded(seed=0):
 def net(T=100, seed=0):
     torch.manual_seed(seed)
     return helpers.NoisePredictor(T, 16)
-
-
-def course_module():
-    sys.path.insert(0, str(ROOT))
-    try:
-        import course
-    finally:
-        sys.path.remove(str(ROOT))
-    return course
 
 
 def raises(call, exception, words):
@@ -215,8 +205,8 @@ def course_root(tmp_path):
     return root
 
 
-def test_workspace_updates_an_unchanged_lesson_and_keeps_a_changed_one(course_root, tmp_path):
-    course, mine = course_module(), tmp_path / "workspace"
+def test_workspace_updates_an_unchanged_lesson_and_keeps_a_changed_one(course, course_root, tmp_path):
+    mine = tmp_path / "workspace"
     assert len(course.make_workspace(mine, course_root)["new"]) == 3
     (mine / "notebooks" / "02_noise.ipynb").write_text(notebook("my notes on lesson 2"))
     (course_root / "notebooks" / "01_data.ipynb").write_text(notebook("lesson v2"))
@@ -234,8 +224,8 @@ def test_workspace_updates_an_unchanged_lesson_and_keeps_a_changed_one(course_ro
     assert course.make_workspace(mine, course_root) == {"new": [], "updated": [], "beside": [], "broken": []}
 
 
-def test_workspace_from_before_the_manifest_keeps_a_differing_copy(course_root, tmp_path):
-    course, mine = course_module(), tmp_path / "workspace"
+def test_workspace_from_before_the_manifest_keeps_a_differing_copy(course, course_root, tmp_path):
+    mine = tmp_path / "workspace"
     course.make_workspace(mine, course_root)
     (mine / course.MANIFEST).unlink()
     (mine / "notebooks" / "01_data.ipynb").write_text(notebook("an old copy, perhaps with work in it"))
@@ -244,8 +234,8 @@ def test_workspace_from_before_the_manifest_keeps_a_differing_copy(course_root, 
     assert "perhaps with work" in (mine / "notebooks" / "01_data.ipynb").read_text()
 
 
-def test_a_broken_workspace_notebook_is_named_moved_aside_and_replaced(course_root, tmp_path):
-    course, mine = course_module(), tmp_path / "workspace"
+def test_a_broken_workspace_notebook_is_named_moved_aside_and_replaced(course, course_root, tmp_path):
+    mine = tmp_path / "workspace"
     course.make_workspace(mine, course_root)
     broken = mine / "notebooks" / "01_data.ipynb"
     broken.write_text('{"cells": [ half a notebook')
@@ -262,8 +252,7 @@ def test_a_broken_workspace_notebook_is_named_moved_aside_and_replaced(course_ro
 # ----------------------------------------------------------------------------------------------------------------
 # A broken .venv (course.py)
 
-def test_venv_problem_names_what_is_wrong(tmp_path):
-    course = course_module()
+def test_venv_problem_names_what_is_wrong(course, tmp_path):
     assert course.venv_problem(Path(sys.executable)) is None
     kind, why = course.venv_problem(tmp_path / "no-python")
     assert kind == "python" and "cannot run" in why
@@ -273,10 +262,9 @@ def test_venv_problem_names_what_is_wrong(tmp_path):
 
 
 @pytest.fixture
-def fake_venv(tmp_path, monkeypatch):
+def fake_venv(course, tmp_path, monkeypatch):
     """course.py pointed at a .venv in tmp_path whose python is a dangling link; venv creation makes a python that
     runs this interpreter, and installing is recorded, not done."""
-    course = course_module()
     root = tmp_path / ".venv"
     (root / "bin").mkdir(parents=True)
     (root / "bin" / "python").symlink_to(tmp_path / "deleted-python")
