@@ -41,7 +41,8 @@ def timesteps(n_steps, T):
 def ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta=0.0, z=None, noise_std=None):
     """x_s = sqrt(alpha_bar_s) x0_hat + sqrt(1 - alpha_bar_s - sigma^2) eps + noise (Song et al. 2021, eq. 12).
 
-    x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t) and sigma = eta sqrt(beta~') (their eq. 16). The
+    x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t) and sigma = eta sqrt(beta~') (their eq. 16), eta in
+    [0, 1] (above 1, sigma^2 can exceed 1 - alpha_bar_s), alpha_bar_t and alpha_bar_s in (0, 1]. The
     noise is noise_std * z, noise_std defaulting to sigma; z=None adds none. With eta = 0 and any alpha_bar_s, forward
     or backward in time, this is one Euler step of the probability-flow ODE in x / sqrt(alpha_bar) and
     sqrt((1 - alpha_bar) / alpha_bar). Defined in lesson 10 (fewer steps).
