@@ -84,6 +84,11 @@ def check_steps(name, t, T, n=None, device=None):
     """
     if isinstance(t, np.ndarray):
         t = torch.from_numpy(t)
+    elif isinstance(t, (list, tuple)):
+        try:
+            t = torch.tensor(t)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise TypeError(f"{name} must hold integer time steps, got {t!r:.80}") from error
     if isinstance(t, torch.Tensor):
         if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
             raise TypeError(f"{name} must hold integer time steps, got dtype {t.dtype}")
@@ -144,8 +149,24 @@ def check_model_schedule(model, schedule):
     return schedule
 
 
+def check_device(device, name="device"):
+    """A device name or torch.device that exists on this machine, as a torch.device."""
+    try:
+        device = torch.device(device)
+    except (TypeError, RuntimeError) as error:
+        raise ValueError(f"{name} must be a device such as 'cpu', 'cuda' or 'mps', got {device!r}") from error
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available.get(device.type, True):
+        raise ValueError(f"{name} {str(device)!r} is not available on this machine; helpers.default_device() picks the "
+                         "fastest one there is")
+    return device
+
+
 def check_weights(model, name="model"):
     """Refuse a network whose weights hold NaN or infinite values (a diverged training run), counting them."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module (a network or an oracle), got {type(model).__name__}; a plain "
+                        "function can be integrated with helpers.solve")
     bad = sum(int((~torch.isfinite(p)).sum()) for p in [*model.parameters(), *model.buffers()] if p.is_floating_point())
     if bad:
         raise ValueError(

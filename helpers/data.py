@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.datasets import make_s_curve
 
-from ._checks import check_finite, check_float, check_int
+from ._checks import check_device, check_finite, check_float, check_int
 
 SCALE = 10.0
 # make_s_curve draws the curve parameter u uniformly on [-3 pi/2, 3 pi/2].
@@ -23,6 +23,7 @@ def s_curve(n=10_000, noise=0.1, seed=0, device="cpu", return_u=False):
     n = check_int("n", n, 1)
     noise = check_float("noise", noise, 0.0, float("inf"), low_open=False)
     seed = check_int("seed", seed, 0, 2**32)
+    device = check_device(device)
     points, u = make_s_curve(n, noise=noise, random_state=np.random.RandomState(seed))
     x0 = torch.as_tensor(points[:, [0, 2]] / SCALE, dtype=torch.float32, device=device)
     if return_u:

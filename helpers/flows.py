@@ -16,7 +16,7 @@ from torch import nn
 from ._checks import check_float, check_generator, check_int, check_like, check_points, check_weights
 from ._random import noise
 from .model import TimeMLP, sinusoidal_embedding
-from .oracle import in_dtype
+from .oracle import MixtureOracle, in_dtype
 from .sampling import evaluating, model_device, start_points
 
 METHODS = ("euler", "heun")
@@ -109,6 +109,8 @@ class FlowOracle(nn.Module):
 
     def __init__(self, mixture):
         super().__init__()
+        if not isinstance(mixture, MixtureOracle):
+            raise TypeError(f"mixture must be a MixtureOracle (e.g. helpers.s_curve_oracle()), got {type(mixture).__name__}")
         self.mixture = mixture
 
     def _terms(self, x, s):

@@ -2,7 +2,7 @@
 
 import torch
 
-from ._checks import check_float, check_generator, check_int, check_like, check_model_schedule, check_points, check_steps
+from ._checks import check_device, check_float, check_generator, check_int, check_like, check_model_schedule, check_points, check_steps
 from ._random import noise
 from .forward import _q_sample
 
@@ -16,6 +16,7 @@ def antithetic_steps(n, T, generator=None, device="cpu"):
     n = check_int("n", n, 1)
     T = check_int("T", T, 1)
     generator = check_generator(generator)
+    device = check_device(device)
     t = torch.randint(0, T, ((n + 1) // 2,), generator=generator).to(device)
     return torch.cat([t, T - 1 - t])[:n]
 
@@ -31,6 +32,7 @@ def skewed_steps(n, T, power, generator=None, device="cpu"):
     T = check_int("T", T, 1)
     power = check_float("power", power, 0.0, float("inf"))
     generator = check_generator(generator)
+    device = check_device(device)
     u = torch.rand(n, generator=generator, dtype=torch.float64)
     return (T * u**power).long().clamp(max=T - 1).to(device)
 

@@ -87,6 +87,7 @@ def curve_coordinates(x, chunk=2048):
     Defined in lesson 09 (the exact S-curve).
     """
     x = check_points("x", x).detach().cpu().double()
+    chunk = check_int("chunk", chunk, 1)
     coarse = torch.linspace(-U_MAX, U_MAX, COARSE_GRID, dtype=torch.float64)
     coarse_line = curve(coarse)
     step = coarse[1] - coarse[0]

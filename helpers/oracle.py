@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_float, check_int, check_points, check_steps
+from ._checks import check_float, check_int, check_points, check_schedule, check_steps
 from .data import SCALE, U_MAX, curve
 
 DATA_STD = 0.1 / SCALE
@@ -75,6 +75,8 @@ class MixtureOracle(nn.Module):
         if log_weights.shape != (points.shape[0],):
             raise ValueError(f"log_weights must have shape ({points.shape[0]},), got {tuple(log_weights.shape)}")
         self.std = float(std)
+        if schedule is not None:
+            check_schedule(schedule)
         # Without a schedule only the data's own density (t=None) is available.
         self.T = schedule.T if schedule is not None else 0
         self.register_buffer("points", points.double())
@@ -97,6 +99,9 @@ class MixtureOracle(nn.Module):
                 raise ValueError("t=None (the data themselves) needs std > 0: a finite set has no density")
             alpha_bar = x.new_ones(x.shape[0], 1)
         else:
+            if not self.T:
+                raise ValueError("this oracle was made without a schedule, so it knows no steps: pass schedule= when "
+                                 "you make it, or give alpha_bar= (or t=None for the data themselves)")
             t = check_steps("t", t, self.T, n=x.shape[0], device=x.device)
             alpha_bar = self.alpha_bar[t].unsqueeze(1)
         return x, *self.path_terms(x, alpha_bar.sqrt(), alpha_bar * self.std**2 + 1 - alpha_bar)

@@ -128,7 +128,7 @@ def plot_field(field, ax=None, title=None, limit=LIMIT, n=41):
     grid = np.linspace(-limit, limit, n)
     xx, yy = np.meshgrid(grid, grid)
     points = np.stack([xx.ravel(), yy.ravel()], axis=1)
-    vectors = _numpy(field(torch.as_tensor(points))).reshape(n, n, 2)
+    vectors = _numpy(check_points("field(points)", field(torch.as_tensor(points)))).reshape(n, n, 2)
     length = np.log10(np.linalg.norm(vectors, axis=-1) + 1e-12)
     ax.streamplot(xx, yy, vectors[..., 0], vectors[..., 1], color=length, cmap="viridis", density=1.3, linewidth=0.9)
     ax.set_xlim(-limit, limit)

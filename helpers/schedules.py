@@ -6,6 +6,7 @@ Time steps are 0-based in code: index t in [0, T) holds the paper's step t + 1.
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ._checks import check_float, check_int
@@ -48,6 +49,8 @@ def schedule_from_beta(beta):
 
     Defined in lesson 02 (noise schedule).
     """
+    if isinstance(beta, np.ndarray):
+        beta = torch.from_numpy(beta)
     if not isinstance(beta, torch.Tensor):
         raise TypeError(f"beta must be a torch.Tensor, got {type(beta).__name__}")
     if beta.ndim != 1 or beta.shape[0] < 1:

@@ -71,11 +71,17 @@ DEFAULT = TrainConfig(
 )
 
 
+def _check_config(config):
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a helpers.TrainConfig (e.g. helpers.DEFAULT), got {type(config).__name__}")
+
+
 def build_model(config, schedule, x0):
     """The network a config trains: NoisePredictor(T, hidden), with input scaling from the data's std if asked.
 
     Defined in lesson 08 (training).
     """
+    _check_config(config)
     x0 = check_points("x0", x0)
     if config.scaled_input and x0.shape[0] < 2:
         raise ValueError(f"x0 needs at least 2 points to estimate the data's std for input scaling, got {x0.shape[0]}")
@@ -88,6 +94,12 @@ def learning_rate(config, step):
 
     Defined in lesson 08 (training).
     """
+    _check_config(config)
+    return _learning_rate(config, check_int("step", step, 0, config.steps))
+
+
+def _learning_rate(config, step):
+    """learning_rate on checked inputs: train's every step."""
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
     if config.lr_schedule == "constant":
@@ -120,8 +132,7 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     there. Returns a dict with the per-step losses (up to the last step run), the wall time spent outside
     on_checkpoint and the model to sample from. Defined in lesson 08 (training).
     """
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a helpers.TrainConfig (e.g. helpers.DEFAULT), got {type(config).__name__}")
+    _check_config(config)
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (e.g. helpers.build_model(...)), got {type(model).__name__}")
     x0 = check_points("x0", x0)
@@ -151,7 +162,7 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     checkpoint_seconds = 0.0
     for step in tqdm(range(config.steps), disable=not progress, desc="training", mininterval=0.5):
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
+            group["lr"] = _learning_rate(config, step)
         index = next(index_stream)
         if objective is not None:
             loss = objective(model, x0[index], generator)

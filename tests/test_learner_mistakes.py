@@ -352,6 +352,18 @@ SLIPS_RAISE = {
     "build_model on one point": (lambda: helpers.build_model(helpers.DEFAULT, SCH, XT[:1]), ValueError, ["at least 2 points"]),
     "gaussian_prior from one point": (lambda: helpers.gaussian_prior(XT[:1], SCH, 5), ValueError, ["at least 2 points"]),
     "network on another device": (lambda: net().to("meta")(XT, 3), ValueError, ["xt is on cpu but the network is on meta"]),
+    "s_curve on device 'gpu'": (lambda: helpers.s_curve(5, device="gpu"), ValueError, ["device must be a device such as"]),
+    "antithetic steps on device 'gpu'": (lambda: helpers.antithetic_steps(5, 100, device="gpu"), ValueError, ["device must be"]),
+    "learning rate after the last step": (lambda: helpers.learning_rate(TINY, 30), ValueError, ["step must be in [0, 30)"]),
+    "learning rate of a string": (lambda: helpers.learning_rate("default", 3), TypeError, ["config must be a helpers.TrainConfig"]),
+    "build_model with a string config": (lambda: helpers.build_model("default", SCH, XT), TypeError, ["config must be"]),
+    "sample a plain function": (lambda: helpers.sample(lambda x, t: x, SCH, 5), TypeError, ["model must be a torch.nn.Module"]),
+    "oracle without a schedule, asked for step 3": (lambda: helpers.s_curve_oracle()(XT, 3), ValueError, ["made without a schedule"]),
+    "oracle with a string schedule": (lambda: helpers.training_set_oracle(XT, "sigmoid"), TypeError, ["schedule must be a helpers.Schedule"]),
+    "FlowOracle of a string": (lambda: helpers.FlowOracle("s-curve"), TypeError, ["mixture must be a MixtureOracle"]),
+    "curve_coordinates chunk 0": (lambda: helpers.curve_coordinates(XT, chunk=0), ValueError, ["chunk must be in >= 1"]),
+    "plot_field of a NaN field": (lambda: figure(lambda: helpers.plot_field(lambda p: p * math.nan)), ValueError,
+                                  ["field(points) must be finite"]),
 }
 
 
@@ -370,6 +382,13 @@ def test_float64_and_numpy_points_give_the_network_s_answer():
         torch.testing.assert_close(out.float(), want, rtol=1e-6, atol=1e-6)
     velocity = helpers.VelocityPredictor(16)
     torch.testing.assert_close(velocity(XT.double(), 0.3).float(), velocity(XT, 0.3), rtol=1e-6, atol=1e-6)
+
+
+def test_sequences_and_arrays_are_accepted():
+    model = net()
+    torch.testing.assert_close(model(XT, [3] * 8), model(XT, torch.full((8,), 3)))
+    beta = SCH.beta.numpy()
+    torch.testing.assert_close(helpers.schedule_from_beta(beta).alpha_bar, SCH.alpha_bar)
 
 
 def test_numbers_held_in_tensors_are_numbers():
