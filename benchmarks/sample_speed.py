@@ -30,7 +30,6 @@ import helpers
 from load import LOADS, machine_load
 
 HERE = Path(__file__).resolve().parent
-CHECKPOINT = HERE.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt"
 N_SAMPLES = 10_000
 BUDGETS = (5, 10, 20, 50, 100)
 SAMPLERS = {"DDPM": ("ddpm", 0.0), "DDIM, eta = 0": ("ddim", 0.0), "DDIM, eta = 1": ("ddim", 1.0), "Heun": ("heun", 0.0)}
@@ -71,8 +70,7 @@ def main():
 
     schedule = helpers.sigmoid_schedule(100)
     x0 = helpers.s_curve(10_000)
-    model = helpers.NoisePredictor(schedule.T, c_in=helpers.input_scale(schedule, x0.std().item()))
-    helpers.load_weights(model, CHECKPOINT).eval()
+    model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
     oracle = helpers.s_curve_oracle(schedule)
     start = helpers.gaussian_prior(x0, schedule, N_SAMPLES, generator=torch.Generator().manual_seed(2))
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, cpu"

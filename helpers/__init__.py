@@ -1,6 +1,6 @@
 """S-Curve Diffusion: the code each lesson teaches, kept once so later lessons can reuse it."""
 
-from .checkpoint import load_weights, save_weights
+from .checkpoint import COMMITTED_CHECKPOINT, load_model, load_weights, save_weights
 from .data import curve, s_curve
 from .device import default_device
 from .forward import q_sample, q_step
@@ -8,7 +8,7 @@ from .loss import antithetic_steps, eps_loss, skewed_steps
 from .metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
 from .model import ConditionalNoisePredictor, NoisePredictor, input_scale, sinusoidal_embedding
 from .sampling import posterior, reverse_mean, reverse_sigma, sample
-from .samplers import ddim_step, gaussian_prior, invert, sample_steps, solve, timesteps
+from .samplers import ddim_step, gaussian_prior, invert, ode_reference, sample_steps, solve, timesteps
 from .schedules import (
     Schedule,
     cosine_schedule,
@@ -36,6 +36,7 @@ from .guidance import Guided, LabelledOracle, labels_of, segment_quality, tilted
 from .plotting import animate_states, plot_field, plot_points, plot_strip
 
 __all__ = [
+    "COMMITTED_CHECKPOINT",
     "ConditionalNoisePredictor",
     "DEFAULT",
     "FlowOracle",
@@ -69,9 +70,11 @@ __all__ = [
     "gaussian_prior",
     "input_scale",
     "invert",
+    "ode_reference",
     "labels_of",
     "learning_rate",
     "linear_schedule",
+    "load_model",
     "load_weights",
     "make_schedule",
     "plot_field",

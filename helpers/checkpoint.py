@@ -9,9 +9,11 @@ from pathlib import Path
 import torch
 
 from ._checks import check_weights
-from .model import NoisePredictor
+from .model import ConditionalNoisePredictor, NoisePredictor
 
 FORMAT = "scurve-diffusion/weights-v2"
+# The network lessons 06, 07, 09, 10 and the talk load: lesson 08's default recipe, made by tools/make_checkpoint.py.
+COMMITTED_CHECKPOINT = Path(__file__).resolve().parent.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt"
 # v1 files (before 2026-12) carried no checksum, so a damaged one could not be told from a good one.
 OLD_FORMATS = ("scurve-diffusion/weights-v1",)
 
@@ -60,16 +62,8 @@ def save_weights(model, path):
         raise
 
 
-def load_weights(model, path):
-    """Load weights written by save_weights into model, after checking they were made for the same network and
-    arrived intact.
-
-    Uses torch.load(weights_only=True), which refuses files that would run code. A file made for another
-    T, width, embedding or input scaling raises ValueError naming both settings; a file whose tensors do not match
-    its checksum raises ValueError saying it is damaged. Defined in lesson 06 (loss).
-    """
-    if not isinstance(model, NoisePredictor):
-        raise TypeError(f"model must be a helpers.NoisePredictor, got {type(model).__name__}")
+def _read(path):
+    """The verified contents of a weights file: format, checksum and finiteness checked."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -89,9 +83,39 @@ def load_weights(model, path):
     bad = sum(int((~torch.isfinite(v)).sum()) for v in saved["state_dict"].values() if v.is_floating_point())
     if bad:
         raise ValueError(f"{path} holds {bad} NaN or infinite weights: it was saved from a training run that diverged")
+    return saved
+
+
+def load_weights(model, path):
+    """Load weights written by save_weights into model, after checking they were made for the same network and
+    arrived intact.
+
+    Uses torch.load(weights_only=True), which refuses files that would run code. A file made for another
+    T, width, embedding or input scaling raises ValueError naming both settings; a file whose tensors do not match
+    its checksum raises ValueError saying it is damaged. Defined in lesson 08 (training).
+    """
+    if not isinstance(model, NoisePredictor):
+        raise TypeError(f"model must be a helpers.NoisePredictor, got {type(model).__name__}")
+    saved = _read(path)
     if saved["config"] != model.config():
         mismatched = {k: (saved["config"].get(k), v) for k, v in model.config().items() if saved["config"].get(k) != v}
         details = ", ".join(f"{k}: file has {a!r}, model has {b!r}" for k, (a, b) in mismatched.items())
         raise ValueError(f"{path} was made for a different network ({details})")
     model.load_state_dict(saved["state_dict"])
     return model
+
+
+def load_model(path=COMMITTED_CHECKPOINT):
+    """The network a file written by save_weights holds, rebuilt from the configuration stored with it (T, width,
+    embedding, input scaling, labels) and loaded, in eval mode. Without a path: the course's committed network,
+    lesson 08's default recipe (tools/make_checkpoint.py). Defined in lesson 06 (loss).
+    """
+    saved = _read(path)
+    config, state = saved["config"], saved["state_dict"]
+    c_in = state["c_in"] if config.get("scaled_input") else None
+    if "n_labels" in config:
+        model = ConditionalNoisePredictor(config["T"], config["n_labels"], config["hidden"], c_in=c_in)
+    else:
+        model = NoisePredictor(config["T"], config["hidden"], config["embedding"], c_in=c_in)
+    model.load_state_dict(state)
+    return model.eval()

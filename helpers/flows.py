@@ -17,9 +17,8 @@ from ._checks import check_float, check_generator, check_int, check_like, check_
 from ._random import noise
 from .model import TimeMLP, sinusoidal_embedding
 from .oracle import MixtureOracle, in_dtype
-from .sampling import evaluating, model_device, start_points
+from .integrate import ODE_METHODS, evaluating, model_device, ode_step, run_grid, start_points
 
-METHODS = ("euler", "heun")
 # The sinusoidal features of lesson 05 are made for steps 0..99; s in [0, 1] is stretched to 0..1000 so that the
 # fastest features turn many times over the path (the scale DiT-style models use for t in [0, 1]).
 TIME_SCALE = 1000.0
@@ -177,27 +176,20 @@ def flow_solve(velocity, x, s, method="euler", keep_chain=False):
     or Heun's (the trapezoid of the slopes at both ends of an Euler step). Euler costs one evaluation per step and
     Heun two. Returns the last x, or with keep_chain all len(s) states. Defined in lesson 12 (flow matching).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    if method not in ODE_METHODS:
+        raise ValueError(f"method must be one of {list(ODE_METHODS)}, got {method!r}")
     if not callable(velocity):
         raise TypeError(f"velocity must be a function velocity(x, s), got {type(velocity).__name__}")
     x = check_points("x", x)
     s = _check_unit("s", s)
     if s.ndim != 1 or s.shape[0] < 2:
         raise ValueError(f"s must be a 1-d grid of at least 2 times, got shape {tuple(s.shape)}")
-    chain = [x]
-    for k in range(len(s) - 1):
-        s_now, s_next = s[k].item(), s[k + 1].item()
-        h = s_next - s_now
-        v = velocity(x, s_now)
-        if method == "euler":
-            x = x + h * v
-        else:
-            x_euler = x + h * v
-            x = x + h / 2 * (v + velocity(x_euler, s_next))
-        if keep_chain:
-            chain.append(x)
-    return torch.stack(chain) if keep_chain else x
+    times = s.tolist()
+
+    def move(x, k, v):
+        return x + (times[k + 1] - times[k]) * v
+
+    return run_grid(ode_step(move, lambda x, k: velocity(x, times[k]), method), x, len(times) - 1, keep_chain)
 
 
 def flow_grid(n_steps, shift=1.0):

@@ -9,6 +9,7 @@ eq. 12). They differ only in which noise prediction goes in and how much fresh n
 """
 
 import torch
+from scipy.integrate import solve_ivp
 
 from ._checks import (
     check_finite,
@@ -23,7 +24,7 @@ from ._checks import (
     check_weights,
 )
 from ._random import noise
-from .sampling import evaluating, model_device, start_points
+from .integrate import evaluating, model_device, ode_step, run_grid, start_points
 
 METHODS = ("ddpm", "ddim", "heun")
 
@@ -99,24 +100,23 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
     stochastic = method == "ddpm" or (method == "ddim" and eta > 0)
     if stochastic and not (increments > 0).all():
         raise ValueError(f"method {method!r} with eta = {eta} needs alpha_bar increasing (it samples, never inverts)")
-    chain = [x]
-    for k in range(len(alpha_bar) - 1):
-        ab_t, ab_s = alpha_bar[k].item(), alpha_bar[k + 1].item()
-        last = ab_s == 1
-        eps = eps_fn(x, k)
-        z = noise(x.shape, generator, x.device, x.dtype) if stochastic and not last else None
-        if method == "ddim":
-            x = _ddim_step(x, eps, ab_t, ab_s, eta, z)
-        elif method == "ddpm":
-            x = _ddim_step(x, eps, ab_t, ab_s, 1.0, z, noise_std=(1 - ab_t / ab_s) ** 0.5)
-        elif last:
-            x = _ddim_step(x, eps, ab_t, ab_s)
-        else:
-            x_euler = _ddim_step(x, eps, ab_t, ab_s)
-            x = _ddim_step(x, (eps + eps_fn(x_euler, k + 1)) / 2, ab_t, ab_s)
-        if keep_chain:
-            chain.append(x)
-    return torch.stack(chain) if keep_chain else x
+    ab = alpha_bar.tolist()
+
+    def move(x, k, eps):
+        return _ddim_step(x, eps, ab[k], ab[k + 1])
+
+    if not stochastic:
+        # Heun's slope at x_0 (alpha_bar = 1) does not exist: its last step there is Euler's.
+        step = ode_step(move, eps_fn, "heun" if method == "heun" else "euler", euler_only=lambda k: ab[k + 1] == 1)
+    else:
+        def step(x, k):
+            eps = eps_fn(x, k)
+            z = noise(x.shape, generator, x.device, x.dtype) if ab[k + 1] != 1 else None
+            if method == "ddim":
+                return _ddim_step(x, eps, ab[k], ab[k + 1], eta, z)
+            return _ddim_step(x, eps, ab[k], ab[k + 1], 1.0, z, noise_std=(1 - ab[k] / ab[k + 1]) ** 0.5)
+
+    return run_grid(step, x, len(ab) - 1, keep_chain)
 
 
 def _check_grid(alpha_bar):
@@ -128,6 +128,32 @@ def _check_grid(alpha_bar):
     if alpha_bar.min() <= 0 or alpha_bar.max() > 1:
         raise ValueError(f"alpha_bar must lie in (0, 1], got values from {alpha_bar.min().item():.3g} to {alpha_bar.max().item():.3g}")
     return alpha_bar
+
+
+def ode_reference(oracle, x, alpha_bar_start, alpha_bar_end, rtol=1e-11, atol=1e-13):
+    """The probability-flow ODE solved to near machine precision: the points x, at noise level alpha_bar_start, carried
+    to alpha_bar_end with the oracle's exact eps (a MixtureOracle, lesson 09).
+
+    In y = x / sqrt(alpha_bar) and sigma = sqrt((1 - alpha_bar) / alpha_bar) the ODE is dy/dsigma = eps*(sqrt(alpha_bar) y)
+    (Song, Meng & Ermon 2021, eq. 14), solved by scipy's DOP853 at the given tolerances: the reference lesson 10 measures
+    its samplers' errors against. Returns x at alpha_bar_end, float64. Defined in lesson 10 (fewer steps).
+    """
+    x = check_points("x", x).double().cpu()
+    alpha_bar_start = check_float("alpha_bar_start", alpha_bar_start, 0.0, 1.0)
+    alpha_bar_end = check_float("alpha_bar_end", alpha_bar_end, 0.0, 1.0)
+
+    def rhs(sigma, y_flat):
+        alpha_bar = 1 / (1 + sigma**2)
+        return oracle(torch.from_numpy(y_flat).reshape(-1, 2) * alpha_bar**0.5, None, alpha_bar=alpha_bar).numpy().ravel()
+
+    def level(alpha_bar):
+        return ((1 - alpha_bar) / alpha_bar) ** 0.5
+
+    solution = solve_ivp(rhs, (level(alpha_bar_start), level(alpha_bar_end)), (x / alpha_bar_start**0.5).numpy().ravel(),
+                         method="DOP853", rtol=rtol, atol=atol)
+    if not solution.success:
+        raise RuntimeError(f"the reference solver failed: {solution.message}")
+    return torch.from_numpy(solution.y[:, -1]).reshape(-1, 2) * alpha_bar_end**0.5
 
 
 def gaussian_prior(x0, schedule, n, generator=None):

@@ -1,7 +1,5 @@
 """The reverse process p_theta: posterior, reverse step and the sampling loop."""
 
-import contextlib
-
 import torch
 
 from ._checks import (
@@ -15,14 +13,9 @@ from ._checks import (
     check_weights,
 )
 from ._random import noise
+from .integrate import evaluating, model_device, start_points
 
 SIGMAS = ("beta", "beta_tilde")
-
-
-def _alpha_bar_prev(schedule, t):
-    """alpha_bar_{t-1}, with alpha_bar before the first step equal to 1."""
-    prev = torch.cat([schedule.alpha_bar.new_ones(1), schedule.alpha_bar[:-1]])
-    return prev[t]
 
 
 def posterior(x0, xt, t, schedule):
@@ -36,12 +29,11 @@ def posterior(x0, xt, t, schedule):
     schedule = check_schedule(schedule).to(xt.device)
     t = check_steps("t", t, schedule.T, n=xt.shape[0], device=xt.device)
     beta, alpha, alpha_bar = schedule.beta[t], schedule.alpha[t], schedule.alpha_bar[t]
-    alpha_bar_prev = _alpha_bar_prev(schedule, t)
+    alpha_bar_prev = schedule.alpha_bar_prev[t]
     coef_x0 = alpha_bar_prev.sqrt() * beta / (1 - alpha_bar)
     coef_xt = alpha.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar)
     mean = coef_x0.unsqueeze(1) * x0 + coef_xt.unsqueeze(1) * xt
-    var = (1 - alpha_bar_prev) / (1 - alpha_bar) * beta
-    return mean, var
+    return mean, schedule.beta_tilde[t]
 
 
 def reverse_mean(eps_pred, xt, t, schedule):
@@ -76,37 +68,7 @@ def _check_sigma(sigma):
 
 def _reverse_sigma(t, schedule, sigma):
     """reverse_sigma on checked inputs."""
-    if sigma == "beta":
-        return schedule.beta[t].sqrt()
-    alpha_bar_prev = _alpha_bar_prev(schedule, t)
-    return ((1 - alpha_bar_prev) / (1 - schedule.alpha_bar[t]) * schedule.beta[t]).sqrt()
-
-
-def model_device(model):
-    """The device of a network's parameters, or of an oracle's buffers (lesson 09 oracles have only buffers)."""
-    tensors = [*model.parameters(), *model.buffers()]
-    return tensors[0].device if tensors else torch.device("cpu")
-
-
-@contextlib.contextmanager
-def evaluating(model):
-    """Put model in eval mode for a sampler, and give it back in the mode it had."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
-
-
-def start_points(n, x_T, generator, device, name="x_T"):
-    """x_T for a sampler: the given n points moved to device, or n draws of N(0, I) made on the CPU."""
-    if x_T is None:
-        return noise((n, 2), generator, device)
-    x = check_points(name, x_T).to(device)
-    if x.shape[0] != n:
-        raise ValueError(f"{name} must have n = {n} points, got {x.shape[0]}")
-    return x
+    return (schedule.beta if sigma == "beta" else schedule.beta_tilde)[t].sqrt()
 
 
 @torch.no_grad()

@@ -37,8 +37,27 @@ class Schedule:
 
     @property
     def log_snr(self):
-        """log(alpha_bar / (1 - alpha_bar)): the signal-to-noise ratio of x_t, in nats."""
+        """lambda_t = log(alpha_bar / (1 - alpha_bar)): the log signal-to-noise ratio of x_t (Kingma et al. 2021)."""
         return self.alpha_bar.log() - torch.log1p(-self.alpha_bar)
+
+    @property
+    def alpha_bar_prev(self):
+        """alpha_bar_{t-1} per step, with alpha_bar before the first step equal to 1 (nothing added yet)."""
+        return torch.cat([self.alpha_bar.new_ones(1), self.alpha_bar[:-1]])
+
+    @property
+    def beta_tilde(self):
+        """The posterior variance (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) beta_t (Ho et al. 2020, eq. 7); 0 at the
+        first step. Defined in lesson 07 (sampling)."""
+        return (1 - self.alpha_bar_prev) / (1 - self.alpha_bar) * self.beta
+
+    @property
+    def noise_to_signal(self):
+        """sqrt((1 - alpha_bar) / alpha_bar), in float64: the std of the noise in x_t / sqrt(alpha_bar) = x_0 + (this) eps,
+        the time of lesson 10's probability-flow ODE (Karras et al. 2022's sigma). Float64 because it is a time grid:
+        near alpha_bar = 1, float32 would round neighbouring steps together."""
+        alpha_bar = self.alpha_bar.double()
+        return ((1 - alpha_bar) / alpha_bar).sqrt()
 
     def to(self, device):
         return Schedule(self.beta.to(device), self.alpha.to(device), self.alpha_bar.to(device))

@@ -285,12 +285,12 @@ for wrong in (recipe_steps, mirror_off_by_one, draws_miss_last):
 # ## The loss step by step
 #
 # Where is denoising hard? Evaluate $L_\text{simple}$ at each $t$ on all 10 000 points, for the untrained network
-# and for the network trained with lesson 08's recipe (a checkpoint committed with the course). We keep each
-# point's squared error, to get standard errors too.
+# and for the network trained with lesson 08's recipe (a checkpoint committed with the course, at
+# `helpers.COMMITTED_CHECKPOINT`; `helpers.load_model` rebuilds the network from the configuration saved with it). We
+# keep each point's squared error, to get standard errors too.
 
 # %%
-trained = helpers.NoisePredictor(T, c_in=helpers.input_scale(schedule, x0.std().item()))
-helpers.load_weights(trained, "checkpoints/ddpm_scurve.pt")
+trained = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
 eps = torch.randn_like(x0)
 with torch.no_grad():
     errors = {name: torch.stack([((eps - net(helpers.q_sample(x0, t, schedule, eps=eps), t)) ** 2).mean(dim=1) for t in range(T)])

@@ -26,9 +26,7 @@ device = helpers.default_device()
 schedule = helpers.sigmoid_schedule(100)
 T, beta, alpha, alpha_bar = schedule.T, schedule.beta, schedule.alpha, schedule.alpha_bar
 x0 = helpers.s_curve(10_000)
-model = helpers.NoisePredictor(T, c_in=helpers.input_scale(schedule, x0.std().item()))
-helpers.load_weights(model, "checkpoints/ddpm_scurve.pt")
-model = model.to(device).eval()
+model = helpers.load_model(helpers.COMMITTED_CHECKPOINT).to(device)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The forward posterior

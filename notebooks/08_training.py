@@ -302,8 +302,8 @@ plt.show()
 # them with `torch.load(weights_only=True)`, which refuses any file that would run code, checks the file was made for
 # the same network, and recomputes the checksum. The file is written under a temporary name and then renamed, so a
 # save that fails part-way (a full disk) leaves the previous file whole. Your run goes to `checkpoints/my_ddpm.pt`
-# (ignored by git); lessons 06 and 07 use `checkpoints/ddpm_scurve.pt`, made by `python tools/make_checkpoint.py` with
-# this recipe.
+# (ignored by git); lessons 06, 07, 09 and 10 load `helpers.COMMITTED_CHECKPOINT` (`notebooks/checkpoints/ddpm_scurve.pt`)
+# with `helpers.load_model`, made by `python tools/make_checkpoint.py` with this recipe.
 
 # %%
 helpers.save_weights(result["model"], "checkpoints/my_ddpm.pt")

@@ -26,8 +26,7 @@ torch.manual_seed(0)
 schedule = helpers.sigmoid_schedule(100)
 T, beta, alpha_bar = schedule.T, schedule.beta, schedule.alpha_bar
 x0, u0 = helpers.s_curve(10_000, return_u=True)
-model = helpers.NoisePredictor(T, c_in=helpers.input_scale(schedule, x0.std().item()))
-helpers.load_weights(model, "checkpoints/ddpm_scurve.pt").eval()
+model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
 oracle = helpers.s_curve_oracle(schedule)
 
 # %% [markdown] slideshow={"slide_type": "slide"}

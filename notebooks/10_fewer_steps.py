@@ -28,8 +28,7 @@ torch.manual_seed(0)
 schedule = helpers.sigmoid_schedule(100)
 T, beta, alpha_bar = schedule.T, schedule.beta, schedule.alpha_bar
 x0, u0 = helpers.s_curve(10_000, return_u=True)
-model = helpers.NoisePredictor(T, c_in=helpers.input_scale(schedule, x0.std().item()))
-helpers.load_weights(model, "checkpoints/ddpm_scurve.pt").eval()
+model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
 oracle = helpers.s_curve_oracle(schedule)
 floors = [helpers.sharp_quality(helpers.s_curve(10_000, seed=100 + k), energy=False) for k in range(10)]
 floor_sd = {name: np.std([getattr(q, name) for q in floors], ddof=1) for name in ("off_curve", "coverage_gap")}
@@ -241,6 +240,16 @@ print(f"reference: {reference.nfev} evaluations, status {reference.status}")
 print(f"fitted orders (9 to 99 intervals): Euler/DDIM {orders['ddim']:.2f}, Heun {orders['heun']:.2f}")
 assert abs(orders["ddim"] - 1) < 0.15 and abs(orders["heun"] - 2) < 0.2
 
+# %% [markdown]
+# The exercises and tests use this reference too, kept once as `helpers.ode_reference`; a `Schedule` carries $\sigma$
+# per step as `noise_to_signal`. Both against the lines above:
+
+# %%
+gap_reference = (helpers.ode_reference(oracle, starts, ab_double[-1].item(), ab_double[0].item()) - x_ref).abs().max()
+gap_sigma = (schedule.noise_to_signal - sigma_of(ab_double)).abs().max()
+assert gap_reference < 1e-9 and gap_sigma < 1e-15
+print("helpers.ode_reference agrees with the reference above to 1e-9, schedule.noise_to_signal with sigma_of to 1e-15")
+
 # %%
 # No step here ends at sigma = 0, so Heun pays two calls on every interval.
 nfe_of = {"ddim": intervals, "heun": 2 * intervals}
@@ -448,9 +457,7 @@ def make_schedulers(dtype):
     return ddpm_scheduler, ddim_scheduler
 
 
-model64 = helpers.NoisePredictor(T, c_in=helpers.input_scale(schedule, x0.std().item())).double()
-model64.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
-model64.eval()
+model64 = helpers.load_model(helpers.COMMITTED_CHECKPOINT).double()
 ddpm_scheduler, ddim_scheduler = make_schedulers(torch.float32)
 print("diffusers' DDIM steps:", ddim_scheduler.timesteps[:4].tolist(), "...", ddim_scheduler.timesteps[-2:].tolist())
 

@@ -25,8 +25,7 @@ torch.manual_seed(0)
 schedule = helpers.sigmoid_schedule(100)
 T = schedule.T
 x0 = helpers.s_curve(10_000)
-model = helpers.build_model(helpers.DEFAULT, schedule, x0)
-helpers.load_weights(model, "../notebooks/checkpoints/ddpm_scurve.pt")
+model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
 benchmark = json.loads(Path("../benchmarks/results/cpu-2core.json").read_text())
 
 # %% [markdown] slideshow={"slide_type": "slide"}

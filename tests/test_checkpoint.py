@@ -57,3 +57,24 @@ def test_wrong_files(tmp_path):
         helpers.load_weights(model, tmp_path / "other.pt")
     with pytest.raises(TypeError, match="model must be a helpers.NoisePredictor, got Linear"):
         helpers.save_weights(torch.nn.Linear(2, 2), tmp_path / "x.pt")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: helpers.NoisePredictor(100, 16, c_in=helpers.input_scale(SCH, 0.1)),
+    lambda: helpers.NoisePredictor(50, 8, embedding="sinusoidal"),
+    lambda: helpers.ConditionalNoisePredictor(100, 3, 16, c_in=helpers.input_scale(SCH, 0.2)),
+])
+def test_load_model_rebuilds_the_network_from_its_file(tmp_path, make):
+    torch.manual_seed(3)
+    model = make()
+    helpers.save_weights(model, tmp_path / "w.pt")
+    loaded = helpers.load_model(tmp_path / "w.pt")
+    assert type(loaded) is type(model) and loaded.config() == model.config() and not loaded.training
+    x, t = helpers.s_curve(7), torch.arange(7)
+    torch.testing.assert_close(loaded(x, t), model(x, t), rtol=0, atol=0)
+
+
+def test_the_committed_network_is_lesson_08s_default():
+    committed = helpers.load_model()
+    assert committed.config() == helpers.build_model(helpers.DEFAULT, SCH, helpers.s_curve(10_000)).config()
+    torch.testing.assert_close(committed.c_in, helpers.input_scale(SCH, helpers.s_curve(10_000).std().item()))

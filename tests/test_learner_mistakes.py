@@ -19,7 +19,10 @@ import pytest
 import torch
 
 import helpers
-from helpers.exercises import EXERCISES, Exercise, _prediction, _off_curve_with_last_step_noise, verdict
+from helpers.exercises import EXERCISES, Exercise, verdict
+from helpers.exercises.base import prediction
+from helpers.exercises.lesson02 import _measure_snr_unscaled
+from helpers.exercises.lesson07 import _off_curve_with_last_step_noise
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)
@@ -74,13 +77,13 @@ def test_checker_reports_the_learners_own_error_and_line():
 
 def test_checker_tells_a_damaged_course_file_from_a_wrong_answer(tmp_path, monkeypatch):
     damaged = tmp_path / "ddpm_scurve.pt"
-    data = bytearray(helpers.exercises.COMMITTED_CHECKPOINT.read_bytes())
+    data = bytearray(helpers.COMMITTED_CHECKPOINT.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
     damaged.write_bytes(bytes(data))
-    monkeypatch.setattr(helpers.exercises, "COMMITTED_CHECKPOINT", damaged)
+    monkeypatch.setattr(helpers.checkpoint, "COMMITTED_CHECKPOINT", damaged)
     exercise = EXERCISES["07.1"]
     # A fresh check: the real one keeps the measurement it made from the intact file.
-    fresh = Exercise(exercise.name, _prediction(_off_curve_with_last_step_noise, "off-curve", rel_tol=0.03), exercise.hint)
+    fresh = Exercise(exercise.name, prediction(_off_curve_with_last_step_noise, "off-curve", rel_tol=0.03), exercise.hint)
     monkeypatch.setitem(EXERCISES, "07.1", fresh)
     ok, message = verdict("07.1", 10.0)
     assert ok is None
@@ -93,7 +96,7 @@ def test_checker_blames_what_the_function_returned_when_the_check_cannot_use_it(
 
 
 def test_checker_accepts_a_number_held_in_a_tensor():
-    right = helpers.exercises._measure_snr_unscaled()
+    right = _measure_snr_unscaled()
     assert verdict("02.3", torch.tensor(right))[0] is True
     assert verdict("02.3", np.float64(right))[0] is True
     assert verdict("02.1", lambda beta: torch.prod(1 - beta))[0] is True

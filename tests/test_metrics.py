@@ -121,8 +121,7 @@ def test_missing_end_is_clearly_detected():
 
 def test_committed_model_is_placed_off_the_data():
     schedule = helpers.sigmoid_schedule(100)
-    model = helpers.NoisePredictor(100, c_in=helpers.input_scale(schedule, helpers.s_curve(10_000).std().item()))
-    helpers.load_weights(model, "notebooks/checkpoints/ddpm_scurve.pt")
+    model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
     samples = helpers.sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(1), sigma="beta")
     q = helpers.sharp_quality(samples, energy=False)
     off = torch.tensor([f.off_curve for f in data_floor()])

@@ -105,8 +105,7 @@ def test_oracle_drops_in_for_the_network(oracle, device):
 
 
 def test_network_cannot_beat_the_loss_floor(oracle):
-    model = helpers.NoisePredictor(100, c_in=helpers.input_scale(SCHEDULE, helpers.s_curve(10_000).std().item()))
-    helpers.load_weights(model, "notebooks/checkpoints/ddpm_scurve.pt")
+    model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
     x0 = helpers.s_curve(20_000, seed=8)
     generator = torch.Generator().manual_seed(2)
     t = helpers.antithetic_steps(len(x0), 100, generator=generator)

@@ -227,8 +227,7 @@ def test_06_antithetic():
 def test_06_floor(schedule):
     check = lesson_functions("06_loss")["check_floor"]
     x0 = helpers.s_curve(2_000)
-    trained = helpers.NoisePredictor(schedule.T, c_in=helpers.input_scale(schedule, helpers.s_curve(10_000).std().item()))
-    helpers.load_weights(trained, NOTEBOOKS / "checkpoints" / "ddpm_scurve.pt")
+    trained = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
     eps = torch.randn_like(x0)
     with torch.no_grad():
         errors = torch.stack([((eps - trained(helpers.q_sample(x0, t, schedule, eps=eps), t)) ** 2).mean(dim=1)
@@ -309,12 +308,9 @@ def test_10_ddim_is_euler_and_orders(schedule, x0):
 
     # The order check, on the lesson's own reference solution: Heun passes; Euler passed off as Heun fails.
     alpha_bar = schedule.alpha_bar.double()
-    sigma = ((1 - alpha_bar) / alpha_bar).sqrt()
     starts = helpers.q_sample(helpers.s_curve(50, seed=41), 99, schedule, generator=torch.Generator().manual_seed(41)).double()
-    exact = solve_ivp(namespace["ode_rhs"], (sigma[-1].item(), sigma[0].item()), (starts / alpha_bar[-1].sqrt()).numpy().ravel(),
-                      method="DOP853", rtol=1e-11, atol=1e-13)
     namespace.update(starts=starts, ab_double=alpha_bar,
-                     x_ref=torch.from_numpy(exact.y[:, -1]).reshape(-1, 2) * alpha_bar[0].sqrt())
+                     x_ref=helpers.ode_reference(oracle, starts, alpha_bar[-1].item(), alpha_bar[0].item()))
 
     def order(method):
         return fitted_order(np.array([namespace["ode_error"](oracle, n, method) for n in (3, 9, 11, 33, 99)]))

@@ -37,6 +37,22 @@ def test_derived_quantities():
     torch.testing.assert_close(sch.sqrt_alpha_bar**2 + sch.sqrt_one_minus_alpha_bar**2, torch.ones(200))
 
 
+def test_owned_quantities_by_other_routes():
+    sch = helpers.schedule_from_beta(helpers.sigmoid_schedule(100).beta.double())
+    # alpha_bar_{t-1} by a running product; beta~ as the precision-weighted (Bayes) posterior variance of lesson 07;
+    # the noise-to-signal ratio from the log-SNR.
+    running, prev = 1.0, []
+    for a in sch.alpha.tolist():
+        prev.append(running)
+        running *= a
+    torch.testing.assert_close(sch.alpha_bar_prev, torch.tensor(prev, dtype=torch.float64), rtol=1e-12, atol=0)
+    precision = sch.alpha[1:] / sch.beta[1:] + 1 / (1 - sch.alpha_bar_prev[1:])
+    torch.testing.assert_close(sch.beta_tilde[1:], 1 / precision, rtol=1e-9, atol=0)
+    assert sch.beta_tilde[0] == 0
+    torch.testing.assert_close(sch.noise_to_signal, (-sch.log_snr / 2).exp(), rtol=1e-12, atol=0)
+    assert helpers.sigmoid_schedule(100).noise_to_signal.dtype == torch.float64
+
+
 def test_schedule_moves_to_device():
     sch = helpers.sigmoid_schedule(10).to("meta")
     assert sch.beta.device.type == sch.alpha_bar.device.type == "meta"

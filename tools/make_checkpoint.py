@@ -5,13 +5,12 @@
 tests/test_committed_checkpoint.py retrains the same way and checks the committed file is what this makes.
 """
 
-from pathlib import Path
 
 import torch
 
 import helpers
 
-CHECKPOINT = Path(__file__).resolve().parent.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt"
+CHECKPOINT = helpers.COMMITTED_CHECKPOINT
 
 
 def train_default():

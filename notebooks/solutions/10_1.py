@@ -5,8 +5,7 @@ import helpers
 
 def karras_steps(schedule, n, rho):
     # Karras et al. (2022), eq. 5, in the schedule's noise-to-signal ratio; then the nearest step for each level.
-    alpha_bar = schedule.alpha_bar.double()
-    sigma = ((1 - alpha_bar) / alpha_bar).sqrt()
+    sigma = schedule.noise_to_signal
     i = torch.arange(n, dtype=torch.float64) / (n - 1)
     levels = (sigma[-1] ** (1 / rho) + i * (sigma[0] ** (1 / rho) - sigma[-1] ** (1 / rho))) ** rho
     nearest = (sigma[None, :] - levels[:, None]).abs().argmin(1)

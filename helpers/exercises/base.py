@@ -1,0 +1,150 @@
+"""What every lesson's exercises share: the Exercise record, the verdicts and how a learner's answer is run.
+
+Two kinds of check: the learner writes a function (or picks a value) and the check tests it; or the learner first
+predicts a number or a picture, and the check runs the experiment and says whether the prediction held.
+"""
+
+import copy
+import functools
+import math
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """name: what the lesson's stub is called; test(answer) raises NotYet or returns an optional note. copies=False
+    hands the learner's function the check's own inputs: only for an exercise about changing them in place."""
+
+    name: str
+    test: Callable
+    hint: str
+    copies: bool = True
+
+
+class NotYet(Exception):
+    """Raised by a test with the reason the answer is not right yet."""
+
+
+class LearnerError(Exception):
+    """An error raised inside the learner's own answer."""
+
+
+def expect(condition, reason):
+    if not condition:
+        raise NotYet(reason)
+
+
+def close(a, b, tol=1e-5):
+    return torch.allclose(torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64), atol=tol, rtol=tol)
+
+
+def number(value):
+    """A 0-d tensor or a NumPy scalar as the Python number it holds (a learner's natural answer); else unchanged."""
+    if isinstance(value, (torch.Tensor, np.ndarray, np.generic)) and value.ndim == 0:
+        value = value.item()
+    return float(value) if isinstance(value, float) else value
+
+
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def prediction(measure, what, rel_tol=0.1):
+    """A check for "predict a number, then run it": measure() runs the experiment and returns the number."""
+
+    # The experiment is deterministic: run it once, however often the check is called.
+    measure = functools.cache(measure)
+
+    def test(predicted):
+        predicted = number(predicted)
+        expect(is_number(predicted), "write your prediction as a number first, then run the cell")
+        value = measure()
+        expect(
+            math.isclose(predicted, value, rel_tol=rel_tol),
+            f"the run measures {what} = {value:.3g}; your prediction {predicted:.3g} is not within {rel_tol:.0%} of it",
+        )
+        return f"The run measures {what} = {value:.3g}."
+
+    return test
+
+
+def choice(measure, choices):
+    """A check for "predict a picture or an outcome, then run it": measure() returns (right choice, evidence)."""
+
+    measure = functools.cache(measure)
+
+    def test(predicted):
+        expect(isinstance(predicted, str) and predicted in choices, f"write your prediction as one of {sorted(choices)} first")
+        answer, evidence = measure()
+        expect(predicted == answer, f"the run shows {choices[answer]}: {evidence}")
+        return f"The run shows {choices[answer]}: {evidence}."
+
+    return test
+
+
+class Guarded:
+    """The learner's function, called on copies of its inputs, so an answer that changes them in place cannot change
+    what the check compares it with. Errors it raises are marked as the learner's; returned counts the calls that
+    returned."""
+
+    def __init__(self, answer, copies):
+        self.answer, self.copies, self.returned = answer, copies, 0
+
+    def __call__(self, *args):
+        if self.copies:
+            args = copy.deepcopy(args)
+        try:
+            value = self.answer(*args)
+        except Exception as error:
+            raise LearnerError(error) from error
+        self.returned += 1
+        return value
+
+
+def _where(error):
+    """' (line N of your code: `source`)' for the innermost frame of error's traceback outside the course and the
+    libraries, or '' if there is none."""
+    library = (str(Path(__file__).resolve().parent.parent), sys.prefix, sys.base_prefix, "<frozen")
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(library)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    source = f": `{frame.line.strip()}`" if frame.line and frame.line.strip() else ""
+    return f" (line {frame.lineno} of your code{source})"
+
+
+def _describe(error):
+    text = str(error)
+    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
+COURSE_FAILURE = ("This is a failure of the course's own files, not of your answer: restore them (`git checkout -- "
+                  "helpers notebooks`, or a fresh clone), restart the kernel and run the check again.")
+
+
+def judge(exercise_id, exercise, answer):
+    """(True, "correct" message), (False, what is missing plus a hint) for a learner's answer, or (None, what went
+    wrong) when the check itself fails and so cannot judge the answer."""
+    guarded = Guarded(answer, exercise.copies) if callable(answer) else None
+    not_yet = f"Exercise {exercise_id}: not yet: "
+    try:
+        note = exercise.test(guarded or answer)
+    except NotYet as reason:
+        return False, f"{not_yet}{reason}. Hint: {exercise.hint}"
+    except LearnerError as wrapped:
+        error = wrapped.__cause__
+        return False, f"{not_yet}your answer raised {_describe(error)}{_where(error)}. Hint: {exercise.hint}"
+    except Exception as error:
+        if guarded is not None and guarded.returned:
+            return False, (f"{not_yet}the check could not use what your function returned ({_describe(error)}). "
+                           f"Hint: {exercise.hint}")
+        return None, f"Exercise {exercise_id}: the check itself failed with {_describe(error)}. {COURSE_FAILURE}"
+    # A prediction's check also reports what the run measured.
+    return True, f"Exercise {exercise_id}: correct!" + (f" {note}" if note else "")

@@ -1,0 +1,37 @@
+"""Lesson 05 (model): its exercises' checks and hints."""
+
+import torch
+
+from ..model import NoisePredictor, sinusoidal_embedding
+from .base import Exercise, choice, close, expect, number
+
+
+def _test_count_parameters(fn):
+    for T, hidden in ((100, 128), (1000, 64), (7, 3)):
+        value = number(fn(T, hidden))
+        expect(isinstance(value, int) and not isinstance(value, bool), "return an int")
+        expect(value == sum(p.numel() for p in NoisePredictor(T, hidden).parameters()), f"count again for T={T}, hidden={hidden}")
+
+
+def _test_embed_step(fn):
+    for t, dim in ((0, 8), (37, 128), (99, 6)):
+        value = fn(t, dim)
+        expect(isinstance(value, torch.Tensor) and value.shape == (dim,), f"return a 1-d tensor of length {dim}")
+        expect(close(value, sinusoidal_embedding(torch.tensor([t]), dim)[0], 1e-5), "frequencies 10000^(-k / (dim/2)), sines then cosines")
+
+
+def _measure_sinusoidal_step_T():
+    net = NoisePredictor(100, embedding="sinusoidal")
+    try:
+        net(torch.zeros(1, 2), torch.tensor([100]))
+    except ValueError as error:
+        return "b", f"ValueError: {error}"
+    return "a", "the network returned a prediction"
+
+
+EXERCISES = {
+    "05.1": Exercise("count_parameters", _test_count_parameters, "four Linear layers (a*b + b each) and three T x hidden tables"),
+    "05.2": Exercise("embed_step", _test_embed_step, "the lesson's PE(t) formula with k = 0 ... dim/2 - 1; torch.sin and torch.cos of the same angles t * omega_k"),
+    "05.3": Exercise("prediction", choice(_measure_sinusoidal_step_T, {"a": "a prediction", "b": "an error"}),
+                     "the embedding is defined for any t; what does NoisePredictor check before it embeds?"),
+}

@@ -1,0 +1,74 @@
+"""The one integration core every sampler goes through: where a sampler starts, on which device, in eval mode, and the
+loop over a grid of times that applies one step function after another.
+
+A sampler is a step function step(x, k) that moves x from grid point k to k + 1. DDPM and DDIM(eta) (lesson 10,
+helpers.solve), the probability-flow ODE and the flow's ODE (lesson 12, helpers.flow_solve) all run through run_grid;
+Euler's and Heun's methods are one rule, ode_step, over a `move` that takes a step with a given slope. Lesson 07's
+helpers.sample keeps its own loop as the readable teaching version (tests/test_samplers.py checks it against this one).
+"""
+
+import contextlib
+
+import torch
+
+from ._random import noise
+from ._checks import check_points
+
+ODE_METHODS = ("euler", "heun")
+
+
+def model_device(model):
+    """The device of a network's parameters, or of an oracle's buffers (lesson 09 oracles have only buffers)."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return tensors[0].device if tensors else torch.device("cpu")
+
+
+@contextlib.contextmanager
+def evaluating(model):
+    """Put model in eval mode for a sampler, and give it back in the mode it had."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def start_points(n, x_T, generator, device, name="x_T"):
+    """A sampler's start: the given n points moved to device, or n draws of N(0, I) made on the CPU."""
+    if x_T is None:
+        return noise((n, 2), generator, device)
+    x = check_points(name, x_T).to(device)
+    if x.shape[0] != n:
+        raise ValueError(f"{name} must have n = {n} points, got {x.shape[0]}")
+    return x
+
+
+def run_grid(step, x, n_steps, keep_chain=False):
+    """Apply step(x, k) for k = 0, ..., n_steps - 1. Returns the last x, or with keep_chain all n_steps + 1 states."""
+    chain = [x]
+    for k in range(n_steps):
+        x = step(x, k)
+        if keep_chain:
+            chain.append(x)
+    return torch.stack(chain) if keep_chain else x
+
+
+def ode_step(move, slope, method, euler_only=lambda k: False):
+    """The step function of Euler's or Heun's method for an ODE written as two functions: slope(x, k), the right-hand
+    side at grid point k, and move(x, k, d), the step from grid point k to k + 1 along slope d.
+
+    Euler moves along the slope at the start; Heun (the trapezoid rule; Karras et al. 2022, Algorithm 1) moves along
+    the average of the slopes at the start and at the end of the Euler step: one evaluation per step or two. Where
+    euler_only(k) holds, Heun takes the Euler step (lesson 10's last step to x_0, where eps has no input).
+    """
+    if method not in ODE_METHODS:
+        raise ValueError(f"method must be one of {list(ODE_METHODS)}, got {method!r}")
+
+    def step(x, k):
+        d = slope(x, k)
+        if method == "euler" or euler_only(k):
+            return move(x, k, d)
+        return move(x, k, (d + slope(move(x, k, d), k + 1)) / 2)
+
+    return step
