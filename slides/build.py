@@ -21,6 +21,9 @@ from nbconvert import SlidesExporter
 from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from build_notebooks import strip_widgets  # noqa: E402 (the one widget rule, shared with the lessons' build)
+
 OUT = ROOT / "build" / "slides"
 VENDOR = OUT / "vendor"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -68,15 +71,14 @@ def exporter(show_code=True):
     return SlidesExporter(config=config)
 
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # Test markers: nbval's "# NBVAL_..." comments and the "# Why: ..." line that explains each. They stay in the
 # lessons, which are the source; an audience does not need them.
 TEST_MARKERS = ("# NBVAL_", "# Why:")
 
 
 def prepare(notebook, show_code=True):
-    """Drop widget state (it would make the deck load a widget manager from a CDN), every widget output and the
-    test markers in code cells, and, when the deck shows code, start a sub-slide at every code cell that follows other
+    """Drop widget state and output (tools/build_notebooks.strip_widgets) and the test markers in code cells, and,
+    when the deck shows code, start a sub-slide at every code cell that follows other
     content on its slide.
 
     A deck has no kernel, so a widget could only show as its Python repr (interactive(children=...) or a progress bar
@@ -84,7 +86,7 @@ def prepare(notebook, show_code=True):
     is one slide in the notebook (and in RISE); on a 1280x720 screen its text, code and figures together rarely fit,
     so the deck shows each code cell, with its output and the text after it, on a sub-slide of its own.
     """
-    notebook.metadata.pop("widgets", None)
+    strip_widgets(notebook)
     has_content = False
     for cell in notebook.cells:
         slideshow = cell.metadata.setdefault("slideshow", {})
@@ -96,7 +98,6 @@ def prepare(notebook, show_code=True):
                 slideshow["slide_type"] = "subslide"
             has_content = True
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
             cell.source = "\n".join(line for line in cell.source.splitlines() if not line.startswith(TEST_MARKERS))
     return notebook
 

@@ -1,3 +1,4 @@
+import re
 import sys
 from pathlib import Path
 
@@ -24,3 +25,40 @@ def course():
     finally:
         sys.path.remove(str(ROOT))
     return module
+
+
+# One lesson's tests (`python3 course.py test --lesson 08`): its notebook under nbval, its exercises, its deck, its
+# browser run, and the tests of the helpers it teaches. A test belongs to lesson NN when one of its parameters names it
+# ("08_training", "08.1", a path to 08_...), when its name starts test_08_, or when its module lists NN in LESSONS
+# ("all": every lesson). Tests that name no lesson run only in the whole suite.
+LESSON_NAME = re.compile(r"(\d\d)[._]")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--lesson", action="append", default=[], metavar="NN",
+                     help="run only lesson NN's tests (its notebook, exercises, deck, browser run and helpers' tests)")
+
+
+def lessons_of(item):
+    """The lessons a collected test belongs to: a set of "NN", or {"all"}."""
+    if item.path.suffix == ".ipynb":
+        return {item.path.name[:2]}
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    named = set()
+    for value in params.values():
+        match = LESSON_NAME.match(value.name if isinstance(value, Path) else str(value))
+        if match:
+            named.add(match.group(1))
+    match = re.match(r"test_(\d\d)_", item.name)
+    if match:
+        named.add(match.group(1))
+    return named or set(getattr(item.module, "LESSONS", ()))
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = {f"{int(n):02d}" for n in config.getoption("--lesson")}
+    if not wanted:
+        return
+    kept = [item for item in items if (lessons := lessons_of(item)) & wanted or "all" in lessons]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept

@@ -65,9 +65,12 @@ def isolated_page(browser, allowed, height=800):
 
 
 @pytest.fixture(scope="module")
-def built_decks():
+def built_decks(request):
     require("npm", shutil.which("npm"), "install Node.js; the decks fetch reveal.js from the npm registry")
-    subprocess.run([sys.executable, str(ROOT / "slides" / "build.py")], check=True, cwd=ROOT)
+    # With --lesson, only those lessons' decks (tests/conftest.py).
+    wanted = {f"{int(n):02d}" for n in request.config.getoption("--lesson")}
+    names = [p.stem for p in DECKS if p.stem[:2] in wanted]
+    subprocess.run([sys.executable, str(ROOT / "slides" / "build.py"), *names], check=True, cwd=ROOT)
     return deck_builder.OUT
 
 

@@ -5,6 +5,9 @@ import torch
 
 import helpers
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("06", "08")
+
 SCH = helpers.sigmoid_schedule(100)
 
 

@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import make_checkpoint  # noqa: E402
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("08",)
+
 # Two trainings of one recipe differ only by floating-point rounding (another CPU) or not at all (this one).
 # Their off-curve RMS x 1e3 (10 000 samples) then differ by about the metric's own noise, whose standard deviation
 # between data samples is about 0.09 (docs/benchmarks.md); 0.3 is more than three of those, and far below the gap

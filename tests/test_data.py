@@ -5,6 +5,9 @@ from sklearn.datasets import make_s_curve
 
 import helpers
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("01",)
+
 
 def test_s_curve_is_the_reference_recipe():
     points, _ = make_s_curve(500, noise=0.1, random_state=3)

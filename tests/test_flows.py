@@ -7,6 +7,9 @@ import torch
 
 import helpers
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("12",)
+
 MIXTURE = helpers.s_curve_oracle()
 ORACLE = helpers.FlowOracle(MIXTURE)
 

@@ -3,6 +3,9 @@ import torch
 
 import helpers
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("03", "04")
+
 SCH = helpers.sigmoid_schedule(100)
 
 

@@ -7,6 +7,9 @@ import pytest
 
 import helpers
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("all",)
+
 ROOT = Path(__file__).resolve().parent.parent
 LESSON_CODE = "".join(p.read_text() for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")))
 

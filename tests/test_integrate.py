@@ -7,6 +7,9 @@ import torch
 
 from helpers.integrate import ode_step, run_grid
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("10", "12")
+
 
 def euler_and_heun_errors(method, n):
     """dx/dt = -x from t = 0 to 1 on n equal steps; the exact answer is x(0) e^-1."""

@@ -27,6 +27,9 @@ from helpers.exercises.lesson07 import _off_curve_with_last_step_noise
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("all",)
+
 SCH = helpers.sigmoid_schedule(100)
 TINY = helpers.TrainConfig(steps=30, batch_size=64, hidden=16, lr=1e-2)
 CLEAR = (TypeError, ValueError, FloatingPointError, OSError)

@@ -8,6 +8,9 @@ import torch
 import helpers
 from helpers.oracle import MixtureOracle
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("09",)
+
 SCHEDULE = helpers.sigmoid_schedule(100)
 
 

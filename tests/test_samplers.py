@@ -9,6 +9,9 @@ from diffusers import DDIMScheduler, DDPMScheduler
 
 import helpers
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("10",)
+
 SCH = helpers.sigmoid_schedule(100)
 T = SCH.T
 

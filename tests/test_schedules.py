@@ -5,6 +5,9 @@ import torch
 
 import helpers
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
+LESSONS = ("02",)
+
 
 def test_reference_schedule_facts():
     sch = helpers.sigmoid_schedule(100)

@@ -24,6 +24,22 @@ CELL_TIMEOUT = 120
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
+def strip_widgets(notebook):
+    """Keep no widget state and no widget output (interact controls, lesson 08's progress bar), in place.
+
+    JupyterLab 4 cannot draw saved widget state (jupyterlab/jupyterlab#15361: "model not found"), so an unrun lesson
+    would show each widget as its Python repr or an error, and a deck, which has no kernel, would load a widget manager
+    from a CDN to show the same repr. The cell before each interact draws the same figure statically, and running the
+    lesson brings the live widgets. The one rule for saved lessons and decks (slides/build.py).
+    """
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "interact(" in cell.source:
+            cell.outputs = []
+        elif cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
+
+
 def build(py_path: Path) -> float:
     notebook = jupytext.read(py_path)
     notebook.metadata["kernelspec"] = KERNELSPEC
@@ -32,16 +48,7 @@ def build(py_path: Path) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    # JupyterLab 4 cannot draw saved widget state (jupyterlab/jupyterlab#15361: "model not found"), so an unrun lesson
-    # would show each widget as its Python repr or an error. Keep no widget state and no widget output (interact
-    # controls, lesson 08's progress bar): the cell before each interact draws the same figure statically, and
-    # running the lesson brings the live widgets.
-    notebook.metadata.pop("widgets", None)
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and "interact(" in cell.source:
-            cell.outputs = []
-        elif cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
+    strip_widgets(notebook)
     nbformat.write(notebook, py_path.with_suffix(".ipynb"))
     # Rewrite the twin from the notebook so both carry identical metadata.
     jupytext.write(notebook, py_path, fmt="py:percent")
