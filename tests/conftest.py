@@ -5,7 +5,16 @@ from pathlib import Path
 import pytest
 import torch
 
+import helpers
+
 ROOT = Path(__file__).resolve().parent.parent
+# The reference recipe's schedule, which most tests use (import it: `from conftest import SCH, seeded`).
+SCH = helpers.sigmoid_schedule(100)
+
+
+def seeded(seed=0):
+    """A CPU generator seeded with seed: the helpers draw all their noise on the CPU."""
+    return torch.Generator().manual_seed(seed)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if torch.backends.mps.is_available() else [])
 

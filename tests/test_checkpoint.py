@@ -4,11 +4,11 @@ import pytest
 import torch
 
 import helpers
+from conftest import SCH
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("06", "08")
 
-SCH = helpers.sigmoid_schedule(100)
 
 
 def test_round_trip(tmp_path):

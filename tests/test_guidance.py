@@ -6,15 +6,11 @@ import pytest
 import torch
 
 import helpers
+from conftest import SCH, seeded
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("11",)
 
-SCH = helpers.sigmoid_schedule(100)
-
-
-def seeded(k):
-    return torch.Generator().manual_seed(k)
 
 
 @pytest.fixture(scope="module")

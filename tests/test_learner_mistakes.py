@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import helpers
+from conftest import SCH, seeded
 from helpers.exercises import EXERCISES, Exercise, verdict
 from helpers.exercises.base import prediction
 from helpers.exercises.lesson02 import _measure_snr_unscaled
@@ -30,13 +31,8 @@ import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("all",)
 
-SCH = helpers.sigmoid_schedule(100)
 TINY = helpers.TrainConfig(steps=30, batch_size=64, hidden=16, lr=1e-2)
 CLEAR = (TypeError, ValueError, FloatingPointError, OSError)
-
-
-def seeded(seed=0):
-    return torch.Generator().manual_seed(seed)
 
 
 def net(T=100, seed=0):

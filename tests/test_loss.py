@@ -2,11 +2,11 @@ import pytest
 import torch
 
 import helpers
+from conftest import SCH
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("06",)
 
-SCH = helpers.sigmoid_schedule(100)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 127, 128])

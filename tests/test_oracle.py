@@ -6,17 +6,17 @@ import pytest
 import torch
 
 import helpers
+from conftest import SCH
 from helpers.oracle import MixtureOracle
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("09",)
 
-SCHEDULE = helpers.sigmoid_schedule(100)
 
 
 @pytest.fixture(scope="module")
 def oracle():
-    return helpers.s_curve_oracle(SCHEDULE)
+    return helpers.s_curve_oracle(SCH)
 
 
 def test_quadrature_weights_average_over_u():
@@ -53,15 +53,15 @@ def test_density_integrates_to_one(oracle, t):
 
 @pytest.mark.parametrize("t", [0, 20, 99])
 def test_score_is_the_gradient_of_log_density(oracle, t):
-    x = helpers.q_sample(helpers.s_curve(50, seed=1), t, SCHEDULE).double().requires_grad_()
+    x = helpers.q_sample(helpers.s_curve(50, seed=1), t, SCH).double().requires_grad_()
     (grad,) = torch.autograd.grad(oracle.log_prob(x, t).sum(), x)
     torch.testing.assert_close(oracle.score(x.detach(), t), grad, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("t", [0, 50, 99])
 def test_eps_and_tweedie_identities(oracle, t):
-    xt = helpers.q_sample(helpers.s_curve(100, seed=2), t, SCHEDULE).double()
-    ab = SCHEDULE.alpha_bar[t].double()
+    xt = helpers.q_sample(helpers.s_curve(100, seed=2), t, SCH).double()
+    ab = SCH.alpha_bar[t].double()
     score = oracle.score(xt, t)
     torch.testing.assert_close(oracle(xt, t), -(1 - ab).sqrt() * score, rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(oracle.denoise(xt, t), (xt + (1 - ab) * score) / ab.sqrt(), rtol=1e-10, atol=1e-12)
@@ -69,9 +69,9 @@ def test_eps_and_tweedie_identities(oracle, t):
 
 def test_eps_star_matches_bayes_rule_by_monte_carlo(oracle):
     t = 70
-    ab = SCHEDULE.alpha_bar[t].double()
+    ab = SCH.alpha_bar[t].double()
     draws = helpers.s_curve(200_000, seed=12).double()
-    query = helpers.q_sample(helpers.s_curve(4, seed=3), t, SCHEDULE).double()
+    query = helpers.q_sample(helpers.s_curve(4, seed=3), t, SCH).double()
     w = torch.softmax(-torch.cdist(query, ab.sqrt() * draws) ** 2 / (2 * (1 - ab)), 1)
     eps_i = (query[:, None] - ab.sqrt() * draws) / (1 - ab).sqrt()
     bayes = (w[..., None] * eps_i).sum(1)
@@ -82,9 +82,9 @@ def test_eps_star_matches_bayes_rule_by_monte_carlo(oracle):
 def test_two_point_set_has_the_textbook_denoiser():
     # Data +-p with equal weight: E[x0 | x_t] = p tanh(a p.x_t / (1 - alpha_bar)).
     p = torch.tensor([[0.1, 0.05]], dtype=torch.float64)
-    oracle = helpers.training_set_oracle(torch.cat([p, -p]), SCHEDULE)
+    oracle = helpers.training_set_oracle(torch.cat([p, -p]), SCH)
     t = 30
-    ab = SCHEDULE.alpha_bar[t].double()
+    ab = SCH.alpha_bar[t].double()
     xt = torch.randn(20, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 0.3
     expected = p * torch.tanh(ab.sqrt() * (xt @ p.T) / (1 - ab))
     torch.testing.assert_close(oracle.denoise(xt, t), expected, rtol=1e-10, atol=1e-12)
@@ -100,10 +100,10 @@ def test_per_point_steps_match_single_steps(oracle):
 
 def test_oracle_drops_in_for_the_network(oracle, device):
     generator = torch.Generator().manual_seed(0)
-    samples = helpers.sample(oracle.to(device), SCHEDULE, 500, generator=generator)
+    samples = helpers.sample(oracle.to(device), SCH, 500, generator=generator)
     assert samples.device.type == device.type and samples.dtype == torch.float32
     x0 = helpers.s_curve(500, device=device)
-    loss = helpers.eps_loss(oracle, x0, SCHEDULE, generator=torch.Generator().manual_seed(1))
+    loss = helpers.eps_loss(oracle, x0, SCH, generator=torch.Generator().manual_seed(1))
     assert 0.1 < loss.item() < 0.6
 
 
@@ -113,7 +113,7 @@ def test_network_cannot_beat_the_loss_floor(oracle):
     generator = torch.Generator().manual_seed(2)
     t = helpers.antithetic_steps(len(x0), 100, generator=generator)
     eps = torch.randn(x0.shape, generator=generator)
-    xt = helpers.q_sample(x0, t, SCHEDULE, eps=eps)
+    xt = helpers.q_sample(x0, t, SCH, eps=eps)
     with torch.no_grad():
         gap = ((eps - model(xt, t)) ** 2).mean(1) - ((eps - oracle(xt, t)) ** 2).mean(1)
     assert gap.mean() > -3 * gap.std() / math.sqrt(len(gap))
@@ -121,7 +121,7 @@ def test_network_cannot_beat_the_loss_floor(oracle):
 
 def test_finite_set_optimum_returns_training_points():
     train = helpers.s_curve(20, seed=5)
-    samples = helpers.sample(helpers.training_set_oracle(train, SCHEDULE), SCHEDULE, 200,
+    samples = helpers.sample(helpers.training_set_oracle(train, SCH), SCH, 200,
                              generator=torch.Generator().manual_seed(0), sigma="beta_tilde")
     fresh = helpers.s_curve(200, seed=6)
     on_a_point = (torch.cdist(samples, train).min(1).values < 1e-3).float().mean()
@@ -134,8 +134,8 @@ def test_bad_oracle_input(oracle):
     with pytest.raises(ValueError, match=r"x must have shape \(N, 2\)"):
         oracle.score(torch.zeros(3), 0)
     with pytest.raises(ValueError, match="needs std > 0"):
-        helpers.training_set_oracle(torch.zeros(4, 2), SCHEDULE).log_prob(torch.zeros(2, 2), None)
+        helpers.training_set_oracle(torch.zeros(4, 2), SCH).log_prob(torch.zeros(2, 2), None)
     with pytest.raises(ValueError, match="log_weights"):
-        MixtureOracle(torch.zeros(4, 2), torch.zeros(3), 0.0, SCHEDULE)
+        MixtureOracle(torch.zeros(4, 2), torch.zeros(3), 0.0, SCH)
     with pytest.raises(TypeError, match="u must be"):
         helpers.curve([0.0, 1.0])

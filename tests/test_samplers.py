@@ -8,16 +8,12 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
 import helpers
+from conftest import SCH, seeded
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("10",)
 
-SCH = helpers.sigmoid_schedule(100)
 T = SCH.T
-
-
-def seeded(k):
-    return torch.Generator().manual_seed(k)
 
 
 class Linear(torch.nn.Module):

@@ -2,11 +2,11 @@ import pytest
 import torch
 
 import helpers
+from conftest import SCH
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("07",)
 
-SCH = helpers.sigmoid_schedule(100)
 
 
 # The schedule is float32, as in the reference: 1 - alpha_bar near t = 0 cancels to ~3 significant digits.

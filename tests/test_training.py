@@ -6,11 +6,11 @@ import pytest
 import torch
 
 import helpers
+from conftest import SCH
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("08",)
 
-SCH = helpers.sigmoid_schedule(100)
 SMALL = helpers.TrainConfig(steps=60, batch_size=64, lr=1e-2, hidden=32, seed=3)
 
 
