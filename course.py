@@ -1,7 +1,7 @@
 """Set up the course's virtual environment and run it.
 
     python3 course.py lab     # set up, then open JupyterLab on lesson 01 (your own copy, in workspace/)
-    python3 course.py test    # set up, then run the whole test suite
+    python3 course.py test    # set up, then run the whole test suite (--lesson 08: one lesson's tests)
     python3 course.py slides  # set up, then build offline HTML decks into build/slides/
     python3 course.py build   # contributors: re-execute every lesson from its .py twin
 

@@ -13,9 +13,6 @@ import helpers
 from helpers.exercises import EXERCISES, verdict
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions"
-# Lessons whose solution files end with their check, so that `%load solutions/NN_k.py` then running the cell
-# prints "correct!" (the README's route). Add a lesson here once its solution files do the same.
-LOADED_WITH_CHECK = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12")
 
 
 def solution_path(exercise_id):
@@ -51,7 +48,7 @@ def test_solution_passes(exercise_id, capsys):
     assert capsys.readouterr().out.startswith(f"Exercise {exercise_id}: correct!")
 
 
-@pytest.mark.parametrize("exercise_id", sorted(e for e in EXERCISES if e[:2] in LOADED_WITH_CHECK))
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
 def test_loading_a_solution_prints_correct(exercise_id):
     _, printed = run_solution(exercise_id)
     assert printed.strip().splitlines()[-1].startswith(f"Exercise {exercise_id}: correct!")
@@ -95,7 +92,7 @@ def solution_fragments(exercise_id):
     return fragments
 
 
-@pytest.mark.parametrize("exercise_id", sorted(e for e in EXERCISES if e[:2] in LOADED_WITH_CHECK))
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
 def test_hint_does_not_give_the_solution(exercise_id):
     hint = EXERCISES[exercise_id].hint.replace(" ", "")
     for fragment in solution_fragments(exercise_id):
