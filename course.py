@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -60,7 +61,9 @@ def venv_problem(python: Path, modules=None):
     """None if the environment's Python runs and finds every module; else ("python", why) when that Python cannot
     run, or ("missing", names) when it runs without some of the packages."""
     try:
-        result = subprocess.run([str(python), "-c", PROBE, *(modules or REQUIRED_MODULES)], capture_output=True, text=True, timeout=120)
+        # From a neutral folder: run from the repository, `helpers` would be found there even when not installed.
+        result = subprocess.run([str(python), "-c", PROBE, *(modules or REQUIRED_MODULES)], capture_output=True, text=True,
+                                timeout=120, cwd=tempfile.gettempdir())
     except OSError as error:
         return "python", f"its Python ({python}) cannot run: {error.strerror or error}"
     except subprocess.TimeoutExpired:
@@ -147,6 +150,17 @@ def notebook_problem(path: Path):
     return None
 
 
+def free_name(path: Path) -> Path:
+    """path if nothing is there, else the first free one of NAME-2, NAME-3, ...: before a .ipynb or .py extension, so
+    that JupyterLab still opens the file, and at the end of other names (NAME.ipynb.broken-2)."""
+    number, candidate = 1, path
+    while candidate.exists():
+        number += 1
+        keep = path.suffix in (".ipynb", ".py")
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}" if keep else f"{path.name}-{number}")
+    return candidate
+
+
 def beside(path: Path, tag: str) -> Path:
     """notebooks/01_data.ipynb -> notebooks/01_data.<tag>.ipynb: a name JupyterLab still opens by its extension."""
     return path.with_name(f"{path.stem}.{tag}{path.suffix}")
@@ -177,11 +191,7 @@ def make_workspace(target: Path = WORKSPACE, root: Path = ROOT) -> dict:
             destination, committed, recorded = target / name, file_hash(source), manifest.get(name)
             problem = notebook_problem(destination) if destination.suffix == ".ipynb" and destination.exists() else None
             if problem:
-                moved = destination.with_name(destination.name + ".broken")
-                for number in range(2, 1000):
-                    if not moved.exists():
-                        break
-                    moved = destination.with_name(f"{destination.name}.broken-{number}")
+                moved = free_name(destination.with_name(destination.name + ".broken"))
                 os.replace(destination, moved)
                 report["broken"].append((destination, moved, problem))
             if not destination.exists():
@@ -196,9 +206,13 @@ def make_workspace(target: Path = WORKSPACE, root: Path = ROOT) -> dict:
                 shutil.copy2(source, destination)
                 report["updated"].append(destination)
             elif recorded != committed:
-                # The learner's changed copy of an older version (or of one from before the manifest).
-                shutil.copy2(source, beside(destination, "updated"))
-                report["beside"].append((destination, beside(destination, "updated")))
+                # The learner's changed copy of an older version (or of one from before the manifest). An earlier new
+                # version beside it may hold work too: it is never written over.
+                new = beside(destination, "updated")
+                if not (new.exists() and file_hash(new) == committed):
+                    new = free_name(new)
+                    shutil.copy2(source, new)
+                report["beside"].append((destination, new))
             manifest[name] = committed
     target.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

@@ -1,7 +1,8 @@
 """Argument checks shared by the helpers: each error names the argument, what it got and what is allowed.
 
-They run where a learner calls in (the public helpers), never per step inside a loop. What a learner naturally
-passes is accepted: a 0-d tensor or a NumPy scalar where a number is expected, a NumPy array where points are.
+They run where a learner calls in (the public helpers). Loops call unchecked cores instead, except for the input check
+of a network or an oracle, which a learner also calls directly. What a learner naturally passes is accepted: a 0-d
+tensor or a NumPy scalar where a number is expected, a NumPy array where points are.
 """
 
 import math
@@ -11,8 +12,8 @@ import numpy as np
 import torch
 
 
-def _scalar(value):
-    """A 0-d tensor or a one-element NumPy array as the Python number it holds; anything else unchanged."""
+def to_number(value):
+    """A 0-d tensor or a 0-d NumPy array as the Python number it holds; anything else unchanged."""
     if isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim == 0:
         return value.item()
     return value
@@ -20,7 +21,7 @@ def _scalar(value):
 
 def check_int(name, value, low, high=None):
     """Check an integer in [low, high) (high=None: no upper bound) and return it."""
-    value = _scalar(value)
+    value = to_number(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < low or (high is not None and value >= high):
@@ -31,7 +32,7 @@ def check_int(name, value, low, high=None):
 
 def check_float(name, value, low, high, low_open=True, high_open=True):
     """Check a finite real number inside an interval and return it as float."""
-    value = _scalar(value)
+    value = to_number(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     value = float(value)
@@ -83,7 +84,7 @@ def check_steps(name, t, T, n=None, device=None):
     With n given, an int or a 0-d tensor is broadcast to n steps and a 1-d tensor must have n entries.
     """
     if isinstance(t, np.ndarray):
-        t = torch.from_numpy(t)
+        t = torch.from_numpy(np.ascontiguousarray(t))
     elif isinstance(t, (list, tuple)):
         try:
             t = torch.tensor(t)
@@ -150,9 +151,9 @@ def check_model_schedule(model, schedule):
 
 
 def check_device(device, name="device"):
-    """A device name or torch.device that exists on this machine, as a torch.device."""
+    """A device name or torch.device that exists on this machine (None: the CPU), as a torch.device."""
     try:
-        device = torch.device(device)
+        device = torch.device("cpu" if device is None else device)
     except (TypeError, RuntimeError) as error:
         raise ValueError(f"{name} must be a device such as 'cpu', 'cuda' or 'mps', got {device!r}") from error
     available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}

@@ -49,11 +49,16 @@ def save_weights(model, path):
             torch.save(saved, file)
             file.flush()
             os.fsync(file.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        # mkstemp makes the file private (0600): keep the mode of the file it replaces, or use a plain file's 0644.
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         os.replace(temporary, path)
+        if hasattr(os, "O_DIRECTORY"):
+            # The rename itself is durable only once the folder is written (POSIX).
+            folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):

@@ -8,6 +8,9 @@ eq. 12). They differ only in which noise prediction goes in and how much fresh n
 - Heun (Karras et al. 2022, Algorithm 1): the average of eps at both ends of a DDIM(eta=0) step, none out.
 """
 
+import numbers
+
+import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
@@ -22,9 +25,11 @@ from ._checks import (
     check_schedule,
     check_steps,
     check_weights,
+    to_number,
 )
 from ._random import noise
 from .integrate import evaluating, model_device, ode_step, run_grid, start_points
+from .oracle import MixtureOracle
 
 METHODS = ("ddpm", "ddim", "heun")
 
@@ -121,9 +126,12 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
 
 def _check_grid(alpha_bar):
     """A grid of at least two finite alpha_bar values in (0, 1], as a float64 tensor."""
-    if not isinstance(alpha_bar, torch.Tensor) or alpha_bar.ndim != 1 or alpha_bar.shape[0] < 2 \
-            or not alpha_bar.is_floating_point():
-        raise ValueError(f"alpha_bar must be a 1-d float tensor of at least 2 values, got {alpha_bar!r:.80}")
+    if isinstance(alpha_bar, np.ndarray):
+        alpha_bar = torch.from_numpy(np.ascontiguousarray(alpha_bar))
+    if not isinstance(alpha_bar, torch.Tensor) or not alpha_bar.is_floating_point():
+        raise TypeError(f"alpha_bar must be a 1-d float tensor of at least 2 values, got {alpha_bar!r:.80}")
+    if alpha_bar.ndim != 1 or alpha_bar.shape[0] < 2:
+        raise ValueError(f"alpha_bar must be a 1-d float tensor of at least 2 values, got shape {tuple(alpha_bar.shape)}")
     alpha_bar = check_finite("alpha_bar", alpha_bar.double())
     if alpha_bar.min() <= 0 or alpha_bar.max() > 1:
         raise ValueError(f"alpha_bar must lie in (0, 1], got values from {alpha_bar.min().item():.3g} to {alpha_bar.max().item():.3g}")
@@ -138,13 +146,16 @@ def ode_reference(oracle, x, alpha_bar_start, alpha_bar_end, rtol=1e-11, atol=1e
     (Song, Meng & Ermon 2021, eq. 14), solved by scipy's DOP853 at the given tolerances: the reference lesson 10 measures
     its samplers' errors against. Returns x at alpha_bar_end, float64. Defined in lesson 10 (fewer steps).
     """
+    if not isinstance(oracle, MixtureOracle):
+        raise TypeError(f"oracle must be a MixtureOracle (helpers.s_curve_oracle(...)), got {type(oracle).__name__}")
     x = check_points("x", x).double().cpu()
     alpha_bar_start = check_float("alpha_bar_start", alpha_bar_start, 0.0, 1.0)
     alpha_bar_end = check_float("alpha_bar_end", alpha_bar_end, 0.0, 1.0)
 
     def rhs(sigma, y_flat):
         alpha_bar = 1 / (1 + sigma**2)
-        return oracle(torch.from_numpy(y_flat).reshape(-1, 2) * alpha_bar**0.5, None, alpha_bar=alpha_bar).numpy().ravel()
+        x = torch.from_numpy(y_flat).reshape(-1, 2) * alpha_bar**0.5
+        return oracle(x, None, alpha_bar=alpha_bar).cpu().numpy().ravel()
 
     def level(alpha_bar):
         return ((1 - alpha_bar) / alpha_bar) ** 0.5
@@ -179,11 +190,12 @@ def gaussian_prior(x0, schedule, n, generator=None):
 
 def _grid(schedule, steps):
     """Steps as a strictly decreasing long tensor in [0, T), and alpha_bar along them (float64), then 1 (x_0)."""
-    if isinstance(steps, int) and not isinstance(steps, bool):
-        steps = timesteps(steps, schedule.T)
+    steps = to_number(steps)
+    if isinstance(steps, numbers.Integral) and not isinstance(steps, bool):
+        steps = timesteps(int(steps), schedule.T)
     elif isinstance(steps, (float, bool, str)):
         raise TypeError(f"steps must be an int or a sequence of steps, got {type(steps).__name__} {steps!r}")
-    steps = check_steps("steps", torch.as_tensor(steps), schedule.T)
+    steps = check_steps("steps", steps, schedule.T)
     if steps.ndim != 1 or len(steps) < 1:
         raise ValueError(f"steps must be an int or a 1-d sequence of at least one step, got shape {tuple(steps.shape)}")
     if len(steps) > 1 and not (steps[1:] < steps[:-1]).all():

@@ -165,7 +165,10 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
             group["lr"] = _learning_rate(config, step)
         index = next(index_stream)
         if objective is not None:
-            loss = objective(model, x0[index], generator)
+            try:
+                loss = objective(model, x0[index], generator)
+            except FloatingPointError as error:
+                raise FloatingPointError(_diverged(step, config, x0, losses, f"the objective failed: {error}")) from error
         else:
             # The draws come in the order eps_loss makes them, so a seed gives the same run as lesson 06's loss.
             t = None if config.t_power == 1 else skewed_steps(index.shape[0], schedule.T, config.t_power, generator, device)

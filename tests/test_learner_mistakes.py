@@ -71,7 +71,22 @@ def test_checker_reports_the_learners_own_error_and_line():
     assert ok is False
     assert "RuntimeError: shape '[3]' is invalid for input of size 2" in message
     line = answer.__code__.co_firstlineno + 2
-    assert f"(line {line} of your code: `return x / scale.reshape(3)`)" in message
+    assert f"(your code, in answer, test_learner_mistakes.py line {line}: `return x / scale.reshape(3)`)" in message
+
+
+def test_checker_names_the_cell_line_of_a_notebook_function():
+    """In a kernel every cell may share one name, so the message gives the function and its line, not a quoted line
+    that could be another cell's."""
+    namespace = {}
+    exec(compile("def mine(x):\n    return x / undefined\n", "<IPY-INPUT>", "exec"), namespace)
+    ok, message = verdict("01.1", namespace["mine"])
+    assert ok is False and "NameError: name 'undefined' is not defined (your code, in mine, line 2 of its cell)" in message
+
+
+def test_checker_says_to_pass_the_function_not_its_result():
+    x = helpers.s_curve(10)
+    ok, message = verdict("01.1", x / x.std(0))
+    assert ok is False and "pass the function itself (to_unit_std), not a value or its result" in message
 
 
 def test_checker_tells_a_damaged_course_file_from_a_wrong_answer(tmp_path, monkeypatch):
@@ -224,6 +239,13 @@ def test_workspace_updates_an_unchanged_lesson_and_keeps_a_changed_one(course, c
     assert "notebooks/02_noise.ipynb  ->  new: 02_noise.updated.ipynb" in message and "Updated" in message
     # Told once: the next run has nothing to say.
     assert course.make_workspace(mine, course_root) == {"new": [], "updated": [], "beside": [], "broken": []}
+    # The learner works in the new version too; the course changes again: neither of their files is written over.
+    new.write_text(notebook("my notes in the new version"))
+    (course_root / "notebooks" / "02_noise.ipynb").write_text(notebook("lesson 2 v3"))
+    report = course.make_workspace(mine, course_root)
+    third = mine / "notebooks" / "02_noise.updated-2.ipynb"
+    assert report["beside"] == [(kept, third)] and "lesson 2 v3" in third.read_text()
+    assert "my notes on lesson 2" in kept.read_text() and "my notes in the new version" in new.read_text()
 
 
 def test_workspace_from_before_the_manifest_keeps_a_differing_copy(course, course_root, tmp_path):
@@ -261,6 +283,14 @@ def test_venv_problem_names_what_is_wrong(course, tmp_path):
     (tmp_path / "gone").symlink_to(tmp_path / "removed")
     assert course.venv_problem(tmp_path / "gone")[0] == "python"
     assert course.venv_problem(Path(sys.executable), ("json", "no_such_module_xyz")) == ("missing", "no_such_module_xyz")
+
+
+def test_venv_problem_is_not_fooled_by_the_current_folder(course, tmp_path, monkeypatch):
+    """Run from the repository, `helpers` would be found as a folder there even when it is not installed."""
+    (tmp_path / "zz_only_here").mkdir()
+    (tmp_path / "zz_only_here" / "__init__.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert course.venv_problem(Path(sys.executable), ("zz_only_here",)) == ("missing", "zz_only_here")
 
 
 @pytest.fixture
@@ -391,6 +421,21 @@ def test_sequences_and_arrays_are_accepted():
     torch.testing.assert_close(model(XT, [3] * 8), model(XT, torch.full((8,), 3)))
     beta = SCH.beta.numpy()
     torch.testing.assert_close(helpers.schedule_from_beta(beta).alpha_bar, SCH.alpha_bar)
+    want = helpers.sample_steps(model, SCH, 5, 10, generator=seeded(2))
+    # np.arange(100)[::-11] is 99, 88, ..., 0, the same steps, in an array read backwards (a negative stride).
+    for steps in (np.int64(10), torch.tensor(10), helpers.timesteps(10, 100).numpy(), np.arange(100)[::-11]):
+        torch.testing.assert_close(helpers.sample_steps(model, SCH, 5, steps, generator=seeded(2)), want)
+    grid = torch.tensor([0.5, 0.9, 1.0], dtype=torch.float64)
+    torch.testing.assert_close(helpers.solve(lambda x, k: x, XT, grid.numpy()), helpers.solve(lambda x, k: x, XT, grid))
+    assert helpers.s_curve(3, device=None).device.type == "cpu"
+
+
+def test_a_diverging_flow_run_gets_trains_message():
+    config = helpers.TrainConfig(steps=30, batch_size=64, hidden=16, lr=1e10, clip_norm=1e30)
+    model = helpers.VelocityPredictor(16)
+    raises(lambda: helpers.train(model, helpers.s_curve(500), None, config, progress=False,
+                                 objective=lambda net, batch, generator: helpers.flow_loss(net, batch, generator=generator)),
+           FloatingPointError, ["training diverged at step", "learning rate"])
 
 
 def test_numbers_held_in_tensors_are_numbers():

@@ -10,13 +10,13 @@ import pytest
 from jupytext.compare import compare_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-PAIRED = LESSONS + [ROOT / "slides" / "course_talk.ipynb"]
+LESSON_NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+PAIRED = LESSON_NOTEBOOKS + [ROOT / "slides" / "course_talk.ipynb"]
 
 
 def test_lessons_exist():
-    assert len(LESSONS) >= 9
-    assert [p.stem[:2] for p in LESSONS] == [f"{i:02d}" for i in range(1, len(LESSONS) + 1)]
+    assert len(LESSON_NOTEBOOKS) >= 9
+    assert [p.stem[:2] for p in LESSON_NOTEBOOKS] == [f"{i:02d}" for i in range(1, len(LESSON_NOTEBOOKS) + 1)]
 
 
 @pytest.mark.parametrize("ipynb", PAIRED, ids=lambda p: p.stem)
@@ -62,7 +62,7 @@ def test_no_saved_widget_state_or_repr(ipynb):
             assert "interactive(children" not in str(output.get("data", {}).get("text/plain", "")), cell.source[:80]
 
 
-@pytest.mark.parametrize("ipynb", LESSONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("ipynb", LESSON_NOTEBOOKS, ids=lambda p: p.stem)
 def test_lesson_structure(ipynb):
     notebook = nbformat.read(ipynb, as_version=4)
     first = notebook.cells[0]
@@ -98,7 +98,7 @@ def test_deck_builder_refuses_a_half_run_notebook():
     assert deck_builder.unfinished(nbformat.read(ROOT / "notebooks" / "06_loss.ipynb", as_version=4)) is None
 
 
-@pytest.mark.parametrize("ipynb", LESSONS + [ROOT / "slides" / "course_talk.ipynb"], ids=lambda p: p.stem)
+@pytest.mark.parametrize("ipynb", LESSON_NOTEBOOKS + [ROOT / "slides" / "course_talk.ipynb"], ids=lambda p: p.stem)
 def test_instructor_notes_say_what_they_are(ipynb):
     """In JupyterLab a notes cell looks like any other text; its first words say it is for the instructor."""
     notebook = nbformat.read(ipynb, as_version=4)

@@ -116,8 +116,12 @@ def _where(error):
     if not frames:
         return ""
     frame = frames[-1]
+    if frame.filename.startswith("<"):
+        # A notebook cell: the kernel may give every cell one name (IPYKERNEL_CELL_NAME), so its cached source can
+        # belong to another cell; the function's name and the line number within its cell are right.
+        return f" (your code, in {frame.name}, line {frame.lineno} of its cell)"
     source = f": `{frame.line.strip()}`" if frame.line and frame.line.strip() else ""
-    return f" (line {frame.lineno} of your code{source})"
+    return f" (your code, in {frame.name}, {Path(frame.filename).name} line {frame.lineno}{source})"
 
 
 def _describe(error):
@@ -142,6 +146,9 @@ def judge(exercise_id, exercise, answer):
         error = wrapped.__cause__
         return False, f"{not_yet}your answer raised {_describe(error)}{_where(error)}. Hint: {exercise.hint}"
     except Exception as error:
+        if guarded is None and isinstance(error, TypeError) and "not callable" in str(error):
+            return False, (f"{not_yet}pass the function itself ({exercise.name}), not a value or its result. "
+                           f"Hint: {exercise.hint}")
         if guarded is not None and guarded.returned:
             return False, (f"{not_yet}the check could not use what your function returned ({_describe(error)}). "
                            f"Hint: {exercise.hint}")
