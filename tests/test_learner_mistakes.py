@@ -396,7 +396,25 @@ SLIPS_RAISE = {
     "curve_coordinates chunk 0": (lambda: helpers.curve_coordinates(XT, chunk=0), ValueError, ["chunk must be in >= 1"]),
     "plot_field of a NaN field": (lambda: figure(lambda: helpers.plot_field(lambda p: p * math.nan)), ValueError,
                                   ["field(points) must be finite"]),
+    "cosine schedule with s < 0": (lambda: helpers.cosine_schedule(100, s=-1), ValueError, ["s must be in [0.0, inf)"]),
+    "make_schedule with T as a string": (lambda: helpers.make_schedule("cosine", "100"), TypeError, ["T must be an int, got str"]),
+    "load_model of a missing file": (lambda: helpers.load_model("no/such/file.pt"), FileNotFoundError, ["no checkpoint at"]),
+    "ode_reference from alpha_bar 0": (lambda: helpers.ode_reference(helpers.s_curve_oracle(), XT, 0.0, 0.9), ValueError,
+                                       ["alpha_bar_start must be in (0.0, 1.0)"]),
+    "ode_reference with a network": (lambda: helpers.ode_reference(net(), XT, 0.5, 0.9), TypeError, ["oracle must be a MixtureOracle"]),
+    "quadrature with low above high": (lambda: helpers.quadrature(256, 1.0, -1.0), ValueError, ["high must be in (1.0"]),
+    "sinusoidal_embedding of odd width": (lambda: helpers.sinusoidal_embedding(torch.zeros(2), 7), ValueError, ["dim must be even"]),
+    "tilted_sample with w NaN": (lambda: helpers.tilted_sample(helpers.LabelledOracle(), 0, math.nan, 5), ValueError, ["w must be in"]),
+    "check_exercise with a number for an id": (lambda: helpers.check_exercise(1.1, None), ValueError, ["exercise_id must be one of"]),
 }
+
+
+def test_every_public_helper_is_probed():
+    """Each name in helpers.__all__ appears in a probe of this file, so a new helper cannot skip this suite."""
+    source = Path(__file__).read_text()
+    data = {"DEFAULT", "REFERENCE", "COMMITTED_CHECKPOINT"}
+    assert [n for n in helpers.__all__ if n not in data and f"helpers.{n}" not in source] == []
+    assert helpers.default_device().type in ("cpu", "cuda", "mps")
 
 
 @pytest.mark.parametrize("name", SLIPS_RAISE)
