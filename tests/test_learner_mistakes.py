@@ -81,6 +81,8 @@ def test_checker_names_the_cell_line_of_a_notebook_function():
     exec(compile("def mine(x):\n    return x / undefined\n", "<IPY-INPUT>", "exec"), namespace)
     ok, message = verdict("01.1", namespace["mine"])
     assert ok is False and "NameError: name 'undefined' is not defined (your code, in mine, line 2 of its cell)" in message
+    exec(compile("def mine(x):\n    return x / undefined\n", "/tmp/ipykernel_123/4567.py", "exec"), namespace)
+    assert "(your code, in mine, line 2 of its cell)" in verdict("01.1", namespace["mine"])[1]
 
 
 def test_checker_says_to_pass_the_function_not_its_result():

@@ -116,11 +116,14 @@ def _where(error):
     if not frames:
         return ""
     frame = frames[-1]
-    if frame.filename.startswith("<"):
-        # A notebook cell: the kernel may give every cell one name (IPYKERNEL_CELL_NAME), so its cached source can
-        # belong to another cell; the function's name and the line number within its cell are right.
-        return f" (your code, in {frame.name}, line {frame.lineno} of its cell)"
     source = f": `{frame.line.strip()}`" if frame.line and frame.line.strip() else ""
+    if frame.filename.startswith("<"):
+        # A notebook cell under one name for every cell (IPYKERNEL_CELL_NAME): its cached source can belong to another
+        # cell, but the function's name and the line number within its cell are right.
+        return f" (your code, in {frame.name}, line {frame.lineno} of its cell)"
+    if "ipykernel_" in frame.filename:
+        # A notebook cell under its own temporary file name, which means nothing to the learner.
+        return f" (your code, in {frame.name}, line {frame.lineno} of its cell{source})"
     return f" (your code, in {frame.name}, {Path(frame.filename).name} line {frame.lineno}{source})"
 
 
