@@ -1,12 +1,12 @@
 """What checking arguments once, where a learner calls in, saves against checking them at every step of a loop.
 
-    .venv/bin/python benchmarks/check_cost.py --name check-cost-cpu-2core   # about 2 minutes on 2 cores
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/check_cost.py --name check-cost-cpu-2core   # about 2 minutes
 
 Two loops, each timed both ways in the same process, alternately, `--repeats` times, on a quiet machine and then beside
 one busy process:
 - a training step of lesson 08's default recipe (batch 1024): helpers.train's loop calls the unchecked L_simple
   (loss._eps_loss); "checked every step" swaps in the public helpers.eps_loss, which checks x0, t, eps, the schedule
-  and the network's T on every call, as the loop did before the renovation (issue 20);
+  and the network's T on every call, as the loop did before issues 20 and 21;
 - a sampling run of lesson 07's sampler (10 000 points, 100 steps): helpers.sample calls the unchecked reverse step;
   "checked every step" swaps in the public reverse_mean and reverse_sigma.
 Both ways compute the same numbers (checked here). Reports each way's median and the per-repeat differences.

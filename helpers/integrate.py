@@ -1,8 +1,8 @@
 """The one integration core every sampler goes through: where a sampler starts, on which device, in eval mode, and the
 loop over a grid of times that applies one step function after another.
 
-A sampler is a step function step(x, k) that moves x from grid point k to k + 1. DDPM and DDIM(eta) (lesson 10,
-helpers.solve), the probability-flow ODE and the flow's ODE (lesson 12, helpers.flow_solve) all run through run_grid;
+A sampler is a step function step(x, k) that moves x from grid point k to k + 1. DDPM, DDIM(eta) and Heun on the
+probability-flow ODE (lesson 10, helpers.solve) and the flow's ODE (lesson 12, helpers.flow_solve) run through run_grid;
 Euler's and Heun's methods are one rule, ode_step, over a `move` that takes a step with a given slope. Lesson 07's
 helpers.sample keeps its own loop as the readable teaching version (tests/test_samplers.py checks it against this one).
 """

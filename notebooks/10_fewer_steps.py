@@ -189,8 +189,10 @@ torch.testing.assert_close(readable, start_matched)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** Before showing the table, ask: which sampler cares more about a wrong start, the stochastic one or the ODE? Most say
-# the stochastic one, "it is noisier". The ODE is the fragile one: it is a one-to-one map, so every start that q(x_T)
-# would not produce lands somewhere q_0 does not put mass. The oracle row rules out the network as the culprit.
+# the stochastic one, "it is noisier". The ODE is the fragile one: it is a one-to-one map that carries q(x_T) exactly onto
+# q_0, and it keeps a wrong start's proportions. Where the start's density is k times q(x_T)'s, the result's density at
+# the image point is k times q_0's, so N(0, I)'s excess in q(x_T)'s tails is carried, as excess, to wherever the ODE
+# takes those tails. The oracle row rules out the network as the culprit.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Measured order of convergence
@@ -378,7 +380,7 @@ assert round_trip["oracle", 5] > round_trip["oracle", 20] > round_trip["oracle",
 latent = helpers.invert(model, schedule, points, T)
 fig, (ax_data, ax_latent) = plt.subplots(1, 2, figsize=(9, 4.4))
 ax_data.scatter(*points.T, c=u0[:2000], cmap="viridis", s=3)
-ax_latent.scatter(*start_matched[:2000].T, color="0.8", s=3, label="gaussian_prior")
+ax_latent.scatter(*start_matched[:2000].T, color="0.8", s=3, label="Gaussian start with x_T's moments")
 ax_latent.scatter(*latent.T, c=u0[:2000], cmap="viridis", s=3, label="latents of the data")
 ax_data.set(title=r"data $\mathbf{x}_0$, coloured by $u$", aspect="equal")
 ax_latent.set(title=r"their DDIM latents $\mathbf{x}_T$", aspect="equal")
@@ -389,8 +391,7 @@ plt.show()
 # %% [markdown]
 # The latents keep the order along the curve: a smooth, one-to-one deformation of the S into a blob. The round trip's error
 # is discretisation error, and it falls with the number of steps. At 100 steps the trained network's round trip is *more*
-# accurate than the oracle's. A likely reason: the exact field bends sharply across a curve only 0.01 thick, which Euler
-# steps near the data follow less well, and the network's field is smoother there. Either way, a good round trip shows
+# accurate than the oracle's, as printed above; this lesson does not establish why. Either way, a good round trip shows
 # that a sampler is consistent with itself, not that its samples are right.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

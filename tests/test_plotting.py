@@ -15,6 +15,11 @@ from PIL import Image, ImageSequence
 
 import helpers
 
+# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py): the plotting helpers
+# of lessons 01, 03 and 09; each lesson's own figures are matched by their parameter.
+LESSONS = ("01", "03", "09")
+
+
 def data_coloured_pixels(frame):
     """Pixels tinted by the data's colour (matplotlib's C0, a blue, drawn translucent): blue well above red.
 

@@ -17,7 +17,7 @@ def _test_eps_star_finite(fn):
         out = fn(xt, x0, alpha_bar_t)
         expect(isinstance(out, torch.Tensor) and out.shape == xt.shape, f"return a tensor shaped like xt {tuple(xt.shape)}")
         want = training_set_oracle(x0, schedule)(xt, t)
-        expect(close(out, want, 1e-4), f"compare with helpers.training_set_oracle at alpha_bar_t = {alpha_bar_t:.4f}")
+        expect(close(out, want, 1e-4), f"compare with helpers.training_set_oracle at step t = {t + 1} (alpha_bar_t = {alpha_bar_t:.6f})")
 
 
 def _sharp_data_first_step_floor():
