@@ -433,7 +433,9 @@ interact(show_sampler, n_steps=IntSlider(value=10, min=2, max=T, description="st
 # `diffusers` ships these samplers as schedulers. Give its `DDPMScheduler` and `DDIMScheduler` our $\beta_t$, no clipping, and
 # our network, and run their loop: `scheduler.step(eps, t, x)` moves $\mathbf{x}$ one step. Their noise comes from the same CPU
 # generator in the same order. Two details matter: `DDPMScheduler`'s `"fixed_large"` variance is our $\sigma^2 = \beta$, and
-# `DDIMScheduler.step` assumes its default "leading" steps ($t$ and $t - T/N$), so we hand our sampler the scheduler's own steps.
+# `DDIMScheduler.step` finds the previous step as $t - T/N$. Its default "leading" steps run 95, 90, …, 0, so its first step
+# is step 96 while our start is matched to $\mathbf{x}_T$ at step 100; the "trailing" steps 99, 94, …, 4 start where our
+# start belongs. We use those, and hand our sampler the scheduler's own steps.
 
 # %%
 from diffusers import DDIMScheduler, DDPMScheduler  # noqa: E402  (imported here: the bridge is optional reading)
@@ -450,7 +452,7 @@ def make_schedulers(dtype):
     common = dict(num_train_timesteps=T, trained_betas=beta.numpy(), clip_sample=False)
     ddpm_scheduler = DDPMScheduler(variance_type="fixed_large", **common)
     ddpm_scheduler.set_timesteps(timesteps=helpers.timesteps(20, T).tolist())
-    ddim_scheduler = DDIMScheduler(set_alpha_to_one=True, **common)
+    ddim_scheduler = DDIMScheduler(set_alpha_to_one=True, timestep_spacing="trailing", **common)
     ddim_scheduler.set_timesteps(20)
     for scheduler in (ddpm_scheduler, ddim_scheduler):
         # The same alpha_bar values; only the precision of the scheduler's arithmetic on them changes.
