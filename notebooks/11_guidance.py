@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from ipywidgets import FloatSlider, interact
+from matplotlib.colors import to_rgb
+from matplotlib.patches import Patch
 
 import helpers
 
@@ -52,11 +54,13 @@ def label_of(u):
 labels = helpers.labels_of(u0)
 assert torch.equal(labels, label_of(u0))
 print("points per label:", torch.bincount(labels).tolist())
-fig, ax = plt.subplots(figsize=(4.5, 4.5))
+fig, ax = plt.subplots(figsize=(5.5, 4.5))
 for c in range(3):
     ax.scatter(*x0[labels == c].T, s=2, color=f"C{c}", label=f"c = {c}")
 ax.set(aspect="equal", title="the three labels")
-ax.legend(loc="lower right", markerscale=5)
+# Beside the axes, so that it covers no point; each label keeps this colour in every figure of the lesson.
+ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), markerscale=5)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -105,7 +109,7 @@ for t in (10, 50, 99):
     assert (probs.sum(1) - 1).abs().max() < 1e-8 and z < 4.5
 
 # %% [markdown]
-# The classifier over the plane, one colour channel per label (red $c = 0$, green $c = 1$, blue $c = 2$), with the shrunken
+# The classifier over the plane, each place coloured by the labels' colours above mixed in proportion to $p(c\mid\mathbf{x}_t)$, with the shrunken
 # curve $\sqrt{\bar\alpha_t}\,\mathbf{c}(u)$ in white: sharp near the curve at the first step, blurred at the last, but not uniform even
 # there: this schedule keeps $\bar\alpha_T = 0.78$, so $\mathbf{x}_T$ still carries information about the label.
 
@@ -114,16 +118,18 @@ grid = torch.linspace(-0.6, 0.6, 161, dtype=torch.float64)
 line = helpers.curve(torch.linspace(-1.5 * math.pi, 1.5 * math.pi, 400, dtype=torch.float64))
 xx, yy = torch.meshgrid(grid, grid, indexing="xy")
 plane = torch.stack([xx.ravel(), yy.ravel()], 1)
-fig, axes = plt.subplots(1, 3, figsize=(10.2, 3.8))
+label_colours = torch.tensor([to_rgb(f"C{c}") for c in range(3)], dtype=torch.float64)
+fig, axes = plt.subplots(1, 3, figsize=(10.2, 4.2))
 for ax, t in zip(axes, (0, 50, 99)):
     probs = oracle.classifier(plane, t).exp()
     # Far from the curve at t = 1, where q_t < 1e-27, the integrand over u is narrower than the nodes' spacing and the
     # pieces' quadratures sum to q_t only within 1 %; normalise for display.
-    rgb = (probs / probs.sum(1, keepdim=True)).reshape(161, 161, 3).numpy()
+    rgb = ((probs / probs.sum(1, keepdim=True)) @ label_colours).reshape(161, 161, 3).numpy()
     ax.imshow(rgb, origin="lower", extent=(-0.6, 0.6, -0.6, 0.6))
     ax.plot(*(alpha_bar[t].sqrt() * line).T, color="white", linewidth=1)
     ax.set(title=f"p(c | x_t) at t = {t + 1}")
-fig.tight_layout()
+fig.legend(handles=[Patch(color=f"C{c}", label=f"c = {c}") for c in range(3)], loc="lower center", ncol=3)
+fig.tight_layout(rect=(0, 0.08, 1, 1))
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -295,11 +301,12 @@ def show_guidance(w):
     fig, (ax_cfg, ax_tilted) = plt.subplots(1, 2, figsize=(10, 5))
     for c in range(3):
         cfg = helpers.sample_steps(helpers.Guided(net, c, w), schedule, 2_000, 50, "ddim", eta=1.0, generator=seeded(5), x_T=starts[c])
-        ax_cfg.scatter(*cfg.T, s=2, color=f"C{c}")
+        ax_cfg.scatter(*cfg.T, s=2, color=f"C{c}", label=f"c = {c}")
         ax_tilted.scatter(*helpers.tilted_sample(oracle, c, w, 2_000, generator=seeded(6)).T, s=2, color=f"C{c}")
     for ax, title in ((ax_cfg, f"classifier-free guidance, w = {w:.1f}"), (ax_tilted, f"tilted density, w = {w:.1f}")):
         ax.set(xlim=(-0.25, 0.25), ylim=(-0.25, 0.25), aspect="equal", title=title)
-    fig.tight_layout()
+    fig.legend(*ax_cfg.get_legend_handles_labels(), loc="lower center", ncol=3, markerscale=5)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     plt.show()
 
 
