@@ -131,9 +131,7 @@ def draw_s_curve(n, noise):
 
 draw_s_curve(1000, 0.3)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: the sliders render as a widget, stored in notebook metadata rather than as a comparable output.
+# %% tags=["nbval-ignore-output"] nbval_why="the sliders render as a widget, stored in notebook metadata rather than as a comparable output."
 widgets.interact(
     draw_s_curve,
     n=widgets.IntSlider(value=10_000, min=100, max=20_000, step=100, continuous_update=False),

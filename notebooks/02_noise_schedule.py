@@ -323,9 +323,7 @@ def explore(name="sigmoid", T=100, beta_max=5e-3):
 
 explore("sigmoid", 100, 0.1)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: the sliders render as a widget, stored in notebook metadata rather than as a comparable output.
+# %% tags=["nbval-ignore-output"] nbval_why="the sliders render as a widget, stored in notebook metadata rather than as a comparable output."
 widgets.interact(
     explore,
     name=widgets.Dropdown(options=["sigmoid", "linear", "cosine"], value="sigmoid"),

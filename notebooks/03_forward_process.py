@@ -145,9 +145,7 @@ def draw_step(k, limit=2.0):
 
 draw_step(50)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: the slider renders as a widget, stored in notebook metadata rather than as a comparable output.
+# %% tags=["nbval-ignore-output"] nbval_why="the slider renders as a widget, stored in notebook metadata rather than as a comparable output."
 widgets.interact(draw_step, k=widgets.IntSlider(value=0, min=0, max=T, step=1), limit=widgets.fixed(2.0));
 
 # %% [markdown] slideshow={"slide_type": "slide"}

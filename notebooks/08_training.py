@@ -173,9 +173,7 @@ print({k: v for k, v in config.as_dict().items()})
 # During training, every 250 steps: 2 000 samples for the animation, and the reverse chain plus the sharp quality
 # numbers (10 000 samples) every 500 steps, all sampled with the recipe's σ².
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: the only output is the live progress bar, a widget, which a saved lesson cannot keep (JupyterLab 4 cannot draw it).
+# %% tags=["nbval-ignore-output"] nbval_why="the only output is the live progress bar, a widget, which a saved lesson cannot keep (JupyterLab 4 cannot draw it)."
 frames, chains, qualities = [], {}, {}
 
 
@@ -198,9 +196,7 @@ result = helpers.train(model, x0, schedule, config, on_checkpoint=on_checkpoint,
 # Training on another CPU, or on a GPU, rounds differently and ends at slightly different numbers, so this
 # cell's exact output is not compared by the tests; the checks below it are.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: wall time and the last digits of training results differ between machines.
+# %% tags=["nbval-ignore-output"] nbval_why="wall time and the last digits of training results differ between machines."
 final_quality = qualities[config.steps]
 print(f"{config.steps} steps in {result['seconds']:.1f} s on {device.type}; final: {final_quality}, energy ×10³ {final_quality.energy:.3f}")
 

@@ -183,9 +183,7 @@ show_scores([0, 30, 99])
 # %% [markdown]
 # Move the step (the figure is redrawn each time):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: an interact widget's output lives in the notebook's widget state, which nbval does not compare.
+# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(lambda t: show_scores([t - 1]), t=IntSlider(value=10, min=1, max=T, description="step t"));
 
 # %% [markdown] slideshow={"slide_type": "slide"}

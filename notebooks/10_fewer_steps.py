@@ -421,9 +421,7 @@ def show_sampler(n_steps, eta):
 
 show_sampler(10, 0.0)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: an interact widget's output lives in the notebook's widget state, which nbval does not compare.
+# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_sampler, n_steps=IntSlider(value=10, min=2, max=T, description="steps"),
          eta=FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η"));
 

@@ -147,9 +147,7 @@ net = result["model"].eval()
 print(f"{sum(p.numel() for p in model.parameters())} parameters; final loss (mean of the last 100 steps) "
       f"{result['losses'][-100:].mean().item():.3f}")
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: wall time differs between machines and runs.
+# %% tags=["nbval-ignore-output"] nbval_why="wall time differs between machines and runs."
 print(f"trained {helpers.DEFAULT.steps} steps in {result['seconds']:.1f} s")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -312,9 +310,7 @@ def show_guidance(w):
 
 show_guidance(2.0)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: an interact widget's output lives in the notebook's widget state, which nbval does not compare.
+# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_guidance, w=FloatSlider(value=2.0, min=0.0, max=8.0, step=0.5, description="w"));
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -144,9 +144,7 @@ net = result["model"].eval()
 print(f"{sum(p.numel() for p in model.parameters())} parameters; final loss (mean of the last 100 steps) "
       f"{result['losses'][-100:].mean().item():.3f}")
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: wall time differs between machines and runs.
+# %% tags=["nbval-ignore-output"] nbval_why="wall time differs between machines and runs."
 print(f"trained {config.steps} steps in {result['seconds']:.1f} s")
 
 # %% [markdown]
@@ -204,9 +202,7 @@ def show_field(s):
 
 show_field(0.1)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# Why: an interact widget's output lives in the notebook's widget state, which nbval does not compare.
+# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_field, s=FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, description="s"));
 
 # %% [markdown] slideshow={"slide_type": "slide"}

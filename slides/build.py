@@ -71,15 +71,10 @@ def exporter(show_code=True):
     return SlidesExporter(config=config)
 
 
-# Test markers: nbval's "# NBVAL_..." comments and the "# Why: ..." line that explains each. They stay in the
-# lessons, which are the source; an audience does not need them.
-TEST_MARKERS = ("# NBVAL_", "# Why:")
-
-
 def prepare(notebook, show_code=True):
-    """Drop widget state and output (tools/build_notebooks.strip_widgets) and the test markers in code cells, and,
-    when the deck shows code, start a sub-slide at every code cell that follows other
-    content on its slide.
+    """Drop widget state and output (tools/build_notebooks.strip_widgets) and, when the deck shows code, start a
+    sub-slide at every code cell that follows other content on its slide. (nbval's markers are cell tags, so no test
+    comment reaches a slide.)
 
     A deck has no kernel, so a widget could only show as its Python repr (interactive(children=...) or a progress bar
     frozen at 0 %); each lesson draws the same figure statically in the cell before its controls. A lesson's section
@@ -97,8 +92,6 @@ def prepare(notebook, show_code=True):
             if show_code and cell.cell_type == "code" and has_content:
                 slideshow["slide_type"] = "subslide"
             has_content = True
-        if cell.cell_type == "code":
-            cell.source = "\n".join(line for line in cell.source.splitlines() if not line.startswith(TEST_MARKERS))
     return notebook
 
 
