@@ -408,7 +408,9 @@ def show_sampler(n_steps, eta):
     ax_paths.plot(*chain[:, :20].numpy().transpose(2, 0, 1), color="C1", linewidth=1)
     ax_paths.scatter(*chain[0, :20].T, s=12, color="0.4", label=r"start $\mathbf{x}_T$", zorder=3)
     ax_paths.scatter(*chain[-1, :20].T, s=12, color="C0", label=r"end $\mathbf{x}_0$", zorder=3)
-    ax_paths.set(xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), aspect="equal", title="20 trajectories")
+    # Wide enough for every start and every step of the 20 paths, which wander further with eta > 0.
+    limit = max(1.2, 1.05 * chain[:, :20].abs().max().item())
+    ax_paths.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title="20 trajectories")
     ax_paths.legend(loc="lower right")
     ax_samples.scatter(*chain[-1].T, s=2, color="C0")
     ax_samples.plot(*helpers.curve(torch.linspace(-1.5 * math.pi, 1.5 * math.pi, 400)).T, color="0.3", linewidth=0.8)

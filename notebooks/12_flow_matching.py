@@ -71,8 +71,9 @@ axes[0].scatter(*x0[:2000].T, s=2, label="data, s = 0")
 axes[0].scatter(*eps[:40].T, s=10, color="C3", label="noise, s = 1")
 axes[0].set(aspect="equal", xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), title="40 pairs, joined by their straight paths")
 axes[0].legend(loc="lower right")
-for s, color in ((0.0, "C0"), (0.25, "C1"), (0.5, "C2"), (0.75, "C4")):
-    axes[1].scatter(*helpers.flow_path(x0[:2000], s, eps[:2000]).T, s=2, color=color, label=f"s = {s}")
+for order, (s, color) in enumerate(((0.0, "C0"), (0.25, "C1"), (0.5, "C2"), (0.75, "C4"))):
+    # Earlier times on top, so that the S at s = 0 is not buried under the wider clouds.
+    axes[1].scatter(*helpers.flow_path(x0[:2000], s, eps[:2000]).T, s=2, color=color, label=f"s = {s}", zorder=4 - order)
 axes[1].set(aspect="equal", xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), title="the marginals q_s: a shrinking S, more noise")
 axes[1].legend(loc="lower right", markerscale=5)
 fig.tight_layout()
@@ -474,9 +475,9 @@ for (recipe, sampler), style in zip(SHOWN, ("o-", "o--", "s:", "s-", "^-", "^--"
 for ax, metric, label in zip(axes, ("off_curve", "coverage_gap"), ("off-curve RMS ×10³", "coverage gap, %")):
     ax.axhspan(floor[metric]["mean"] - 2 * floor[metric]["sd"], floor[metric]["mean"] + 2 * floor[metric]["sd"], color="0.85")
     ax.set(xscale="log", yscale="log", xlabel="network evaluations (NFE)", ylabel=label, ylim=(0.5 if metric == "coverage_gap" else 9, None))
-fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3)
 fig.suptitle("the race: median of 3 seeds, band = min to max; grey = data ± 2 s.d.")
-fig.tight_layout(rect=(0, 0.2, 1, 1))  # the legend below the panels
+fig.tight_layout(rect=(0, 0.1, 1, 1))  # the legend just below the panels
 plt.show()
 
 # %% [markdown]
