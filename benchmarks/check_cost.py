@@ -7,8 +7,8 @@ one busy process:
 - a training step of lesson 08's default recipe (batch 1024): helpers.train's loop calls the unchecked L_simple
   (loss._eps_loss); "checked every step" swaps in the public helpers.eps_loss, which checks x0, t, eps, the schedule
   and the network's T on every call, as the loop did before issues 20 and 21;
-- a sampling run of lesson 07's sampler (10 000 points, 100 steps): helpers.sample calls the unchecked reverse step;
-  "checked every step" swaps in the public reverse_mean and reverse_sigma.
+- a sampling run of lesson 07's sampler (10 000 points, 100 steps): helpers.sample calls the unchecked reverse step
+  (and computes the steps' noise stds once); "checked every step" swaps in the public reverse_mean.
 Both ways compute the same numbers (checked here). Reports each way's median and the per-repeat differences.
 
 Writes <out>/<name>.json and prints a table.
@@ -37,18 +37,13 @@ def checked_eps_loss(model, x0, schedule, t, eps):
     return helpers.eps_loss(model, x0, schedule, t=t, eps=eps)
 
 
-CORE_MEAN, CORE_SIGMA = sampling._reverse_mean, sampling._reverse_sigma
+CORE_MEAN = sampling._reverse_mean
 
 
 def checked_reverse_mean(eps_pred, xt, t, schedule):
     # The public function calls the core by its module name, which is swapped for this one while sampling.
     with swapped(sampling, "_reverse_mean", CORE_MEAN):
         return helpers.reverse_mean(eps_pred, xt, t, schedule)
-
-
-def checked_reverse_sigma(t, schedule, sigma):
-    with swapped(sampling, "_reverse_sigma", CORE_SIGMA):
-        return helpers.reverse_sigma(t, schedule, sigma)
 
 
 def swapped(module, name, replacement):
@@ -82,7 +77,7 @@ def sample_seconds(checked, model, schedule):
     generator = torch.Generator().manual_seed(0)
     start = time.perf_counter()
     if checked:
-        with swapped(sampling, "_reverse_mean", checked_reverse_mean), swapped(sampling, "_reverse_sigma", checked_reverse_sigma):
+        with swapped(sampling, "_reverse_mean", checked_reverse_mean):
             x = helpers.sample(model, schedule, 10_000, generator=generator, sigma="beta_tilde")
     else:
         x = helpers.sample(model, schedule, 10_000, generator=generator, sigma="beta_tilde")

@@ -44,6 +44,11 @@ def check_float(name, value, low, high, low_open=True, high_open=True):
     return value
 
 
+def count_nonfinite(tensors):
+    """How many NaN or infinite entries the floating-point tensors hold (weights, buffers, a state dict's values)."""
+    return sum(int((~torch.isfinite(t)).sum()) for t in tensors if t.is_floating_point())
+
+
 def check_finite(name, x):
     """Raise if the tensor x holds NaN or infinite entries, counting them."""
     if not torch.isfinite(x).all():
@@ -60,6 +65,11 @@ def check_points(name, x):
         raise TypeError(f"{name} must be a torch.Tensor of shape (N, 2), got {type(x).__name__}")
     if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] < 1:
         raise ValueError(f"{name} must have shape (N, 2) with N >= 1, got {tuple(x.shape)}")
+    return _float_values(name, x)
+
+
+def _float_values(name, x):
+    """x itself if it holds finite float32 or float64 numbers."""
     if x.dtype not in (torch.float32, torch.float64):
         raise TypeError(f"{name} must hold float32 or float64 numbers, got dtype {x.dtype}")
     return check_finite(name, x)
@@ -73,9 +83,7 @@ def check_like(name, x, like, like_name):
         raise TypeError(f"{name} must be a tensor shaped like {like_name} {tuple(like.shape)}, got {type(x).__name__}")
     if x.shape != like.shape:
         raise ValueError(f"{name} must have the shape of {like_name} {tuple(like.shape)}, got {tuple(x.shape)}")
-    if x.dtype not in (torch.float32, torch.float64):
-        raise TypeError(f"{name} must hold float32 or float64 numbers, got dtype {x.dtype}")
-    return check_finite(name, x)
+    return _float_values(name, x)
 
 
 def check_steps(name, t, T, n=None, device=None):
@@ -168,7 +176,7 @@ def check_weights(model, name="model"):
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module (a network or an oracle), got {type(model).__name__}; a plain "
                         "function can be integrated with helpers.solve")
-    bad = sum(int((~torch.isfinite(p)).sum()) for p in [*model.parameters(), *model.buffers()] if p.is_floating_point())
+    bad = count_nonfinite([*model.parameters(), *model.buffers()])
     if bad:
         raise ValueError(
             f"{name}'s weights hold {bad} NaN or infinite values: the training run that made them diverged. "

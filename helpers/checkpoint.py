@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from ._checks import check_weights
+from ._checks import check_weights, count_nonfinite
 from .model import ConditionalNoisePredictor, NoisePredictor
 
 FORMAT = "scurve-diffusion/weights-v2"
@@ -85,7 +85,7 @@ def _read(path):
     if checksum(saved["config"], saved["state_dict"]) != saved["sha256"]:
         raise ValueError(f"{path} is damaged: its weights do not match the checksum saved with them. Save it again, or "
                          "for the course's own checkpoint run `python tools/make_checkpoint.py` (or `git checkout` it)")
-    bad = sum(int((~torch.isfinite(v)).sum()) for v in saved["state_dict"].values() if v.is_floating_point())
+    bad = count_nonfinite(saved["state_dict"].values())
     if bad:
         raise ValueError(f"{path} holds {bad} NaN or infinite weights: it was saved from a training run that diverged")
     return saved

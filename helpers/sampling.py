@@ -89,6 +89,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
         device = model_device(model)
     schedule = schedule.to(device)
     x = start_points(n, x_T, generator, device)
+    sigmas = _reverse_sigma(torch.arange(schedule.T, device=device), schedule, sigma)
     chain = [x] if keep_chain else None
     with evaluating(model):
         for t in reversed(range(schedule.T)):
@@ -96,7 +97,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
             x = _reverse_mean(model(x, step), x, step, schedule)
             if t > 0:
                 z = noise((n, 2), generator, device)
-                x = x + _reverse_sigma(t, schedule, sigma) * z
+                x = x + sigmas[t] * z
             if keep_chain:
                 chain.append(x)
     return torch.stack(chain) if keep_chain else x

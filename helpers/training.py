@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from tqdm.auto import tqdm
 
-from ._checks import check_float, check_int, check_model_schedule, check_points
+from ._checks import check_float, check_int, check_model_schedule, check_points, count_nonfinite
 from ._random import noise
 from .loss import _eps_loss, antithetic_steps, skewed_steps
 from .model import NoisePredictor, input_scale
@@ -202,7 +202,7 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
             if stop:
                 losses = losses[:done]
                 break
-    if not all(bool(torch.isfinite(p).all()) for p in sampler_model.parameters()):
+    if count_nonfinite(sampler_model.parameters()):
         raise FloatingPointError(_diverged(done - 1, config, x0, losses, "the weights became NaN or infinite"))
     if device.type == "cuda":
         torch.cuda.synchronize(device)
