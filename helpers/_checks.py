@@ -49,6 +49,14 @@ def count_nonfinite(tensors):
     return sum(int((~torch.isfinite(t)).sum()) for t in tensors if t.is_floating_point())
 
 
+def check_loss(loss, x0):
+    """A finite loss, or an error saying it is not and how large the data are."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"the loss is {loss.item()}: the model's prediction overflowed or is not finite (the "
+                                 f"largest |x0| is {x0.abs().max().item():.3g}; the S-curve lies within 0.2)")
+    return loss
+
+
 def check_finite(name, x):
     """Raise if the tensor x holds NaN or infinite entries, counting them."""
     if not torch.isfinite(x).all():

@@ -34,7 +34,7 @@ def s_curve(n=10_000, noise=0.1, seed=0, device="cpu", return_u=False):
 def check_curve_parameter(u, name="u"):
     """u: a finite floating-point tensor (or NumPy array) of curve parameters in [-3pi/2, 3pi/2]."""
     if isinstance(u, np.ndarray):
-        u = torch.from_numpy(u)
+        u = torch.from_numpy(np.ascontiguousarray(u))
     if not isinstance(u, torch.Tensor) or not u.is_floating_point():
         got = u.dtype if isinstance(u, torch.Tensor) else type(u).__name__
         raise TypeError(f"{name} must be a floating-point tensor, got {got}")

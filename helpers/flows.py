@@ -13,7 +13,7 @@ sigma = s / (1 - s), and x_s / k(s), k(s)^2 = (1 - s)^2 + s^2, is DDPM's x at al
 import torch
 from torch import nn
 
-from ._checks import check_float, check_generator, check_int, check_like, check_points, check_weights
+from ._checks import check_float, check_generator, check_int, check_like, check_loss, check_points, check_weights
 from ._random import noise
 from .model import TimeMLP, sinusoidal_embedding
 from .oracle import MixtureOracle, in_dtype
@@ -72,11 +72,7 @@ def flow_loss(model, x0, s=None, eps=None, generator=None):
         s = torch.rand(x0.shape[0], generator=generator).to(x0.device)
     if eps is None:
         eps = noise(x0.shape, generator, x0.device, x0.dtype)
-    loss = ((eps - x0 - model(flow_path(x0, s, eps), s)) ** 2).mean()
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"the loss is {loss.item()}: the model's prediction overflowed or is not finite (the "
-                                 f"largest |x0| is {x0.abs().max().item():.3g}; the S-curve lies within 0.2)")
-    return loss
+    return check_loss(((eps - x0 - model(flow_path(x0, s, eps), s)) ** 2).mean(), x0)
 
 
 def alpha_bar_of(s):

@@ -2,7 +2,17 @@
 
 import torch
 
-from ._checks import check_device, check_float, check_generator, check_int, check_like, check_model_schedule, check_points, check_steps
+from ._checks import (
+    check_device,
+    check_float,
+    check_generator,
+    check_int,
+    check_like,
+    check_loss,
+    check_model_schedule,
+    check_points,
+    check_steps,
+)
 from ._random import noise
 from .forward import _q_sample
 
@@ -50,11 +60,7 @@ def eps_loss(model, x0, schedule, t=None, eps=None, generator=None):
         t = antithetic_steps(x0.shape[0], schedule.T, generator=generator, device=x0.device)
     t = check_steps("t", t, schedule.T, n=x0.shape[0], device=x0.device)
     eps = noise(x0.shape, generator, x0.device, x0.dtype) if eps is None else check_like("eps", eps, x0, "x0")
-    loss = _eps_loss(model, x0, schedule, t, eps)
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"the loss is {loss.item()}: the model's prediction overflowed or is not finite (the "
-                                 f"largest |x0| is {x0.abs().max().item():.3g}; the S-curve lies within 0.2)")
-    return loss
+    return check_loss(_eps_loss(model, x0, schedule, t, eps), x0)
 
 
 def _eps_loss(model, x0, schedule, t, eps):
