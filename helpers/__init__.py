@@ -18,6 +18,7 @@ from .schedules import (
     sigmoid_schedule,
 )
 from .training import DEFAULT, REFERENCE, TrainConfig, build_model, learning_rate, train
+from .evidence import Comparison, compare
 from .exercises import check_exercise
 from .oracle import quadrature, s_curve_oracle, training_set_oracle
 from .flows import (
@@ -37,6 +38,7 @@ from .plotting import animate_states, plot_field, plot_points, plot_strip
 
 __all__ = [
     "COMMITTED_CHECKPOINT",
+    "Comparison",
     "ConditionalNoisePredictor",
     "DEFAULT",
     "FlowOracle",
@@ -53,6 +55,7 @@ __all__ = [
     "build_flow_model",
     "build_model",
     "check_exercise",
+    "compare",
     "cosine_schedule",
     "coverage_gap",
     "curve",

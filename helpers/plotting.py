@@ -4,6 +4,7 @@ import base64
 import io
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import LinearSegmentedColormap, Normalize
 import numpy as np
 import torch
 from PIL import Image
@@ -18,6 +19,8 @@ POINT_STYLE = {"s": 1.5, "alpha": 0.5, "linewidths": 0}
 TITLE_SIZE = 12
 TICK_SIZE = 10
 STRIP_COLUMNS = 6
+# Viridis without its palest fifth: every streamline stays visible on a white background, whatever its length.
+FIELD_COLOURS = LinearSegmentedColormap.from_list("field", plt.get_cmap("viridis")(np.linspace(0, 0.8, 256)))
 
 
 def _numpy(x):
@@ -117,24 +120,37 @@ def animate_states(states, titles, description, limit=LIMIT, fps=12, dpi=100):
     return Animation(buffer.getvalue(), len(frames), description)
 
 
-def plot_field(field, ax=None, title=None, limit=LIMIT, n=41):
+def plot_field(field, ax=None, title=None, limit=LIMIT, n=41, scale=None, colorbar=True, label="log$_{10}$ length"):
     """Stream plot of a vector field over the plotting window, coloured by log10 of its length.
 
-    field maps a float64 tensor of points (N, 2) to vectors (N, 2). Returns the axes.
-    Defined in lesson 09 (the exact S-curve).
+    field maps a float64 tensor of points (N, 2) to vectors (N, 2). scale = (low, high) fixes the colour range in
+    log10 units, so that panels drawn with one scale can be compared (default: this field's own range); colorbar
+    adds the bar that says what the colours mean. Returns the axes. Defined in lesson 09 (the exact S-curve).
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    made_here = ax is None
+    if made_here:
+        _, ax = plt.subplots(figsize=(5, 4.2))
     grid = np.linspace(-limit, limit, n)
     xx, yy = np.meshgrid(grid, grid)
     points = np.stack([xx.ravel(), yy.ravel()], axis=1)
     vectors = _numpy(check_points("field(points)", field(torch.as_tensor(points)))).reshape(n, n, 2)
     length = np.log10(np.linalg.norm(vectors, axis=-1) + 1e-12)
-    ax.streamplot(xx, yy, vectors[..., 0], vectors[..., 1], color=length, cmap="viridis", density=1.3, linewidth=0.9)
+    # The default range leaves out the extreme 1 % at each end: a zero of the field (log10 of 0) would stretch it.
+    low, high = np.percentile(length, [1, 99]) if scale is None else scale
+    if not low < high:
+        raise ValueError(f"scale must be (low, high) with low < high, got {(low, high)}")
+    stream = ax.streamplot(xx, yy, vectors[..., 0], vectors[..., 1], color=length, cmap=FIELD_COLOURS,
+                           norm=Normalize(low, high), density=1.3, linewidth=1.0)
+    if colorbar:
+        bar = ax.figure.colorbar(stream.lines, ax=ax, fraction=0.046, pad=0.03)
+        bar.set_label(label, fontsize=TICK_SIZE)
+        bar.ax.tick_params(labelsize=TICK_SIZE)
     ax.set_xlim(-limit, limit)
     ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
     ax.tick_params(labelsize=TICK_SIZE)
     if title is not None:
         ax.set_title(title, fontsize=TITLE_SIZE)
+    if made_here:
+        ax.figure.tight_layout()
     return ax

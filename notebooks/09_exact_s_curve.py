@@ -163,15 +163,20 @@ for t in (0, 30, 99):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The score field
 #
-# Streamlines of $\nabla\log q_t$, coloured by $\log_{10}$ of its length. Early on it points straight at the curve
-# and is huge (about $d/s_t^2$ at distance $d$); late it points at the shrunken, blurred S, and gently.
+# Streamlines of $\nabla\log q_t$, coloured by $\log_{10}$ of its length on one scale for every step (the colour bar), so
+# the panels compare. Early on it points straight at the curve and is huge (about $d/s_t^2$ at distance $d$: $10^3$ and
+# more); late it points at the shrunken, blurred S, and gently (about 1).
 
 # %%
+SCORE_SCALE = (-1, 3.5)  # log10 |score| over the window: 1e3 at step 1, 1 at step 100
+
+
 def show_scores(steps):
-    fig, axes = plt.subplots(1, len(steps), figsize=(3.4 * len(steps), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(steps), figsize=(3.1 * len(steps) + 0.9, 3.4), squeeze=False)
     line = c(torch.linspace(-1.5 * math.pi, 1.5 * math.pi, 400, dtype=torch.float64))
-    for ax, t in zip(axes[0], steps):
-        helpers.plot_field(lambda x: oracle.score(x, t), ax=ax, title=f"score at t = {t + 1}")
+    for k, (ax, t) in enumerate(zip(axes[0], steps)):
+        helpers.plot_field(lambda x: oracle.score(x, t), ax=ax, title=f"score at t = {t + 1}", scale=SCORE_SCALE,
+                           colorbar=k == len(steps) - 1, label=r"$\log_{10}\,\|\nabla\log q_t\|$")
         ax.plot(*(alpha_bar[t].sqrt() * line).T, color="0.3", linewidth=1, label=r"$\sqrt{\bar\alpha_t}\,\mathbf{c}(u)$")
     axes[0, 0].legend(loc="lower right")
     fig.tight_layout()

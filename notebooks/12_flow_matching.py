@@ -187,15 +187,19 @@ print(f"data variance per coordinate: {x0.var(0).mean().item():.4f}")
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The field, exact and learned
 #
-# Stream plots of $\mathbf{v}^*$ and $\mathbf{v}_\theta$ over a window that follows the cloud ($\pm(0.25(1-s) + 2.5s)$), coloured by $\log_{10}$ of the speed.
+# Stream plots of $\mathbf{v}^*$ and $\mathbf{v}_\theta$ over a window that follows the cloud ($\pm(0.25(1-s) + 2.5s)$), coloured by $\log_{10}$ of the speed on one scale for both panels and every $s$ (the colour bar).
 
 # %%
+SPEED_SCALE = (-1.5, 1)  # log10 of the speed over the window, for every s
+
+
 def show_field(s):
     limit = 0.25 * (1 - s) + 2.5 * s
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.8))
-    for ax, (who, field) in zip(axes, (("exact v*", oracle), ("network", net))):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    for k, (ax, (who, field)) in enumerate(zip(axes, (("exact v*", oracle), ("network", net)))):
         with torch.no_grad():
-            helpers.plot_field(lambda x: field(x.float(), s), ax=ax, limit=limit, n=31, title=f"{who} at s = {s:.2f}")
+            helpers.plot_field(lambda x: field(x.float(), s), ax=ax, limit=limit, n=31, title=f"{who} at s = {s:.2f}",
+                               scale=SPEED_SCALE, colorbar=k == 1, label=r"$\log_{10}$ speed")
         ax.scatter(*helpers.flow_path(x0[:1500], s, eps[:1500]).T, s=1, color="0.4")
     fig.tight_layout()
     plt.show()

@@ -406,6 +406,10 @@ SLIPS_RAISE = {
     "ode_reference with a network": (lambda: helpers.ode_reference(net(), XT, 0.5, 0.9), TypeError, ["oracle must be a MixtureOracle"]),
     "quadrature with low above high": (lambda: helpers.quadrature(256, 1.0, -1.0), ValueError, ["high must be in (1.0"]),
     "sinusoidal_embedding of odd width": (lambda: helpers.sinusoidal_embedding(torch.zeros(2), 7), ValueError, ["dim must be even"]),
+    "compare with three seeds": (lambda: helpers.compare(lambda s: 1.0, lambda s: 2.0, seeds=range(3)), ValueError,
+                                 ["at least 5 distinct seeds"]),
+    "compare of a function returning a pair": (lambda: helpers.compare(lambda s: (1.0, 2.0), lambda s: 1.0), TypeError,
+                                                         ["must return a number"]),
     "tilted_sample with w NaN": (lambda: helpers.tilted_sample(helpers.LabelledOracle(), 0, math.nan, 5), ValueError, ["w must be in"]),
     "check_exercise with a number for an id": (lambda: helpers.check_exercise(1.1, None), ValueError, ["exercise_id must be one of"]),
 }
@@ -613,3 +617,8 @@ def outcome(entry, variant):
 @pytest.mark.parametrize("entry, variant", SWEEP, ids=[f"{e}-{v}" for e, v in SWEEP])
 def test_sweep(entry, variant):
     assert outcome(entry, variant) in ("error", "correct")
+
+
+def test_compare_of_numpy_and_tensor_numbers_gives_a_comparison():
+    result = helpers.compare(lambda s: np.float32(s), lambda s: torch.tensor(s + 1.0, dtype=torch.float64))
+    assert isinstance(result, helpers.Comparison) and result.a_better and result.differences == (-1.0,) * 5

@@ -432,3 +432,24 @@ def test_divergence_check_planted(monkeypatch):
     result = helpers.train(helpers.NoisePredictor(100, 16), x0, helpers.sigmoid_schedule(100), config, progress=False)
     monkeypatch.undo()
     assert not all(torch.isfinite(p).all() for p in result["model"].parameters())
+
+
+# The evidence rule (helpers.compare, tests/test_evidence.py) -------------------------------------------------------
+
+def test_compare_direction_planted(monkeypatch):
+    """A verdict that ignores lower_is_better calls the worse method better whenever higher is better."""
+    def verdict(lower_is_better):
+        return helpers.compare(lambda s: 2.0, lambda s: 1.0, names=("A", "B"), lower_is_better=lower_is_better).verdict
+
+    assert verdict(True) == "B better on every seed" and verdict(False) == "A better on every seed"
+    monkeypatch.setattr(helpers.evidence.Comparison, "_better", lambda self, d: (-d > self.margin) - (-d < -self.margin))
+    assert verdict(False) == "B better on every seed"
+
+
+def test_compare_pairing_planted():
+    """Unpaired noise (B drawn from the next seed) hides a difference that pairing shows on every seed."""
+    def noisy(offset, shift=0):
+        return lambda s: offset + np.random.default_rng(s + shift).normal(0, 1)
+
+    assert helpers.compare(noisy(0.0), noisy(0.2), seeds=range(8)).a_better
+    assert not helpers.compare(noisy(0.0), noisy(0.2, shift=100), seeds=range(8)).a_better

@@ -69,7 +69,9 @@ def test_helper_figures_are_readable_on_a_projector(name):
     try:
         assert smallest_text_px(fig) >= SMALLEST_TEXT_PX
         # Every panel shows its scale.
-        assert all(len(ax.get_xticklabels()) >= 3 for ax in fig.axes if ax.get_visible())
+        panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+        assert all(len(ax.get_xticklabels()) >= 3 for ax in panels)
+        assert all(len(ax.get_yticklabels()) >= 3 for ax in fig.axes if ax.get_label() == "<colorbar>")
     finally:
         plt.close(fig)
 
@@ -102,3 +104,62 @@ def test_lesson_figures_are_readable_on_a_projector(notebook):
     sizes = re.findall(r"(?:fontsize|labelsize)=([^,)]+)", source)
     assert all(size.strip("'\" ").replace(".", "", 1).isdigit() and float(size.strip("'\" ")) >= SMALLEST_POINTS
                for size in sizes), sizes
+
+
+# The figure checks every lesson's kernel runs under the build and the tests (tools/figure_checks.py).
+
+def figure_problems(draw):
+    from figure_checks import problems
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    draw(ax)
+    fig.canvas.draw()
+    try:
+        return problems(fig, fig.canvas.get_renderer())
+    finally:
+        plt.close(fig)
+
+
+def test_figure_checks_pass_a_legend_in_an_empty_corner_and_a_bar_on_the_scale():
+    def draw(ax):
+        ax.scatter(*CLOUD.T, label="data")
+        ax.legend(loc="upper left")
+        ax.set_xlim(-0.3, 0.6)
+        helpers.plot_field(lambda x: -x, ax=ax)
+
+    assert figure_problems(draw) == []
+
+
+@pytest.mark.parametrize("mistake", ["legend on the data", "legend far below", "no colour bar", "bar on another scale"])
+def test_figure_checks_catch_each_kind_of_unreadable_figure(mistake):
+    def draw(ax):
+        if mistake == "legend on the data":
+            ax.plot(*helpers.curve(torch.linspace(-4.7, 4.7, 200)).T, label="curve")
+            ax.scatter(*CLOUD.T, label="data")
+            ax.legend(loc="center")
+        elif mistake == "legend far below":
+            ax.scatter(*CLOUD.T, label="data")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6))
+        elif mistake == "no colour bar":
+            helpers.plot_field(lambda x: -x, ax=ax, colorbar=False)
+        else:
+            helpers.plot_field(lambda x: -x, ax=ax, scale=(-2, 0), colorbar=False)
+            helpers.plot_field(lambda x: x, ax=ax, scale=(-3, 0))
+
+    found = figure_problems(draw)
+    assert len(found) >= 1, mistake
+    words = {"legend on the data": "hides", "legend far below": "px away", "no colour bar": "no colour bar",
+             "bar on another scale": "(-2.0, 0.0)"}
+    assert any(words[mistake] in problem for problem in found), found
+
+
+def test_field_colours_are_visible_on_white_and_follow_the_scale():
+    ax = helpers.plot_field(lambda x: -x * 10, scale=(-1.5, 0.5))
+    try:
+        lines = ax.collections[0]
+        assert (lines.norm.vmin, lines.norm.vmax) == (-1.5, 0.5) and lines.colorbar is not None
+        rgb = lines.get_colors()[:, :3] if len(lines.get_colors()) > 1 else lines.to_rgba(lines.get_array())[:, :3]
+        luminance = rgb @ [0.2126, 0.7152, 0.0722]
+        assert luminance.max() < 0.75, luminance.max()
+    finally:
+        plt.close(ax.figure)

@@ -6,6 +6,7 @@
 Outputs are replaced; the .py stays the source of truth for the cells. Prints each lesson's run time.
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,8 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
+
+from figure_checks import MARKER, environment
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -48,6 +51,10 @@ def build(py_path: Path) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    problems = [line for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+                if output.get("name") == "stderr" for line in output["text"].splitlines() if line.startswith(MARKER)]
+    if problems:
+        sys.exit(f"{py_path.stem}: " + "; ".join(dict.fromkeys(problems)))
     strip_widgets(notebook)
     nbformat.write(notebook, py_path.with_suffix(".ipynb"))
     # Rewrite the twin from the notebook so both carry identical metadata.
@@ -56,6 +63,8 @@ def build(py_path: Path) -> float:
 
 
 def main(names):
+    # Every kernel this build starts checks each figure it draws (tools/figure_checks.py).
+    os.environ.update(environment())
     paths = SOURCES
     if names:
         paths = [p for p in paths if p.stem in names]

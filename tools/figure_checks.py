@@ -1,0 +1,91 @@
+"""Checks on every figure a lesson draws, run inside the lesson's kernel when the course builds or tests it.
+
+tools/build_notebooks.py and tests/conftest.py start kernels with matplotlib's `figure.hooks` pointing at `install`,
+so each figure is checked when it is drawn. A problem is written to stderr as "figure check: ...": the build refuses a
+notebook with such a line, and nbval sees an output the committed notebook does not have. What is caught:
+- a legend that floats away from its axes, or hides data points or curves inside its axes;
+- colours that stand for numbers (a colour-mapped scatter, stream plot, mesh or image) without a colour bar on the
+  same scale.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from matplotlib.collections import LineCollection, PathCollection, QuadMesh
+
+MARKER = "figure check:"
+# A legend placed just outside its axes (beside them, or under the tick labels) is attached to them; one further
+# away than this, in pixels, reads as belonging to nothing.
+MAX_LEGEND_GAP_PX = 60
+# Share of an artist's points a legend may hide: a few stray points under a corner legend are acceptable.
+MAX_HIDDEN_SHARE = 0.005
+
+
+def environment():
+    """Environment variables that make a kernel started with them run these checks on every figure."""
+    rc = Path(__file__).resolve().parent / "figure_checks.rc"
+    path = os.pathsep.join(p for p in (str(rc.parent), os.environ.get("PYTHONPATH", "")) if p)
+    return {"MATPLOTLIBRC": str(rc), "PYTHONPATH": path}
+
+
+def install(fig):
+    fig.canvas.mpl_connect("draw_event", lambda event: report(event.canvas.figure, event.renderer))
+
+
+def report(fig, renderer):
+    for problem in problems(fig, renderer):
+        print(f"{MARKER} {problem}", file=sys.stderr)
+
+
+def _label(ax):
+    return repr(ax.get_title() or ax.get_xlabel() or "untitled axes")
+
+
+def _gap(a, b):
+    """Distance in pixels between two boxes (0 where they touch or overlap)."""
+    return max(0.0, a.x0 - b.x1, b.x0 - a.x1, a.y0 - b.y1, b.y0 - a.y1)
+
+
+def _points(artist, ax):
+    """An artist's data points in pixels: a scatter's offsets or a curve's vertices; None for anything else."""
+    if isinstance(artist, PathCollection):
+        return artist.get_offset_transform().transform(artist.get_offsets())
+    if hasattr(artist, "get_xydata") and len(artist.get_xydata()) > 10:
+        return artist.get_transform().transform(artist.get_xydata())
+    return None
+
+
+def problems(fig, renderer):
+    found = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if not ax.get_visible() or legend is None or not legend.get_visible():
+            continue
+        box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+        if _gap(box, frame) > MAX_LEGEND_GAP_PX:
+            found.append(f"the legend of {_label(ax)} is {_gap(box, frame):.0f} px away from its axes")
+        for artist in list(ax.collections) + list(ax.lines):
+            points = _points(artist, ax)
+            if points is None or not len(points) or not artist.get_visible():
+                continue
+            inside = (points[:, 0] > box.x0) & (points[:, 0] < box.x1) & (points[:, 1] > box.y0) & (points[:, 1] < box.y1)
+            if inside.mean() > MAX_HIDDEN_SHARE:
+                found.append(f"the legend of {_label(ax)} hides {inside.mean():.1%} of {artist.get_label()!r}")
+    found += _colour_scales(fig)
+    return found
+
+
+def _colour_scales(fig):
+    """Every colour-mapped artist needs a colour bar in its figure whose range is its own."""
+    mapped = [(ax, a) for ax in fig.axes for a in list(ax.collections) + list(ax.images)
+              if isinstance(a, (PathCollection, LineCollection, QuadMesh)) or a in ax.images]
+    mapped = [(ax, a) for ax, a in mapped if a.get_array() is not None and a.get_visible()]
+    ranges = {(a.norm.vmin, a.norm.vmax) for _, a in mapped if getattr(a, "colorbar", None) is not None}
+    found = []
+    for ax, artist in mapped:
+        limits = (artist.norm.vmin, artist.norm.vmax)
+        if not any(np.allclose(limits, r) for r in ranges):
+            found.append(f"the colours of {_label(ax)} stand for numbers but no colour bar shows their scale {limits}")
+    return found
