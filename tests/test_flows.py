@@ -22,15 +22,43 @@ def test_path_ends_at_data_and_noise():
     x0, eps = helpers.s_curve(100), torch.randn(100, 2, generator=generator(0))
     assert torch.equal(helpers.flow_path(x0, 0.0, eps), x0)
     assert torch.equal(helpers.flow_path(x0, 1.0, eps), eps)
-    s = torch.rand(100, generator=generator(1))
-    torch.testing.assert_close(helpers.flow_path(x0, s, eps), (1 - s[:, None]) * x0 + s[:, None] * eps)
 
 
-def test_loss_regresses_on_eps_minus_x0():
-    x0, eps, s = helpers.s_curve(200), torch.randn(200, 2, generator=generator(0)), torch.rand(200, generator=generator(1))
-    zero = helpers.flow_loss(lambda x, s: torch.zeros_like(x), x0, s, eps)
-    torch.testing.assert_close(zero, ((eps - x0) ** 2).mean())
-    perfect = helpers.flow_loss(lambda x, s_: eps - x0, x0, s, eps)
+def data_moments():
+    """E[x_0] and E[x_0 x_0^T] of the S-curve from lesson 09's quadrature: no sampling, no flow code."""
+    w, p = MIXTURE.log_weights.exp(), MIXTURE.points
+    return w @ p, torch.einsum("j,jd,je->de", w, p, p) + MIXTURE.std**2 * torch.eye(2, dtype=torch.float64)
+
+
+def z_scores(values, expected):
+    return ((values.mean(0) - expected).abs() / (values.std(0) / len(values) ** 0.5)).max().item()
+
+
+def test_path_marginal_has_the_closed_form_mean_and_covariance():
+    """eps independent of x_0: x_s has mean (1 - s) mu and covariance (1 - s)^2 Sigma + s^2 I, per-point times too."""
+    mu, second = data_moments()
+    n = 200_000
+    x0, eps = helpers.s_curve(n, seed=12).double(), torch.randn(n, 2, generator=generator(12), dtype=torch.float64)
+    s = torch.tensor([0.2, 0.7], dtype=torch.float64).repeat(n // 2)
+    xs = helpers.flow_path(x0, s, eps)
+    for value, rows in ((0.2, slice(0, None, 2)), (0.7, slice(1, None, 2))):
+        centred = xs[rows] - (1 - value) * mu
+        cov = (1 - value) ** 2 * (second - torch.outer(mu, mu)) + value**2 * torch.eye(2, dtype=torch.float64)
+        assert z_scores(centred, 0) < 4.5
+        assert z_scores((centred[:, :, None] * centred[:, None, :]).flatten(1), cov.flatten()) < 4.5
+
+
+def test_loss_of_a_linear_field_has_its_closed_form():
+    """v = a x leaves the residual (1 - a s) eps - (1 + a (1 - s)) x_0, so the loss per coordinate is
+    (2 (1 - a s)^2 + (1 + a (1 - s))^2 E||x_0||^2) / 2; Monte Carlo over 100 batches."""
+    _, second = data_moments()
+    x0, eps = helpers.s_curve(200_000, seed=13).double(), torch.randn(200_000, 2, generator=generator(13), dtype=torch.float64)
+    for s, a in ((0.1, 2.0), (0.6, -1.0)):
+        losses = torch.stack([helpers.flow_loss(lambda x, s_: a * x, x0[k::100], torch.full((2000,), s), eps[k::100])
+                              for k in range(100)])
+        exact = (2 * (1 - a * s) ** 2 + (1 + a * (1 - s)) ** 2 * second.trace()) / 2
+        assert z_scores(losses[:, None], exact) < 4.5
+    perfect = helpers.flow_loss(lambda x, s_: eps[:200] - x0[:200], x0[:200], torch.rand(200, generator=generator(1)), eps[:200])
     assert perfect.item() == 0.0
 
 
