@@ -216,7 +216,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name", default="flow-race")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="recompute the paired comparisons of <out>/<name>.json from its stored runs, without training")
     args = parser.parse_args()
+    if args.compare_only:
+        path = args.out / f"{args.name}.json"
+        report = json.loads(path.read_text())
+        report["comparisons"] = headline(report)
+        path.write_text(json.dumps(report, indent=1) + "\n")
+        return
     began = time.perf_counter()
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, cpu"
     print(f"machine: {machine}", flush=True)
@@ -283,12 +291,14 @@ def main():
     print(f"wrote {args.out / (args.name + '.json')} after {report['seconds']} s")
 
 
-def per_seed(report, recipe, sampler, grid, budget, floor=False):
-    """{seed: |off-curve - the data's|} of one configuration; with floor, the exact field's. Off-curve below the data's
-    value means samples sharper than the data (lesson 12), so the distance to the data's value is what is compared."""
+def per_seed(report, recipe, sampler, grid, budget, floor=False, metric="off_curve"):
+    """{seed: number} of one configuration; with floor, the exact field's. For off-curve, |off-curve - the data's|:
+    off-curve below the data's value means samples sharper than the data (lesson 12). Strays and the coverage gap are
+    compared as they are."""
     rows = report["floors"] if floor else [r for r in report["runs"] if r["recipe"] == recipe]
-    data = report["data_floor"]["off_curve"]["mean"]
-    return {r["seed"]: abs(r["off_curve"] - data) for r in rows if (r["sampler"], r["grid"], r["budget"]) == (sampler, grid, budget)}
+    data = report["data_floor"]["off_curve"]["mean"] if metric == "off_curve" else None
+    return {r["seed"]: abs(r[metric] - data) if data is not None else r[metric]
+            for r in rows if (r["sampler"], r["grid"], r["budget"]) == (sampler, grid, budget)}
 
 
 def headline(report):
@@ -297,10 +307,10 @@ def headline(report):
     best = {(b["recipe"], b["sampler"]): b["grid"] for b in report["best_grid"]}
     entries = []
 
-    def claim(title, a, b, names):
+    def claim(title, a, b, names, metric="off_curve"):
         c = helpers.compare(lambda s: a[s], lambda s: b[s], seeds=report["seeds"], names=names)
-        print(f"\n{title}\n{c}")
-        entries.append({"title": title, "names": list(names), "a": list(c.a), "b": list(c.b), "differences": list(c.differences),
+        print(f"\n{title}, {metric}\n{c}")
+        entries.append({"title": title, "metric": metric, "names": list(names), "a": list(c.a), "b": list(c.b), "differences": list(c.differences),
                         "mean": c.mean, "sd": c.sd, "verdict": c.verdict})
 
     near, ddim = ("FM, s near data", "Euler"), ("DDPM", "DDIM")
@@ -312,8 +322,12 @@ def headline(report):
               per_seed(report, None, "Euler", g_near, budget, floor=True), per_seed(report, None, "DDIM", g_ddim, budget, floor=True),
               ("Euler", "DDIM"))
         for grid in report["shared_grids"]:
-            claim(f"{budget} NFE, same grid ({grid}) and start: FM near data's Euler vs DDIM",
-                  per_seed(report, *near, grid, budget), per_seed(report, *ddim, grid, budget), ("FM near", "DDIM"))
+            for metric in METRICS:
+                claim(f"{budget} NFE, same grid ({grid}) and start: FM near data's Euler vs DDIM",
+                      per_seed(report, *near, grid, budget, metric=metric), per_seed(report, *ddim, grid, budget, metric=metric),
+                      ("FM near", "DDIM"), metric)
+            claim(f"{budget} NFE, same grid ({grid}) and start: plain FM's Euler vs DDIM",
+                  per_seed(report, "FM", "Euler", grid, budget), per_seed(report, *ddim, grid, budget), ("FM", "DDIM"))
         claim(f"{budget} NFE, each on its best grid: plain FM ({g_plain}) vs DDIM ({g_ddim})",
               per_seed(report, "FM", "Euler", g_plain, budget), per_seed(report, *ddim, g_ddim, budget), ("FM", "DDIM"))
     return entries
