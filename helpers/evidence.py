@@ -54,7 +54,7 @@ class Comparison:
         if all(b == -1 for b in better):
             return f"{self.names[1]} better on every seed"
         if self.margin > 0 and all(abs(d) <= self.margin for d in self.differences):
-            return f"{self.names[0]} within ±{self.margin:g} of {self.names[1]} on every seed"
+            return f"{self.names[0]} within ±{self.margin:.3g} of {self.names[1]} on every seed"
         return "no consistent difference"
 
     @property
@@ -66,8 +66,18 @@ class Comparison:
         return self.verdict == f"{self.names[1]} better on every seed"
 
     @property
+    def a_no_worse(self):
+        """On every seed A is better, or worse by at most the margin: "A matches B" in the one-sided sense."""
+        return all(self._better(d) >= 0 for d in self.differences)
+
+    @property
     def within_margin(self):
         return all(abs(d) <= self.margin for d in self.differences)
+
+    def summary(self, digits=2):
+        """One line: every seed's difference, their mean and s.d., and the verdict."""
+        each = " ".join(f"{d:+.{digits}f}" for d in self.differences)
+        return f"{each} (mean {self.mean:+.{digits}f}, s.d. {self.sd:.{digits}f}) -> {self.verdict}"
 
     def __str__(self):
         a, b = self.names

@@ -68,7 +68,7 @@ print("z from", round(float(x0[:, 1].min()), 2), "to", round(float(x0[:, 1].max(
 
 # %% [markdown]
 # Check against the figures the reference recipe reports, std ≈ (0.071, 0.139), mean ≈ 0. For Gaussian data
-# the standard error of a sample std from $n$ points is about $\sigma/\sqrt{2n}$: 0.0005 for $x$ and 0.001 for
+# the standard error of a sample std from $n$ points is about $\mathrm{std}/\sqrt{2n}$: 0.0005 for $x$ and 0.001 for
 # $z$ at $n = 10\,000$. The tolerance, 0.003, is three of the larger one, and the reference figures are
 # themselves rounded to 0.001.
 

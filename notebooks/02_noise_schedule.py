@@ -215,7 +215,7 @@ helpers.plot_points(start, ax=axes[1], title=rf"$\mathcal{{N}}(0, I)$: where sam
 plt.show()
 
 # %% [markdown]
-# The sample's std must match the formula within 5 standard errors ($\approx\sigma/\sqrt{2n}$ each):
+# The sample's std must match the formula within 5 standard errors ($\approx\mathrm{std}/\sqrt{2n}$ each):
 
 # %%
 def check_std(points, predicted_std):

@@ -67,7 +67,7 @@ print("predicted std at T:", np.round(predicted_std[-1].numpy(), 3))
 print("empirical std at T:", np.round(empirical_std[-1].numpy(), 3))
 
 # %% [markdown]
-# The standard error of a sample std from $n$ points is about $\sigma/\sqrt{2n}$ (for Gaussian-like data), 0.7 %
+# The standard error of a sample std from $n$ points is about $\mathrm{std}/\sqrt{2n}$ (for Gaussian-like data), 0.7 %
 # of σ at $n = 10\,000$. We allow five standard errors at each of the 100 steps and 2 coordinates; for a
 # correct chain each exceedance has probability about $6\cdot10^{-7}$.
 

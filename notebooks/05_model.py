@@ -158,7 +158,8 @@ torch.testing.assert_close(helpers.sinusoidal_embedding(steps, dim), pe)
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.5))
-ax.imshow(pe.T, aspect="auto", cmap="RdBu", interpolation="nearest")
+image = ax.imshow(pe.T, aspect="auto", cmap="RdBu", interpolation="nearest", vmin=-1, vmax=1)
+fig.colorbar(image, ax=ax, label="value")
 ax.set(xlabel="step t", ylabel="feature", title="sinusoidal embedding: each column describes one step")
 plt.show()
 

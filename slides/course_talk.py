@@ -80,7 +80,8 @@ print(f"std of x_T per coordinate: {closed.std(0).numpy().round(2)}; sampling st
 
 # %% [markdown]
 # The S is gone at $\mathbf{x}_T$, but $\mathbf{x}_T$ is not $\mathcal{N}(0, I)$: its std is about half of 1. Sampling starts from a
-# cloud twice as wide as anything training produced (lessons 02 and 07; lesson 09 measures the cost).
+# cloud twice as wide as anything training produced (lessons 02 and 07). Over five seeds the
+# stochastic sampler forgets it (lesson 09); the deterministic ones do not (lesson 10).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker's note.** Linear (Ho et al.) and cosine (Nichol & Dhariwal) schedules end at alpha_bar_T ~ 4e-5 and below. The course keeps

@@ -46,6 +46,10 @@ def test_margin_decides_what_counts_as_better_and_what_matches():
     one_short = helpers.compare(lambda s: 0.9 if s else 0.98, lambda s: 1.0, names=("A", "B"), margin=0.05)
     assert one_short.verdict == "no consistent difference"
     assert helpers.compare(lambda s: 1.0, lambda s: 1.0, names=("A", "B")).verdict == "no consistent difference"
+    # No worse by more than the margin: better on some seeds, slightly worse on others.
+    mixed = helpers.compare(lambda s: 1.0 + (0.04 if s % 2 else -0.3), lambda s: 1.0, names=("A", "B"), margin=0.05)
+    assert mixed.a_no_worse and not mixed.within_margin and not mixed.a_better
+    assert not helpers.compare(lambda s: 1.0 + 0.06 * (s == 3), lambda s: 1.0, margin=0.05).a_no_worse
 
 
 def test_table_prints_every_seed_and_the_verdict():
@@ -54,6 +58,8 @@ def test_table_prints_every_seed_and_the_verdict():
     assert len(lines) == 7 and "fast" in lines[0] and "slow" in lines[0]
     assert lines[1].split() == ["10", "1.000", "0.250", "+0.750"]
     assert "mean +0.950, s.d. 0.158 over 5 seeds" in lines[-1] and lines[-1].endswith("slow better on every seed")
+    summary = helpers.compare(lambda s: s / 10, lambda s: 0.25, seeds=[10, 11, 12, 13, 14], names=("fast", "slow")).summary()
+    assert summary == "+0.75 +0.85 +0.95 +1.05 +1.15 (mean +0.95, s.d. 0.16) -> slow better on every seed"
 
 
 @pytest.mark.parametrize("seeds", [range(4), [1, 1, 2, 3, 4]])

@@ -453,3 +453,28 @@ def test_compare_pairing_planted():
 
     assert helpers.compare(noisy(0.0), noisy(0.2), seeds=range(8)).a_better
     assert not helpers.compare(noisy(0.0), noisy(0.2, shift=100), seeds=range(8)).a_better
+
+
+def test_09_memorisation_check_planted(schedule, x0):
+    """Lesson 09's check that the network generalises: a 'network' that is the finite-set optimum fails it."""
+    lesson = lesson_functions("09_exact_s_curve")
+    oracle, finite = helpers.s_curve_oracle(schedule), helpers.training_set_oracle(x0, schedule)
+    lesson.update(x0=x0, schedule=schedule, oracle=oracle, finite=finite)
+
+    def closer(model):
+        lesson["model"] = model
+        return helpers.compare(lambda k: lesson["rms"](*lesson["step_one_predictions"](k)[:2]),
+                               lambda k: lesson["rms"](*lesson["step_one_predictions"](k)[::2]))
+
+    assert closer(helpers.load_model()).a_better
+    assert closer(lambda xt, t: finite(xt.double(), t).float()).b_better
+
+
+def test_10_probability_flow_keeps_the_marginal_planted(schedule):
+    """Lesson 10's check 3: the exact ODE lands on q_1; the same ODE with a 10 % too small noise prediction does not."""
+    lesson = lesson_functions("10_fewer_steps")
+    oracle = helpers.s_curve_oracle(schedule)
+    lesson.update(T=schedule.T, schedule=schedule, alpha_bar=schedule.alpha_bar, oracle=oracle,
+                  seeded=lambda k: torch.Generator().manual_seed(k))
+    assert max(abs(z) for z in lesson["pf_ode_marginal_gap"](oracle)) < 4
+    assert max(abs(z) for z in lesson["pf_ode_marginal_gap"](lambda x, t: 0.9 * oracle(x, t))) > 4
