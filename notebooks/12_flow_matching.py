@@ -57,10 +57,38 @@ def flow_loss(model, x0, s, eps):
     return ((eps - x0 - model(flow_path(x0, s[:, None], eps), s)) ** 2).mean()
 
 
-s_check, eps_check = torch.rand(500, generator=seeded(1)), torch.randn(500, 2, generator=seeded(1))
-torch.testing.assert_close(flow_path(x0[:500], s_check[:, None], eps_check), helpers.flow_path(x0[:500], s_check, eps_check))
-torch.testing.assert_close(flow_loss(oracle, x0[:500], s_check, eps_check),
-                           helpers.flow_loss(oracle, x0[:500], s_check, eps_check))
+# %% [markdown]
+# Two checks by other routes than these formulas. Since $\boldsymbol\epsilon$ is independent of $\mathbf{x}_0$, $\mathbf{x}_s$ has mean $(1-s)\boldsymbol\mu$ and
+# covariance $(1-s)^2\Sigma + s^2 I$, with the data's $\boldsymbol\mu$ and $\Sigma$ from lesson 09's quadrature. And for the linear field
+# $\mathbf{v}(\mathbf{x}, s) = a\mathbf{x}$ the residual is $(1 - as)\boldsymbol\epsilon - (1 + a(1-s))\mathbf{x}_0$, so the loss per coordinate is
+# $\tfrac12\big[2(1 - as)^2 + (1 + a(1-s))^2\,\mathbb E\|\mathbf{x}_0\|^2\big]$. Monte Carlo over 200 000 pairs, for these functions and the helpers:
+
+# %%
+def standard_errors(values, expected):
+    """The worst |mean of values - expected| over the columns, in standard errors of the mean."""
+    return ((values.mean(0) - expected).abs() / (values.std(0) / len(values) ** 0.5)).max().item()
+
+
+def path_and_loss_errors(path, loss, s=0.3, a=0.5):
+    w, p = mixture.log_weights.exp(), mixture.points
+    mu = w @ p
+    second = torch.einsum("j,jd,je->de", w, p, p) + mixture.std**2 * torch.eye(2, dtype=torch.float64)  # E[x0 x0^T]
+    x0_mc, eps_mc = helpers.s_curve(200_000, seed=7).double(), torch.randn(200_000, 2, generator=seeded(7), dtype=torch.float64)
+    centred = path(x0_mc, s, eps_mc) - (1 - s) * mu
+    cov = (1 - s) ** 2 * (second - torch.outer(mu, mu)) + s**2 * torch.eye(2, dtype=torch.float64)
+    # 100 interleaved batches of 2 000 pairs give the loss's standard error.
+    losses = torch.stack([loss(lambda x, s_: a * x, x0_mc[k::100], torch.full((2000,), s, dtype=torch.float64), eps_mc[k::100])
+                          for k in range(100)])
+    loss_exact = (2 * (1 - a * s) ** 2 + (1 + a * (1 - s)) ** 2 * second.trace()) / 2
+    return (standard_errors(centred, 0), standard_errors((centred[:, :, None] * centred[:, None, :]).flatten(1), cov.flatten()),
+            standard_errors(losses[:, None], loss_exact))
+
+
+for who, path, loss in (("this lesson's", flow_path, flow_loss), ("helpers'", helpers.flow_path, helpers.flow_loss)):
+    errors = path_and_loss_errors(path, loss)
+    print(f"{who:13s} functions: |Monte Carlo - closed form| in s.e.: mean of x_s {errors[0]:.1f}, "
+          f"covariance {errors[1]:.1f}, loss of v = 0.5 x {errors[2]:.1f}")
+    assert max(errors) < 4
 
 # %%
 eps = torch.randn(10_000, 2, generator=seeded(2))
@@ -72,10 +100,12 @@ axes[0].scatter(*eps[:40].T, s=10, color="C3", label="noise, s = 1")
 axes[0].set(aspect="equal", xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), title="40 pairs, joined by their straight paths")
 axes[0].legend(loc="lower right")
 for order, (s, color) in enumerate(((0.0, "C0"), (0.25, "C1"), (0.5, "C2"), (0.75, "C4"))):
+    xs = helpers.flow_path(x0[:2000], s, eps[:2000])
+    xs = xs[(xs.abs() < 1.2).all(1)]  # only the points the window shows, so none lies under the legend beside it
     # Earlier times on top, so that the S at s = 0 is not buried under the wider clouds.
-    axes[1].scatter(*helpers.flow_path(x0[:2000], s, eps[:2000]).T, s=2, color=color, label=f"s = {s}", zorder=4 - order)
+    axes[1].scatter(*xs.T, s=2, color=color, label=f"s = {s}", zorder=4 - order)
 axes[1].set(aspect="equal", xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), title="the marginals q_s: a shrinking S, more noise")
-axes[1].legend(loc="lower right", markerscale=5)
+axes[1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), markerscale=5)  # beside the panel: the clouds fill it
 fig.tight_layout()
 plt.show()
 
@@ -133,7 +163,8 @@ for s in (0.1, 0.5, 0.9):
 # learned row per integer step) become 32 sinusoidal features of $1000\,s$, projected by one linear layer to the three
 # layers' embeddings, so it has fewer parameters than the DDPM network's 72 066 (printed below). Its input is divided by the
 # std of $\mathbf{x}_s$ (pooled over both coordinates, as lesson 08 scales $\mathbf{x}_t$). Everything else is lesson 08's default recipe, with
-# `helpers.flow_loss` in place of $L_\text{simple}$.
+# `helpers.flow_loss` in place of $L_\text{simple}$ and one exception: the default's `t_power = 3`, which draws DDPM's integer steps
+# as $t = \lfloor T u^3\rfloor$, has no part here; `flow_loss` draws $s \sim U[0, 1]$.
 
 # %%
 config = helpers.DEFAULT
@@ -402,11 +433,17 @@ assert (ratio["heun"] > 1.05).all() and ratio["euler"][0] > 1.05 and (ratio["eul
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Sampling the trained network
 #
-# `helpers.flow_sample` integrates from $N(0, I)$ at $s = 1$ to $s = 0$ on `helpers.flow_grid(n_steps, shift)`: equal steps for
-# shift 1; with shift $< 1$ the steps crowd towards the data (the time map of Esser et al. 2024, §5.3.2). Sharp metrics
-# (lesson 09) of 10 000 samples, network and exact field, same start:
+# `helpers.flow_sample` integrates from $N(0, I)$ at $s = 1$ to $s = 0$ on `helpers.flow_grid(n_steps, shift)`. With $N$ steps and
+# $u_k = 1 - k/N$ evenly spaced, the grid is
+#
+# $$s_k = \frac{c\,u_k}{1 + (c - 1)\,u_k},\qquad k = 0, \dots, N,$$
+#
+# the time map of Esser et al. 2024 (§5.3.2) with shift $c$: $c = 1$ gives equal steps, and $c < 1$ crowds the steps towards the
+# data (printed below for $N = 10$). Sharp metrics (lesson 09) of 10 000 samples, network and exact field, same start:
 
 # %%
+print("10 steps, shift 1:    ", helpers.flow_grid(10, 1.0).numpy().round(3))
+print("10 steps, shift 0.125:", helpers.flow_grid(10, 0.125).numpy().round(3))
 start = torch.randn(10_000, 2, generator=seeded(2))
 print(f"{'':8s} {'steps':>5s} {'shift':>6s} {'NFE':>4s} | network: off-curve stray %  gap % | exact field: off-curve stray %")
 for method in ("euler", "heun"):
@@ -429,95 +466,113 @@ for method in ("euler", "heun"):
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** Before the race, ask the room which will win at 10 network evaluations, flow matching or DDPM with DDIM. Most say flow
-# matching, "its paths are straight". With the recipe most tutorials use (s uniform, equal steps) it loses badly; with
-# steps and training times moved towards the data, as DDPM's are, it wins at 5 and 10 evaluations and loses from 50 on.
-# The parametrisation alone does not decide it.
+# matching, "its paths are straight". On the same grid from the same start, DDIM and the flow's Euler are one update, so only the
+# networks differ: trained with $s$ uniform, as most tutorials do, flow matching loses at every budget; trained near the data, it wins
+# at every budget on the race's shared shifted grid. The parametrisation alone does not decide it; where training lands does.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The race: flow matching against DDPM
 #
-# `benchmarks/flow_race.py` trains, for each of seeds 0, 1, 2, the course's DDPM network and two velocity networks with
-# the *same* recipe (lesson 08's default: 1 500 steps, batch 1 024, the same optimiser, warm-up, decay and EMA), then samples
-# each at about 5–100 NFE: DDPM with DDIM and Heun (from `gaussian_prior`, lesson 10), the flows with Euler and Heun on
-# equal and shifted steps (from $N(0, I)$). The second velocity network ("FM, s near data") draws its training times from
-# $U[0, 1]$ shifted by 1/4, so more of its training lands near the data, as DDPM's does: its schedule ends at flow time 0.35
-# (above), and lesson 08's default draws its steps mostly near the data ($t = \lfloor T u^3 \rfloor$). Its seed-0 "FM" network is the
-# one trained above: the next cell checks that the benchmark's numbers are this lesson's before showing them. The networks
-# differ in size (DDPM 72 066 parameters with its step tables, the flows 46 338); the race does not correct for it.
+# `benchmarks/flow_race.py` trains, for each of seeds 0–4, three networks with lesson 08's recipe: DDPM (steps $t = \lfloor T u^3\rfloor$),
+# "FM" ($s \sim U[0, 1]$) and "FM, s near data" (training times from the shift map above, applied to $u \sim U[0, 1]$). Every sampler
+# runs on the same grids from the same start, DDPM's prior at $s_T = 0.348$ where its schedule ends (lesson 10); there DDIM and the
+# flow's Euler are one update (check 4), so they share one exact-field floor. The shifts were chosen on seeds 10 and 11, not the
+# race's: each sampler's best grid at 10 NFE, and the training shift whose network did best there. The compared number is the
+# off-curve *error* $|\text{off-curve} - \text{the data's}|$, since with the exact field samples land below the data's value, too sharp.
+# The race's seed-0 "FM" network is the one trained above (checked first). Full table: `docs/benchmarks.md`.
 
 # %%
 race = json.loads(Path("../benchmarks/results/flow-race-cpu-2core.json").read_text())
-mine = helpers.sharp_quality(helpers.flow_sample(net, 10_000, 50, "euler", 0.125, x1=start), energy=False)
-bench_row = next(r for r in race["runs"] if (r["recipe"], r["sampler"], r["seed"], r["nfe"]) == ("FM", "Euler, shift 0.125", 0, 50))
+race_start = torch.randn(race["n_samples"], 2, generator=seeded(1000))  # the race's seed-0 start at s = 1
+mine = helpers.sharp_quality(helpers.flow_sample(net, race["n_samples"], 50, "euler", 0.125, x1=race_start), energy=False)
+bench_row = next(r for r in race["runs"] if (r["recipe"], r["sampler"], r["grid"], r["seed"], r["budget"]) == ("FM", "Euler", "1, shift 0.125", 0, 50))
 # Training on another CPU can differ in the last bits; 0.3 is three times the metric's own noise (lesson 09).
 assert abs(bench_row["off_curve"] - mine.off_curve) < 0.3, (bench_row, mine)
-train_seconds = {}
-for t in race["training"]:
-    train_seconds.setdefault(t["recipe"], []).append(t["seconds"])
-print("training seconds (seeds 0, 1, 2):", train_seconds)
-SHOWN = [("DDPM", "DDIM"), ("DDPM", "Heun"), ("FM", "Euler, shift 1"), ("FM", "Euler, shift 0.125"),
-         ("FM, s near data", "Euler, shift 0.125"), ("FM, s near data", "Heun, shift 0.125")]
-summary = {(r["recipe"], r["sampler"], r["nfe"]): r for r in race["summary"]}
-print(f"{'recipe':16s} {'sampler':19s} {'NFE':>4s}  off-curve median [min, max]  stray % median  gap % median")
-for recipe, sampler in SHOWN:
-    for (rec, sam, nfe), r in summary.items():
-        if (rec, sam) == (recipe, sampler):
-            print(f"{recipe:16s} {sampler:19s} {nfe:4d}  {r['off_curve']['median']:9.2f} [{r['off_curve']['min']:.2f}, "
-                  f"{r['off_curve']['max']:.2f}]  {r['stray']['median']:14.2f}  {r['coverage_gap']['median']:12.2f}")
-floor = race["data_floor"]
-print(f"data floor: off-curve {floor['off_curve']['mean']:.2f} ± {floor['off_curve']['sd']:.2f}, "
-      f"gap {floor['coverage_gap']['mean']:.2f} ± {floor['coverage_gap']['sd']:.2f} %")
+print(f"chosen on seeds {race['validation_seeds']}: training shift {race['train_shift']:g}; best grids at 10 NFE: "
+      + ", ".join(f"{b['recipe']} {b['sampler']} '{b['grid']}'" for b in race["best_grid"] if b["sampler"] in ("DDIM", "Euler")))
+print(f"share of training times with s < {race['near_data']} (DDPM steps t <= {race['near_data_step']}): "
+      + ", ".join(f"{recipe} {100 * share['exact']:.1f} %" for recipe, share in race["training_share_near_data"].items()))
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10.2, 5.6))
-for (recipe, sampler), style in zip(SHOWN, ("o-", "o--", "s:", "s-", "^-", "^--")):
-    rows = sorted((r for (rec, sam, _), r in summary.items() if (rec, sam) == (recipe, sampler)), key=lambda r: r["nfe"])
-    nfe = [r["nfe"] for r in rows]
-    for ax, metric in zip(axes, ("off_curve", "coverage_gap")):
-        line, = ax.plot(nfe, [r[metric]["median"] for r in rows], style, label=f"{recipe}: {sampler}")
-        ax.fill_between(nfe, [r[metric]["min"] for r in rows], [r[metric]["max"] for r in rows], color=line.get_color(), alpha=0.2)
-for ax, metric, label in zip(axes, ("off_curve", "coverage_gap"), ("off-curve RMS ×10³", "coverage gap, %")):
-    ax.axhspan(floor[metric]["mean"] - 2 * floor[metric]["sd"], floor[metric]["mean"] + 2 * floor[metric]["sd"], color="0.85")
-    ax.set(xscale="log", yscale="log", xlabel="network evaluations (NFE)", ylabel=label, ylim=(0.5 if metric == "coverage_gap" else 9, None))
-fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3)
-fig.suptitle("the race: median of 3 seeds, band = min to max; grey = data ± 2 s.d.")
-fig.tight_layout(rect=(0, 0.1, 1, 1))  # the legend just below the panels
+DATA_OFF, SHARED = race["data_floor"]["off_curve"]["mean"], "s_T, shift 0.125"
+NEAR, PLAIN, DDIM = ("FM, s near data", "Euler"), ("FM", "Euler"), ("DDPM", "DDIM")
+
+
+def race_numbers(who, grid, budget, metric="off_curve", floor=False):
+    """{seed: number} of one recipe and sampler on one grid; with floor, the same sampler with the exact field."""
+    rows = race["floors"] if floor else [r for r in race["runs"] if r["recipe"] == who[0]]
+    return {r["seed"]: r[metric] for r in rows if (r["sampler"], r["grid"], r["budget"]) == (who[1], grid, budget)}
+
+
+def off_error(numbers):
+    return {seed: abs(value - DATA_OFF) for seed, value in numbers.items()}
+
+
+def race_compare(a, b, names):
+    return helpers.compare(lambda seed: a[seed], lambda seed: b[seed], seeds=race["seeds"], names=names)
+
+
+print(f"off-curve error |off-curve - {DATA_OFF:.2f}| on the grid '{SHARED}' at 10 NFE:")
+print(race_compare(off_error(race_numbers(NEAR, SHARED, 10)), off_error(race_numbers(DDIM, SHARED, 10)), ("FM near", "DDIM")))
+print(f"\n{'NFE':>4s} | median off-curve: {'floor':>6s} {'DDIM':>6s} {'FM near':>7s} {'plain FM':>8s}; below: differences, mean ± s.d., verdict")
+same_grid = {}
+for budget in race["budgets"]:
+    nfe = race_numbers(DDIM, SHARED, budget, "nfe")[0]
+    error = {who: off_error(race_numbers(who, SHARED, budget)) for who in (NEAR, PLAIN, DDIM)}
+    gaps = [race_numbers(who, SHARED, budget, "coverage_gap") for who in (NEAR, DDIM)]
+    same_grid[budget] = (race_compare(error[NEAR], error[DDIM], ("FM near", "DDIM")),
+                         race_compare(error[PLAIN], error[DDIM], ("plain FM", "DDIM")), race_compare(*gaps, ("FM near", "DDIM")))
+    medians = [np.median(list(race_numbers(who, SHARED, budget, floor=floor).values()))
+               for who, floor in ((DDIM, True), (DDIM, False), (NEAR, False), (PLAIN, False))]
+    print(f"{nfe:4d} | {'':17s}" + " ".join(f"{m:{w}.2f}" for m, w in zip(medians, (6, 6, 7, 8))))
+    for c, what in zip(same_grid[budget], ("off-curve error", "off-curve error", "coverage gap")):
+        print(f"{'':5s}  {' - '.join(c.names):15s} {what:15s} {c.mean:+5.2f} ± {c.sd:.2f}: {c.verdict}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 4.2))
+for (who, label), marker in zip(((DDIM, "DDPM: DDIM"), (NEAR, "FM, s near data: Euler"), (PLAIN, "FM: Euler")), "osv"):
+    nfe = [race_numbers(DDIM, SHARED, b, "nfe")[0] for b in race["budgets"]]
+    per_seed = np.array([list(race_numbers(who, SHARED, b).values()) for b in race["budgets"]])
+    line, = ax.plot(nfe, np.median(per_seed, 1), marker + "-", label=label)
+    ax.plot(np.repeat(nfe, per_seed.shape[1]), per_seed.ravel(), marker, color=line.get_color(), alpha=0.35, markersize=4)
+floors = [np.median(list(race_numbers(DDIM, SHARED, b, floor=True).values())) for b in race["budgets"]]
+ax.plot(nfe, floors, "k--", label="exact field (both samplers)")
+ax.axhline(DATA_OFF, color="0.6", linestyle=":", label="the data")
+ax.set(xscale="log", xlabel="network evaluations (NFE)", ylabel="off-curve RMS ×10³",
+       title=f"grid '{SHARED}', one start per seed: median and the 5 seeds")
+ax.legend(loc="upper right")
 plt.show()
 
 # %% [markdown]
-# What the race shows, each claim checked on the seeds' ranges below:
+# On one grid from one start the floor is common, so what separates the samplers is the network (the table above, grid
+# $s_T$ with shift 1/8; at 50 and 100 NFE the rounding to DDPM's steps leaves 49 and 77):
 #
-# 1. **Flow matching on equal steps loses at low NFE**: at 10 and 20 NFE even its best seed is far worse than DDIM's worst
-#    (the steps near the data are too long).
-# 2. **On shifted steps, plain flow matching still loses at every budget from 10 NFE**: every seed is farther from the
-#    curve than every DDIM seed. With $s \sim U[0, 1]$ the network spends most of its training far from the data, and
-#    its samples stay blurrier than DDPM's however many steps it takes.
-# 3. **With training times near the data too, flow matching wins with few evaluations and loses with many**: at 5 NFE
-#    every seed is closer to the curve than every DDIM seed, and at 10 NFE the median is (the seeds' ranges overlap); from
-#    50 NFE every DDIM seed is closer, while flow matching leaves fewer strays (medians printed below).
+# 1. **Plain flow matching loses to DDIM at every budget, on every seed**, its error larger by 4.3–5.2 (the differences above).
+#    Only 2 % of its training times fall below $s = 0.02$, against 47.9 % of DDPM's steps.
+# 2. **Trained near the data, flow matching beats DDIM at every budget, on every seed**: its error is smaller by 1.2–2.0, and from
+#    20 NFE on its median sits 1.0–1.5 above the floor while DDIM's sits 2.4–2.9 above it. Its coverage gap is no different from
+#    DDIM's on any budget (the seeds disagree). But its training times are nearer the data than DDPM's (56.6 % against 47.9 % below
+#    $s = 0.02$); the race matches the recipe, not this share, so it does not isolate the parametrisation.
 #
-# So the fair comparison needs flow matching's recipe to spend its training where DDPM's does; the race's plain recipe is
-# the one most tutorials use, and it is not enough for data this thin. With both recipes trained near the data, the
-# winner depends on the budget of network evaluations.
+# Each sampler on its *own* best grid is a different question, since the grids' floors differ as well:
 
 # %%
-def band(recipe, sampler, nfe, metric="off_curve"):
-    r = summary[recipe, sampler, nfe][metric]
-    return r["min"], r["median"], r["max"]
+best = {(b["recipe"], b["sampler"]): b["grid"] for b in race["best_grid"]}
+print(f"FM near data's Euler on '{best[NEAR]}' against DDIM on '{best[DDIM]}': differences, mean ± s.d. (verdict)")
+own_grid = {}
+for budget in race["budgets"]:
+    own_grid[budget] = [race_compare(off_error(race_numbers(NEAR, best[NEAR], budget, floor=floor)),
+                                     off_error(race_numbers(DDIM, best[DDIM], budget, floor=floor)), names)
+                        for floor, names in ((False, ("FM near", "DDIM")), (True, ("Euler", "DDIM")))]
+    print(f"{budget:4d} NFE: networks {own_grid[budget][0].mean:+5.2f} ± {own_grid[budget][0].sd:.2f} ({own_grid[budget][0].verdict}); "
+          f"exact-field floors {own_grid[budget][1].mean:+5.2f} ± {own_grid[budget][1].sd:.2f} ({own_grid[budget][1].verdict})")
+for budget, (near, plain, gap) in same_grid.items():
+    assert near.a_better and plain.b_better and gap.verdict == "no consistent difference"
+assert all(own_grid[b][1].a_better for b in race["budgets"]) and all(own_grid[b][0].a_better for b in race["budgets"][1:])
 
-
-NEAR = ("FM, s near data", "Euler, shift 0.125")
-for nfe in (10, 20):
-    assert band("FM", "Euler, shift 1", nfe)[0] > band("DDPM", "DDIM", nfe)[2]
-for nfe in (10, 20, 50, 100):
-    assert band("FM", "Euler, shift 0.125", nfe)[0] > band("DDPM", "DDIM", nfe)[2]
-assert band(*NEAR, 5)[2] < band("DDPM", "DDIM", 5)[0] and band(*NEAR, 10)[1] < band("DDPM", "DDIM", 10)[1]
-for nfe in (50, 100):
-    assert band("DDPM", "DDIM", nfe)[2] < band(*NEAR, nfe)[0]
-    assert band(*NEAR, nfe, "stray")[1] < band("DDPM", "DDIM", nfe, "stray")[1]
-for nfe in (5, 10, 100):
-    print(f"{nfe:3d} NFE: off-curve FM near data {band(*NEAR, nfe)[1]:.2f}, DDIM {band('DDPM', 'DDIM', nfe)[1]:.2f}; "
-          f"strays {band(*NEAR, nfe, 'stray')[1]:.2f} % and {band('DDPM', 'DDIM', nfe, 'stray')[1]:.2f} %")
+# %% [markdown]
+# There the flow (from $s = 1$, shift 1/16) is ahead by 0.5–1.7 from 10 NFE on, every seed, but its grid's floor is ahead by
+# 0.5–1.2 too: about as much. Most of that comparison measures the grids, not the networks; the same-grid race above does not.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
@@ -529,9 +584,10 @@ for nfe in (5, 10, 100):
 # - The flow's paths have the same shape as the DDPM state's but a steadier speed. Both solvers keep their orders (Euler 1,
 #   Heun 2) in both views; in the flow's coordinates Heun's error is 1.1–1.3 times lower, and Euler's only with few steps.
 #   Whether the steadier speed is the cause is not tested here.
-# - In the race, the time grid and where training spends its samples decide the winner, more than the parametrisation: with
-#   both moved towards the data, flow matching is closer to the curve than DDIM at 5 NFE on each of the race's 3 seeds and
-#   in the median at 10 (the seeds' ranges overlap), and farther from 50 on.
+# - In the race (5 seeds, one grid and one start for both, so one exact-field floor), where training lands decides the winner:
+#   flow matching trained with $s$ uniform (2 % of its times below $s = 0.02$) loses to DDIM at every budget on every seed; trained
+#   near the data (56.6 %, against DDPM's 47.9 %) it wins at every budget on every seed, with no difference in coverage. Each on its
+#   own best grid, the floors differ about as much as the networks do.
 #
 # **References.** Y. Lipman et al., "Flow matching for generative modeling", ICLR 2023 (eq. 9, Thm. 1); X. Liu, C. Gong, Q. Liu,
 # "Flow straight and fast: learning to generate and transfer data with rectified flow", ICLR 2023 (straightness, §2); M. Albergo,
