@@ -478,3 +478,27 @@ def test_10_probability_flow_keeps_the_marginal_planted(schedule):
                   seeded=lambda k: torch.Generator().manual_seed(k))
     assert max(abs(z) for z in lesson["pf_ode_marginal_gap"](oracle)) < 4
     assert max(abs(z) for z in lesson["pf_ode_marginal_gap"](lambda x, t: 0.9 * oracle(x, t))) > 4
+
+
+# Lesson 12's path and loss, checked against closed forms (issue 19) ----------------------------------------------
+
+def test_12_path_and_loss_closed_forms():
+    namespace = lesson_functions("12_flow_matching")
+    namespace.update(mixture=helpers.s_curve_oracle())
+    errors, flow_path, flow_loss = namespace["path_and_loss_errors"], namespace["flow_path"], namespace["flow_loss"]
+
+    def swapped_path(x0, s, eps):
+        """The ends exchanged: s = 0 would be noise."""
+        return s * x0 + (1 - s) * eps
+
+    def variance_path(x0, s, eps):
+        """s as the noise's variance, not its scale (a VP-style slip)."""
+        return (1 - s) * x0 + s**0.5 * eps
+
+    def reversed_target(model, x0, s, eps):
+        """The velocity of the path run from noise to data, x_0 - eps, as the target."""
+        return ((x0 - eps - model(flow_path(x0, s[:, None], eps), s)) ** 2).mean()
+
+    assert max(errors(flow_path, flow_loss)) < 4
+    assert errors(swapped_path, flow_loss)[1] > 4 and errors(variance_path, flow_loss)[1] > 4
+    assert errors(flow_path, reversed_target)[2] > 4
