@@ -9,7 +9,7 @@
 # said to sample (Bradley & Nakkiran 2024; Chidambaram et al. 2024); we draw from that density exactly and compare.
 #
 # **Assumes.** Lessons 08–10: the training recipe, the oracle, `helpers.sample_steps`. The lesson trains one network
-# live (about 8 s on 2 CPU cores).
+# live (6–9 s on 2 CPU cores; the lesson prints it).
 
 # %% slideshow={"slide_type": "subslide"}
 import math
@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from ipywidgets import FloatSlider, interact
+from scipy import stats
 from matplotlib.colors import to_rgb
 from matplotlib.patches import Patch
 
@@ -162,29 +163,34 @@ print(f"trained {helpers.DEFAULT.steps} steps in {result['seconds']:.1f} s")
 # $$\tilde{\boldsymbol\epsilon} = (1 + w)\,\boldsymbol\epsilon_\theta(\mathbf{x}_t, t, c) - w\,\boldsymbol\epsilon_\theta(\mathbf{x}_t, t),$$
 #
 # which is classifier guidance with $\gamma = 1 + w$ and the implicit classifier $p(c\mid\mathbf{x}_t) \propto q_t(\mathbf{x}_t\mid c)/q_t(\mathbf{x}_t)$. `helpers.Guided(model, c, w)`
-# computes it, for the network or for the exact oracle. Check 3: with the oracle, CFG equals classifier guidance with the
-# exact classifier's gradient taken by autograd.
+# computes it, for the network or for the exact oracle. Conventions differ between papers and libraries: Ho & Salimans
+# write $(1 + w)$ and $-w$ as here; `diffusers` writes $\boldsymbol\epsilon_u + s(\boldsymbol\epsilon_c - \boldsymbol\epsilon_u)$ with $s = 1 + w$. A wrong convention
+# (weights $w$ and $1 - w$, or a flipped sign) still samples something. Check 3 catches it: with the oracle, `Guided` must
+# equal classifier guidance at $\gamma = 1 + w$, whose classifier gradient is taken by finite differences of Bayes' rule
+# $\log p(c\mid\mathbf{x}_t) = \log q_t(\mathbf{x}_t\mid c) + \log\tfrac13 - \log q_t(\mathbf{x}_t)$, not from any score.
 
 # %%
-def cfg_eps(eps_c, eps_u, w):
-    return (1 + w) * eps_c - w * eps_u
+def classifier_guided_eps(x, t, c, gamma, h=1e-6):
+    """eps of grad log q_t(x) + gamma grad log p(c | x_t), the classifier's gradient by central differences of log probs."""
+    def log_p(z):
+        return oracle.conditional[c].log_prob(z, t) + math.log(1 / 3) - oracle.unconditional.log_prob(z, t)
+
+    steps = torch.eye(2, dtype=torch.float64) * h
+    grad = torch.stack([(log_p(x + d) - log_p(x - d)) / (2 * h) for d in steps], 1)
+    return -(1 - alpha_bar[t].double()).sqrt() * (oracle.unconditional.score(x, t) + gamma * grad)
 
 
-def classifier_guided_eps(x, t, c, gamma):
-    """eps of the score grad log q_t(x) + gamma grad log p(c | x_t), the classifier's gradient by autograd."""
-    x = x.clone().requires_grad_()
-    (grad,) = torch.autograd.grad(oracle.classifier(x, t)[:, c].sum(), x)
-    score = oracle.unconditional.score(x.detach(), t) + gamma * grad
-    return -(1 - alpha_bar[t].double()).sqrt() * score
+def convention_gap(guided, t=40, c=0, w=2.0):
+    """Largest gap, relative to the eps's size, between a guided eps model and classifier guidance at gamma = 1 + w."""
+    xt = helpers.q_sample(x0[:500], t, schedule, generator=seeded(2)).double()
+    want = classifier_guided_eps(xt, t, c, 1 + w)
+    return ((guided(xt, t) - want).abs().max() / want.abs().max()).item()
 
 
-xt = helpers.q_sample(x0[:500], 40, schedule, generator=seeded(2)).double()
 for w in (0.0, 1.0, 4.0):
-    guided = helpers.Guided(oracle, 0, w)(xt, 40)
-    torch.testing.assert_close(guided, cfg_eps(oracle(xt, 40, 0), oracle(xt, 40), w))
-    gap = (guided - classifier_guided_eps(xt, 40, 0, 1 + w)).abs().max().item()
-    print(f"w = {w}: CFG with the exact eps vs classifier guidance, gamma = 1 + w: max gap {gap:.0e}")
-    assert gap < 1e-9
+    gap = convention_gap(helpers.Guided(oracle, 0, w), w=w)
+    print(f"w = {w}: CFG with the exact eps vs classifier guidance, gamma = 1 + w: relative gap {gap:.0e}")
+    assert gap < 1e-6
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** Before the sweep, ask the room what w = 4 will do to the upper arc. Most expect "a cleaner arc". It is cleaner (no
@@ -192,98 +198,169 @@ for w in (0.0, 1.0, 4.0):
 # confidence. The tilted density, which many papers say guidance samples, would have kept the whole arc.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The tilted density, drawn exactly
+#
+# Guidance is often said to sample $\tilde q(\mathbf{x}\mid c) \propto q(\mathbf{x}\mid c)^{1+w}q(\mathbf{x})^{-w}$. We can draw that density exactly. By Bayes' rule
+# $q(\mathbf{x}\mid c)/q(\mathbf{x}) = p(c\mid\mathbf{x})/p(c)$, so
+#
+# $$\tilde q(\mathbf{x}\mid c) \propto q(\mathbf{x}\mid c)\,\Big(\frac{q(\mathbf{x}\mid c)}{q(\mathbf{x})}\Big)^{w} \propto q(\mathbf{x}\mid c)\;p(c\mid\mathbf{x})^{w}.$$
+#
+# Since $p(c\mid\mathbf{x})^w \le 1$, **rejection sampling** is exact: draw $\mathbf{x}$ from the label's data $q(\mathbf{x}\mid c)$ and keep it with
+# probability $p(c\mid\mathbf{x})^w$. The kept points have density $\propto q(\mathbf{x}\mid c)\,p(c\mid\mathbf{x})^w$, whatever $w$; only the share kept,
+# $\mathbb{E}_{q(\mathbf{x}\mid c)}[p(c\mid\mathbf{x})^w]$, depends on it. The readable version, then `helpers.tilted_sample` against it in
+# distribution (two-sample Kolmogorov–Smirnov test on $u$; the two draw different random numbers):
+
+# %%
+def tilted_by_rejection(c, w, n, seed):
+    """n draws of q(x | c) p(c | x)^w: data of label c, each kept with probability p(c | x)^w; and the share kept."""
+    points, u = helpers.s_curve(10 * n, return_u=True, seed=seed)
+    points = points[helpers.labels_of(u) == c].double()
+    keep = torch.rand(len(points), generator=seeded(seed), dtype=torch.float64) < oracle.classifier(points, None)[:, c].exp() ** w
+    return points[keep][:n], keep.double().mean().item()
+
+
+readable, kept = tilted_by_rejection(0, 4.0, 2_000, seed=8)
+u_readable = helpers.curve_coordinates(readable)[0]
+u_helper = helpers.curve_coordinates(helpers.tilted_sample(oracle, 0, 4.0, 2_000, generator=seeded(9)))[0]
+ks = stats.ks_2samp(u_readable.numpy(), u_helper.numpy())
+print(f"w = 4: {kept:.1%} of the label's points kept; KS two-sample p-value readable vs helper {ks.pvalue:.2f}")
+assert ks.pvalue > 0.01 and len(readable) == 2_000
+
+# %% [markdown]
+# Why guidance should not be expected to land there: guidance tilts the *noisy* marginals, using at step $t$ the score of
+# $q_t(\mathbf{x}\mid c)^{1+w}q_t(\mathbf{x})^{-w}$. Noising the tilted density instead gives
+#
+# $$\tilde q_t(\mathbf{x}_t\mid c) \propto \int \mathcal N\big(\mathbf{x}_t; \sqrt{\bar\alpha_t}\,\mathbf{x}_0, (1-\bar\alpha_t)I\big)\, q_0(\mathbf{x}_0\mid c)^{1+w} q_0(\mathbf{x}_0)^{-w}\,d\mathbf{x}_0
+#   \;\ne\; \Big[\int \mathcal N(\cdot)\,q_0(\mathbf{x}_0\mid c)\,d\mathbf{x}_0\Big]^{1+w}\Big[\int \mathcal N(\cdot)\,q_0(\mathbf{x}_0)\,d\mathbf{x}_0\Big]^{-w},$$
+#
+# because a power of an average is not the average of the powers (equality holds for all $\mathbf{x}_t$ only at $w = 0$).
+# So the guided sampler follows scores that belong to no single noising path, and ends somewhere else
+# (Bradley & Nakkiran 2024; Chidambaram et al. 2024).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Guiding towards the upper arc
 #
 # Sample label $c = 0$ with guidance weights $w$ = 0, 0.5, 1, 2, 4: the network with CFG, and the exact oracle with classifier
-# guidance at $\gamma = 1 + w$ (the same thing, as just checked, but with no network error). Every run uses DDIM with $\eta = 1$ on all
-# 100 steps (lesson 10: lesson 07's sampler with $\tilde\beta_t$), 5 000 points, the same noise, and starts from `helpers.gaussian_prior`
-# of the label's own data: this schedule's $\mathbf{x}_T$ still carries the label (lesson 10 showed why the start matters).
+# guidance at $\gamma = 1 + w$ (the same thing, as just checked, but with no network error), both with DDIM $\eta = 1$ on all 100
+# steps (lesson 10: lesson 07's sampler with $\tilde\beta_t$); the exact oracle also with $\eta = 0$, the deterministic sampler, at $w$ = 0, 1
+# and 4. Every run starts from `helpers.gaussian_prior` of the label's own data (this schedule's $\mathbf{x}_T$ still carries the label;
+# lesson 10 showed why the start matters). Five seeds, 2 000 points each; within a seed every sampler and $w$ share
+# the start and the noise.
 #
 # For each run, `helpers.segment_quality` measures the **leakage** (the % of samples whose nearest curve point lies on another
 # piece), the **coverage gap within the piece** (the KS distance of the rest from uniform on $U_0$, in %) and the
-# off-curve RMS ×10³. Their floor comes from ten draws of the label's data.
+# off-curve RMS ×10³. Their floor comes from ten draws of the label's data, 2 000 points each.
 
 # %%
-label, n = 0, 5_000
+label, n, SEEDS = 0, 2_000, range(5)
 piece = x0[labels == label]
-start = helpers.gaussian_prior(piece, schedule, n, generator=seeded(2))
 weights = [0.0, 0.5, 1.0, 2.0, 4.0]
-runs = {}
-for w in weights:
-    runs["CFG, network", w] = helpers.sample_steps(helpers.Guided(net, label, w), schedule, n, T, "ddim", eta=1.0,
-                                                   generator=seeded(3), x_T=start)
-    runs["exact guidance", w] = helpers.sample_steps(helpers.Guided(oracle, label, w), schedule, n, T, "ddim", eta=1.0,
-                                                     generator=seeded(3), x_T=start.double()).float()
-    runs["tilted density", w] = helpers.tilted_sample(oracle, label, w, n, generator=seeded(4))
-scores = {key: helpers.segment_quality(samples, label) for key, samples in runs.items()}
+samplers = {"CFG, network": (net, 1.0, weights), "exact guidance": (oracle, 1.0, weights),
+            "exact, eta = 0": (oracle, 0.0, [0.0, 1.0, 4.0])}
+scores = {}
+for seed in SEEDS:
+    start = helpers.gaussian_prior(piece, schedule, n, generator=seeded(2 + 100 * seed))
+    for who, (model_or_oracle, eta, ws) in samplers.items():
+        x_T = start.double() if model_or_oracle is oracle else start
+        for w in ws:
+            samples = helpers.sample_steps(helpers.Guided(model_or_oracle, label, w), schedule, n, T, "ddim", eta=eta,
+                                           generator=seeded(3 + 100 * seed), x_T=x_T)
+            scores[who, w, seed] = helpers.segment_quality(samples.float(), label)
+    for w in weights:
+        scores["tilted density", w, seed] = helpers.segment_quality(
+            helpers.tilted_sample(oracle, label, w, n, generator=seeded(4 + 100 * seed)), label)
 floor = []
 for k in range(10):
     fresh, u_fresh = helpers.s_curve(3 * n, seed=60 + k, return_u=True)
     floor.append(helpers.segment_quality(fresh[helpers.labels_of(u_fresh) == label][:n], label))
 floor_mean, floor_sd = np.mean(floor, 0), np.std(floor, 0, ddof=1)
+whos = ["CFG, network", "exact guidance", "exact, eta = 0", "tilted density"]
+
+
+def mean_sd(who, w, index):
+    values = [scores[who, w, k][index] for k in SEEDS]
+    return np.mean(values), np.std(values, ddof=1)
+
+# %% [markdown]
+# Mean ± s.d. over the five seeds:
 
 # %%
-print(f"{'':16s} {'w':>4s} {'leakage %':>10s} {'gap in piece %':>15s} {'off-curve':>10s}")
-for (who, w), (leak, gap, off) in scores.items():
-    print(f"{who:16s} {w:4.1f} {leak:10.2f} {gap:15.2f} {off:10.2f}")
-print(f"{'data (10 draws)':16s} {'':4s} {floor_mean[0]:5.2f} ± {floor_sd[0]:.2f} {floor_mean[1]:9.2f} ± {floor_sd[1]:.2f} "
-      f"{floor_mean[2]:5.2f} ± {floor_sd[2]:.2f}")
+print(f"{'':16s} {'w':>4s} {'leakage %':>13s} {'gap in piece %':>15s} {'off-curve':>13s}")
+for who in whos:
+    for w in weights:
+        if (who, w, 0) in scores:
+            print(f"{who:16s} {w:4.1f} " + " ".join(f"{m:6.2f} ± {sd:4.2f}" for m, sd in (mean_sd(who, w, i) for i in range(3))))
+print(f"{'data (10 draws)':16s} {'':4s} " + " ".join(f"{m:6.2f} ± {sd:4.2f}" for m, sd in zip(floor_mean, floor_sd)))
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(10.2, 3.8))
+fig, axes = plt.subplots(1, 3, figsize=(10.2, 3.9))
 for ax, index, name in zip(axes, range(3), ("leakage, %", "coverage gap within the piece, %", "off-curve RMS ×10³")):
-    for who, style in (("CFG, network", "o-"), ("exact guidance", "s--"), ("tilted density", "^:")):
-        ax.plot(weights, [scores[who, w][index] for w in weights], style, label=who)
+    for who, style in zip(whos, ("o-", "s--", "d-.", "^:")):
+        ws = [w for w in weights if (who, w, 0) in scores]
+        means, sds = zip(*(mean_sd(who, w, index) for w in ws))
+        ax.errorbar(ws, means, yerr=sds, fmt=style, capsize=3, label=who)
     ax.axhspan(floor_mean[index] - 2 * floor_sd[index], floor_mean[index] + 2 * floor_sd[index], color="0.85", label="data ± 2 s.d.")
     ax.set(xlabel="guidance weight w", ylabel=name)
-axes[0].legend()
-fig.suptitle("what guidance does to the upper arc (c = 0)")
+axes[0].legend(fontsize=10)
+fig.suptitle("what guidance does to the upper arc (c = 0): mean ± s.d. over 5 seeds")
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Guidance does what it is used for: leakage falls from 0.80 % at $w = 0$ to 0.02 % at $w = 0.5$ and 0 from $w = 1$. But it
-# pays with coverage: the samples crowd into the middle of the arc, and the coverage gap grows from 2.3 % to 20.7 % at
-# $w = 4$, far beyond the data's 1.8 ± 0.6 %. The exact oracle does the same, 1.8 % to 16.9 %, so with this sampler
-# (DDIM, $\eta = 1$, on all 100 steps) this is what guidance *is*, not a network error; what guidance samples depends on
-# the sampler (Bradley & Nakkiran 2024). In this one draw the network's gap exceeds the exact one clearly only at $w = 4$
-# (20.7 % against 16.9 %); at $w \le 2$ the two differ by 0.6 points or less, about one floor s.d. Off-curve tells them
-# apart: the network's samples sharpen from 9.1 to 4.1 as $w$ grows, while exact guidance stays at 8.3–8.4. Guidance
-# scales the difference of the network's two predictions by $w$, so their errors are scaled too; this lesson does not
-# test whether that is the cause. The tilted density $q(\mathbf{x}\mid c)^{1+w}q(\mathbf{x})^{-w}$ does something else: it
-# trims only the end of the arc that meets the middle stroke, the one place where $p(c\mid\mathbf{x})$ falls below 1
-# (at the free end it stays 1), and keeps the rest evenly covered, on the curve (off-curve about 10). Guidance is a sum of tilted *scores*
-# at every step, and the tilted scores of the noisy marginals are not the scores of the noisy tilted density, so the
-# sampler ends somewhere else (Bradley & Nakkiran 2024, Chidambaram et al. 2024).
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Checks on the sweep
-#
-# - $w = 0$ is the conditional sampler itself, bit for bit.
-# - Leakage never rises with $w$ beyond two standard errors (binomial, $n$ = 5 000).
-# - Exact guidance and the tilted density agree at $w = 0$ in coverage (within two floor s.d.) and differ by more than
-#   five floor s.d. from $w = 1$ on.
+# The comparisons behind the story, each over the five seeds (`helpers.compare`, lesson 07; the tilted density draws its
+# own random numbers, so those differences are not paired):
 
 # %%
-class Conditional(torch.nn.Module):
-    def __init__(self, model, c):
-        super().__init__()
-        self.model, self.c = model, c
+def versus(a, b, w, index, wa=None):
+    """a at weight wa (default w) against b at weight w, seed by seed; off-curve as distance from the data's."""
+    def value(who, weight):
+        return lambda k: abs(scores[who, weight, k][OFF] - floor_mean[OFF]) if index == OFF else scores[who, weight, k][index]
 
-    def forward(self, x, t):
-        return self.model(x, t, self.c)
+    wa = w if wa is None else wa
+    names = (a, b) if a != b else (f"w = {wa:g}", f"w = {w:g}")
+    return helpers.compare(value(a, wa), value(b, w), SEEDS, names=names)
 
 
-plain = helpers.sample_steps(Conditional(net, label), schedule, n, T, "ddim", eta=1.0, generator=seeded(3), x_T=start)
-assert torch.equal(plain, runs["CFG, network", 0.0])
-for who in ("CFG, network", "exact guidance"):
-    leak = np.array([scores[who, w][0] for w in weights])
-    se = np.sqrt(np.maximum(leak, 0.02) / 100 * (1 - leak / 100) / n) * 100
-    assert (np.diff(leak) <= 2 * np.hypot(se[1:], se[:-1])).all(), who
-gaps = {w: scores["exact guidance", w][1] - scores["tilted density", w][1] for w in weights}
-print("coverage gap, exact guidance minus tilted density, in floor s.d.:",
-      {w: round(float(g / floor_sd[1]), 1) for w, g in gaps.items()})
-assert abs(gaps[0.0]) < 2 * floor_sd[1] and all(gaps[w] > 5 * floor_sd[1] for w in weights if w >= 1)
+LEAK, GAP, OFF = 0, 1, 2
+checks = {
+    "leakage, w = 1 vs w = 0, network": versus("CFG, network", "CFG, network", 0.0, LEAK, wa=1.0),
+    "gap, w = 4 vs w = 0, exact": versus("exact guidance", "exact guidance", 0.0, GAP, wa=4.0),
+}
+checks.update({f"gap, network vs exact, w = {w:g}": versus("CFG, network", "exact guidance", w, GAP) for w in weights})
+checks.update({f"gap, exact eta = 0 vs eta = 1, w = {w:g}": versus("exact, eta = 0", "exact guidance", w, GAP) for w in (1.0, 4.0)})
+checks.update({f"gap, exact vs tilted, w = {w:g}": versus("exact guidance", "tilted density", w, GAP) for w in weights})
+checks.update({f"|off-curve - data|, network vs exact, w = {w:g}": versus("CFG, network", "exact guidance", w, OFF)
+               for w in (0.0, 4.0)})
+for name, result in checks.items():
+    print(f"{name:44s} {result.summary()}")
+
+# %%
+assert checks["leakage, w = 1 vs w = 0, network"].a_better and checks["gap, w = 4 vs w = 0, exact"].b_better
+assert checks["gap, network vs exact, w = 4"].b_better
+assert all(checks[f"gap, network vs exact, w = {w:g}"].verdict == "no consistent difference" for w in (0, 0.5, 1, 2))
+assert all(checks[f"gap, exact eta = 0 vs eta = 1, w = {w:g}"].b_better for w in (1, 4))
+assert all(checks[f"gap, exact vs tilted, w = {w:g}"].b_better for w in (0.5, 1, 2, 4))
+assert checks["|off-curve - data|, network vs exact, w = 4"].b_better
+
+# %% [markdown]
+# Guidance does what it is used for: leakage falls from 0.82 ± 0.09 % at $w = 0$ to 0 from $w = 1$, on every seed. It
+# pays with coverage: the samples crowd into the middle of the arc. With the exact scores the coverage gap grows from
+# 2.4 % at $w = 0$ to 17.3 % at $w = 4$ on every seed, far beyond the data's 2.0 ± 0.5 %, so this is what guidance does
+# with *this sampler* (DDIM $\eta = 1$ on all 100 steps), not a network error. With the deterministic sampler ($\eta = 0$) the
+# same exact scores crowd the arc more, on every seed (25.8 % at $w = 4$), and at $w = 4$ leave the curve too (off-curve
+# 12.35 against 8.46): what guidance samples depends on the sampler
+# (Bradley & Nakkiran 2024), so "guidance samples X" needs its sampler named.
+#
+# The network follows the exact scores' coverage within the seeds' spread up to $w = 2$ (no consistent difference); only at
+# $w = 4$ is its gap larger on every seed (by 3.8 ± 1.4 points). Off-curve tells them apart at every $w$: with $\eta = 1$
+# exact guidance stays at 8.4–8.5, while the network's samples sharpen from 9.1 to 4.2 as $w$ grows, further from the
+# data's 10 on every seed. Guidance scales the difference of the network's two predictions by $w$, so their errors are
+# scaled too; this lesson does not test whether that is the cause.
+#
+# The tilted density does something else. It trims only the end of the arc that meets the middle stroke, the one place
+# where $p(c\mid\mathbf{x})$ falls below 1 (at the free end it stays 1), and keeps the rest evenly covered (gap 3.8 % at
+# $w = 4$) and on the curve (off-curve 10.2). From $w = 0.5$ on, exact guidance's gap exceeds it on every seed.
+
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Try it
@@ -320,7 +397,8 @@ interact(show_guidance, w=FloatSlider(value=2.0, min=0.0, max=8.0, step=0.5, des
 #   $p(c\mid\mathbf{x}_t)$; checked against the unconditional density, finite differences and Monte Carlo.
 # - One network with a null label gives $\boldsymbol\epsilon_\theta(\mathbf{x}_t, t, c)$ and $\boldsymbol\epsilon_\theta(\mathbf{x}_t, t)$; classifier-free guidance mixes them, and equals
 #   classifier guidance with $\gamma = 1 + w$ and the implicit classifier (checked with the exact one).
-# - As $w$ grows, leakage falls to 0 and coverage within the piece shrinks, for the network and for the exact scores alike.
+# - As $w$ grows, leakage falls to 0 and coverage within the piece shrinks, for the network and for the exact scores alike,
+#   on every one of five seeds; the deterministic sampler shrinks it more. What guidance samples depends on the sampler.
 # - Guidance does not sample $q(\mathbf{x}\mid c)^{1+w}q(\mathbf{x})^{-w}$: exact draws of that density keep the piece covered.
 #
 # **References.** J. Ho, T. Salimans, "Classifier-free diffusion guidance", 2022 (eq. 6); P. Dhariwal, A. Nichol, "Diffusion models

@@ -321,22 +321,6 @@ def test_10_ddim_is_euler_and_orders(schedule, x0):
 
 # Lesson 11 -----------------------------------------------------------------------------------------------------
 
-def test_11_cfg_is_classifier_guidance(schedule, x0):
-    namespace = lesson_functions("11_guidance")
-    oracle = helpers.LabelledOracle(schedule)
-    namespace.update(oracle=oracle, alpha_bar=schedule.alpha_bar)
-    classifier_guided_eps, cfg_eps = namespace["classifier_guided_eps"], namespace["cfg_eps"]
-    xt = helpers.q_sample(x0[:300], 40, schedule).double()
-
-    def gap(combine, gamma_of_w):
-        return max((combine(oracle(xt, 40, 0), oracle(xt, 40), w) - classifier_guided_eps(xt, 40, 0, gamma_of_w(w))).abs().max().item()
-                   for w in (1.0, 4.0))
-
-    assert gap(cfg_eps, lambda w: 1 + w) < 1e-9
-    assert gap(cfg_eps, lambda w: w) > 1e-3  # gamma = w: the "1 +" forgotten
-    assert gap(lambda c, u, w: (1 + w) * c + w * u, lambda w: 1 + w) > 1e-3  # the unconditional term's sign flipped
-
-
 def test_12_exact_velocity_and_the_ddpm_view(x0):
     namespace = lesson_functions("12_flow_matching")
     mixture = helpers.s_curve_oracle()
@@ -478,6 +462,20 @@ def test_10_probability_flow_keeps_the_marginal_planted(schedule):
                   seeded=lambda k: torch.Generator().manual_seed(k))
     assert max(abs(z) for z in lesson["pf_ode_marginal_gap"](oracle)) < 4
     assert max(abs(z) for z in lesson["pf_ode_marginal_gap"](lambda x, t: 0.9 * oracle(x, t))) > 4
+
+
+@pytest.mark.parametrize("convention", ["w and 1 - w", "flipped sign"])
+def test_11_guidance_convention_planted(schedule, x0, convention):
+    """Lesson 11's check 3 passes helpers.Guided and fails a guide that mixes the two predictions another way."""
+    lesson = lesson_functions("11_guidance")
+    oracle = helpers.LabelledOracle(schedule)
+    lesson.update(oracle=oracle, x0=x0, schedule=schedule, alpha_bar=schedule.alpha_bar,
+                  seeded=lambda k: torch.Generator().manual_seed(k))
+    w = 2.0
+    assert lesson["convention_gap"](helpers.Guided(oracle, 0, w), w=w) < 1e-6
+    a, b = (w, 1 - w) if convention == "w and 1 - w" else (1 - w, w)
+    wrong = lambda x, t: a * oracle(x, t, 0) + b * oracle(x, t)  # noqa: E731 (one line, like the lesson's)
+    assert lesson["convention_gap"](wrong, w=w) > 0.01
 
 
 # Lesson 12's path and loss, checked against closed forms (issue 19) ----------------------------------------------

@@ -81,7 +81,9 @@ def _colour_scales(fig):
     """Every colour-mapped artist needs a colour bar in its figure whose range is its own."""
     mapped = [(ax, a) for ax in fig.axes for a in list(ax.collections) + list(ax.images)
               if isinstance(a, (PathCollection, LineCollection, QuadMesh)) or a in ax.images]
-    mapped = [(ax, a) for ax, a in mapped if a.get_array() is not None and a.get_visible()]
+    # An RGB(A) image carries its own colours; only a 2-d array goes through a colour map.
+    mapped = [(ax, a) for ax, a in mapped
+              if a.get_array() is not None and a.get_visible() and not (a in ax.images and a.get_array().ndim == 3)]
     ranges = {(a.norm.vmin, a.norm.vmax) for _, a in mapped if getattr(a, "colorbar", None) is not None}
     found = []
     for ax, artist in mapped:
