@@ -18,7 +18,7 @@ from .schedules import (
     sigmoid_schedule,
 )
 from .training import DEFAULT, REFERENCE, TrainConfig, build_model, learning_rate, train
-from .evidence import Comparison, compare
+from .evidence import compare
 from .exercises import check_exercise
 from .oracle import quadrature, s_curve_oracle, training_set_oracle
 from .flows import (
@@ -38,7 +38,6 @@ from .plotting import animate_states, plot_field, plot_points, plot_strip
 
 __all__ = [
     "COMMITTED_CHECKPOINT",
-    "Comparison",
     "ConditionalNoisePredictor",
     "DEFAULT",
     "FlowOracle",

@@ -227,19 +227,50 @@ reach = results["time_to_reference_final_default"]
 print(f"training seconds to the reference's final quality, per seed: {reach['per_seed']}; worst {reach['worst']}")
 assert reaches(mine, target) and reach["worst"] is not None and reach["worst"] <= 10
 assert not any(reaches(r["final"], target_tilde) for r in results["default"])
-assert all(r["final"]["coverage_gap"] < target_tilde["coverage_gap"] for r in results["default"])
-assert min(r["final"]["stray"] for r in results["default"]) > target["stray"]
-assert all(r["final"]["off_curve"] < floor for r in results["long"])
-assert max(r["final"]["stray"] for r in results["long"]) < target["stray"]
-assert min(r["final"]["coverage_gap"] for r in results["long"]) > max(r["final"]["coverage_gap"] for r in results["default"])
+
+# %% [markdown]
+# The claims below compare over the benchmark's five training seeds (`helpers.compare`, lesson 07). The reference is one
+# run of 316 000 steps, so against it each seed of the default is compared with that one run; the longer runs (three
+# times the steps) share their seeds with the default runs, so those comparisons are paired. Off-curve is compared as
+# distance from the data's.
+
+# %%
+seeds = sorted(r["config"]["seed"] for r in results["default"])
+
+
+def final(runs, metric):
+    values = {r["config"]["seed"]: r["final"][metric] for r in runs}
+    return lambda seed: abs(values[seed] - floor) if metric == "off_curve" else values[seed]
+
+
+def reference(quality, metric):
+    return lambda seed: abs(quality[metric] - floor) if metric == "off_curve" else quality[metric]
+
+
+claims = {
+    "off-curve error, default vs reference (beta)": helpers.compare(final(results["default"], "off_curve"), reference(target, "off_curve"), seeds, ("default", "reference")),
+    "coverage gap, default vs reference (beta)": helpers.compare(final(results["default"], "coverage_gap"), reference(target, "coverage_gap"), seeds, ("default", "reference")),
+    "coverage gap, default vs reference (beta~)": helpers.compare(final(results["default"], "coverage_gap"), reference(target_tilde, "coverage_gap"), seeds, ("default", "reference")),
+    "stray, default vs reference (beta)": helpers.compare(final(results["default"], "stray"), reference(target, "stray"), seeds, ("default", "reference")),
+    "stray, 3x longer vs default": helpers.compare(final(results["long"], "stray"), final(results["default"], "stray"), seeds, ("longer", "default")),
+    "coverage gap, 3x longer vs default": helpers.compare(final(results["long"], "coverage_gap"), final(results["default"], "coverage_gap"), seeds, ("longer", "default")),
+}
+for name, claim in claims.items():
+    print(f"{name:44s} {claim.summary()}")
+below = [r["final"]["off_curve"] - floor for r in results["long"]]
+print(f"3x longer: off-curve minus the data's, per seed: {np.round(below, 2)}")
+assert claims["off-curve error, default vs reference (beta)"].a_better and claims["coverage gap, default vs reference (beta)"].a_better
+assert claims["coverage gap, default vs reference (beta~)"].a_better and claims["stray, default vs reference (beta)"].b_better
+assert claims["stray, 3x longer vs default"].a_better and claims["coverage gap, 3x longer vs default"].b_better and max(below) < 0
 
 # %% [markdown]
 # So the default recipe reaches the reference's final quality within 10 s of training on every seed, and ends closer to
-# the data on both numbers. Two caveats, printed above. First, much of its lead in precision is the sampler: sampled with
+# the data on both numbers on every seed. Two caveats, printed above. First, much of its lead in precision is the sampler: sampled with
 # $\tilde\beta_t$ too, the reference's network sits at the data's off-curve, which no default run reaches, although
-# their coverage is more even. Second, the default leaves more strays (points far off the curve) than the reference's
-# 316 000 steps. Training the default three times longer removes most strays, but overshoots: its samples become
-# *sharper* than the data, which is not better, and cover the curve less evenly (docs/benchmarks.md).
+# their coverage is more even. Second, on every seed the default leaves more strays (points far off the curve) than the
+# reference's 316 000 steps. Training the default three times longer leaves fewer strays on every seed, but overshoots:
+# on every seed its samples become *sharper* than the data, which is not better, and cover the curve less evenly
+# (docs/benchmarks.md).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** Start the training cell before explaining the recipe: it prints its own training time when it is done, and on a

@@ -244,8 +244,8 @@ interact(show_field, s=FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, descr
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## One model, two views
 #
-# Divide the path by $1-s$: $\mathbf{y} = \mathbf{x}_s/(1-s) = \mathbf{x}_0 + \sigma\boldsymbol\epsilon$ with $\sigma = s/(1-s)$. That is lesson 10's $\mathbf{y} = \mathbf{x}_t/\sqrt{\bar\alpha_t}$ at the
-# noise-to-signal ratio $\sigma = \sqrt{(1-\bar\alpha)/\bar\alpha}$, so flow time $s$ is DDPM's $\bar\alpha(s) = (1-s)^2 / k(s)^2$ with $k(s)^2 = (1-s)^2 + s^2$, and the
+# Divide the path by $1-s$: $\mathbf{y} = \mathbf{x}_s/(1-s) = \mathbf{x}_0 + \nu\boldsymbol\epsilon$ with $\nu = s/(1-s)$. That is lesson 10's $\mathbf{y} = \mathbf{x}_t/\sqrt{\bar\alpha_t}$ at the
+# noise-to-signal ratio $\nu = \sqrt{(1-\bar\alpha)/\bar\alpha}$, so flow time $s$ is DDPM's $\bar\alpha(s) = (1-s)^2 / k(s)^2$ with $k(s)^2 = (1-s)^2 + s^2$, and the
 # DDPM state is $\mathbf{z} = \mathbf{x}_s / k(s)$. The noise of $\mathbf{x}_s$ is the noise of $\mathbf{x}_\text{DDPM}$, so $\mathbb E[\boldsymbol\epsilon\mid\mathbf{x}_s] = \boldsymbol\epsilon^*(\mathbf{x}_s/k, \bar\alpha(s))$, and from
 # $\mathbf{x}_s = (1-s)\mathbf{x}_0 + s\boldsymbol\epsilon$:
 #
@@ -270,7 +270,7 @@ print(f"max relative gap between v* and the DDPM oracle's eps* after the change 
 assert worst < 1e-5
 
 # %% [markdown]
-# The ODEs agree too, not only their fields. Solve the flow's ODE in $(\mathbf{x}, s)$ and lesson 10's $d\mathbf{y}/d\sigma = \boldsymbol\epsilon^*$ in $(\mathbf{y}, \sigma)$,
+# The ODEs agree too, not only their fields. Solve the flow's ODE in $(\mathbf{x}, s)$ and lesson 10's $d\mathbf{y}/d\nu = \boldsymbol\epsilon^*$ in $(\mathbf{y}, \nu)$,
 # each with `solve_ivp` (DOP853, tolerance $10^{-11}$), from the same 100 points at $s = 0.9$ to $s = 0.05$, and map the second
 # back with $\mathbf{x} = (1-s)\mathbf{y}$. And Euler's method is the same *update* in both views: one Euler step of the flow from $s$ to $s'$
 # is one DDIM step ($\eta = 0$) from $\bar\alpha(s)$ to $\bar\alpha(s')$ after mapping $\mathbf{x} \mapsto \mathbf{x}/k(s)$ (Gao et al. 2024). Check 4, both; the Euler check runs 10
@@ -286,8 +286,8 @@ def flow_rhs(s, x_flat):
     return oracle(torch.from_numpy(x_flat).reshape(-1, 2), s).numpy().ravel()
 
 
-def ddpm_rhs(sigma, y_flat):
-    ab = 1 / (1 + sigma**2)
+def ddpm_rhs(nu, y_flat):
+    ab = 1 / (1 + nu**2)
     return mixture(torch.from_numpy(y_flat).reshape(-1, 2) * ab**0.5, None, alpha_bar=ab).numpy().ravel()
 
 
@@ -324,7 +324,7 @@ assert abs(helpers.alpha_bar_of(helpers.flow_time(alpha_bar_T)).item() - alpha_b
 # deviation**, how far the velocity strays from the constant one that would cover the chord in the same time, averaged over
 # time, $\frac{1}{\Delta s}\mathbb E\!\int\|\mathbf{v} - \text{chord}/\Delta s\|^2 ds$, relative to $\mathbb E\|\text{chord}/\Delta s\|^2$ (Liu et al. 2023's straightness, normalised). Euler's method is
 # exact when the deviation is 0. First, a check that the DDPM-coordinate velocity is lesson 10's ODE, written from $\boldsymbol\epsilon^*$:
-# with $\mathbf{z} = \sqrt{\bar\alpha}\,\mathbf{y}$, $\dfrac{d\mathbf{z}}{ds} = \dfrac{d\log\sqrt{\bar\alpha}}{ds}\,\mathbf{z} + \sqrt{\bar\alpha}\,\boldsymbol\epsilon^*\,\dfrac{d\sigma}{ds}$, $\dfrac{d\sigma}{ds} = \dfrac{1}{(1-s)^2}$.
+# with $\mathbf{z} = \sqrt{\bar\alpha}\,\mathbf{y}$, $\dfrac{d\mathbf{z}}{ds} = \dfrac{d\log\sqrt{\bar\alpha}}{ds}\,\mathbf{z} + \sqrt{\bar\alpha}\,\boldsymbol\epsilon^*\,\dfrac{d\nu}{ds}$, $\dfrac{d\nu}{ds} = \dfrac{1}{(1-s)^2}$.
 
 # %%
 def vp_velocity(x, s):
@@ -333,7 +333,7 @@ def vp_velocity(x, s):
 
 
 def ddpm_state_velocity(x, s):
-    """The same ODE written from lesson 09's eps*: x = sqrt(alpha_bar) y with dy/dsigma = eps* and sigma = s / (1 - s)."""
+    """The same ODE written from lesson 09's eps*: x = sqrt(alpha_bar) y with dy/dnu = eps* and nu = s / (1 - s)."""
     ab = helpers.alpha_bar_of(s).item()
     d_log_sqrt_ab = -1 / (1 - s) - (2 * s - 1) / k_of(s) ** 2
     return d_log_sqrt_ab * x + ab**0.5 * mixture(x, None, alpha_bar=ab) / (1 - s) ** 2

@@ -621,4 +621,4 @@ def test_sweep(entry, variant):
 
 def test_compare_of_numpy_and_tensor_numbers_gives_a_comparison():
     result = helpers.compare(lambda s: np.float32(s), lambda s: torch.tensor(s + 1.0, dtype=torch.float64))
-    assert isinstance(result, helpers.Comparison) and result.a_better and result.differences == (-1.0,) * 5
+    assert isinstance(result, helpers.evidence.Comparison) and result.a_better and result.differences == (-1.0,) * 5
