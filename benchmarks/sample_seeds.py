@@ -54,9 +54,24 @@ def main():
                 print(f"seed {seed} {name:14s} NFE {nfe:3d}: network {row['network']}, oracle {row['oracle']}", flush=True)
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, cpu"
     report = {"machine": machine, "n_samples": N_SAMPLES, "seeds": list(SEEDS), "data_floor": floor, "rows": rows}
+    print_matches(report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {args.out / (args.name + '.json')}")
+
+
+def print_matches(report):
+    """Lesson 10's rule, seed by seed: each metric no worse than the 100-step DDPM's by more than two floor s.d."""
+    rows = {(r["sampler"], r["nfe"], r["seed"]): r for r in report["rows"]}
+    seeds = report["seeds"]
+    for who in ("network", "oracle"):
+        print(f"\n{who}: seeds on which each sampler matches the 100-step DDPM; coverage-gap differences")
+        for name, nfe in sorted({(r["sampler"], r["nfe"]) for r in report["rows"]}, key=lambda k: (k[1], k[0])):
+            results = [helpers.compare(lambda k: rows[name, nfe, k][who][m], lambda k: rows["DDPM", 100, k][who][m], seeds,
+                                       names=(f"{name}, {nfe}", "DDPM, 100"), margin=2 * report["data_floor"][m]["sd"])
+                       for m in ("off_curve", "coverage_gap")]
+            matching = sum(all(r.differences[i] <= r.margin for r in results) for i in range(len(seeds)))
+            print(f"{name:14s} {nfe:3d}: {matching}/{len(seeds)}   {results[1].summary()}")
 
 
 if __name__ == "__main__":
