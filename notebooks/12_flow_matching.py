@@ -540,6 +540,8 @@ ax.plot(nfe, floors, "k--", label="exact field (both samplers)")
 ax.axhline(DATA_OFF, color="0.6", linestyle=":", label="the data")
 ax.set(xscale="log", xlabel="network evaluations (NFE)", ylabel="off-curve RMS ×10³",
        title=f"grid '{SHARED}', one start per seed: median and the 5 seeds")
+ax.set_xticks(nfe, [str(n) for n in nfe], minor=False)
+ax.minorticks_off()
 ax.legend(loc="upper right")
 plt.show()
 
