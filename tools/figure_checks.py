@@ -48,7 +48,7 @@ def _gap(a, b):
     return max(0.0, a.x0 - b.x1, b.x0 - a.x1, a.y0 - b.y1, b.y0 - a.y1)
 
 
-def _points(artist, ax):
+def _points(artist):
     """An artist's data points in pixels: a scatter's offsets or a curve's vertices; None for anything else."""
     if isinstance(artist, PathCollection):
         return artist.get_offset_transform().transform(artist.get_offsets())
@@ -67,7 +67,7 @@ def problems(fig, renderer):
         if _gap(box, frame) > MAX_LEGEND_GAP_PX:
             found.append(f"the legend of {_label(ax)} is {_gap(box, frame):.0f} px away from its axes")
         for artist in list(ax.collections) + list(ax.lines):
-            points = _points(artist, ax)
+            points = _points(artist)
             if points is None or not len(points) or not artist.get_visible():
                 continue
             inside = (points[:, 0] > box.x0) & (points[:, 0] < box.x1) & (points[:, 1] > box.y0) & (points[:, 1] < box.y1)
