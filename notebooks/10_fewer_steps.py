@@ -203,8 +203,8 @@ torch.testing.assert_close(readable, start_matched)
 # conservation). Diffusion changes $q_t$ through a flux too, $-\tfrac12 g^2\nabla q_t = q_t\cdot(-\tfrac12 g^2\nabla\log q_t)$: spreading is a
 # flow *down* the density at velocity $-\tfrac12 g^2\nabla\log q_t$. So the Fokker–Planck equation of the noisy process is a
 # continuity equation, with velocity = drift $-\tfrac12 g^2\,$score (Song et al. 2021, eq. 13). Points moved along that
-# field carry $q_T$ to $q_0$ through every marginal in between, although each single path differs from every noisy
-# one. Run backwards, that velocity field is the probability-flow ODE above.
+# field carry $q_0$ to $q_T$ through every marginal in between, although each single path differs from every noisy
+# one; moved backwards in time, they carry $q_T$ to $q_0$. That backward motion is the probability-flow ODE above.
 #
 # **Check 3**, which would fail if the ODE were wrong: solve it with the exact network from 2 000 exact draws of $q_T$ to
 # step 1 (Heun, 33 intervals) and score the result under the exact $q_1$ of lesson 09. Its mean $-\log q_1$ must match that
