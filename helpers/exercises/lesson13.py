@@ -37,8 +37,8 @@ def _measure_brief_network():
 
 EXERCISES = {
     "13.1": Exercise("prior_term", _test_prior_term,
-                     "for N(m, s^2 I) against N(0, I) in d dimensions the KL is (d s^2 + |m|^2 - d - d log s^2) / 2, with "
-                     "m = sqrt(alpha_bar_T) x0 and s^2 = 1 - alpha_bar_T (the schedule's last step)"),
+                     "the KL of N(m, s^2 I) from N(0, I) in d dimensions is (d s^2 + |m|^2 - d - d log s^2) / 2; m and s^2 "
+                     "are the mean and the variance of q(x_T | x_0) at the schedule's last step"),
     "13.2": Exercise("prediction", choice(_measure_brief_network, {"a": "the ELBO larger", "b": "the ODE larger"}),
                      "the ELBO bounds the stochastic chain's likelihood, not the ODE's; predict, then read the numbers"),
 }
