@@ -10,11 +10,11 @@ Runs on as many torch threads as OMP_NUM_THREADS allows (printed first); the who
    known, and the committed network (prior: the Gaussian with q(x_T)'s moments), whose Hutchinson values are compared with
    its exact ones. Wall time of each helpers.ode_log_likelihood call.
 2. Two directions of KL (seeds 0-4, lesson 08's default recipe unless stated, trained on helpers.s_curve(10 000)):
-   "brief" (the default recipe stopped at 150 steps), "default" (1 500 steps), "missing end" (the default recipe on the
-   data with u > -3 pi / 2 + 1.5, the first 16 % of the curve removed), and the exact network once. For each:
-   E_q[-log p_theta] by the ODE (2 000 held-out data points, prior with q(x_T)'s moments, Heun on 100 steps) and by the
-   ELBO bound (sigma^2 = beta~, same prior); lesson 09's E_p[-log q] of 10 000 samples (helpers.sample, sigma^2 = beta~,
-   noise seed 1000 + seed), off-curve and coverage gap.
+   "brief" (the default recipe shortened to 150 steps, its learning-rate schedule with it), "default" (1 500 steps),
+   "missing end" (the default recipe on the data with u > -3 pi / 2 + 1.5, the first 16 % of the curve removed), and the
+   exact network once. For each: E_q[-log p_theta] by the ODE (2 000 held-out data points, prior with q(x_T)'s moments,
+   Heun on 100 steps) and by the ELBO bound (sigma^2 = beta~, same prior); lesson 09's E_p[-log q] of 10 000 samples
+   (helpers.sample, sigma^2 = beta~, noise seed 1000 + seed), off-curve and coverage gap.
 3. ELBO weights against L_simple (seeds 0-4): the default recipe (batch, learning rate, EMA, input scaling, 1 500
    steps), steps drawn uniformly for both; "L_simple" weighs every step equally (Ho et al. 2020, eq. 14), "ELBO" weighs
    step t by the ELBO's lambda_t for sigma^2 = beta~ (lesson 06; the decoder's 1 / (2 alpha_1) at the first step),
