@@ -512,6 +512,23 @@ def likelihood_lesson(schedule):
     return namespace
 
 
+def test_13_readable_terms_match_the_helper_planted(schedule):
+    """The readable terms match helpers.elbo to rounding; the helper with the other reverse variances, or the float32
+    schedule's alpha_bar in the readable version, does not."""
+    lesson = likelihood_lesson(schedule)
+    model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
+    network64 = lambda x, t: model(x.float(), t).double()  # noqa: E731 (the lesson's own one-liner)
+    x0 = helpers.s_curve(300, seed=10).double()
+    readable = lesson["elbo_terms"](network64, x0, lesson["schedule64"].beta_tilde, torch.Generator().manual_seed(1))
+    terms = helpers.elbo(model, schedule, x0, sigma="beta_tilde", generator=torch.Generator().manual_seed(1))
+    assert not fails(lesson["term_gaps"], readable, terms)
+    beta_terms = helpers.elbo(model, schedule, x0, sigma="beta", generator=torch.Generator().manual_seed(1))
+    assert fails(lesson["term_gaps"], readable, beta_terms)
+    lesson["ab64"] = schedule.alpha_bar.double()  # float32's alpha_bar: 1 - alpha_bar keeps 3 digits at the first step
+    float32_readable = lesson["elbo_terms"](network64, x0, lesson["schedule64"].beta_tilde, torch.Generator().manual_seed(1))
+    assert fails(lesson["term_gaps"], float32_readable, terms)
+
+
 def test_13_elbo_forms_agree_planted(schedule):
     """Check 1: the KL form and the raw bound agree; they part when the reverse variances differ or L_T is forgotten."""
     lesson = likelihood_lesson(schedule)
