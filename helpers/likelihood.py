@@ -6,7 +6,7 @@ and L_0 = -log N(x_0; mu_theta(x_1, 1), beta_1 I), a Gaussian decoder. All in na
 
 The probability-flow ODE in y = x / sqrt(alpha_bar) and nu = sqrt((1 - alpha_bar) / alpha_bar) is dy/dnu = eps(x, nu)
 (lesson 10). Along a solution the density of y changes by d log p_y / dnu = -div_y eps = -sqrt(alpha_bar) div_x eps (the
-instantaneous change of variables; Chen et al. 2018, Song et al. 2021 eq. 39), and p_x = p_y / alpha_bar^{d/2}, so
+instantaneous change of variables; Chen et al. 2018, Song et al. 2021 appendix D.2), and p_x = p_y / alpha_bar^{d/2}, so
     log p_0(x_0) = log p_T(x_T) + (d/2) log alpha_bar_T + int_0^{nu_T} sqrt(alpha_bar) div_x eps dnu.
 """
 
