@@ -33,6 +33,7 @@ from .flows import (
     flow_solve,
     flow_time,
 )
+from .likelihood import elbo, ode_log_likelihood
 from .guidance import Guided, LabelledOracle, labels_of, segment_quality, tilted_sample
 from .plotting import animate_states, plot_field, plot_points, plot_strip
 
@@ -62,6 +63,7 @@ __all__ = [
     "ddim_step",
     "default_device",
     "energy_distance",
+    "elbo",
     "eps_loss",
     "flow_grid",
     "flow_loss",
@@ -78,6 +80,7 @@ __all__ = [
     "load_model",
     "load_weights",
     "make_schedule",
+    "ode_log_likelihood",
     "ode_reference",
     "plot_field",
     "plot_points",

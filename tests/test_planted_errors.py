@@ -500,3 +500,119 @@ def test_12_path_and_loss_closed_forms():
     assert max(errors(flow_path, flow_loss)) < 4
     assert errors(swapped_path, flow_loss)[1] > 4 and errors(variance_path, flow_loss)[1] > 4
     assert errors(flow_path, reversed_target)[2] > 4
+
+
+# Lesson 13 -----------------------------------------------------------------------------------------------------
+
+def likelihood_lesson(schedule):
+    namespace = lesson_functions("13_likelihood")
+    schedule64 = helpers.schedule_from_beta(schedule.beta.double())
+    namespace.update(T=schedule.T, schedule=schedule, schedule64=schedule64, beta64=schedule64.beta,
+                     ab64=schedule64.alpha_bar, oracle=helpers.s_curve_oracle(schedule))
+    return namespace
+
+
+def test_13_readable_terms_match_the_helper_planted(schedule):
+    """The readable terms match helpers.elbo to rounding; the helper with the other reverse variances, or the float32
+    schedule's alpha_bar in the readable version, does not."""
+    lesson = likelihood_lesson(schedule)
+    model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
+    network64 = lambda x, t: model(x.float(), t).double()  # noqa: E731 (the lesson's own one-liner)
+    x0 = helpers.s_curve(300, seed=10).double()
+    readable = lesson["elbo_terms"](network64, x0, lesson["schedule64"].beta_tilde, torch.Generator().manual_seed(1))
+    terms = helpers.elbo(model, schedule, x0, sigma="beta_tilde", generator=torch.Generator().manual_seed(1))
+    assert not fails(lesson["term_gaps"], readable, terms)
+    beta_terms = helpers.elbo(model, schedule, x0, sigma="beta", generator=torch.Generator().manual_seed(1))
+    assert fails(lesson["term_gaps"], readable, beta_terms)
+    lesson["ab64"] = schedule.alpha_bar.double()  # float32's alpha_bar: 1 - alpha_bar keeps 3 digits at the first step
+    float32_readable = lesson["elbo_terms"](network64, x0, lesson["schedule64"].beta_tilde, torch.Generator().manual_seed(1))
+    assert fails(lesson["term_gaps"], float32_readable, terms)
+
+
+def test_13_elbo_forms_agree_planted(schedule):
+    """Check 1: the KL form and the raw bound agree; they part when the reverse variances differ or L_T is forgotten."""
+    lesson = likelihood_lesson(schedule)
+    model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
+    network64 = lambda x, t: model(x.float(), t).double()  # noqa: E731 (the lesson's own one-liner)
+    x0 = helpers.s_curve(1000, seed=11).double()
+    schedule64 = lesson["schedule64"]
+    terms = lesson["elbo_terms"](network64, x0, schedule64.beta_tilde, torch.Generator().manual_seed(1))
+    kl_form = terms[0] + terms[1].sum(0) + terms[2]
+    raw = lesson["raw_bound"](network64, x0, schedule64.beta_tilde, torch.Generator().manual_seed(2))
+    raw_beta = lesson["raw_bound"](network64, x0, schedule64.beta, torch.Generator().manual_seed(2))
+    assert not fails(lesson["forms_agree"], kl_form, raw)
+    assert fails(lesson["forms_agree"], kl_form, raw_beta)  # sigma^2 = beta~ in one form, beta in the other
+    assert fails(lesson["forms_agree"], terms[1].sum(0) + terms[2], raw)  # L_T forgotten
+
+
+def test_13_bound_above_entropy_planted(schedule):
+    """Check 2: the exact network's bound lies above the entropy; a decoder normalised with d log(2 pi beta_1) in place of
+    (d / 2) log(2 pi beta_1) falls below it."""
+    lesson = likelihood_lesson(schedule)
+    x0 = helpers.s_curve(2000, seed=12).double()
+    log_q0 = lesson["oracle"].log_prob(x0, None)
+    bound = helpers.elbo(lesson["oracle"], schedule, x0, generator=torch.Generator().manual_seed(3)).nll_bound
+    beta_1 = schedule.beta.double()[0]
+    assert not fails(lesson["check_bound"], bound, log_q0)
+    assert fails(lesson["check_bound"], bound + torch.log(2 * math.pi * beta_1), log_q0)
+
+
+def test_13_divergence_planted(schedule):
+    """Check 3: autograd's trace matches finite differences; the sum of all four Jacobian entries, or one row, does not."""
+    lesson = likelihood_lesson(schedule)
+    oracle = lesson["oracle"]
+    steps = torch.arange(100) % 100
+    x = helpers.q_sample(helpers.s_curve(100, seed=13), steps, schedule, generator=torch.Generator().manual_seed(4)).double()
+    eps_fn = lambda y: oracle(y, steps)  # noqa: E731
+
+    def every_entry(eps_fn, x):
+        x = x.detach().requires_grad_(True)
+        return torch.autograd.grad(eps_fn(x).sum(), x)[0].sum(1)
+
+    def first_entry_twice(eps_fn, x):
+        """d eps_1 / d x_1 counted for both coordinates, as if the Jacobian were a multiple of the identity."""
+        x = x.detach().requires_grad_(True)
+        return 2 * torch.autograd.grad(eps_fn(x)[:, 0].sum(), x)[0][:, 0]
+
+    assert not fails(lesson["check_divergence"], lesson["divergence"], eps_fn, x)
+    assert fails(lesson["check_divergence"], every_entry, eps_fn, x)
+    assert fails(lesson["check_divergence"], first_entry_twice, eps_fn, x)
+
+
+def test_13_exact_likelihood_order_planted(schedule):
+    """Check 4: Heun's log-likelihood converges to log q_0 with order 2; without the Jacobian term (d/2) log alpha_bar_T it
+    stalls, and Euler's errors fail the order-2 claim."""
+    lesson = likelihood_lesson(schedule)
+    points = helpers.s_curve(50, seed=14).double()
+    n_steps = np.array([16, 32, 64, 128, 256, 512])
+    heun = np.array([lesson["exact_likelihood_error"](n, "heun", points) for n in n_steps])
+    assert not fails(lesson["check_order"], n_steps, heun, 2, 2e-3)
+    euler = np.array([lesson["exact_likelihood_error"](n, "euler", points) for n in n_steps[-3:]])
+    assert fails(lesson["check_order"], n_steps[-3:], euler, 2, 2e-3)
+
+    class WithoutJacobian:
+        def __getattr__(self, name):
+            return getattr(helpers, name)
+
+        @staticmethod
+        def ode_log_likelihood(model, schedule, x0, **kwargs):
+            result = helpers.ode_log_likelihood(model, schedule, x0, **kwargs)
+            return type(result)(result.log_p - torch.log(schedule.alpha_bar[-1].double()), result.log_prior, result.x_T)
+
+    lesson["helpers"] = WithoutJacobian()
+    planted = np.array([lesson["exact_likelihood_error"](n, "heun", points) for n in n_steps])
+    assert fails(lesson["check_order"], n_steps, planted, 2, 2e-3)
+
+
+def test_13_hutchinson_unbiased_planted(schedule):
+    """Hutchinson's mean matches the exact log-likelihood; probes of std 1.2 (E[v v^T] = 1.44 I) make it biased."""
+    lesson = likelihood_lesson(schedule)
+    model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
+    points = helpers.s_curve(200, seed=15).double()
+    exact = helpers.ode_log_likelihood(model, schedule, points)
+    runs = [helpers.ode_log_likelihood(model, schedule, points, divergence="hutchinson", generator=torch.Generator().manual_seed(k))
+            for k in range(4)]
+    jacobian = math.log(schedule.alpha_bar[-1].item())
+    planted = torch.stack([r.log_prior + jacobian + 1.44 * (r.log_p - r.log_prior - jacobian) for r in runs])
+    assert not fails(lesson["check_unbiased"], torch.stack([r.log_p for r in runs]), exact.log_p)
+    assert fails(lesson["check_unbiased"], planted, exact.log_p)
