@@ -20,7 +20,9 @@ Runs on as many torch threads as OMP_NUM_THREADS allows (printed first); the who
    step t by the ELBO's lambda_t for sigma^2 = beta~ (lesson 06; the decoder's 1 / (2 alpha_1) at the first step),
    normalised to mean 1 so that the learning rate means the same. Measured as in 2.
 
-The reference recipe's network (316 000 steps, about 11 minutes per seed on one thread) is not trained here.
+4. With --reference, only this: the reference recipe's network (helpers.REFERENCE, 316 000 steps, about 11 minutes on
+   one thread), one seed (0), measured as in 2, plus its ELBO bound with its own sampler's variances (sigma^2 = beta);
+   its row is added to an existing <out>/<name>.json as "reference".
 Writes <out>/<name>.json.
 """
 
@@ -128,6 +130,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", default="likelihood-cpu-2core")
     parser.add_argument("--out", default=str(HERE / "results"))
+    parser.add_argument("--reference", action="store_true", help="train the reference recipe once and add its row")
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
@@ -138,6 +141,9 @@ def main():
     prior = moments_prior(schedule, x0)
     held_out = helpers.s_curve(2_000, seed=500).double()
     log_q0 = oracle.log_prob(held_out, None)
+    if args.reference:
+        add_reference(Path(args.out) / f"{args.name}.json", schedule, x0, prior, held_out)
+        return
     out = {"name": args.name, "machine": platform.machine(), "torch": torch.__version__, "threads": torch.get_num_threads(),
            "seeds": list(SEEDS), "held_out_entropy": -log_q0.mean().item(), "missing": MISSING}
     out["cost"] = cost_and_accuracy(schedule, model, oracle, prior)
@@ -163,6 +169,18 @@ def main():
     path = Path(args.out) / f"{args.name}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path} after {out['seconds']:.0f} s")
+
+
+def add_reference(path, schedule, x0, prior, held_out):
+    """Train the reference recipe (seed 0) and store its measurements in the results at path."""
+    out = json.loads(path.read_text())
+    trained, seconds = train(dataclasses.replace(helpers.REFERENCE, seed=0), schedule, x0)
+    row = {"seed": 0, "train_seconds": seconds, **measure(trained, schedule, prior, 0, held_out),
+           "elbo_nll_beta": helpers.elbo(trained, schedule, held_out, prior=prior, sigma="beta",
+                                         generator=seeded(0)).nll_bound.mean().item()}
+    out["reference"] = row
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"reference: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items() if isinstance(v, float)) + f"; wrote {path}")
 
 
 if __name__ == "__main__":
