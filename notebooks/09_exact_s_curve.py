@@ -411,8 +411,8 @@ assert z_score(q_blur.off_curve, "off_curve") > 8 and z_score(q_cut.coverage_gap
 # $\sqrt{\bar\alpha_T}\,\mathbb{E}\mathbf{x}_0$ and $\bar\alpha_T\operatorname{Cov}\mathbf{x}_0 + (1-\bar\alpha_T)I$, with $\mathbb{E}\mathbf{x}_0$ and $\operatorname{Cov}\mathbf{x}_0$
 # estimated from the same fresh data. Each comparison runs on five seeds (`helpers.compare`, lesson 07): within a seed
 # every start and sampler shares the data, the start's noise and the sampler's noise, so the differences are paired.
-# 4 000 samples per run keep this to about 15 s; at that size the data floor's s.d. is about 0.1 for off-curve and 0.4
-# points for the coverage gap.
+# 4 000 samples per run keep the lesson within its time budget; at that size the data floor's s.d. is about 0.1 for
+# off-curve and 0.4 points for the coverage gap.
 
 # %%
 N_RUN, SEEDS = 4_000, range(5)
@@ -528,8 +528,8 @@ assert ratio_memorised < 0.3
 # %% [markdown]
 # With all 10 000 points the nearest-point distances cannot tell copying from generalising at this schedule's
 # resolution: the finest noise level it denoises, $\sqrt{1-\bar\alpha_1}$ (printed below), is wider than the median gap
-# between neighbouring training points, so even the finite-set optimum's last step averages several of them, and its
-# samples land about as far from the training points as fresh data do.
+# between neighbouring training points, so even the finite-set optimum's last step averages several of them: distances
+# to the nearest training point say little at this resolution.
 #
 # Ask the network directly instead. At step 1 the two optima differ: the population one, $\boldsymbol\epsilon^*$, knows the curve;
 # the finite-set one knows only the 10 000 points. Noise training points to step 1 and measure which of the two the
