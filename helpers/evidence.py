@@ -47,23 +47,22 @@ class Comparison:
         return (gain > self.margin) - (gain < -self.margin)
 
     @property
-    def verdict(self):
-        better = [self._better(d) for d in self.differences]
-        if all(b == 1 for b in better):
-            return f"{self.names[0]} better on every seed"
-        if all(b == -1 for b in better):
-            return f"{self.names[1]} better on every seed"
-        if self.margin > 0 and all(abs(d) <= self.margin for d in self.differences):
-            return f"{self.names[0]} within ±{self.margin:.3g} of {self.names[1]} on every seed"
-        return "no consistent difference"
-
-    @property
     def a_better(self):
-        return self.verdict == f"{self.names[0]} better on every seed"
+        return all(self._better(d) == 1 for d in self.differences)
 
     @property
     def b_better(self):
-        return self.verdict == f"{self.names[1]} better on every seed"
+        return all(self._better(d) == -1 for d in self.differences)
+
+    @property
+    def verdict(self):
+        if self.a_better:
+            return f"{self.names[0]} better on every seed"
+        if self.b_better:
+            return f"{self.names[1]} better on every seed"
+        if self.margin > 0 and self.within_margin:
+            return f"{self.names[0]} within ±{self.margin:.3g} of {self.names[1]} on every seed"
+        return "no consistent difference"
 
     @property
     def a_no_worse(self):

@@ -20,7 +20,8 @@ from ._checks import check_generator, check_model_schedule, check_points, check_
 from .integrate import evaluating, model_device, ode_step, run_grid
 from .oracle import MixtureOracle
 from .samplers import _grid
-from .sampling import _check_sigma
+from .sampling import _check_sigma, _reverse_mean, posterior
+from .schedules import schedule_from_beta
 
 DIVERGENCES = ("exact", "hutchinson")
 DIM = 2
@@ -57,9 +58,7 @@ class OdeLikelihood:
 
 def _check_prior(prior):
     """None (N(0, I)), a torch MultivariateNormal, or a function of points returning their log density."""
-    if prior is None or isinstance(prior, MultivariateNormal):
-        return prior
-    if not callable(prior):
+    if prior is not None and not isinstance(prior, MultivariateNormal) and not callable(prior):
         raise TypeError(f"prior must be None (N(0, I)), a torch.distributions.MultivariateNormal or a function x -> log "
                         f"density, got {type(prior).__name__}")
     return prior
@@ -106,38 +105,37 @@ def elbo(model, schedule, x0, sigma="beta_tilde", prior=None, generator=None):
     x0 = check_points("x0", x0).to(device, torch.float64)
     # From beta in float64: the posterior's formulas need alpha_bar_t = alpha_bar_{t-1} (1 - beta_t) exactly, and float32's
     # alpha_bar keeps only 3 digits of 1 - alpha_bar at the first step.
-    beta = schedule.beta.double().to(device)
-    alpha_bar = torch.cumprod(1 - beta, dim=0)
-    alpha_bar_prev = torch.cat([alpha_bar.new_ones(1), alpha_bar[:-1]])
-    beta_tilde = (1 - alpha_bar_prev) / (1 - alpha_bar) * beta
-    variance = beta if sigma == "beta" else beta_tilde
+    s64 = schedule_from_beta(schedule.beta.double()).to(device)
+    variance = s64.beta if sigma == "beta" else s64.beta_tilde
     T, n = schedule.T, x0.shape[0]
 
     def draw():
         return torch.randn((n, DIM), generator=generator, dtype=torch.float64).to(device)
 
+    def q_sample64(t):
+        return s64.alpha_bar[t].sqrt() * x0 + s64.sqrt_one_minus_alpha_bar[t] * draw()
+
     def mu_theta(xt, t):
         eps = model(xt.to(_dtype_of(model)), torch.full((n,), t, device=device)).double()
-        return (xt - beta[t] / (1 - alpha_bar[t]).sqrt() * eps) / (1 - beta[t]).sqrt()
+        return _reverse_mean(eps, xt, t, s64)
 
-    a_T = alpha_bar[-1]
+    a_T = s64.alpha_bar[-1]
     if prior is None or isinstance(prior, MultivariateNormal):
         q_T = MultivariateNormal(a_T.sqrt() * x0, (1 - a_T) * torch.eye(DIM, dtype=torch.float64, device=device))
-        p_T = prior or MultivariateNormal(torch.zeros(DIM), torch.eye(DIM))
-        p_T = _float64(p_T, device)
+        p_T = _float64(prior or MultivariateNormal(torch.zeros(DIM), torch.eye(DIM)), device)
         prior_term = torch.distributions.kl_divergence(q_T, p_T)
     else:
-        x_T = a_T.sqrt() * x0 + (1 - a_T).sqrt() * draw()
+        x_T = q_sample64(T - 1)
         log_q_T = -((x_T - a_T.sqrt() * x0) ** 2).sum(1) / (2 * (1 - a_T)) - DIM / 2 * torch.log(2 * math.pi * (1 - a_T))
         prior_term = log_q_T - _log_prior(prior, x_T)
     steps = []
     with evaluating(model), torch.no_grad():
         for t in range(1, T):
-            xt = alpha_bar[t].sqrt() * x0 + (1 - alpha_bar[t]).sqrt() * draw()
-            mean_q = (alpha_bar_prev[t].sqrt() * beta[t] * x0 + (1 - beta[t]).sqrt() * (1 - alpha_bar_prev[t]) * xt) / (1 - alpha_bar[t])
-            steps.append(_gaussian_kl(mean_q, beta_tilde[t], mu_theta(xt, t), variance[t]))
-        x1 = alpha_bar[0].sqrt() * x0 + (1 - alpha_bar[0]).sqrt() * draw()
-        decoder = ((x0 - mu_theta(x1, 0)) ** 2).sum(1) / (2 * beta[0]) + DIM / 2 * torch.log(2 * math.pi * beta[0])
+            xt = q_sample64(t)
+            mean_q, var_q = posterior(x0, xt, t, s64)
+            steps.append(_gaussian_kl(mean_q, var_q, mu_theta(xt, t), variance[t]))
+        x1 = q_sample64(0)
+        decoder = ((x0 - mu_theta(x1, 0)) ** 2).sum(1) / (2 * s64.beta[0]) + DIM / 2 * torch.log(2 * math.pi * s64.beta[0])
     terms = ElboTerms(prior_term, torch.stack(steps), decoder)
     if not torch.isfinite(terms.nll_bound).all():
         raise ValueError("the ELBO is not finite: the model's predictions overflowed (the S-curve lies within 0.2)")

@@ -616,3 +616,22 @@ def test_13_hutchinson_unbiased_planted(schedule):
     planted = torch.stack([r.log_prior + jacobian + 1.44 * (r.log_p - r.log_prior - jacobian) for r in runs])
     assert not fails(lesson["check_unbiased"], torch.stack([r.log_p for r in runs]), exact.log_p)
     assert fails(lesson["check_unbiased"], planted, exact.log_p)
+
+
+def test_13_hutchinson_sign_patterns_planted():
+    """Lesson 13: over v's four sign patterns Hutchinson's estimate averages to the exact trace; an estimator that drops
+    the second v (the vector-Jacobian product summed) does not."""
+    lesson = lesson_functions("13_likelihood")
+    a = torch.tensor([[1.0, 2.0], [-3.0, 0.5]], dtype=torch.float64)
+    eps_fn = lambda x: torch.tanh(x @ a)  # noqa: E731 (a field with off-diagonal Jacobian terms)
+    x = torch.randn(50, 2, dtype=torch.float64)
+    patterns = [torch.tensor([s1, s2], dtype=torch.float64).expand_as(x) for s1 in (-1.0, 1.0) for s2 in (-1.0, 1.0)]
+
+    def dropped_v(f, x, v):
+        x = x.detach().requires_grad_(True)
+        return torch.autograd.grad((f(x) * v).sum(), x)[0].sum(1)
+
+    exact = lesson["divergence"](eps_fn, x)
+    for estimator, ok in ((lesson["hutchinson"], True), (dropped_v, False)):
+        averaged = sum(estimator(eps_fn, x, v) for v in patterns) / 4
+        assert torch.allclose(averaged, exact, rtol=1e-9, atol=1e-9) is ok
