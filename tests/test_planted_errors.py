@@ -635,3 +635,35 @@ def test_13_hutchinson_sign_patterns_planted():
     for estimator, ok in ((lesson["hutchinson"], True), (dropped_v, False)):
         averaged = sum(estimator(eps_fn, x, v) for v in patterns) / 4
         assert torch.allclose(averaged, exact, rtol=1e-9, atol=1e-9) is ok
+
+
+# Lesson 14's conversions (helpers/targets.py; no notebook yet, so the checks are tests/test_targets.py's) ----------
+
+def test_14_target_conversions_planted(monkeypatch):
+    import helpers.targets as targets
+    from test_targets import definition_gaps, floor_ratios, oracle_gaps
+
+    right = targets.coefficients
+    assert max(definition_gaps().values()) < 1e-13 and max(oracle_gaps(50).values()) < 1e-11
+
+    def swapped_v(alpha_bar, target):
+        """v = sqrt(1 - alpha_bar) eps - sqrt(alpha_bar) x_0: the two square roots exchanged."""
+        if target != "v":
+            return right(alpha_bar, target)
+        a, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+        return 1 / sigma, -a / sigma
+
+    def score_sign(alpha_bar, target):
+        """score = +eps / sqrt(1 - alpha_bar): the sign of Tweedie's formula lost."""
+        a_s, b_s = right(alpha_bar, target)
+        return (-a_s, b_s) if target == "score" else (a_s, b_s)
+
+    monkeypatch.setattr(targets, "coefficients", swapped_v)
+    assert definition_gaps()["eps", "v"] > 1e-2
+    monkeypatch.setattr(targets, "coefficients", score_sign)
+    assert oracle_gaps(50)["score"] > 1e-2
+    monkeypatch.setattr(targets, "coefficients", right)
+    ratios, alpha_bar = floor_ratios(50)
+    assert abs(targets.floor_factor(alpha_bar, "x0").item() / ratios["x0"] - 1) < 1e-9
+    # B^2 in place of A^2: the floor factor no longer matches the Monte Carlo ratio.
+    assert abs(right(alpha_bar, "x0")[1].item() ** 2 / ratios["x0"] - 1) > 1e-2

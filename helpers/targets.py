@@ -1,0 +1,112 @@
+"""What the network predicts (lesson 14): one quantity under five names, and the maps between them.
+
+Given x_t = a x_0 + sigma eps with a = sqrt(alpha_bar) and sigma = sqrt(1 - alpha_bar), each target is
+    y = A eps + B x_t,
+with (A, B) depending only on alpha_bar:
+    eps                                  A = 1,                B = 0
+    x0        = (x_t - sigma eps) / a    A = -sigma / a,       B = 1 / a
+    v         = a eps - sigma x_0        A = 1 / a,            B = -sigma / a      (Salimans & Ho 2022, §4)
+    score     = -eps / sigma             A = -1 / sigma,       B = 0               (Vincent 2011; Song et al. 2021)
+    velocity  = eps - x_0                A = (a + sigma) / a,  B = -1 / a          (lesson 12's flow, Esser et al. 2024)
+The velocity lives on the flow's state x_s = (1 - s) x_0 + s eps at s = flow_time(alpha_bar): with k = 1 / (a + sigma),
+x_s = k x_t is the same point rescaled, and a = (1 - s) k, sigma = s k (helpers/flows.py).
+
+Because the maps are affine in eps with the same x_t, conditional expectations commute with them: the optimum of each
+target is the same map of eps* = E[eps | x_t], and its error is A (eps - eps*). So the irreducible loss of target y at
+step t is A^2 times eps's: the factors of floor_factor, functions of the SNR a^2 / sigma^2 alone.
+"""
+
+import torch
+
+from ._checks import check_points
+
+TARGETS = ("eps", "x0", "v", "score", "velocity")
+
+
+def _target_name(name, value):
+    if not isinstance(value, str) or value not in TARGETS:
+        raise ValueError(f"{name} must be one of {list(TARGETS)}, got {value!r:.80}")
+    return value
+
+
+def _alpha_bar(alpha_bar, n, device):
+    """alpha_bar (a number, a 0-d tensor or one per point) as float64 of shape (n, 1), every entry in (0, 1)."""
+    if isinstance(alpha_bar, (str, bool)) or (isinstance(alpha_bar, torch.Tensor) and alpha_bar.dtype == torch.bool):
+        raise TypeError(f"alpha_bar must be a real number or a tensor of them, got {alpha_bar!r:.80}")
+    try:
+        alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"alpha_bar must be a real number or a tensor of them, got {alpha_bar!r:.80}") from error
+    # The ends are excluded: at alpha_bar = 1 the score's scale 1 / sigma is infinite, at 0 x0's 1 / a.
+    if not torch.isfinite(alpha_bar).all() or alpha_bar.numel() == 0 or alpha_bar.min() <= 0 or alpha_bar.max() >= 1:
+        raise ValueError(f"alpha_bar must be in (0, 1), got {alpha_bar.flatten()[:4].tolist()}")
+    if alpha_bar.ndim == 2 and alpha_bar.shape[1] == 1:
+        alpha_bar = alpha_bar.squeeze(1)
+    if alpha_bar.ndim > 1 or (alpha_bar.ndim == 1 and alpha_bar.shape[0] not in (1, n)):
+        raise ValueError(f"alpha_bar must be a number or one per point ({n}), got shape {tuple(alpha_bar.shape)}")
+    return alpha_bar.reshape(-1, 1).expand(n, 1).to(device)
+
+
+def coefficients(alpha_bar, target):
+    """(A, B) with target = A eps + B x_t at alpha_bar, as float64 tensors shaped like alpha_bar.
+
+    Salimans & Ho (2022, §4) for v; Vincent (2011) and Song et al. (2021) for the score; lesson 12 for the velocity.
+    Defined in lesson 14 (what the network predicts).
+    """
+    target = _target_name("target", target)
+    alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
+    a, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+    table = {
+        "eps": (torch.ones_like(a), torch.zeros_like(a)),
+        "x0": (-sigma / a, 1 / a),
+        "v": (1 / a, -sigma / a),
+        "score": (-1 / sigma, torch.zeros_like(a)),
+        "velocity": ((a + sigma) / a, -1 / a),
+    }
+    return table[target]
+
+
+def convert(prediction, x_t, alpha_bar, source, target):
+    """The prediction of source (one of TARGETS) at x_t, rewritten as target: solve y_s = A_s eps + B_s x_t for eps,
+    then form A_t eps + B_t x_t. Exact for the optima (E[. | x_t] is linear), and the network's own reading for a
+    trained one. alpha_bar: a number in (0, 1) or one per point. Computes in float64, returns prediction's dtype.
+
+    v follows Salimans & Ho (2022, §4): v = sqrt(alpha_bar) eps - sqrt(1 - alpha_bar) x_0; the score is
+    -eps / sqrt(1 - alpha_bar); the velocity is lesson 12's eps - x_0, evaluated on the flow state of to_flow.
+    Defined in lesson 14 (what the network predicts).
+    """
+    x_t = check_points("x_t", x_t)
+    prediction = check_points("prediction", prediction)
+    if prediction.shape != x_t.shape:
+        raise ValueError(f"prediction must have the shape of x_t {tuple(x_t.shape)}, got {tuple(prediction.shape)}")
+    source, target = _target_name("source", source), _target_name("target", target)
+    alpha_bar = _alpha_bar(alpha_bar, x_t.shape[0], x_t.device)
+    xd, yd = x_t.double(), prediction.double()
+    a_s, b_s = coefficients(alpha_bar, source)
+    a_t, b_t = coefficients(alpha_bar, target)
+    eps = (yd - b_s * xd) / a_s
+    return (a_t * eps + b_t * xd).to(prediction.dtype)
+
+
+def floor_factor(alpha_bar, target):
+    """The irreducible loss of target at alpha_bar over eps's: A^2, a function of SNR = alpha_bar / (1 - alpha_bar):
+    eps 1, x0 1 / SNR, v 1 + 1 / SNR = 1 / alpha_bar, score 1 + SNR = 1 / (1 - alpha_bar), velocity
+    (1 + 1 / sqrt(SNR))^2. Dividing a target's loss by its factor gives the eps loss: the same objective under another
+    per-step weighting (cf. Kingma et al. 2021, Variational Diffusion Models). Defined in lesson 14 (what the network predicts).
+    """
+    target = _target_name("target", target)
+    alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
+    if not torch.isfinite(alpha_bar).all() or alpha_bar.numel() == 0 or alpha_bar.min() <= 0 or alpha_bar.max() >= 1:
+        raise ValueError(f"alpha_bar must be in (0, 1), got {alpha_bar.flatten()[:4].tolist()}")
+    return coefficients(alpha_bar, target)[0] ** 2
+
+
+def to_flow(x_t, alpha_bar):
+    """(x_s, s): the flow state of lesson 12 holding the same point as x_t, x_s = x_t / (sqrt(alpha_bar) +
+    sqrt(1 - alpha_bar)) at s = flow_time(alpha_bar) = sqrt(1 - alpha_bar) / (sqrt(alpha_bar) + sqrt(1 - alpha_bar)).
+    s has shape (N,), float64. Defined in lesson 14 (what the network predicts).
+    """
+    x_t = check_points("x_t", x_t)
+    alpha_bar = _alpha_bar(alpha_bar, x_t.shape[0], x_t.device)
+    a, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+    return (x_t.double() / (a + sigma)).to(x_t.dtype), (sigma / (a + sigma)).squeeze(1)
