@@ -16,6 +16,7 @@ from .schedules import (
     make_schedule,
     schedule_from_beta,
     sigmoid_schedule,
+    zero_terminal_snr,
 )
 from .training import DEFAULT, REFERENCE, TrainConfig, build_model, learning_rate, train
 from .evidence import compare
@@ -34,10 +35,14 @@ from .flows import (
     flow_time,
 )
 from .likelihood import elbo, ode_log_likelihood
+from .targets import AsEps, convert, floor_factor, target_of, to_flow, x0_and_eps
+from .preconditioning import Preconditioned, edm_coefficients
+from .weighting import eps_weights, loss_weights
 from .guidance import Guided, LabelledOracle, labels_of, segment_quality, tilted_sample
 from .plotting import animate_states, plot_field, plot_points, plot_strip
 
 __all__ = [
+    "AsEps",
     "COMMITTED_CHECKPOINT",
     "ConditionalNoisePredictor",
     "DEFAULT",
@@ -45,6 +50,7 @@ __all__ = [
     "Guided",
     "LabelledOracle",
     "NoisePredictor",
+    "Preconditioned",
     "REFERENCE",
     "Schedule",
     "TrainConfig",
@@ -56,15 +62,19 @@ __all__ = [
     "build_model",
     "check_exercise",
     "compare",
+    "convert",
     "cosine_schedule",
     "coverage_gap",
     "curve",
     "curve_coordinates",
     "ddim_step",
     "default_device",
-    "energy_distance",
+    "edm_coefficients",
     "elbo",
+    "energy_distance",
     "eps_loss",
+    "eps_weights",
+    "floor_factor",
     "flow_grid",
     "flow_loss",
     "flow_path",
@@ -79,6 +89,7 @@ __all__ = [
     "linear_schedule",
     "load_model",
     "load_weights",
+    "loss_weights",
     "make_schedule",
     "ode_log_likelihood",
     "ode_reference",
@@ -104,8 +115,12 @@ __all__ = [
     "sinusoidal_embedding",
     "skewed_steps",
     "solve",
+    "target_of",
     "tilted_sample",
     "timesteps",
+    "to_flow",
     "train",
     "training_set_oracle",
+    "x0_and_eps",
+    "zero_terminal_snr",
 ]

@@ -15,6 +15,7 @@ from ._checks import (
 )
 from ._random import noise
 from .forward import _q_sample
+from .targets import _target_of
 
 
 def antithetic_steps(n, T, generator=None, device="cpu"):
@@ -67,3 +68,10 @@ def _eps_loss(model, x0, schedule, t, eps):
     """eps_loss on inputs already checked: the training loop's inner step (helpers.train checks once, up front)."""
     xt = _q_sample(x0, t, schedule, eps)
     return ((eps - model(xt, t)) ** 2).mean()
+
+
+def _target_loss(model, x0, schedule, t, eps, target, weights):
+    """mean over points of weights[t] |y - model(x_t, t)|^2 / 2 coordinates, y the target (lesson 14)."""
+    xt = _q_sample(x0, t, schedule, eps)
+    y = _target_of(x0, eps, schedule.alpha_bar[t].unsqueeze(1), target)
+    return (weights[t] * ((y - model(xt, t)) ** 2).mean(1)).mean()

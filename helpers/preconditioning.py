@@ -6,14 +6,13 @@ nu = sqrt((1 - alpha_bar) / alpha_bar) (Schedule.noise_to_signal). The denoiser 
     c_skip = sd^2 / (nu^2 + sd^2), c_out = nu sd / sqrt(nu^2 + sd^2), c_in = 1 / sqrt(nu^2 + sd^2), c_noise = log(nu) / 4,
 sd the data's std per coordinate: the raw network F sees inputs of unit variance and is trained on a target of unit
 variance at every noise level, and c_skip is the choice that makes that target's variance (so the error c_out
-amplifies) smallest.
+amplifies) smallest. c_in x~ = x_t / sqrt(alpha_bar sd^2 + 1 - alpha_bar) is lesson 08's input scaling.
 """
 
 import torch
 from torch import nn
 
-from ._checks import check_float, check_points
-from .targets import _alpha_bar
+from ._checks import check_float, check_model_schedule, check_points
 
 
 def edm_coefficients(alpha_bar, data_std):
@@ -26,21 +25,30 @@ def edm_coefficients(alpha_bar, data_std):
 
 
 class Preconditioned(nn.Module):
-    """D(x_t, alpha_bar) = c_skip x~ + c_out raw(c_in x~, c_noise): an x_0 prediction built around a raw network
-    raw(x, c_noise) (x: (N, 2), c_noise: (N,)), Karras et al. 2022, Table 1. convert(..., "x0", target) reads it as
-    any other target. Defined in lesson 14 (what the network predicts)."""
+    """D(x_t, t) = c_skip x~ + c_out raw(c_in x~, t): an x0-prediction built around a raw network raw(x, t) of the
+    schedule's T steps (Karras et al. 2022, Table 1). raw gets the step t itself rather than c_noise = log(nu) / 4:
+    the course's networks embed each step with a table of their own, and any one-to-one function of t gives the same
+    table. Trained on x0 with EDM's lambda(sigma), its raw output is regressed on a unit-variance target with unit
+    weight (helpers.weighting). Defined in lesson 14 (what the network predicts)."""
 
-    def __init__(self, raw, data_std):
+    predicts = "x0"
+
+    def __init__(self, raw, schedule, data_std):
         super().__init__()
-        if not callable(raw):
-            raise TypeError(f"raw must be a network raw(x, c_noise), got {type(raw).__name__}")
-        self.raw = raw
+        if not isinstance(raw, nn.Module):
+            raise TypeError(f"raw must be a network raw(x, t) (a torch.nn.Module), got {type(raw).__name__}")
+        schedule = check_model_schedule(raw, schedule)
+        self.raw, self.T = raw, schedule.T
         self.data_std = check_float("data_std", data_std, 0.0, float("inf"))
+        alpha_bar = schedule.alpha_bar.double()
+        c_skip, c_out, c_in, _ = edm_coefficients(alpha_bar, self.data_std)
+        # Folded per step into factors of x_t itself, x~ = x_t / sqrt(alpha_bar).
+        scale = torch.stack([c_skip, c_out, c_in]) / torch.stack([alpha_bar.sqrt(), torch.ones_like(alpha_bar), alpha_bar.sqrt()])
+        self.register_buffer("scale", scale)
 
-    def forward(self, x_t, alpha_bar):
+    def forward(self, x_t, t):
         x_t = check_points("x_t", x_t)
-        alpha_bar = _alpha_bar(alpha_bar, x_t.shape[0], x_t.device)
-        c_skip, c_out, c_in, c_noise = edm_coefficients(alpha_bar, self.data_std)
-        x_tilde = x_t.double() / alpha_bar.sqrt()
-        inner = self.raw((c_in * x_tilde).to(x_t.dtype), c_noise.squeeze(1).to(x_t.dtype)).double()
-        return (c_skip * x_tilde + c_out * inner).to(x_t.dtype)
+        t = torch.as_tensor(t, device=self.scale.device)
+        # float64 coefficients, cast to the points' dtype: float32 training, float64 checks against the oracle.
+        skip, out, inp = self.scale[:, t].reshape(3, -1, 1).to(x_t.dtype)
+        return skip * x_t + out * self.raw(inp * x_t, t)

@@ -30,6 +30,7 @@ from ._checks import (
 from ._random import noise
 from .integrate import evaluating, model_device, ode_step, run_grid, start_points
 from .oracle import MixtureOracle
+from .targets import x0_and_eps
 
 METHODS = ("ddpm", "ddim", "heun")
 
@@ -74,31 +75,36 @@ def _check_eta(eta, alpha_bar_t=None, alpha_bar_s=None):
     return eta
 
 
-def _ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta=0.0, z=None, noise_std=None):
-    """ddim_step on checked inputs: every sampler's step (helpers.solve checks the grid once)."""
-    x0_hat = (x - (1 - alpha_bar_t) ** 0.5 * eps) / alpha_bar_t**0.5
+def _ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta=0.0, z=None, noise_std=None, x0_hat=None):
+    """ddim_step on checked inputs: every sampler's step (helpers.solve checks the grid once). x0_hat, when given,
+    is the network's own (lesson 14: from v or x0, defined at alpha_bar_t = 0 where eps cannot give it)."""
+    if x0_hat is None:
+        x0_hat = (x - (1 - alpha_bar_t) ** 0.5 * eps) / alpha_bar_t**0.5
     # Inversion starts at alpha_bar_t = 1, where sigma's formula is 0/0; eta = 0 needs no sigma.
     sigma = eta * ((1 - alpha_bar_s) / (1 - alpha_bar_t) * (1 - alpha_bar_t / alpha_bar_s)) ** 0.5 if eta else 0.0
-    x = alpha_bar_s**0.5 * x0_hat + (1 - alpha_bar_s - sigma**2) ** 0.5 * eps
+    x = alpha_bar_s**0.5 * x0_hat + max(1 - alpha_bar_s - sigma**2, 0.0) ** 0.5 * eps
     if z is None:
         return x
     return x + (sigma if noise_std is None else noise_std) * z
 
 
-def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_chain=False):
+def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_chain=False, target="eps"):
     """Move x through a grid of alpha_bar values with one sampler; eps_fn(x, k) predicts eps at grid point k.
 
     alpha_bar is a 1-d float64 tensor: increasing to sample (a last value of 1 means x_0: Heun then takes an Euler
     step, as eps is not defined there), decreasing to invert with DDIM(eta=0). Noise (DDPM, DDIM with eta > 0) is drawn
     on the CPU before every step except one that ends at alpha_bar = 1. Returns the last x, or with keep_chain all
-    len(alpha_bar) states. Defined in lesson 10 (fewer steps).
+    len(alpha_bar) states. Defined in lesson 10 (fewer steps). With target 'x0' or 'v' (lesson 14), eps_fn predicts
+    that instead, and DDPM and DDIM may start at alpha_bar = 0, a schedule that ends in pure noise.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     if not callable(eps_fn):
         raise TypeError(f"eps_fn must be a function eps_fn(x, k), got {type(eps_fn).__name__}")
     x = check_points("x", x)
-    alpha_bar = _check_grid(alpha_bar)
+    if target not in ("eps", "x0", "v"):
+        raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
+    alpha_bar = _check_grid(alpha_bar, zero=target != "eps" and method != "heun")
     eta = _check_eta(eta)
     generator = check_generator(generator)
     increments = alpha_bar[1:] - alpha_bar[:-1]
@@ -106,6 +112,11 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
     if stochastic and not (increments > 0).all():
         raise ValueError(f"method {method!r} with eta = {eta} needs alpha_bar increasing (it samples, never inverts)")
     ab = alpha_bar.tolist()
+    if target != "eps" and method != "heun":
+        return run_grid(_predicting_step(eps_fn, ab, target, method, eta, generator), x, len(ab) - 1, keep_chain)
+    if target != "eps":
+        predict = eps_fn
+        eps_fn = lambda x, k: x0_and_eps(predict(x, k), x, ab[k], target)[1].to(x.dtype)  # noqa: E731
 
     def move(x, k, eps):
         return _ddim_step(x, eps, ab[k], ab[k + 1])
@@ -124,8 +135,20 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
     return run_grid(step, x, len(ab) - 1, keep_chain)
 
 
-def _check_grid(alpha_bar):
-    """A grid of at least two finite alpha_bar values in (0, 1], as a float64 tensor."""
+def _predicting_step(predict, ab, target, method, eta, generator):
+    """solve's DDPM or DDIM step for a network that predicts x0 or v: its own x0_hat goes into the DDIM update."""
+    def step(x, k):
+        x0_hat, eps = (u.to(x.dtype) for u in x0_and_eps(predict(x, k), x, ab[k], target))
+        z = noise(x.shape, generator, x.device, x.dtype) if (method == "ddpm" or eta > 0) and ab[k + 1] != 1 else None
+        if method == "ddpm":
+            return _ddim_step(x, eps, ab[k], ab[k + 1], 1.0, z, (1 - ab[k] / ab[k + 1]) ** 0.5, x0_hat)
+        return _ddim_step(x, eps, ab[k], ab[k + 1], eta, z, x0_hat=x0_hat)
+
+    return step
+
+
+def _check_grid(alpha_bar, zero=False):
+    """A grid of at least two finite alpha_bar values in (0, 1] ([0, 1] with zero), as a float64 tensor."""
     if isinstance(alpha_bar, np.ndarray):
         alpha_bar = torch.from_numpy(np.ascontiguousarray(alpha_bar))
     if not isinstance(alpha_bar, torch.Tensor) or not alpha_bar.is_floating_point():
@@ -133,8 +156,12 @@ def _check_grid(alpha_bar):
     if alpha_bar.ndim != 1 or alpha_bar.shape[0] < 2:
         raise ValueError(f"alpha_bar must be a 1-d float tensor of at least 2 values, got shape {tuple(alpha_bar.shape)}")
     alpha_bar = check_finite("alpha_bar", alpha_bar.double())
-    if alpha_bar.min() <= 0 or alpha_bar.max() > 1:
-        raise ValueError(f"alpha_bar must lie in (0, 1], got values from {alpha_bar.min().item():.3g} to {alpha_bar.max().item():.3g}")
+    if alpha_bar.min() == 0 and not zero and alpha_bar.min() <= alpha_bar.max() <= 1:
+        raise ValueError("alpha_bar must lie in (0, 1]: at alpha_bar = 0 (a schedule that ends in pure noise) eps says "
+                         "nothing about x_0; sample a network that predicts x0 or v, with target='x0' or 'v' (lesson 14), "
+                         "by DDPM or DDIM")
+    if alpha_bar.min() < 0 or alpha_bar.max() > 1:
+        raise ValueError(f"alpha_bar must lie in {'[0' if zero else '(0'}, 1], got values from {alpha_bar.min().item():.3g} to {alpha_bar.max().item():.3g}")
     return alpha_bar
 
 
@@ -205,13 +232,15 @@ def _grid(schedule, steps):
 
 
 @torch.no_grad()
-def sample_steps(model, schedule, n, steps, method="ddim", eta=0.0, generator=None, x_T=None, keep_chain=False):
+def sample_steps(model, schedule, n, steps, method="ddim", eta=0.0, generator=None, x_T=None, keep_chain=False,
+                 target="eps"):
     """Draw n points with DDPM, DDIM(eta) or Heun on a subsequence of steps, ending at x_0.
 
     steps: a number of evenly spaced steps (timesteps) or a strictly decreasing sequence of 0-based steps. Noise is
     drawn on the CPU as in helpers.sample, in x_T's dtype (float32 by default), so 'ddpm' on all T steps gives
     helpers.sample's samples and 'ddim' with eta = 1 gives helpers.sample(sigma='beta_tilde')'s. Returns x_0 (n, 2),
-    or with keep_chain all len(steps) + 1 states. Defined in lesson 10 (fewer steps).
+    or with keep_chain all len(steps) + 1 states. Defined in lesson 10 (fewer steps). target: what model predicts
+    (lesson 14; 'x0' and 'v' can start where alpha_bar = 0).
     """
     n = check_int("n", n, 1)
     schedule = check_model_schedule(model, schedule)
@@ -222,7 +251,7 @@ def sample_steps(model, schedule, n, steps, method="ddim", eta=0.0, generator=No
     steps, alpha_bar = _grid(schedule, steps)
     steps = steps.to(device)
     with evaluating(model):
-        return solve(lambda x, k: model(x, steps[k]), x, alpha_bar, method, eta, generator, keep_chain)
+        return solve(lambda x, k: model(x, steps[k]), x, alpha_bar, method, eta, generator, keep_chain, target)
 
 
 @torch.no_grad()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._checks import check_float, check_int
+from ._checks import check_float, check_int, check_schedule
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,19 @@ def cosine_schedule(T=1000, s=0.008, max_beta=0.999):
     f = torch.cos((steps + s) / (1 + s) * math.pi / 2) ** 2
     beta = (1 - f[1:] / f[:-1]).clamp(max=max_beta)
     return schedule_from_beta(beta.float())
+
+
+def zero_terminal_snr(schedule):
+    """The schedule rescaled to end in pure noise (Lin et al. 2024, Algorithm 1): sqrt(alpha_bar) shifted so its last
+    value is 0 and scaled so its first is unchanged. Then alpha_bar_T = 0, beta_T = 1 and x_T = eps exactly, so the
+    sampler's N(0, I) start is the forward process's end; an eps-network has nothing to predict there (lesson 14's
+    sampler needs x0 or v). Computed in float64, stored in float32 like the others. Defined in lesson 14.
+    """
+    root = check_schedule(schedule).alpha_bar.double().sqrt()
+    root = (root - root[-1]) * root[0] / (root[0] - root[-1])
+    alpha_bar = root**2
+    alpha = alpha_bar / torch.cat([alpha_bar.new_ones(1), alpha_bar[:-1]])
+    return Schedule(beta=(1 - alpha).float(), alpha=alpha.float(), alpha_bar=alpha_bar.float())
 
 
 SCHEDULES = {"sigmoid": sigmoid_schedule, "linear": linear_schedule, "cosine": cosine_schedule}

@@ -17,8 +17,9 @@ step t is A^2 times eps's: the factors of floor_factor, functions of the SNR a^2
 """
 
 import torch
+from torch import nn
 
-from ._checks import check_points
+from ._checks import check_float, check_like, check_model_schedule, check_points
 
 TARGETS = ("eps", "x0", "v", "score", "velocity")
 
@@ -29,8 +30,9 @@ def _target_name(name, value):
     return value
 
 
-def _alpha_bar(alpha_bar, n, device):
-    """alpha_bar (a number, a 0-d tensor or one per point) as float64 of shape (n, 1), every entry in (0, 1)."""
+def _alpha_bar(alpha_bar, n, device, closed=False):
+    """alpha_bar (a number, a 0-d tensor or one per point) as float64 of shape (n, 1), every entry in (0, 1) ([0, 1]
+    with closed)."""
     if isinstance(alpha_bar, (str, bool)) or (isinstance(alpha_bar, torch.Tensor) and alpha_bar.dtype == torch.bool):
         raise TypeError(f"alpha_bar must be a real number or a tensor of them, got {alpha_bar!r:.80}")
     try:
@@ -38,8 +40,9 @@ def _alpha_bar(alpha_bar, n, device):
     except (TypeError, ValueError, RuntimeError) as error:
         raise TypeError(f"alpha_bar must be a real number or a tensor of them, got {alpha_bar!r:.80}") from error
     # The ends are excluded: at alpha_bar = 1 the score's scale 1 / sigma is infinite, at 0 x0's 1 / a.
-    if not torch.isfinite(alpha_bar).all() or alpha_bar.numel() == 0 or alpha_bar.min() <= 0 or alpha_bar.max() >= 1:
-        raise ValueError(f"alpha_bar must be in (0, 1), got {alpha_bar.flatten()[:4].tolist()}")
+    inside = (alpha_bar.min() >= 0 and alpha_bar.max() <= 1) if closed else (alpha_bar.min() > 0 and alpha_bar.max() < 1)
+    if not torch.isfinite(alpha_bar).all() or alpha_bar.numel() == 0 or not inside:
+        raise ValueError(f"alpha_bar must be in {'[0, 1]' if closed else '(0, 1)'}, got {alpha_bar.flatten()[:4].tolist()}")
     if alpha_bar.ndim == 2 and alpha_bar.shape[1] == 1:
         alpha_bar = alpha_bar.squeeze(1)
     if alpha_bar.ndim > 1 or (alpha_bar.ndim == 1 and alpha_bar.shape[0] not in (1, n)):
@@ -110,3 +113,69 @@ def to_flow(x_t, alpha_bar):
     alpha_bar = _alpha_bar(alpha_bar, x_t.shape[0], x_t.device)
     a, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
     return (x_t.double() / (a + sigma)).to(x_t.dtype), (sigma / (a + sigma)).squeeze(1)
+
+
+def target_of(x0, eps, alpha_bar, target):
+    """The regression target that training on target needs, from the clean point x0 and the noise eps of
+    x_t = sqrt(alpha_bar) x0 + sqrt(1 - alpha_bar) eps: eps, x0, or v = sqrt(alpha_bar) eps - sqrt(1 - alpha_bar) x0
+    (Salimans & Ho 2022, §4). Written in (x0, eps), not (eps, x_t), so that it holds at alpha_bar = 0, where x_t = eps
+    and v = -x0 (Lin et al. 2024). alpha_bar: a number in [0, 1] or one per point. Defined in lesson 14."""
+    x0 = check_points("x0", x0)
+    eps = check_like("eps", eps, x0, "x0")
+    if target not in ("eps", "x0", "v"):
+        raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
+    alpha_bar = _alpha_bar(alpha_bar, x0.shape[0], x0.device, closed=True).to(x0.dtype)
+    return _target_of(x0, eps, alpha_bar, target)
+
+
+def _target_of(x0, eps, alpha_bar, target):
+    """target_of on checked inputs, alpha_bar of shape (N, 1): the training loop's every step."""
+    if target == "eps":
+        return eps
+    if target == "x0":
+        return x0
+    return alpha_bar.sqrt() * eps - (1 - alpha_bar).sqrt() * x0
+
+
+def x0_and_eps(prediction, x_t, alpha_bar, target):
+    """(x0_hat, eps_hat): the clean point and the noise a prediction of target (eps, x0 or v) implies at x_t, as
+    float64. From v: x0 = sqrt(alpha_bar) x_t - sqrt(1 - alpha_bar) v and eps = sqrt(1 - alpha_bar) x_t +
+    sqrt(alpha_bar) v, which hold at alpha_bar = 0 too: there eps is x_t itself and only x0 comes from the network,
+    so an eps-network has nothing to say (Lin et al. 2024, §3.2). alpha_bar: a number in [0, 1]. Defined in lesson 14."""
+    x_t = check_points("x_t", x_t)
+    prediction = check_like("prediction", prediction, x_t, "x_t")
+    alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0, low_open=False, high_open=False)
+    x, y = x_t.double(), prediction.double()
+    a, sigma = alpha_bar**0.5, (1 - alpha_bar) ** 0.5
+    if target == "v":
+        return a * x - sigma * y, sigma * x + a * y
+    if target == "x0":
+        if sigma == 0:
+            raise ValueError("at alpha_bar = 1 an x0 prediction does not determine eps")
+        return y, (x - a * y) / sigma
+    if target == "eps":
+        if a == 0:
+            raise ValueError("at alpha_bar = 0 an eps prediction says nothing about x0: x_t is eps itself. Train on v or "
+                             "x0 to sample from a schedule that ends in pure noise (Lin et al. 2024)")
+        return (x - sigma * y) / a, y
+    raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
+
+
+class AsEps(nn.Module):
+    """A network that predicts target (x0, v, score or velocity) read as an eps-predictor, eps(x_t, t), through
+    convert: so every sampler and likelihood of lessons 07-13 runs it unchanged. Defined in lesson 14."""
+
+    def __init__(self, model, schedule, target):
+        super().__init__()
+        schedule = check_model_schedule(model, schedule)
+        if target == "edm":
+            raise ValueError("a network trained with target='edm' predicts x0 (EDM's denoiser): pass target='x0' "
+                             "(TrainConfig.predicts says so)")
+        self.model, self.target, self.T = model, _target_name("target", target), schedule.T
+        self.register_buffer("alpha_bar", schedule.alpha_bar.double().clone())
+
+    def forward(self, x_t, t):
+        x_t = check_points("x_t", x_t)
+        t = torch.as_tensor(t, device=self.alpha_bar.device)
+        prediction = self.model(x_t, t)
+        return convert(prediction, x_t, self.alpha_bar[t], self.target, "eps")

@@ -10,11 +10,15 @@ from tqdm.auto import tqdm
 
 from ._checks import check_float, check_int, check_model_schedule, check_points, count_nonfinite
 from ._random import noise
-from .loss import _eps_loss, antithetic_steps, skewed_steps
+from .loss import _eps_loss, _target_loss, antithetic_steps, skewed_steps
 from .model import NoisePredictor, input_scale
+from .preconditioning import Preconditioned
 from .sampling import SIGMAS
+from .weighting import WEIGHTINGS, loss_weights
 
 LR_SCHEDULES = ("constant", "cosine")
+# What the network outputs (lesson 14): "edm" is an x0-prediction through EDM's preconditioning (helpers.Preconditioned).
+TRAINING_TARGETS = ("eps", "x0", "v", "edm")
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class TrainConfig:
 
     t_power = 1 draws the loss's steps uniformly (antithetic pairs, lesson 06); t_power = p > 1 draws
     t = floor(T u^p), u ~ U[0, 1), which favours the steps nearest the data. Defined in lesson 08 (training).
+    target (what the network outputs) and weighting (the loss's weight per step, helpers.weighting) are lesson 14's:
+    "edm" trains an x0-prediction through EDM's preconditioning and needs scaled_input=True (its c_in is lesson 08's).
     """
 
     steps: int = 3000
@@ -37,6 +43,8 @@ class TrainConfig:
     t_power: float = 1.0
     sigma: str = "beta"
     seed: int = 0
+    target: str = "eps"
+    weighting: str = "own"
 
     def __post_init__(self):
         check_int("steps", self.steps, 1)
@@ -54,6 +62,23 @@ class TrainConfig:
         if self.sigma not in SIGMAS:
             raise ValueError(f"sigma must be one of {list(SIGMAS)}, got {self.sigma!r}")
         check_int("seed", self.seed, 0, 2**63)
+        if self.target not in TRAINING_TARGETS:
+            raise ValueError(f"target must be one of {list(TRAINING_TARGETS)}, got {self.target!r}")
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {list(WEIGHTINGS)}, got {self.weighting!r}")
+        if self.target == "edm" and not self.scaled_input:
+            raise ValueError("target 'edm' scales the network's inputs by EDM's c_in, which is lesson 08's input "
+                             "scaling: set scaled_input=True")
+
+    @property
+    def loss_weighting(self):
+        """The weighting train uses: "own" for target "edm" is EDM's lambda(sigma), unit weight on the raw output."""
+        return "edm" if self.target == "edm" and self.weighting == "own" else self.weighting
+
+    @property
+    def predicts(self):
+        """What the trained network's output is: the target, with "edm" an x0-prediction (helpers.AsEps reads it)."""
+        return "x0" if self.target == "edm" else self.target
 
     def as_dict(self):
         return asdict(self)
@@ -85,6 +110,8 @@ def build_model(config, schedule, x0):
     x0 = check_points("x0", x0)
     if config.scaled_input and x0.shape[0] < 2:
         raise ValueError(f"x0 needs at least 2 points to estimate the data's std for input scaling, got {x0.shape[0]}")
+    if config.target == "edm":
+        return Preconditioned(NoisePredictor(schedule.T, config.hidden), schedule, x0.std().item()).to(x0.device)
     c_in = input_scale(schedule, x0.std().item()) if config.scaled_input else None
     return NoisePredictor(schedule.T, config.hidden, c_in=c_in).to(x0.device)
 
@@ -121,7 +148,8 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
           objective=None):
     """Train model on the points x0 with Adam, gradient clipping and optional EMA of the weights.
 
-    The loss is L_simple (helpers.eps_loss) unless objective is given: objective(model, x0_batch, generator) returns
+    The loss is L_simple (helpers.eps_loss) for config.target "eps" with weighting "own" or "eps"; otherwise the
+    target's MSE weighted per step by helpers.weighting.loss_weights (lesson 14). With objective given: objective(model, x0_batch, generator) returns
     the batch's loss, and schedule is not used (lesson 12 trains with helpers.flow_loss and schedule=None).
 
     With labels (one integer label per point), model is called as model(x_t, t, c) and each label is replaced by
@@ -151,6 +179,10 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     generator = torch.Generator().manual_seed(config.seed)
     if objective is None:
         schedule = schedule.to(device)
+        simple = config.target == "eps" and config.loss_weighting in ("own", "eps")
+        if not simple:
+            data_std = getattr(model, "data_std", None) or x0.std().item()
+            weights = loss_weights(schedule, config.predicts, config.loss_weighting, data_std).to(device)
     # fused: one pass updates every weight tensor, instead of one pass per tensor (lesson 08).
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
     ema = copy.deepcopy(model).requires_grad_(False) if config.ema_decay > 0 else None
@@ -180,7 +212,10 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
             if t is None:
                 t = antithetic_steps(index.shape[0], schedule.T, generator, device)
             eps = noise((index.shape[0], 2), generator, device, x0.dtype)
-            loss = _eps_loss(predict, x0[index], schedule, t, eps)
+            if simple:
+                loss = _eps_loss(predict, x0[index], schedule, t, eps)
+            else:
+                loss = _target_loss(predict, x0[index], schedule, t, eps, config.predicts, weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)

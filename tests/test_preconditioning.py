@@ -15,22 +15,50 @@ ORACLE = helpers.s_curve_oracle(SCH)
 
 
 def test_wrapped_exact_denoiser_is_unchanged():
-    """The raw network chosen as the wrapper's inverse applied to the oracle's denoiser gives that denoiser back."""
+    """The raw network chosen as the wrapper's inverse applied to the oracle's denoiser gives that denoiser back, with
+    the coefficients written here from Karras et al.'s Table 1, not taken from edm_coefficients."""
     data_std = 0.1
-    for t in (0, 40, 99):
-        alpha_bar = ORACLE.alpha_bar[t]
-        nu = ((1 - alpha_bar) / alpha_bar).sqrt()
-        total = math.sqrt(nu.item() ** 2 + data_std**2)
 
-        def raw(u, c_noise):
-            assert torch.allclose(c_noise, torch.log(nu).expand_as(c_noise) / 4, rtol=1e-12, atol=0)
+    class Inverse(torch.nn.Module):
+        T = SCH.T
+
+        def forward(self, u, t):
+            alpha_bar = ORACLE.alpha_bar[t].reshape(-1, 1)
+            nu = ((1 - alpha_bar) / alpha_bar).sqrt()
+            total = torch.sqrt(nu**2 + data_std**2)
             x_t = u * total * alpha_bar.sqrt()
             return (ORACLE.denoise(x_t, t) - data_std**2 / total**2 * x_t / alpha_bar.sqrt()) / (nu * data_std / total)
 
+    wrapped = Preconditioned(Inverse(), SCH, data_std)
+    for t in (0, 40, 99):
+        alpha_bar = ORACLE.alpha_bar[t]
         x0 = helpers.s_curve(300, seed=t).double()
         x_t = alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * torch.randn(300, 2, generator=seeded(t), dtype=torch.float64)
-        torch.testing.assert_close(Preconditioned(raw, data_std)(x_t, alpha_bar.item()), ORACLE.denoise(x_t, t),
-                                   rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(wrapped(x_t, torch.tensor(t)), ORACLE.denoise(x_t, t), rtol=1e-10, atol=1e-12)
+        steps = torch.full((300,), t)
+        torch.testing.assert_close(wrapped(x_t, steps), ORACLE.denoise(x_t, t), rtol=1e-10, atol=1e-12)
+
+
+def test_edm_loss_is_unit_weight_on_the_raw_output():
+    """Trained as an x0-prediction with weighting 'edm', the wrapped network's loss is the raw network's plain MSE on
+    its own target (x0 - c_skip x~) / c_out, up to the weights' normalisation: Karras et al.'s lambda c_out^2 = 1."""
+    torch.manual_seed(0)
+    raw = helpers.NoisePredictor(SCH.T, 32).double()
+    data_std = 0.7
+    wrapped = Preconditioned(raw, SCH, data_std)
+    x0 = helpers.s_curve(2000, seed=3).double()
+    eps = torch.randn(2000, 2, generator=seeded(3), dtype=torch.float64)
+    t = torch.randint(0, SCH.T, (2000,), generator=seeded(4))
+    weights = helpers.loss_weights(SCH, "x0", "edm", data_std).double()
+    alpha_bar = SCH.alpha_bar.double()[t].unsqueeze(1)
+    x_t = alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * eps
+    weighted = weights[t] * ((wrapped(x_t, t) - x0) ** 2).mean(1)
+    c_skip, c_out, c_in, _ = edm_coefficients(alpha_bar, data_std)
+    x_tilde = x_t / alpha_bar.sqrt()
+    raw_loss = ((raw(c_in * x_tilde, t) - (x0 - c_skip * x_tilde) / c_out) ** 2).mean(1)
+    ratio = weighted / raw_loss
+    # 1e-6: the weights are float32, like every per-step table the training loop indexes.
+    assert (ratio.std() / ratio.mean()).item() < 1e-6
 
 
 def test_input_and_raw_target_have_unit_variance():

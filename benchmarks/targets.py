@@ -1,0 +1,139 @@
+"""Lesson 14's benchmark: what the network predicts, how the loss is weighted, a schedule that ends in noise, and the
+best recipe the course knows against lesson 08's default, with the moonshot's criteria.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/targets.py --section grid
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/targets.py --section zero
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/targets.py --section best
+
+Every run: lesson 08's default recipe (helpers.DEFAULT: 1 500 steps of 1 024 points, steps drawn mostly near the data)
+with one thing changed, seeds 0-4, trained on helpers.s_curve(10 000). Measured on 10 000 samples of DDPM with
+sigma^2 = beta~ over all 100 steps from N(0, I) (noise seed 1000 + seed, the same for every recipe: paired), by lesson
+09's sharp metrics, and by the cross-entropy E_q[-log p_theta] of lesson 13's ODE on 2 000 held-out data points (prior
+the Gaussian with q(x_T)'s moments, as in benchmarks/likelihood.py; Heun on 100 steps; not for the zero-terminal-SNR schedule, whose ODE starts at infinite noise).
+- grid: targets eps, x0, v and edm (EDM's preconditioning) x weightings own, eps (L_simple), elbo, min_snr, edm, and
+  lesson 09's exact network through the same sampler (the floor every target shares: the optima are one function).
+- zero: the reference schedule against it rescaled to zero terminal SNR (Lin et al. 2024), v and x0 targets, with the
+  exact network's numbers on each schedule; samples only.
+- best: lesson 08's default against the best recipe (BEST below), one run, with the moonshot criteria.
+Each section is stored under its name in <out>/<name>.json (the file is read first, so sections accumulate).
+"""
+
+import argparse
+import dataclasses
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import helpers
+from helpers.schedules import zero_terminal_snr
+from helpers.targets import AsEps
+from likelihood import moments_prior
+
+HERE = Path(__file__).resolve().parent
+SEEDS = (0, 1, 2, 3, 4)
+TARGETS = ("eps", "x0", "v", "edm")
+WEIGHTINGS = ("own", "eps", "elbo", "min_snr", "edm")
+BEST = dataclasses.replace(helpers.DEFAULT, target="edm", steps=4500)
+
+
+def seeded(k):
+    return torch.Generator().manual_seed(k)
+
+
+class Denoiser(nn.Module):
+    """An oracle's exact E[x_0 | x_t]: lesson 09's optimum read as an x0-prediction (defined at alpha_bar = 0 too)."""
+
+    def __init__(self, oracle, T):
+        super().__init__()
+        self.oracle, self.T = oracle, T
+
+    def forward(self, x, t):
+        return self.oracle.denoise(x, t)
+
+
+def measure(predictor, schedule, predicts, seed, held_out, likelihood=True):
+    prior = moments_prior(schedule, helpers.s_curve(10_000)) if likelihood else None
+    samples = helpers.sample_steps(predictor, schedule, 10_000, schedule.T, method="ddim", eta=1.0,
+                                   generator=seeded(1000 + seed), target=predicts)
+    quality = helpers.sharp_quality(samples, energy=False)
+    row = {"off_curve": quality.off_curve, "coverage_gap": quality.coverage_gap, "stray": quality.stray,
+           "sample_nll": quality.nll}
+    if likelihood:
+        eps_view = predictor if predicts == "eps" else AsEps(predictor, schedule, predicts)
+        row["cross_entropy"] = -helpers.ode_log_likelihood(eps_view, schedule, held_out, prior=prior).log_p.mean().item()
+    return row
+
+
+def train(config, schedule, x0):
+    torch.manual_seed(config.seed)
+    model = helpers.build_model(config, schedule, x0)
+    start = time.perf_counter()
+    result = helpers.train(model, x0, schedule, config, progress=False)
+    return result["model"], time.perf_counter() - start
+
+
+def run(name, config, schedule, x0, held_out, likelihood=True):
+    rows = []
+    for seed in SEEDS:
+        model, seconds = train(dataclasses.replace(config, seed=seed), schedule, x0)
+        row = {"recipe": name, "seed": seed, "train_seconds": seconds,
+               **measure(model, schedule, config.predicts, seed, held_out, likelihood)}
+        rows.append(row)
+        print(f"{name:24s} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items() if isinstance(v, float)),
+              flush=True)
+    return rows
+
+
+def exact(schedule, held_out, likelihood=True):
+    oracle = helpers.s_curve_oracle(schedule)
+    return [{"recipe": "exact network", "seed": seed,
+             **measure(Denoiser(oracle, schedule.T), schedule, "x0", seed, held_out, likelihood)} for seed in SEEDS]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--section", choices=("grid", "zero", "best"), required=True)
+    parser.add_argument("--name", default="targets-cpu-2core")
+    parser.add_argument("--out", default=str(HERE / "results"))
+    args = parser.parse_args()
+    start = time.perf_counter()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
+    schedule = helpers.sigmoid_schedule(100)
+    x0 = helpers.s_curve(10_000)
+    held_out = helpers.s_curve(2_000, seed=500).double()
+    path = Path(args.out) / f"{args.name}.json"
+    out = json.loads(path.read_text()) if path.exists() else {}
+    out.update(name=args.name, machine=platform.machine(), torch=torch.__version__, seeds=list(SEEDS),
+               held_out_entropy=-helpers.s_curve_oracle(schedule).log_prob(held_out, None).mean().item())
+    rows = []
+    if args.section == "grid":
+        rows += exact(schedule, held_out)
+        for target in TARGETS:
+            for weighting in WEIGHTINGS:
+                if (target, weighting) in (("eps", "eps"), ("edm", "edm")):
+                    continue  # the same objective as "own"
+                config = dataclasses.replace(helpers.DEFAULT, target=target, weighting=weighting)
+                rows += run(f"{target}/{weighting}", config, schedule, x0, held_out)
+    elif args.section == "zero":
+        zero = zero_terminal_snr(schedule)
+        rows += [{**row, "schedule": "reference"} for row in exact(schedule, held_out, False)]
+        rows += [{**row, "schedule": "zero SNR"} for row in exact(zero, held_out, False)]
+        for target in ("v", "x0"):
+            config = dataclasses.replace(helpers.DEFAULT, target=target)
+            rows += [{**row, "schedule": "reference"} for row in run(target, config, schedule, x0, held_out, False)]
+            rows += [{**row, "schedule": "zero SNR"} for row in run(target, config, zero, x0, held_out, False)]
+    else:
+        out["best_config"] = BEST.as_dict()
+        rows += run("default", helpers.DEFAULT, schedule, x0, held_out)
+        rows += run("best", BEST, schedule, x0, held_out)
+    out[args.section] = {"threads": torch.get_num_threads(), "seconds": time.perf_counter() - start, "runs": rows}
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path} after {out[args.section]['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
