@@ -14,6 +14,8 @@ the Gaussian with q(x_T)'s moments, as in benchmarks/likelihood.py; Heun on 100 
   lesson 09's exact network through the same sampler (the floor every target shares: the optima are one function).
 - zero: the reference schedule against it rescaled to zero terminal SNR (Lin et al. 2024), v and x0 targets, with the
   exact network's numbers on each schedule; samples only.
+- search, search_beta: candidates for the best recipe on seeds 0 and 1 only (SEARCH, SEARCH_BETA below, the second
+  sampled with sigma^2 = beta), used to choose BEST, never as a claim.
 - best: lesson 08's default against the best recipe (BEST below), one run, with the moonshot criteria.
 Each section is stored under its name in <out>/<name>.json (the file is read first, so sections accumulate).
 """
@@ -37,7 +39,21 @@ HERE = Path(__file__).resolve().parent
 SEEDS = (0, 1, 2, 3, 4)
 TARGETS = ("eps", "x0", "v", "edm")
 WEIGHTINGS = ("own", "eps", "elbo", "min_snr", "edm")
-BEST = dataclasses.replace(helpers.DEFAULT, target="edm", steps=4500)
+# Within the moonshot's 30 s of training: 1 500 default steps take 6-8 s on one thread here.
+SEARCH_BETA = {
+    "edm/own 4500, beta": dataclasses.replace(helpers.DEFAULT, target="edm", steps=4500, sigma="beta"),
+    "edm/eps 4500, beta": dataclasses.replace(helpers.DEFAULT, target="edm", weighting="eps", steps=4500, sigma="beta"),
+    "edm/own 3000, beta": dataclasses.replace(helpers.DEFAULT, target="edm", steps=3000, sigma="beta"),
+    "eps/own 4500, beta": dataclasses.replace(helpers.DEFAULT, steps=4500, sigma="beta"),
+}
+SEARCH = {
+    "edm/own 4500": dataclasses.replace(helpers.DEFAULT, target="edm", steps=4500),
+    "edm/eps 4500": dataclasses.replace(helpers.DEFAULT, target="edm", weighting="eps", steps=4500),
+    "edm/eps 4500, EMA 0.999": dataclasses.replace(helpers.DEFAULT, target="edm", weighting="eps", steps=4500, ema_decay=0.999),
+    "edm/eps 4500, t_power 2": dataclasses.replace(helpers.DEFAULT, target="edm", weighting="eps", steps=4500, t_power=2.0),
+    "edm/eps 4500, batch 2048": dataclasses.replace(helpers.DEFAULT, target="edm", weighting="eps", steps=4500, batch_size=2048),
+}
+BEST = SEARCH_BETA["edm/eps 4500, beta"]
 
 
 def seeded(k):
@@ -55,9 +71,11 @@ class Denoiser(nn.Module):
         return self.oracle.denoise(x, t)
 
 
-def measure(predictor, schedule, predicts, seed, held_out, likelihood=True):
+def measure(predictor, schedule, predicts, seed, held_out, likelihood=True, sigma="beta_tilde"):
+    """Sample with sigma^2 = beta~ (DDIM with eta = 1) or beta (DDPM) on all steps: helpers.sample's two variances."""
     prior = moments_prior(schedule, helpers.s_curve(10_000)) if likelihood else None
-    samples = helpers.sample_steps(predictor, schedule, 10_000, schedule.T, method="ddim", eta=1.0,
+    method, eta = ("ddim", 1.0) if sigma == "beta_tilde" else ("ddpm", 0.0)
+    samples = helpers.sample_steps(predictor, schedule, 10_000, schedule.T, method=method, eta=eta,
                                    generator=seeded(1000 + seed), target=predicts)
     quality = helpers.sharp_quality(samples, energy=False)
     row = {"off_curve": quality.off_curve, "coverage_gap": quality.coverage_gap, "stray": quality.stray,
@@ -76,27 +94,27 @@ def train(config, schedule, x0):
     return result["model"], time.perf_counter() - start
 
 
-def run(name, config, schedule, x0, held_out, likelihood=True):
+def run(name, config, schedule, x0, held_out, likelihood=True, seeds=SEEDS):
     rows = []
-    for seed in SEEDS:
+    for seed in seeds:
         model, seconds = train(dataclasses.replace(config, seed=seed), schedule, x0)
         row = {"recipe": name, "seed": seed, "train_seconds": seconds,
-               **measure(model, schedule, config.predicts, seed, held_out, likelihood)}
+               **measure(model, schedule, config.predicts, seed, held_out, likelihood, config.sigma)}
         rows.append(row)
         print(f"{name:24s} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items() if isinstance(v, float)),
               flush=True)
     return rows
 
 
-def exact(schedule, held_out, likelihood=True):
+def exact(schedule, held_out, likelihood=True, sigma="beta_tilde", name="exact network"):
     oracle = helpers.s_curve_oracle(schedule)
-    return [{"recipe": "exact network", "seed": seed,
-             **measure(Denoiser(oracle, schedule.T), schedule, "x0", seed, held_out, likelihood)} for seed in SEEDS]
+    return [{"recipe": name, "seed": seed,
+             **measure(Denoiser(oracle, schedule.T), schedule, "x0", seed, held_out, likelihood, sigma)} for seed in SEEDS]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--section", choices=("grid", "zero", "best"), required=True)
+    parser.add_argument("--section", choices=("grid", "zero", "search", "search_beta", "best"), required=True)
     parser.add_argument("--name", default="targets-cpu-2core")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args()
@@ -106,10 +124,7 @@ def main():
     x0 = helpers.s_curve(10_000)
     held_out = helpers.s_curve(2_000, seed=500).double()
     path = Path(args.out) / f"{args.name}.json"
-    out = json.loads(path.read_text()) if path.exists() else {}
-    out.update(name=args.name, machine=platform.machine(), torch=torch.__version__, seeds=list(SEEDS),
-               held_out_entropy=-helpers.s_curve_oracle(schedule).log_prob(held_out, None).mean().item())
-    rows = []
+    rows, out = [], {}
     if args.section == "grid":
         rows += exact(schedule, held_out)
         for target in TARGETS:
@@ -126,10 +141,20 @@ def main():
             config = dataclasses.replace(helpers.DEFAULT, target=target)
             rows += [{**row, "schedule": "reference"} for row in run(target, config, schedule, x0, held_out, False)]
             rows += [{**row, "schedule": "zero SNR"} for row in run(target, config, zero, x0, held_out, False)]
+    elif args.section in ("search", "search_beta"):
+        rows += exact(schedule, held_out, sigma="beta", name="exact network, beta")[:2]
+        for name, config in (SEARCH if args.section == "search" else SEARCH_BETA).items():
+            rows += run(name, config, schedule, x0, held_out, seeds=SEEDS[:2])
     else:
         out["best_config"] = BEST.as_dict()
+        rows += exact(schedule, held_out, name="exact network, beta~")
+        rows += exact(schedule, held_out, sigma="beta", name="exact network, beta")
         rows += run("default", helpers.DEFAULT, schedule, x0, held_out)
         rows += run("best", BEST, schedule, x0, held_out)
+    # Read just before writing, so that sections run one after another all stay.
+    out = {**(json.loads(path.read_text()) if path.exists() else {}), **out}
+    out.update(name=args.name, machine=platform.machine(), torch=torch.__version__, seeds=list(SEEDS),
+               held_out_entropy=-helpers.s_curve_oracle(schedule).log_prob(held_out, None).mean().item())
     out[args.section] = {"threads": torch.get_num_threads(), "seconds": time.perf_counter() - start, "runs": rows}
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path} after {out[args.section]['seconds']:.0f} s")

@@ -33,6 +33,16 @@ def lesson_functions(stem):
     return namespace
 
 
+def function_source(stem, name):
+    """The source of the function name as a lesson defines it, to plant an error in its text."""
+    for cell in jupytext.read(NOTEBOOKS / f"{stem}.py").cells:
+        if cell.cell_type == "code":
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.FunctionDef) and node.name == name:
+                    return ast.get_source_segment(cell.source, node)
+    raise LookupError(f"{stem} defines no function {name}")
+
+
 def fails(check, *args):
     try:
         check(*args)
@@ -637,9 +647,72 @@ def test_13_hutchinson_sign_patterns_planted():
         assert torch.allclose(averaged, exact, rtol=1e-9, atol=1e-9) is ok
 
 
-# Lesson 14's conversions (helpers/targets.py; no notebook yet, so the checks are tests/test_targets.py's) ----------
+# Lesson 14 ----------------------------------------------------------------------------------------------------
+
+def targets_lesson(schedule):
+    lesson = lesson_functions("14_what_the_network_predicts")
+    oracle = helpers.s_curve_oracle(schedule)
+    lesson.update(schedule=schedule, T=schedule.T, oracle=oracle, flow_oracle=helpers.FlowOracle(oracle),
+                  TARGETS=("eps", "x0", "v", "score", "velocity"))
+    return lesson
+
+
+def test_14_conversions_against_the_oracle_planted(schedule):
+    """Check 1: helpers.convert of eps* matches the oracle's separate routes; a v with its two square roots exchanged,
+    or a score that lost its sign, does not."""
+    lesson = targets_lesson(schedule)
+    assert not fails(lesson["check_small"], lesson["oracle_gaps"](50), 1e-10, "right")
+
+    def planted(wrong):
+        class Planted:
+            def __getattr__(self, name):
+                return getattr(helpers, name)
+
+            @staticmethod
+            def convert(prediction, x_t, alpha_bar, source, target):
+                return wrong(helpers.convert(prediction, x_t, alpha_bar, source, target), prediction, x_t, alpha_bar, target)
+
+        return Planted()
+
+    def swapped_v(right, eps, x_t, alpha_bar, target):
+        # v = sqrt(1 - alpha_bar) eps - sqrt(alpha_bar) x_0 instead of sqrt(alpha_bar) eps - sqrt(1 - alpha_bar) x_0.
+        x0 = (x_t - math.sqrt(1 - alpha_bar) * eps) / math.sqrt(alpha_bar)
+        return math.sqrt(1 - alpha_bar) * eps - math.sqrt(alpha_bar) * x0 if target == "v" else right
+
+    for wrong in (swapped_v, lambda right, eps, x_t, alpha_bar, target: -right if target == "score" else right):
+        lesson["helpers"] = planted(wrong)
+        assert fails(lesson["check_small"], lesson["oracle_gaps"](50), 1e-10, "planted")
+
+
+def test_14_kl_quadrature_planted(schedule):
+    """Check 3: the Gauss-Hermite KL agrees with Monte Carlo; nodes missing their factor sqrt(2) (a rule for exp(-z^2)
+    used as if for the standard normal) do not."""
+    lesson = targets_lesson(schedule)
+    oracle = lesson["oracle"]
+    standard = MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.eye(2, dtype=torch.float64))
+    n = 50_000
+    x_T = helpers.q_sample(helpers.s_curve(n, seed=7).double(), torch.full((n,), schedule.T - 1), schedule,
+                           eps=torch.randn(n, 2, generator=torch.Generator().manual_seed(7), dtype=torch.float64))
+    log_ratio = oracle.log_prob(x_T, schedule.T - 1) - standard.log_prob(x_T)
+    standard_error = (log_ratio.std() / math.sqrt(n)).item()
+
+    def gaps(expect_q_T):
+        f = lambda x: oracle.log_prob(x, schedule.T - 1) - standard.log_prob(x)  # noqa: E731
+        kl = expect_q_T(oracle, f)
+        return {"nodes": abs(kl - expect_q_T(oracle, f, 24)),
+                "Monte Carlo": abs(kl - log_ratio.mean().item()) / standard_error / 1e3}
+
+    assert not fails(lesson["check_small"], gaps(lesson["expect_q_T"]), 1e-3, "right")
+    source = function_source("14_what_the_network_predicts", "expect_q_T")
+    assert "z * math.sqrt(2)" in source
+    namespace = dict(lesson)
+    exec(source.replace("z * math.sqrt(2)", "z"), namespace)
+    assert fails(lesson["check_small"], gaps(namespace["expect_q_T"]), 1e-3, "planted")
+
 
 def test_14_target_conversions_planted(monkeypatch):
+    """The unit checks of helpers/targets.py (tests/test_targets.py) catch a v with its square roots exchanged, a
+    score without its sign, and B^2 in place of A^2 in the floor factor."""
     import helpers.targets as targets
     from test_targets import definition_gaps, floor_ratios, oracle_gaps
 

@@ -125,12 +125,14 @@ def test_figure_checks_pass_a_legend_in_an_empty_corner_and_a_bar_on_the_scale()
         ax.scatter(*CLOUD.T, label="data")
         ax.legend(loc="upper left")
         ax.set_xlim(-0.3, 0.6)
+        ax.set_title(r"$\sigma^2 = \tilde\beta$")
         helpers.plot_field(lambda x: -x, ax=ax)
 
     assert figure_problems(draw) == []
 
 
-@pytest.mark.parametrize("mistake", ["legend on the data", "legend far below", "no colour bar", "bar on another scale"])
+@pytest.mark.parametrize("mistake", ["legend on the data", "legend far below", "no colour bar", "bar on another scale",
+                                     "combining tilde"])
 def test_figure_checks_catch_each_kind_of_unreadable_figure(mistake):
     def draw(ax):
         if mistake == "legend on the data":
@@ -142,6 +144,9 @@ def test_figure_checks_catch_each_kind_of_unreadable_figure(mistake):
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6))
         elif mistake == "no colour bar":
             helpers.plot_field(lambda x: -x, ax=ax, colorbar=False)
+        elif mistake == "combining tilde":
+            # Lesson 14 once titled a figure "σ² = β̃"; the tilde did not show.
+            ax.set_title("DDPM with \u03c3\u00b2 = \u03b2\u0303")
         else:
             helpers.plot_field(lambda x: -x, ax=ax, scale=(-2, 0), colorbar=False)
             helpers.plot_field(lambda x: x, ax=ax, scale=(-3, 0))
@@ -149,7 +154,7 @@ def test_figure_checks_catch_each_kind_of_unreadable_figure(mistake):
     found = figure_problems(draw)
     assert len(found) >= 1, mistake
     words = {"legend on the data": "hides", "legend far below": "px away", "no colour bar": "no colour bar",
-             "bar on another scale": "(-2.0, 0.0)"}
+             "bar on another scale": "(-2.0, 0.0)", "combining tilde": "combining mark"}
     assert any(words[mistake] in problem for problem in found), found
 
 

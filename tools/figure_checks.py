@@ -5,15 +5,19 @@ so each figure is checked when it is drawn. A problem is written to stderr as "f
 notebook with such a line, and nbval sees an output the committed notebook does not have. What is caught:
 - a legend that floats away from its axes, or hides data points or curves inside its axes;
 - colours that stand for numbers (a colour-mapped scatter, stream plot, mesh or image) without a colour bar on the
-  same scale.
+  same scale;
+- text with a combining mark (the tilde of "β̃" typed as U+0303): matplotlib lays out one glyph per character, so the
+  mark lands beside its letter or vanishes, and "σ² = β̃" reads as "σ² = β". Mathtext ($\tilde\beta$) draws it.
 """
 
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 from matplotlib.collections import LineCollection, PathCollection, QuadMesh
+from matplotlib.text import Text
 
 MARKER = "figure check:"
 # A legend placed just outside its axes (beside them, or under the tick labels) is attached to them; one further
@@ -74,7 +78,15 @@ def problems(fig, renderer):
             if inside.mean() > MAX_HIDDEN_SHARE:
                 found.append(f"the legend of {_label(ax)} hides {inside.mean():.1%} of {artist.get_label()!r}")
     found += _colour_scales(fig)
+    found += _combining_marks(fig)
     return found
+
+
+def _combining_marks(fig):
+    """Text that relies on a combining mark, which matplotlib cannot place on its letter."""
+    return [f"the text {text.get_text()!r} has a combining mark; write it in mathtext, e.g. $\\tilde\\beta$"
+            for text in fig.findobj(Text) if text.get_visible()
+            and any(unicodedata.combining(c) for c in text.get_text())]
 
 
 def _colour_scales(fig):
