@@ -8,7 +8,8 @@ from .loss import antithetic_steps, eps_loss, skewed_steps
 from .metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
 from .model import ConditionalNoisePredictor, NoisePredictor, input_scale, sinusoidal_embedding
 from .sampling import posterior, reverse_mean, reverse_sigma, sample
-from .samplers import ddim_step, gaussian_prior, invert, ode_reference, sample_steps, solve, timesteps
+from .integrate import gaussian_prior
+from .samplers import ddim_step, invert, ode_reference, sample_steps, solve, timesteps
 from .schedules import (
     Schedule,
     cosine_schedule,
@@ -18,7 +19,8 @@ from .schedules import (
     sigmoid_schedule,
     zero_terminal_snr,
 )
-from .training import DEFAULT, REFERENCE, TrainConfig, build_model, learning_rate, train
+from .config import DEFAULT, REFERENCE, TrainConfig
+from .training import build_model, learning_rate, train
 from .evidence import compare
 from .exercises import check_exercise
 from .oracle import quadrature, s_curve_oracle, training_set_oracle

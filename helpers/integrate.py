@@ -11,8 +11,8 @@ import contextlib
 
 import torch
 
+from ._checks import check_generator, check_int, check_points, check_schedule
 from ._random import noise
-from ._checks import check_points
 
 ODE_METHODS = ("euler", "heun")
 
@@ -72,3 +72,24 @@ def ode_step(move, slope, method, euler_only=lambda k: False):
         return move(x, k, (d + slope(move(x, k, d), k + 1)) / 2)
 
     return step
+
+
+def gaussian_prior(x0, schedule, n, generator=None):
+    """n draws of x_T from the Gaussian with q(x_T)'s mean and covariance, estimated from data points x0.
+
+    mean = sqrt(alpha_bar_T) E[x0], cov = alpha_bar_T Cov[x0] + (1 - alpha_bar_T) I: lesson 09's best start, which
+    the deterministic samplers need when alpha_bar_T is far from 0. Drawn on the CPU. Defined in lesson 10.
+    """
+    x0 = check_points("x0", x0).cpu()
+    n = check_int("n", n, 1)
+    schedule = check_schedule(schedule)
+    generator = check_generator(generator)
+    if x0.shape[0] < 2:
+        raise ValueError(f"x0 needs at least 2 points to estimate a covariance, got {x0.shape[0]}")
+    alpha_bar_T = schedule.alpha_bar[-1].cpu()
+    mean = alpha_bar_T.sqrt() * x0.mean(0)
+    cov = alpha_bar_T * torch.cov(x0.T) + (1 - alpha_bar_T) * torch.eye(2, dtype=x0.dtype)
+    if not torch.isfinite(cov).all():
+        raise ValueError(f"x0's covariance overflowed: the points reach |x| = {x0.abs().max().item():.3g}, too large "
+                         f"for {x0.dtype}; the S-curve lies within 0.2 of the origin")
+    return mean + noise((n, 2), generator, "cpu", x0.dtype) @ torch.linalg.cholesky(cov).T

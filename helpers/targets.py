@@ -1,19 +1,19 @@
 """What the network predicts (lesson 14): one quantity under five names, and the maps between them.
 
-Given x_t = a x_0 + sigma eps with a = sqrt(alpha_bar) and sigma = sqrt(1 - alpha_bar), each target is
+Given x_t = a x_0 + b eps with a = sqrt(alpha_bar) and b = sqrt(1 - alpha_bar), each target is
     y = A eps + B x_t,
 with (A, B) depending only on alpha_bar:
     eps                                  A = 1,                B = 0
-    x0        = (x_t - sigma eps) / a    A = -sigma / a,       B = 1 / a
-    v         = a eps - sigma x_0        A = 1 / a,            B = -sigma / a      (Salimans & Ho 2022, §4)
-    score     = -eps / sigma             A = -1 / sigma,       B = 0               (Vincent 2011; Song et al. 2021)
-    velocity  = eps - x_0                A = (a + sigma) / a,  B = -1 / a          (lesson 12's flow, Esser et al. 2024)
-The velocity lives on the flow's state x_s = (1 - s) x_0 + s eps at s = flow_time(alpha_bar): with k = 1 / (a + sigma),
-x_s = k x_t is the same point rescaled, and a = (1 - s) k, sigma = s k (helpers/flows.py).
+    x0        = (x_t - b eps) / a        A = -b / a,           B = 1 / a
+    v         = a eps - b x_0            A = 1 / a,            B = -b / a          (Salimans & Ho 2022, §4)
+    score     = -eps / b                 A = -1 / b,           B = 0               (Vincent 2011; Song et al. 2021)
+    velocity  = eps - x_0                A = (a + b) / a,      B = -1 / a          (lesson 12's flow, Esser et al. 2024)
+The velocity lives on the flow's state x_s = (1 - s) x_0 + s eps at s = flow_time(alpha_bar) = b / (a + b): x_s = x_t / (a + b)
+is the same point rescaled (helpers/flows.py).
 
 Because the maps are affine in eps with the same x_t, conditional expectations commute with them: the optimum of each
 target is the same map of eps* = E[eps | x_t], and its error is A (eps - eps*). So the irreducible loss of target y at
-step t is A^2 times eps's: the factors of floor_factor, functions of the SNR a^2 / sigma^2 alone.
+step t is A^2 times eps's: the factors of floor_factor, functions of the SNR a^2 / b^2 alone.
 """
 
 import torch
@@ -39,7 +39,7 @@ def _alpha_bar(alpha_bar, n, device, closed=False):
         alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
     except (TypeError, ValueError, RuntimeError) as error:
         raise TypeError(f"alpha_bar must be a real number or a tensor of them, got {alpha_bar!r:.80}") from error
-    # The ends are excluded: at alpha_bar = 1 the score's scale 1 / sigma is infinite, at 0 x0's 1 / a.
+    # The ends are excluded: at alpha_bar = 1 the score's scale 1 / b is infinite, at 0 x0's 1 / a.
     inside = (alpha_bar.min() >= 0 and alpha_bar.max() <= 1) if closed else (alpha_bar.min() > 0 and alpha_bar.max() < 1)
     if not torch.isfinite(alpha_bar).all() or alpha_bar.numel() == 0 or not inside:
         raise ValueError(f"alpha_bar must be in {'[0, 1]' if closed else '(0, 1)'}, got {alpha_bar.flatten()[:4].tolist()}")
@@ -58,13 +58,13 @@ def coefficients(alpha_bar, target):
     """
     target = _target_name("target", target)
     alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
-    a, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+    a, b = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
     table = {
         "eps": (torch.ones_like(a), torch.zeros_like(a)),
-        "x0": (-sigma / a, 1 / a),
-        "v": (1 / a, -sigma / a),
-        "score": (-1 / sigma, torch.zeros_like(a)),
-        "velocity": ((a + sigma) / a, -1 / a),
+        "x0": (-b / a, 1 / a),
+        "v": (1 / a, -b / a),
+        "score": (-1 / b, torch.zeros_like(a)),
+        "velocity": ((a + b) / a, -1 / a),
     }
     return table[target]
 
@@ -111,8 +111,8 @@ def to_flow(x_t, alpha_bar):
     """
     x_t = check_points("x_t", x_t)
     alpha_bar = _alpha_bar(alpha_bar, x_t.shape[0], x_t.device)
-    a, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
-    return (x_t.double() / (a + sigma)).to(x_t.dtype), (sigma / (a + sigma)).squeeze(1)
+    a, b = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+    return (x_t.double() / (a + b)).to(x_t.dtype), (b / (a + b)).squeeze(1)
 
 
 def target_of(x0, eps, alpha_bar, target):
@@ -146,18 +146,18 @@ def x0_and_eps(prediction, x_t, alpha_bar, target):
     prediction = check_like("prediction", prediction, x_t, "x_t")
     alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0, low_open=False, high_open=False)
     x, y = x_t.double(), prediction.double()
-    a, sigma = alpha_bar**0.5, (1 - alpha_bar) ** 0.5
+    a, b = alpha_bar**0.5, (1 - alpha_bar) ** 0.5
     if target == "v":
-        return a * x - sigma * y, sigma * x + a * y
+        return a * x - b * y, b * x + a * y
     if target == "x0":
-        if sigma == 0:
+        if b == 0:
             raise ValueError("at alpha_bar = 1 an x0 prediction does not determine eps")
-        return y, (x - a * y) / sigma
+        return y, (x - a * y) / b
     if target == "eps":
         if a == 0:
             raise ValueError("at alpha_bar = 0 an eps prediction says nothing about x0: x_t is eps itself. Train on v or "
                              "x0 to sample from a schedule that ends in pure noise (Lin et al. 2024)")
-        return (x - sigma * y) / a, y
+        return (x - b * y) / a, y
     raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
 
 

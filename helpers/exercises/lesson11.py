@@ -7,7 +7,8 @@ import torch
 from ..data import s_curve
 from ..guidance import Guided, LabelledOracle, labels_of
 from ..metrics import curve_coordinates
-from ..samplers import gaussian_prior, sample_steps
+from ..integrate import gaussian_prior
+from ..samplers import sample_steps
 from ..schedules import sigmoid_schedule
 from .base import Exercise, choice, close, expect
 

@@ -18,8 +18,8 @@ def _test_v_to_x0(fn):
             x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
             got = fn(ab.sqrt() * eps - (1 - ab).sqrt() * x0, x_t, ab.item())
             expect(isinstance(got, torch.Tensor) and got.shape == x_t.shape, "return one point per row, shape (N, 2)")
-            expect(close(got, x0, tol=1e-9), "from v and x_t, with a = sqrt(alpha_bar) and s = sqrt(1 - alpha_bar): "
-                   "x_0 = a x_t - s v (no division, so it holds at alpha_bar = 0)")
+            expect(close(got, x0, tol=1e-9), "from v and x_t, with a = sqrt(alpha_bar) and b = sqrt(1 - alpha_bar): "
+                   "x_0 = a x_t - b v (no division, so it holds at alpha_bar = 0)")
             # Through the optimum too: v* = a eps* - s E[x_0 | x_t] must give back the oracle's denoiser.
             v_star = ab.sqrt() * oracle(x_t, t) - (1 - ab).sqrt() * oracle.denoise(x_t, t)
             expect(close(fn(v_star, x_t, ab.item()), oracle.denoise(x_t, t), tol=1e-9),
@@ -40,7 +40,7 @@ def _floors_at_first_step():
 
 EXERCISES = {
     "14.1": Exercise("v_to_x0", _test_v_to_x0,
-                     "v = a eps - s x_0 and x_t = a x_0 + s eps; eliminate eps (a^2 + s^2 = 1)"),
+                     "v = a eps - b x_0 and x_t = a x_0 + b eps; eliminate eps (a^2 + b^2 = 1)"),
     "14.2": Exercise("prediction", choice(_floors_at_first_step, {"a": "x0's floor larger", "b": "the score's larger"}),
-                     "each floor is the eps-floor times A^2: 1/SNR for x0, 1 + SNR for the score; SNR is about 1e5 at t = 0"),
+                     "each floor is the eps-floor times A^2: 1/SNR for x0, 1 + SNR for the score; SNR is about 4.5e4 at t = 0"),
 }
