@@ -1,20 +1,5 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3 (ipykernel)
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # Lesson 14 — What the network predicts: ε, x₀, v, score and velocity; preconditioning, loss weighting and a schedule that ends in noise
+# # Lesson 14 — What the network predicts: ε, x₀, v, score or velocity, and how to weigh them
 #
 # **Goal.** Since lesson 05 our network has predicted the noise $\boldsymbol\epsilon$. Other systems predict the clean point $\mathbf{x}_0$, the
 # "velocity" $\mathbf{v}$ (Stable Diffusion 2), the score, or lesson 12's flow velocity; EDM wraps the network in input and output
