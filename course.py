@@ -3,6 +3,7 @@
     python3 course.py lab     # set up, then open JupyterLab on lesson 01 (your own copy, in workspace/)
     python3 course.py test    # set up, then run the whole test suite (--lesson 08: one lesson's tests)
     python3 course.py slides  # set up, then build offline HTML decks into build/slides/
+    python3 course.py site    # set up, then build the course website into build/site/ (open build/site/index.html)
     python3 course.py build   # contributors: re-execute every lesson from its .py twin
 
 Only the Python standard library is used here, so a fresh clone needs nothing but Python >= 3.10.
@@ -52,7 +53,8 @@ def run(cmd, **kwargs):
 # What the environment must hold, by import name: requirements.txt's packages and the course's own helpers.
 REQUIRED_MODULES = ("torch", "numpy", "scipy", "sklearn", "matplotlib", "PIL", "ipywidgets", "tqdm", "diffusers",
                     "jupyterlab", "jupyterlab_rise", "jupytext", "ipykernel", "nbconvert", "nbclient", "nbval", "pytest",
-                    "xdist", "yaml", "playwright", "helpers")
+                    "xdist", "yaml", "playwright", "sphinx", "myst_nb", "sphinx_book_theme", "sphinx-mathjax-offline",
+                    "helpers")
 # Finds modules without importing them, so the check takes a fraction of a second.
 PROBE = "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
 
@@ -261,7 +263,7 @@ def env_with(extra: dict) -> dict:
 
 
 def main(argv) -> int:
-    if not argv or argv[0] not in {"lab", "test", "slides", "build"}:
+    if not argv or argv[0] not in {"lab", "test", "slides", "site", "build"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -279,6 +281,8 @@ def main(argv) -> int:
         run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *rest], env=env)
     elif command == "slides":
         run([python, "slides/build.py", *rest], env=env)
+    elif command == "site":
+        run([python, "website/build.py", *rest], env=env)
     else:
         run([python, "tools/build_notebooks.py", *rest], env=env)
     return 0

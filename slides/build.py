@@ -22,7 +22,7 @@ from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from build_notebooks import strip_widgets  # noqa: E402 (the one widget rule, shared with the lessons' build)
+from build_notebooks import strip_widgets, unfinished  # noqa: E402 (the rules shared with the lessons' build and the site)
 
 OUT = ROOT / "build" / "slides"
 VENDOR = OUT / "vendor"
@@ -93,22 +93,6 @@ def prepare(notebook, show_code=True):
                 slideshow["slide_type"] = "subslide"
             has_content = True
     return notebook
-
-
-def unfinished(notebook):
-    """Why a notebook is not a clean, executed lesson (a cell never run, or an error shown), or None.
-
-    Decks are built from the committed notebooks, which `course.py build` executes whole; learners work on their copies
-    in workspace/. This catches a notebook saved half-run, which would otherwise make a silently wrong deck.
-    """
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
-            continue
-        if cell.get("execution_count") is None:
-            return f"code cell {index} was never run"
-        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
-            return f"code cell {index} shows an error"
-    return None
 
 
 def build(paths):
