@@ -189,7 +189,7 @@ for name in dict.fromkeys(row["sampler"] for row in sampling["rows"]):
 ax.axhline(sampling["lesson_07_sampler"]["quality"]["off_curve"], color="0.3", linestyle="--", label="lesson 07, 100 steps")
 ax.axhline(sampling["data_floor"]["off_curve"]["mean"], color="0.6", linestyle=":", label="the data")
 ax.set(xscale="log", ylim=(9, 25), xlabel="network evaluations", ylabel="off-curve (x 1000)", title="the same network, four samplers")
-ax.legend(fontsize=8)
+ax.legend()
 plt.show()
 fewest = sampling["fewest_matching"]
 print(f"fewest evaluations matching lesson 07's sampler: {fewest['sampler']}, {fewest['nfe']}, "

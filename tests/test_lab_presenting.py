@@ -103,9 +103,10 @@ CONTROLS_IN_VIEW = """() => {
 }"""
 
 
-def test_live_slides_show_and_move_the_controls(browser, lab):  # noqa: F811 (fixture)
+def test_live_slides_then_reopened(browser, lab):  # noqa: F811 (fixture)
     """jupyterlab-slideshow (the notebook toolbar's deck button, command deck:start): run the lesson, start the slides at
-    its top, press on (deck:forward, the → key) to the slide with the controls: they show, and each redraws the figure."""
+    its top, press on (deck:forward, the → key) to the slide with the controls: they show, and each redraws the figure.
+    Then the lesson is saved and reopened (check_reopened)."""
     base, token, _ = lab
     name = "01_data.ipynb"
     page, blocked = isolated_page(browser, LOCAL, height=720)
@@ -130,7 +131,7 @@ def test_live_slides_show_and_move_the_controls(browser, lab):  # noqa: F811 (fi
     page.evaluate("window.jupyterapp.commands.execute('deck:stop')")
     page.wait_for_selector(".jp-Deck-Remote", state="detached", timeout=10_000)
     assert blocked == []
-    page.close()
+    check_reopened(browser, lab, page, name)
 
 
 HEADINGS_KEEP_CASE = ("Array.from(document.querySelectorAll('.reveal h1, .reveal h2'))"
@@ -189,12 +190,10 @@ def shown_text(page, expected):
     return page.evaluate("document.querySelector('.jp-NotebookPanel').innerText")
 
 
-def test_reopened_lesson_shows_a_note_not_model_not_found(browser, lab):  # noqa: F811 (fixture)
-    """Run a lesson, save it (JupyterLab autosaves), restart its kernel as a new `course.py lab` would, reopen it."""
+def check_reopened(browser, lab, page, name):  # noqa: F811 (fixture name)
+    """The lesson run on `page`, saved (JupyterLab autosaves) and reopened with a fresh kernel, as after a new
+    `course.py lab`: a note where its controls were, not "model not found"."""
     base, token, root = lab
-    name = "02_noise_schedule.ipynb"
-    page, _ = open_lesson(browser, base, token, name)
-    page.evaluate(RUN_UP_TO, last_control(name))
     page.wait_for_selector(".widget-interact .jp-OutputArea-output img", state="attached", timeout=30_000)
     page.evaluate("window.jupyterapp.shell.currentWidget.context.save()")
     page.close()

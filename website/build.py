@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 SOURCE = ROOT / "build" / "site-source"
 OUT = ROOT / "build" / "site"
 DOCS = ("benchmarks", "decisions")
+TALK_TITLE = "The course talk (slides with speaker notes)"
 
 
 def lessons():
@@ -71,6 +72,10 @@ def prepare(notebook, repository_path):
             tags = cell.metadata.setdefault("tags", [])
             if "hide-input" not in tags:
                 tags.append("hide-input")
+    if repository_path.startswith("slides/"):
+        # The talk's own title is the course's name, which the landing page and the navigation already carry.
+        heading = notebook.cells[0]
+        heading.source = heading.source.replace(f"# {title(notebook)}", f"# {TALK_TITLE}", 1)
     notebook.cells.insert(1, nbformat.v4.new_markdown_cell(run_note(repository_path)))
     for index in reversed(range(len(notebook.cells))):
         if notebook.cells[index].cell_type == "code" and "interact(" in notebook.cells[index].source:
@@ -126,9 +131,10 @@ def stage():
         reason = unfinished(notebook)
         if reason:
             sys.exit(f"{repository_path} is not a clean, executed notebook ({reason}): run `python3 course.py build`")
-        entries.append((path.stem, title(notebook)))
         shutil.copy(path, SOURCE / "downloads" / path.name)
-        nbformat.write(prepare(notebook, repository_path), SOURCE / path.name)
+        notebook = prepare(notebook, repository_path)
+        entries.append((path.stem, title(notebook)))
+        nbformat.write(notebook, SOURCE / path.name)
     for name in DOCS:
         shutil.copy(ROOT / "docs" / f"{name}.md", SOURCE / f"{name}.md")
     (SOURCE / "index.md").write_text(landing(entries), encoding="utf-8")
