@@ -141,7 +141,8 @@ LATER_LESSONS = [name for name in LAB_LESSONS if name >= "10"]
 def run_lesson_in_lab(browser, jupyterlab, name):
     """Run a lesson in JupyterLab up to its last control with no error, then move each of its controls. (nbval runs
     every cell of every lesson; the cells after the last control add time here, not coverage of the controls.)
-    All in Presentation Mode, the README's route for moving sliders in front of a room (RISE shows none)."""
+    All in Presentation Mode (larger text); the live slides, the README's route for sliders in front of a room, are
+    tested in tests/test_lab_presenting.py."""
     base, token = jupyterlab
     cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
     last_control = max(i for i, cell in enumerate(cells) if cell.cell_type == "code" and "interact(" in cell.source)
