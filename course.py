@@ -3,6 +3,7 @@
     python3 course.py lab     # set up, then open JupyterLab on lesson 01 (your own copy, in workspace/)
     python3 course.py test    # set up, then run the whole test suite (--lesson 08: one lesson's tests)
     python3 course.py slides  # set up, then build offline HTML decks into build/slides/
+    python3 course.py site    # set up, then build the course website into build/site/ (open build/site/index.html)
     python3 course.py build   # contributors: re-execute every lesson from its .py twin
 
 Only the Python standard library is used here, so a fresh clone needs nothing but Python >= 3.10.
@@ -27,7 +28,7 @@ FIRST_LESSON = "notebooks/01_data.ipynb"
 # The learner's own copy of the lessons: JupyterLab autosaves, and the committed notebooks are the tested source.
 WORKSPACE = ROOT / "workspace"
 WORKSPACE_FILES = ("notebooks/*.ipynb", "notebooks/solutions/*.py", "notebooks/checkpoints/ddpm_scurve.pt",
-                   "benchmarks/results/*.json", "slides/*.ipynb")
+                   "benchmarks/results/*.json", "slides/*.ipynb", "notebooks/rise.css", "slides/rise.css")
 # Warnings printed by a lesson carry the kernel's temp file name unless this is fixed (see docs/contributing.md).
 KERNEL_ENV = {"IPYKERNEL_CELL_NAME": "<IPY-INPUT>"}
 
@@ -52,7 +53,8 @@ def run(cmd, **kwargs):
 # What the environment must hold, by import name: requirements.txt's packages and the course's own helpers.
 REQUIRED_MODULES = ("torch", "numpy", "scipy", "sklearn", "matplotlib", "PIL", "ipywidgets", "tqdm", "diffusers",
                     "jupyterlab", "jupyterlab_rise", "jupytext", "ipykernel", "nbconvert", "nbclient", "nbval", "pytest",
-                    "xdist", "yaml", "playwright", "helpers")
+                    "xdist", "yaml", "playwright", "sphinx", "myst_nb", "sphinx_book_theme", "sphinx-mathjax-offline",
+                    "jupyterlab_slideshow", "helpers", "course")
 # Finds modules without importing them, so the check takes a fraction of a second.
 PROBE = "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
 
@@ -113,10 +115,12 @@ def setup() -> Path:
 
 # JupyterLab's defaults, in the environment's own settings folder (read by JupyterLab and by RISE's /rise/ page alike):
 # in the RISE slideshow a slide taller than the screen scrolls instead of being cut off, and the "white" theme needs
-# no web fonts; the file browser leaves out its "Last Modified" column, so that the lessons' names show whole.
+# no web fonts; the file browser leaves out its "Last Modified" column, so that the lessons' names show whole; closing a
+# lesson's tab shuts its kernel down, so that lessons visited one after another do not keep a kernel each on 2 cores.
 LAB_OVERRIDES = {
     "jupyterlab-rise:plugin": {"scroll": True, "theme": "white"},
     "@jupyterlab/filebrowser-extension:browser": {"showLastModifiedColumn": False},
+    "@jupyterlab/notebook-extension:tracker": {"kernelShutdown": True},
 }
 
 
@@ -236,11 +240,31 @@ def workspace_message(report: dict, target: Path = WORKSPACE) -> str:
 
 
 def lab_options(root: Path, is_root_user: bool) -> list:
-    """JupyterLab on root, opening lesson 01. Jupyter refuses to run as root without --allow-root, because a root
+    """JupyterLab on root, opening lesson 01 alone: `?reset` starts from an empty layout instead of reopening every
+    lesson of the last session, each with a kernel of its own (4 kernels on a 2-core machine, issue 27). Saved lessons
+    keep no widget output (strip_widget_views). Jupyter refuses to run as root without --allow-root, because a root
     server can do anything to the machine; containers and cloud notebooks often run as root, so the flag is added
     there, and only there."""
-    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}"]
+    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}?reset",
+               "--ContentsManager.pre_save_hook=course.strip_widget_views"]
     return options + ["--allow-root"] if is_root_user else options
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = "Controls appear here when this cell runs."
+
+
+def strip_widget_views(model, **kwargs):
+    """JupyterLab's pre-save hook: each widget output of a notebook being saved becomes a one-line note. The widgets'
+    state is not saved (JupyterLab 4 cannot draw it again, jupyterlab/jupyterlab#15361), so a lesson reopened after a
+    restart would show "Error displaying widget: model not found" under each slider; the note says what to do."""
+    if model.get("type") != "notebook":
+        return
+    for cell in model["content"].get("cells", []):
+        outputs = cell.get("outputs", [])
+        if any(WIDGET_VIEW in output.get("data", {}) for output in outputs):
+            kept = [output for output in outputs if WIDGET_VIEW not in output.get("data", {})]
+            cell["outputs"] = kept + [{"output_type": "display_data", "metadata": {}, "data": {"text/plain": WIDGET_NOTE}}]
 
 
 def torch_threads(command: str, cores: int) -> int:
@@ -261,7 +285,7 @@ def env_with(extra: dict) -> dict:
 
 
 def main(argv) -> int:
-    if not argv or argv[0] not in {"lab", "test", "slides", "build"}:
+    if not argv or argv[0] not in {"lab", "test", "slides", "site", "build"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -279,6 +303,8 @@ def main(argv) -> int:
         run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *rest], env=env)
     elif command == "slides":
         run([python, "slides/build.py", *rest], env=env)
+    elif command == "site":
+        run([python, "website/build.py", *rest], env=env)
     else:
         run([python, "tools/build_notebooks.py", *rest], env=env)
     return 0

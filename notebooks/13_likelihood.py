@@ -555,7 +555,7 @@ plt.show()
 # centre; the ODE's density even exceeds $\log q_0$ there and is lopsided across the curve. A density above $q_0$ somewhere must
 # fall below it elsewhere: both integrate to 1. Move the point along and across the curve:
 
-# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %%
 def show_point(u=1.0, offset=0.0):
     point = across(u, [offset])
     values = [v.item() for v in three_numbers(point)]
@@ -573,6 +573,9 @@ def show_point(u=1.0, offset=0.0):
     plt.show()
 
 
+show_point(1.0, 0.0)
+
+# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_point, u=FloatSlider(value=1.0, min=-4.5, max=4.5, step=0.1, description="u"),
          offset=FloatSlider(value=0.0, min=-0.05, max=0.05, step=0.005, description="offset", readout_format=".3f"));
 

@@ -8,6 +8,9 @@ the npm registry (`npm pack`, pinned versions below) into build/slides/vendor/, 
 nothing in a deck points anywhere else. Nothing fetched is committed.
 """
 
+import base64
+import copy
+import io
 import json
 import shutil
 import subprocess
@@ -18,11 +21,12 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import SlidesExporter
+from PIL import Image
 from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from build_notebooks import strip_widgets  # noqa: E402 (the one widget rule, shared with the lessons' build)
+from build_notebooks import strip_widgets, unfinished  # noqa: E402 (the rules shared with the lessons' build and the site)
 
 OUT = ROOT / "build" / "slides"
 VENDOR = OUT / "vendor"
@@ -62,6 +66,9 @@ def exporter(show_code=True):
     config.TemplateExporter.exclude_input = not show_code
     config.SlidesExporter.reveal_url_prefix = "vendor/reveal.js"
     config.SlidesExporter.reveal_theme = "white"
+    # The projector's 1280 x 720 as the deck's own size: reveal.js's 960 x 700 leaves a third less room for a printed row.
+    config.SlidesExporter.reveal_width = str(SLIDE_WIDTH)
+    config.SlidesExporter.reveal_height = str(SLIDE_HEIGHT)
     config.SlidesExporter.reveal_scroll = False  # its scrolling covers sub-slides only; the template scrolls every tall slide
     config.HTMLExporter.require_js_url = "vendor/requirejs/require.js"
     config.HTMLExporter.jquery_url = "vendor/jquery/dist/jquery.min.js"
@@ -72,43 +79,118 @@ def exporter(show_code=True):
 
 
 def prepare(notebook, show_code=True):
-    """Drop widget state and output (tools/build_notebooks.strip_widgets) and, when the deck shows code, start a
-    sub-slide at every code cell that follows other content on its slide. (nbval's markers are cell tags, so no test
-    comment reaches a slide.)
-
-    A deck has no kernel, so a widget could only show as its Python repr (interactive(children=...) or a progress bar
-    frozen at 0 %); each lesson draws the same figure statically in the cell before its controls. A lesson's section
-    is one slide in the notebook (and in RISE); on a 1280x720 screen its text, code and figures together rarely fit,
-    so the deck shows each code cell, with its output and the text after it, on a sub-slide of its own.
-    """
+    """The deck's notebook: widget state and output dropped (tools/build_notebooks.strip_widgets), then each step below
+    in turn. (nbval's markers are cell tags, so no test comment reaches a slide.)"""
     strip_widgets(notebook)
+    cells = figures_beside_controls(notebook.cells)
+    if not show_code:
+        cells = leave_out_empty(cells)
+    cells = code_subslides(cells) if show_code else cells
+    notebook.cells = split_tall_figures(cells, show_code)
+    return notebook
+
+
+def figures_beside_controls(cells):
+    """Each set of controls shows the figure the cell before it draws, which no longer shows it: a deck has no kernel,
+    so a widget could only show as its Python repr, and a "Try it" slide would show the `interact(...)` line alone."""
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "code" and "interact(" in cell.source:
+            drawing = next(c for c in reversed(cells[:index]) if c.cell_type == "code")
+            cell.outputs = [o for o in drawing.outputs if FIGURE in o.get("data", {})]
+            drawing.outputs = [o for o in drawing.outputs if FIGURE not in o.get("data", {})]
+    return cells
+
+
+def leave_out_empty(cells):
+    """With the code hidden (the talk), a code cell without output shows nothing: left out, so that no slide is blank
+    (the talk's set-up cell was its blank second slide). A slide or sub-slide it started starts at the next cell."""
+    for index, cell in enumerate(cells):
+        slideshow = cell.metadata.setdefault("slideshow", {})
+        kind = slideshow.get("slide_type", "-")
+        if cell.cell_type == "code" and not cell.outputs and kind not in ("skip", "notes"):
+            slideshow["slide_type"] = "skip"
+            following = cells[index + 1].metadata.setdefault("slideshow", {}) if index + 1 < len(cells) else {}
+            if kind in ("slide", "subslide") and following.get("slide_type", "-") == "-":
+                following["slide_type"] = kind
+    return cells
+
+
+def code_subslides(cells):
+    """Every code cell that follows other content on its slide starts a sub-slide: a lesson's section is one slide in
+    the notebook (and in RISE), and on a 1280x720 screen its text, code and figures together rarely fit, so each code
+    cell shows with its output and the text after it."""
     has_content = False
-    for cell in notebook.cells:
+    for cell in cells:
         slideshow = cell.metadata.setdefault("slideshow", {})
         kind = slideshow.get("slide_type", "-")
         if kind in ("slide", "subslide"):
             has_content = True
         elif kind in ("-", "fragment"):
-            if show_code and cell.cell_type == "code" and has_content:
+            if cell.cell_type == "code" and has_content:
                 slideshow["slide_type"] = "subslide"
             has_content = True
-    return notebook
+    return cells
 
 
-def unfinished(notebook):
-    """Why a notebook is not a clean, executed lesson (a cell never run, or an error shown), or None.
+# The deck's own coordinates (1280 x 720, scaled to the window): a line of code or printed output is 23 px high, a line
+# of text 26 px and about 100 characters, a heading 60 px; a figure is at most MAX_FIGURE px high and TEXT_WIDTH wide
+# (slides/templates/offline_reveal/index.html.j2). An estimate: the browser test measures the result.
+SLIDE_WIDTH, SLIDE_HEIGHT, CODE_LINE, TEXT_LINE, HEADING, MAX_FIGURE, TEXT_WIDTH = 1280, 720, 23, 26, 60, 480, 1180
+# What a slide's margins and the blocks' own padding take from its height.
+PADDING = 60
+FIGURE = "image/png"
 
-    Decks are built from the committed notebooks, which `course.py build` executes whole; learners work on their copies
-    in workspace/. This catches a notebook saved half-run, which would otherwise make a silently wrong deck.
-    """
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
+
+def figure_height(output):
+    width, height = Image.open(io.BytesIO(base64.b64decode(output["data"][FIGURE]))).size
+    return min(height * min(1.0, TEXT_WIDTH / width), MAX_FIGURE)
+
+
+def text_height(cell, show_code):
+    """Estimated height of what a cell shows apart from its figures."""
+    if cell.cell_type == "markdown":
+        lines = cell.source.splitlines() or [""]
+        return sum(HEADING if line.startswith("#") else TEXT_LINE * (1 + len(line) // 100) for line in lines)
+    printed = sum(len(o.get("text", o.get("data", {}).get("text/plain", "")).splitlines())
+                  for o in cell.get("outputs", []) if FIGURE not in o.get("data", {}))
+    code = len(cell.source.splitlines()) if show_code and not cell.metadata.get("transient", {}).get("remove_source") else 0
+    return CODE_LINE * (code + printed) + (20 if code or printed else 0)
+
+
+def split_tall_figures(cells, show_code):
+    """Give a figure a sub-slide of its own (the cell again, its code hidden, with only that figure) when, after what
+    its (sub-)slide shows above it, it would end below the screen; a figure is never cut in two."""
+    result, used = [], 0
+    for cell in cells:
+        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if kind == "skip" or kind == "notes":
+            result.append(cell)
             continue
-        if cell.get("execution_count") is None:
-            return f"code cell {index} was never run"
-        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
-            return f"code cell {index} shows an error"
-    return None
+        if kind in ("slide", "subslide"):
+            used = 0
+        figures = [o for o in cell.get("outputs", []) if FIGURE in o.get("data", {})]
+        before = used
+        used += text_height(cell, show_code)
+        if not figures or used + sum(map(figure_height, figures)) <= SLIDE_HEIGHT - PADDING:
+            used += sum(map(figure_height, figures)) if figures else 0
+            result.append(cell)
+            continue
+        keep = [o for o in cell.outputs if FIGURE not in o.get("data", {})]
+        shown_above = bool(keep) or bool(show_code and cell.source.strip())
+        if shown_above:
+            first = copy.deepcopy(cell)
+            first.outputs = keep
+            result.append(first)
+        for number, figure in enumerate(figures):
+            alone = copy.deepcopy(cell)
+            alone.id = f"{cell.id}-figure-{number}"
+            alone.outputs = [figure]
+            alone.metadata.setdefault("transient", {})["remove_source"] = True
+            if shown_above or before > 0 or number > 0:
+                alone.metadata["slideshow"] = {"slide_type": "subslide"}
+            result.append(alone)
+        used = figure_height(figures[-1])
+    return result
 
 
 def build(paths):

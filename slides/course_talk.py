@@ -2,13 +2,13 @@
 # # S-Curve Diffusion
 # ## Denoising diffusion from scratch, on a 2-D toy, measured against the exact answer
 #
-# A 20-minute tour of the course: what a DDPM does, the reference recipe it starts from, what that recipe gets
-# wrong, how the same network reaches the recipe's final quality in 5–7 s of training instead of about 11 minutes, and the
-# exact S-curve that every claim is measured against.
+# A 25-minute tour of the course: what a DDPM does, the reference recipe it starts from, what that recipe gets
+# wrong, how the same network reaches the recipe's final quality in 5–7 s of training instead of about 11 minutes, the
+# exact S-curve that every claim is measured against, and a slide each for Part II and Part III.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker's note.** Welcome. Everything on these slides is computed by this notebook from the course's own `helpers` package and
-# its committed checkpoint, so the talk is tested like the lessons. Budget: ~2 minutes per section.
+# its committed checkpoint, so the talk is tested like the lessons. Budget: ~2 minutes per section, 11 sections.
 
 # %% slideshow={"slide_type": "subslide"}
 import json
@@ -174,6 +174,60 @@ print(f"samples with the exact eps*: {exact}\nsamples with the network:    {qual
 # average away.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 10. Part II: fewer steps, guidance, flow matching (lessons 09–12)
+#
+# With lesson 09's exact answer as the ruler: DDIM, the probability-flow ODE and Heun sample the same network in fewer
+# steps (lesson 10); guidance is measured against exact conditional densities (11); flow matching's ODE turns out to be
+# DDPM's in other coordinates, and its Euler sampler DDIM (12).
+
+# %%
+sampling = json.loads(Path("../benchmarks/results/sampling-cpu-2core.json").read_text())
+fig, ax = plt.subplots(figsize=(7, 3.6))
+for name in dict.fromkeys(row["sampler"] for row in sampling["rows"]):
+    rows = [row for row in sampling["rows"] if row["sampler"] == name]
+    ax.plot([row["nfe"] for row in rows], [row["network"]["off_curve"] for row in rows], "o-", label=name)
+ax.axhline(sampling["lesson_07_sampler"]["quality"]["off_curve"], color="0.3", linestyle="--", label="lesson 07, 100 steps")
+ax.axhline(sampling["data_floor"]["off_curve"]["mean"], color="0.6", linestyle=":", label="the data")
+ax.set(xscale="log", ylim=(9, 25), xlabel="network evaluations", ylabel="off-curve (x 1000)", title="the same network, four samplers")
+ax.legend()
+plt.show()
+fewest = sampling["fewest_matching"]
+print(f"fewest evaluations matching lesson 07's sampler: {fewest['sampler']}, {fewest['nfe']}, "
+      f"{fewest['speed_up_quiet']:.1f}x faster")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker's note.** One minute on the plot: the deterministic samplers need the right start, then Heun matches the 100-step
+# sampler with half the evaluations. Guidance (lesson 11) stops leakage into other pieces of the S but squeezes coverage, and how much
+# depends on the sampler; flow matching (lesson 12) wins or loses against DDPM depending on where its training times fall.
+# The README's sections give the measured numbers.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 11. Part III: what the trained network believes (lessons 13 on)
+#
+# Part III evaluates the models of Parts I and II against the exact density: the ELBO term by term and the probability-flow ODE's
+# exact log-likelihood (lesson 13), in nats per point on held-out data. Part III's lessons so far:
+
+# %%
+def title(path):
+    """A lesson's title: its first heading, after the dash."""
+    source = json.loads(path.read_text())["cells"][0]["source"]
+    return ("".join(source) if isinstance(source, list) else source).splitlines()[0].split(" — ", 1)[-1]
+
+
+for path in sorted(Path("../notebooks").glob("[0-9][0-9]_*.ipynb")):
+    if int(path.name[:2]) >= 13:
+        print(f"lesson {path.name[:2]}: {title(path)}")
+likelihood = json.loads(Path("../benchmarks/results/likelihood-cpu-2core.json").read_text())
+print(f"\nentropy of the held-out data       {likelihood['held_out_entropy']:7.3f} nats")
+for name in ("exact", "committed"):
+    row = likelihood[name]
+    print(f"{name + ' network':18s} ODE {row['ode_nll']:7.3f}   ELBO bound {row['elbo_nll']:7.3f}")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker's note.** The exact network's ODE returns the data's entropy; the ELBO stays above it even for the exact
+# network: that gap is the bound's own slack. New Part III lessons join this slide's list when the talk is rebuilt.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A DDPM: noise data step by step, learn to predict the noise, run the chain backwards.
@@ -181,5 +235,6 @@ print(f"samples with the exact eps*: {exact}\nsamples with the network:    {qual
 #   suite plants such errors); the one exception is the ELBO of lesson 06, stated but not evaluated. Every notebook is
 #   a test.
 # - The recipe's flaws are shown, measured and fixed; the default recipe trains live in class.
+# - Part II samples in fewer steps, guides and flows, and Part III scores the models' likelihood, all against the exact answer.
 #
 # `python3 course.py lab` to start.

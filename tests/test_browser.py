@@ -1,4 +1,4 @@
-"""The decks and JupyterLab in a real browser: headless Chromium with every non-local request blocked.
+"""JupyterLab in a real browser (the decks: tests/test_decks.py): headless Chromium with every non-local request blocked.
 
 CI (CI=true) installs Debian's chromium in .ci/run; there a missing browser fails these tests. Elsewhere
 they are skipped with the install hint when no chromium is found.
@@ -6,8 +6,6 @@ they are skipped with the install hint when no chromium is found.
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -17,16 +15,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "build" / "screenshots"
-sys.path.insert(0, str(ROOT / "slides"))
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
-import build as deck_builder  # noqa: E402
 import course  # noqa: E402
 import lab_session  # noqa: E402
 from lab_session import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-
-DECKS = deck_builder.decks()
-
 
 def require(thing, found, hint):
     if found:
@@ -64,77 +57,10 @@ def isolated_page(browser, allowed, height=800):
     return page, blocked
 
 
-@pytest.fixture(scope="module")
-def built_decks(request):
-    require("npm", shutil.which("npm"), "install Node.js; the decks fetch reveal.js from the npm registry")
-    # With --lesson, only those lessons' decks (tests/conftest.py).
-    wanted = {f"{int(n):02d}" for n in request.config.getoption("--lesson")}
-    names = [p.stem for p in DECKS if p.stem[:2] in wanted]
-    subprocess.run([sys.executable, str(ROOT / "slides" / "build.py"), *names], check=True, cwd=ROOT)
-    return deck_builder.OUT
-
-
 def expected_slides(notebook):
     kinds = [c.metadata.get("slideshow", {}).get("slide_type", "-") for c in notebook.cells]
     kinds = [k for k in kinds if k != "skip"]
     return kinds.count("slide") + (kinds[0] != "slide")
-
-
-@pytest.mark.parametrize("notebook_path", DECKS, ids=lambda p: p.stem)
-def test_deck_offline(browser, built_decks, notebook_path):
-    notebook = nbformat.read(notebook_path, as_version=4)
-    deck = built_decks / f"{notebook_path.stem}.slides.html"
-    page, blocked = isolated_page(browser, ("file:", "data:"), height=720)
-    page.goto(deck.as_uri())
-    page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
-
-    slides = page.eval_on_selector_all(".reveal .slides > section", "els => els.length")
-    assert slides == expected_slides(notebook) > 1
-
-    has_maths = any("$" in c.source for c in notebook.cells if c.cell_type == "markdown")
-    if has_maths:
-        page.wait_for_function("document.querySelectorAll('.MathJax_CHTML, .mjx-chtml').length > 0", timeout=30_000)
-        assert page.evaluate("document.querySelectorAll('.MathJax_Error, .mjx-merror').length") == 0
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
-    images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-    assert images and all(width > 0 for width in images)
-
-    # textContent, not innerText: reveal.js hides the slides that are not on screen, and innerText skips hidden text.
-    text = page.evaluate("document.querySelector('.reveal .slides').textContent")
-    assert "interactive(children" not in text and "0%|" not in text, "a widget shows as its repr in the deck"
-    assert "NBVAL" not in text and "# Why:" not in text, "a test marker shows on a slide"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"deck_{notebook_path.stem}.png"))
-    current = "Array.from(document.querySelectorAll('.reveal .slides > section')).findIndex(s => s.classList.contains('present'))"
-    for index in range(1, slides):
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"{current} === {index}", timeout=10_000)
-    walk = page.evaluate(WALK_SLIDES)
-    assert len(walk) >= slides
-    cut_off = [w for w in walk if w["clipped"] or w["wide"] > 0]
-    assert cut_off == [], f"slides whose content is cut off at 1280x720: {cut_off}"
-    assert blocked == []
-    page.close()
-
-
-# Visit every slide and sub-slide with reveal.js's own API (loaded through require.js, as the deck loads it) and
-# measure the slide in the deck's own coordinates (960 x 700, scaled to the window). A slide taller than that must
-# scroll (the deck template makes it so); nothing may be wider, and no code line may run past its box.
-WALK_SLIDES = """async () => {
-  const Reveal = await new Promise(resolve => require(["vendor/reveal.js/dist/reveal.js"], resolve));
-  const {width, height} = Reveal.getConfig();
-  Reveal.slide(0, 0);
-  const seen = [];
-  for (let i = 0; i < Reveal.getTotalSlides(); i++) {
-    const slide = Reveal.getCurrentSlide();
-    const scrolls = getComputedStyle(slide).overflowY === "auto" && slide.clientHeight <= height + 1;
-    const pre = Array.from(slide.querySelectorAll("pre")).map(p => p.scrollWidth - p.clientWidth);
-    seen.push({slide: location.hash, clipped: slide.scrollHeight > height + 1 && !scrolls,
-               wide: Math.max(slide.scrollWidth - width - 1, ...pre, 0), scrolls: slide.scrollHeight > height + 1});
-    Reveal.next();
-  }
-  return seen;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +141,8 @@ LATER_LESSONS = [name for name in LAB_LESSONS if name >= "10"]
 def run_lesson_in_lab(browser, jupyterlab, name):
     """Run a lesson in JupyterLab up to its last control with no error, then move each of its controls. (nbval runs
     every cell of every lesson; the cells after the last control add time here, not coverage of the controls.)
-    All in Presentation Mode, the README's route for moving sliders in front of a room (RISE shows none)."""
+    All in Presentation Mode (larger text); the live slides, the README's route for sliders in front of a room, are
+    tested in tests/test_lab_presenting.py."""
     base, token = jupyterlab
     cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
     last_control = max(i for i, cell in enumerate(cells) if cell.cell_type == "code" and "interact(" in cell.source)

@@ -43,6 +43,23 @@ def strip_widgets(notebook):
             cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
 
 
+def unfinished(notebook):
+    """Why a notebook is not a clean, executed lesson (a cell never run, or an error shown), or None.
+
+    Decks and the website are built from the committed notebooks, which `course.py build` executes whole; learners work
+    on their copies in workspace/. This catches a notebook saved half-run, which would otherwise make a silently wrong
+    deck or page.
+    """
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        if cell.get("execution_count") is None:
+            return f"code cell {index} was never run"
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            return f"code cell {index} shows an error"
+    return None
+
+
 def build(py_path: Path) -> float:
     notebook = jupytext.read(py_path)
     notebook.metadata["kernelspec"] = KERNELSPEC

@@ -1,0 +1,203 @@
+"""The offline decks (`python3 course.py slides`) in a real browser: every deck opened from disk in a 1280x720 window
+of headless Chromium with every request that is not a file blocked, each slide and sub-slide visited and measured; and
+the same checks failing once on each defect they exist for, planted by undoing one of slides/build.py's fixes.
+
+CI (CI=true) installs Debian's chromium in .ci/run; there a missing browser fails these tests (test_browser.require).
+"""
+
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from test_browser import ROOT, SCREENSHOTS, browser, expected_slides, isolated_page, require  # noqa: F401 (fixture)
+
+sys.path.insert(0, str(ROOT / "slides"))
+import build as deck_builder  # noqa: E402
+
+DECKS = deck_builder.decks()
+
+
+@pytest.fixture(scope="module")
+def built_decks(request):
+    require("npm", shutil.which("npm"), "install Node.js; the decks fetch reveal.js from the npm registry")
+    # With --lesson, only those lessons' decks (tests/conftest.py).
+    wanted = {f"{int(n):02d}" for n in request.config.getoption("--lesson")}
+    names = [p.stem for p in DECKS if p.stem[:2] in wanted]
+    subprocess.run([sys.executable, str(ROOT / "slides" / "build.py"), *names], check=True, cwd=ROOT)
+    return deck_builder.OUT
+
+
+@pytest.mark.parametrize("notebook_path", DECKS, ids=lambda p: p.stem)
+def test_deck_offline(browser, built_decks, notebook_path):
+    notebook = nbformat.read(notebook_path, as_version=4)
+    deck = built_decks / f"{notebook_path.stem}.slides.html"
+    page, blocked = isolated_page(browser, ("file:", "data:"), height=720)
+    page.goto(deck.as_uri())
+    page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
+
+    slides = page.eval_on_selector_all(".reveal .slides > section", "els => els.length")
+    assert slides == expected_slides(notebook) > 1
+
+    has_maths = any("$" in c.source for c in notebook.cells if c.cell_type == "markdown")
+    if has_maths:
+        page.wait_for_function("document.querySelectorAll('.MathJax_CHTML, .mjx-chtml').length > 0", timeout=30_000)
+        assert page.evaluate("document.querySelectorAll('.MathJax_Error, .mjx-merror').length") == 0
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
+    images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+    assert images and all(width > 0 for width in images)
+
+    # textContent, not innerText: reveal.js hides the slides that are not on screen, and innerText skips hidden text.
+    text = page.evaluate("document.querySelector('.reveal .slides').textContent")
+    assert "interactive(children" not in text and "0%|" not in text, "a widget shows as its repr in the deck"
+    assert "NBVAL" not in text and "# Why:" not in text, "a test marker shows on a slide"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"deck_{notebook_path.stem}.png"))
+    current = "Array.from(document.querySelectorAll('.reveal .slides > section')).findIndex(s => s.classList.contains('present'))"
+    for index in range(1, slides):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"{current} === {index}", timeout=10_000)
+    walk = page.evaluate(WALK_SLIDES)
+    assert len(walk) >= slides
+    problems = {kind: found for kind, found in deck_problems(walk).items() if found}
+    assert problems == {}, f"slides with defects at 1280x720: {problems}"
+    # Headings keep their case (maths in them would change: η = 0 upper-cased is H = 0).
+    assert page.evaluate("Array.from(document.querySelectorAll('.reveal h1, .reveal h2, .reveal h3'))"
+                         ".every(h => getComputedStyle(h).textTransform === 'none')")
+    assert blocked == []
+    page.close()
+
+
+# Visit every slide and sub-slide with reveal.js's own API (loaded through require.js, as the deck loads it) and
+# measure the slide in the deck's own coordinates (1280 x 720, scaled to the window). A slide taller than that must
+# scroll (the deck template makes it so); nothing may be wider, and no code line may run past its box. Also, per slide:
+# words or numbers broken across two lines (a run of letters, digits, '.', '_' or '%'; a break after a hyphen or a
+# bracket is allowed), printed table rows that take more than one line (a long printed sentence may wrap, at spaces), figures that end below the screen, a slide showing nothing, and a "Try it" slide (controls) without
+# its figure.
+WALK_SLIDES = """async () => {
+  const Reveal = await new Promise(resolve => require(["vendor/reveal.js/dist/reveal.js"], resolve));
+  const {width, height} = Reveal.getConfig();
+  // A printed table's row: columns aligned by runs of spaces, or numbers side by side ("+1.07 +0.96").
+  const TABLE_ROW = /\\S {2,}\\S|\\d%? +[-+]?\\d/;
+  const lines = range => new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top))).size;
+  Reveal.slide(0, 0);
+  const seen = [];
+  for (let i = 0; i < Reveal.getTotalSlides(); i++) {
+    const slide = Reveal.getCurrentSlide();
+    const scrolls = getComputedStyle(slide).overflowY === "auto" && slide.clientHeight <= height + 1;
+    const pre = Array.from(slide.querySelectorAll("pre")).map(p => p.scrollWidth - p.clientWidth);
+    const split = [];
+    const walker = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest(".MathJax_CHTML, .MathJax, .MJX_Assistive_MathML, script, style, aside.notes")) continue;
+      for (const m of node.textContent.matchAll(/[\\p{L}\\p{N}_.%]+/gu)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        if (lines(range) > 1) split.push(m[0]);
+      }
+    }
+    const rows = [];
+    for (const pre of slide.querySelectorAll(".jp-OutputArea-output pre")) {
+      const texts = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+      for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+        let start = 0;
+        for (const row of node.textContent.split("\\n")) {
+          const range = document.createRange();
+          range.setStart(node, start);
+          range.setEnd(node, start + row.length);
+          start += row.length + 1;
+          if (TABLE_ROW.test(row) && lines(range) > 1) rows.push(row.slice(0, 60));
+        }
+      }
+    }
+    const top = slide.getBoundingClientRect().top, scale = Reveal.getScale();
+    const images = Array.from(slide.querySelectorAll(".jp-OutputArea-output img"));
+    const code = Array.from(slide.querySelectorAll(".jp-InputArea pre")).map(p => p.textContent).join("");
+    seen.push({slide: location.hash, clipped: slide.scrollHeight > height + 1 && !scrolls,
+               wide: Math.max(slide.scrollWidth - width - 1, ...pre, 0), scrolls: slide.scrollHeight > height + 1,
+               split, rows, below: images.filter(img => (img.getBoundingClientRect().bottom - top) / scale > height + 1).length,
+               blank: !slide.textContent.trim() && images.length === 0,
+               controlsWithoutFigure: code.includes("interact(") && images.length === 0});
+    Reveal.next();
+  }
+  return seen;
+}"""
+
+
+def deck_problems(walk):
+    """The slides of a walk (WALK_SLIDES) that show a defect, by kind; empty lists when the deck is right."""
+    return {
+        "cut off": [w["slide"] for w in walk if w["clipped"] or w["wide"] > 0],
+        "split words": [(w["slide"], w["split"][:3]) for w in walk if w["split"]],
+        "wrapped rows": [(w["slide"], w["rows"][:2]) for w in walk if w["rows"]],
+        "figure below the screen": [w["slide"] for w in walk if w["below"]],
+        "blank": [w["slide"] for w in walk if w["blank"]],
+        "controls without figure": [w["slide"] for w in walk if w["controlsWithoutFigure"]],
+    }
+
+
+
+# Planted defects: the checks above find each defect once its fix is undone. ---------------------------------------
+
+def walk_planted(browser, monkeypatch, name, undo=(), html_change=None):  # noqa: F811 (fixture)
+    """Build notebook `name`'s deck with slides/build.py's functions in `undo` replaced by "change nothing" and the
+    deck's HTML passed through html_change, then walk it at 1280x720 and return deck_problems and the headings' style."""
+    for function in undo:
+        monkeypatch.setattr(deck_builder, function, lambda cells, *rest: cells)
+    path = next(p for p in deck_builder.decks() if p.stem == name)
+    show_code = path.parent.name != "slides"
+    notebook = deck_builder.prepare(nbformat.read(path, as_version=4), show_code)
+    html, _ = deck_builder.exporter(show_code).from_notebook_node(notebook, resources={"metadata": {"name": name}})
+    target = deck_builder.OUT / f"planted_{name}.slides.html"
+    target.write_text(html_change(html) if html_change else html, encoding="utf-8")
+    page, _ = isolated_page(browser, ("file:", "data:"), height=720)
+    try:
+        page.goto(target.as_uri())
+        page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
+        page.wait_for_function("document.querySelectorAll('.MathJax_CHTML').length > 0", timeout=30_000)
+        problems = deck_problems(page.evaluate(WALK_SLIDES))
+        transforms = page.evaluate("Array.from(document.querySelectorAll('.reveal .slides h2'), h => getComputedStyle(h).textTransform)")
+    finally:
+        page.close()
+        target.unlink()
+    return problems, transforms
+
+
+def old_deck(html):
+    """The deck as it was: reveal.js's 960 x 700, code and output blocks that wrap anywhere, never set smaller."""
+    changed = (html.replace("width: 1280,", "width: 960,").replace("height: 720,", "height: 700,")
+               .replace("overflow-wrap: normal; word-break: normal;", "overflow-wrap: anywhere;")
+               .replace("fitBlocks(slide);", ""))
+    assert changed.count("960") > html.count("960") and "anywhere" in changed and "fitBlocks(slide);" not in changed
+    return changed
+
+
+def test_planted_old_deck_splits_numbers_and_rows(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
+    problems, _ = walk_planted(browser, monkeypatch, "course_talk", html_change=old_deck)
+    split = [word for _, words in problems["split words"] for word in words]
+    assert "0.3411" in split or "stray" in split, problems["split words"]
+    assert problems["wrapped rows"], "the talk's ablation rows wrapped in the old deck"
+
+
+def test_planted_blank_talk_slide(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
+    problems, _ = walk_planted(browser, monkeypatch, "course_talk", undo=["leave_out_empty"])
+    assert problems["blank"], "the talk's hidden set-up cell makes a blank slide"
+
+
+def test_planted_try_it_without_figure(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
+    problems, _ = walk_planted(browser, monkeypatch, "10_fewer_steps", undo=["figures_beside_controls"])
+    assert problems["controls without figure"]
+
+
+def test_planted_figure_below_code(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
+    problems, _ = walk_planted(browser, monkeypatch, "12_flow_matching", undo=["split_tall_figures"])
+    assert problems["figure below the screen"]
+
+
+def test_planted_upper_case_headings(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
+    """Without the template's rule the white theme upper-cases headings, and maths in them with it (η becomes H)."""
+    _, transforms = walk_planted(browser, monkeypatch, "10_fewer_steps", html_change=lambda h: h.replace("text-transform: none;", ""))
+    assert "uppercase" in transforms

@@ -1,0 +1,222 @@
+"""The course website (`python3 course.py site`) in a real browser: built once, every page opened in headless Chromium
+with every request outside the site blocked, from disk; the landing and search pages also from a local HTTP server.
+
+A page fails on a console error, a request outside the site, a broken link or image, maths left as TeX (or a TeX
+error), a widget's Python repr or a test marker, and fewer figures than its notebook draws. Each of these checks is
+shown to fail once on a planted defect (the test_site_check_catches_* tests).
+"""
+
+import contextlib
+import functools
+import http.server
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+
+from test_browser import SCREENSHOTS, browser, isolated_page  # noqa: F401 (fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from build_notebooks import strip_widgets  # noqa: E402
+
+# website/build.py under a name of its own: `build` is slides/build.py, imported by test_browser.
+_spec = importlib.util.spec_from_file_location("site_builder", ROOT / "website" / "build.py")
+site_builder = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(site_builder)
+NOTEBOOK_PAGES = [path.stem for path, _ in site_builder.pages()]
+PAGES = ["index", *NOTEBOOK_PAGES, *site_builder.DOCS, "search"]
+# In text outside code: a TeX command or a $...$ pair that MathJax did not typeset.
+RAW_TEX = re.compile(r"\\[A-Za-z]{2,}|\$[^$\n]{1,80}\$")
+REPRS = ("interactive(children", "IntSlider(", "FloatSlider(", "Dropdown(", "0%|", "Error displaying widget")
+MARKERS = ("NBVAL", "nbval-", "# Why:")
+
+
+@pytest.fixture(scope="module")
+def site():
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "website" / "build.py")], check=True, cwd=ROOT)
+    print(f"site built in {time.perf_counter() - start:.1f} s")
+    return site_builder.OUT
+
+
+# What a page shows, read once MathJax has finished: text outside code and maths, all its text, the cells' outputs, maths,
+# images and links.
+READ_PAGE = """async () => {
+  if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
+  await Promise.all(Array.from(document.images).map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+  const main = document.querySelector('main') || document.body;
+  const prose = main.cloneNode(true);
+  // The theme's print-only header repeats the title as plain text; on screen it is hidden.
+  prose.querySelectorAll('pre, code, mjx-container, script, style, .onlyprint').forEach(e => e.remove());
+  return {
+    prose: prose.textContent, text: main.textContent,
+    outputs: Array.from(main.querySelectorAll('.cell_output')).map(e => e.textContent).join(' '),
+    maths: document.querySelectorAll('mjx-container').length,
+    mathErrors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length,
+    images: Array.from(document.images).map(i => ({src: i.getAttribute('src'), ok: i.naturalWidth > 0,
+                                                   output: !!i.closest('.cell_output')})),
+    links: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
+    ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
+  };
+}"""
+
+
+def figures_and_maths(stem):
+    """(figures, has maths) of the page built from notebook `stem`, read from the notebook as the site shows it; (0,
+    False) for a page that is no notebook."""
+    path = next((path for path, _ in site_builder.pages() if path.stem == stem), None)
+    if path is None:
+        return 0, False
+    notebook = nbformat.read(path, as_version=4)
+    strip_widgets(notebook)
+    figures = sum("image/png" in output.get("data", {}) for cell in notebook.cells if cell.cell_type == "code"
+                  for output in cell.outputs)
+    return figures, any("$" in cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def broken_links(page_file: Path, links, ids):
+    """The links of the page at page_file that lead nowhere: a missing file, or an anchor its target lacks."""
+    broken = []
+    for href in links:
+        parts = urlsplit(href)
+        if parts.scheme or href.startswith("mailto:"):
+            continue
+        target = (page_file.parent / unquote(parts.path)).resolve() if parts.path else page_file
+        if not target.exists():
+            broken.append(href)
+        elif parts.fragment and not (
+            parts.fragment in ids if target == page_file
+            else f'id="{parts.fragment}"' in target.read_text(encoding="utf-8", errors="replace")
+        ):
+            broken.append(href)
+    return broken
+
+
+def check_page(browser, page_file: Path, figures=0, has_maths=False, lesson=True, screenshot=None):  # noqa: F811
+    """Open page_file from disk with every other request blocked and return its problems, as sentences. A lesson page
+    (built from a notebook) must also show no test marker, in its code either; the decisions page names them."""
+    page, blocked = isolated_page(browser, ("file:", "data:", "blob:"))
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_file.as_uri())
+    seen = page.evaluate(READ_PAGE)
+    if screenshot:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / screenshot))
+    page.close()
+    problems = [f"console error: {e}" for e in errors] + [f"request outside the site: {url}" for url in blocked]
+    problems += [f"broken link: {href}" for href in broken_links(page_file, seen["links"], set(seen["ids"]))]
+    problems += [f"broken image: {image['src']}" for image in seen["images"] if not image["ok"]]
+    raw = RAW_TEX.findall(seen["prose"])
+    if raw or seen["mathErrors"]:
+        problems.append(f"maths not rendered: {raw[:3]}, {seen['mathErrors']} TeX errors")
+    if has_maths and seen["maths"] == 0:
+        problems.append("maths not rendered: no typeset formula on a page whose notebook has maths")
+    # A widget shows as its repr in an output (or in text); the code that makes it names IntSlider( too.
+    problems += [f"widget repr on the page: {r}" for r in REPRS if r in seen["outputs"] + seen["prose"]]
+    problems += [f"test marker on the page: {m}" for m in MARKERS if lesson and m in seen["text"]]
+    shown = sum(image["output"] for image in seen["images"])
+    if shown < figures:
+        problems.append(f"figures missing: {shown} shown, the notebook draws {figures}")
+    return problems
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_site_page(browser, site, stem):  # noqa: F811 (fixture)
+    figures, has_maths = figures_and_maths(stem)
+    page_file = site / f"{stem}.html"
+    lesson = stem in NOTEBOOK_PAGES
+    assert check_page(browser, page_file, figures, has_maths, lesson, screenshot=f"site_{stem}.png") == []
+    html = page_file.read_text(encoding="utf-8")
+    if lesson:
+        # The committed notebook to download (the link itself is checked above), and the command to run it.
+        assert re.search(rf'href="_downloads/[0-9a-f]+/{stem}.ipynb"', html), "no link to download the notebook"
+        assert "python3 course.py lab" in re.sub(r"<[^>]+>", "", html)
+    # Navigation: every page's sidebar links every lesson and the talk; a search box on each page.
+    for other in NOTEBOOK_PAGES:
+        assert f'href="{other}.html' in html or stem == other, f"{stem} does not link {other}"
+    assert 'name="q"' in html
+
+
+def test_site_landing_lists_every_lesson(site):
+    html = (site / "index.html").read_text(encoding="utf-8")
+    table = html[html.index("<table"):html.index("</table>")]
+    assert [int(n) for n in re.findall(r"<td><p>(\d\d)</p></td>", table)] == [int(p.stem[:2]) for p in site_builder.lessons()]
+    assert "course_talk.html" in table
+
+
+@contextlib.contextmanager
+def served(folder):
+    """`python3 -m http.server` on folder, in a thread, on a free port."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_site_served_search_finds_lessons(browser, site):  # noqa: F811 (fixture)
+    """Over HTTP, as `python3 -m http.server -d build/site` serves it: the search page finds the lesson on guidance."""
+    with served(site) as base:
+        page, blocked = isolated_page(browser, (base, "data:"))
+        errors = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(f"{base}/search.html?q=guidance")
+        page.wait_for_selector("#search-results li a[href*='11_guidance']", timeout=30_000)
+        page.screenshot(path=str(SCREENSHOTS / "site_search.png"))
+        page.close()
+    assert errors == [] and blocked == []
+
+
+# Planted defects: each check above must fail on the defect it exists for. The page is a copy of a built lesson page,
+# changed once, in a copy of the site made of links to the built files.
+
+def planted_site(site, tmp_path, stem, change):
+    for entry in site.iterdir():
+        (tmp_path / entry.name).symlink_to(entry)
+    (tmp_path / f"{stem}.html").unlink()
+    html = (site / f"{stem}.html").read_text(encoding="utf-8")
+    changed = change(html)
+    assert changed != html, "the planted change did not apply"
+    (tmp_path / f"{stem}.html").write_text(changed, encoding="utf-8")
+    return tmp_path / f"{stem}.html"
+
+
+BODY = '<article class="bd-article">'
+PLANTS = {
+    "console error": lambda h: h.replace("</body>", "<script>console.error('planted')</script></body>"),
+    "request outside the site": lambda h: h.replace("</head>", '<link rel="stylesheet" href="https://cdn.example.org/x.css"></head>'),
+    "broken link": lambda h: h.replace(BODY, BODY + '<a href="no_such_page.html">x</a>'),
+    "broken image": lambda h: h.replace(BODY, BODY + '<img src="_images/no_such_figure.png">'),
+    "maths not rendered": lambda h: h.replace(BODY, BODY + r"<p>the variance $\sigma_t^2$ stays</p>"),
+    # As myst-nb draws a cell's text output.
+    "widget repr": lambda h: h.replace(BODY, BODY + '<div class="cell_output"><div class="output text_plain"><pre>'
+                                       "interactive(children=(IntSlider(value=3),))</pre></div></div>"),
+    "test marker": lambda h: h.replace(BODY, BODY + "<p># NBVAL_IGNORE_OUTPUT</p>"),
+    "figures missing": lambda h: re.sub(r'<img[^>]*src="_images/[^"]*"[^>]*>', "", h),
+}
+
+
+@pytest.mark.parametrize("defect", PLANTS)
+def test_site_check_catches_planted(browser, site, tmp_path, defect):  # noqa: F811 (fixture)
+    stem = "03_forward_process"
+    figures, has_maths = figures_and_maths(stem)
+    # Without the defect the same page passes: test_site_page[03_forward_process].
+    problems = check_page(browser, planted_site(site, tmp_path, stem, PLANTS[defect]), figures, has_maths)
+    # A blocked request or a missing file also logs a console error; the defect's own check must be among the problems.
+    assert any(p.startswith(defect) for p in problems), problems

@@ -1,0 +1,158 @@
+"""Build the course website into build/site/ from the committed, executed notebooks (nothing is re-executed).
+
+    python3 course.py site
+
+Every lesson (notebooks/NN_*.ipynb, found by name, so a new lesson needs no change here), the course talk, the
+benchmarks and decisions pages, and a landing page with the lesson table. Sphinx with myst-nb and sphinx-book-theme;
+the pages load nothing from outside the site (website/conf.py). Open build/site/index.html from disk, or serve the
+folder with `python3 -m http.server -d build/site`.
+"""
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from build_notebooks import strip_widgets, unfinished  # noqa: E402 (the rules shared with the lessons' build and the decks)
+
+HERE = Path(__file__).resolve().parent
+SOURCE = ROOT / "build" / "site-source"
+OUT = ROOT / "build" / "site"
+DOCS = ("benchmarks", "decisions")
+TALK_TITLE = "The course talk (slides with speaker notes)"
+
+
+def lessons():
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def pages():
+    """(notebook, its path in the repository) for every page built from a notebook: the lessons, then the talk."""
+    return [(path, path.relative_to(ROOT).as_posix()) for path in [*lessons(), ROOT / "slides" / "course_talk.ipynb"]]
+
+
+def title(notebook):
+    """The notebook's first heading, without the '#'s."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    raise ValueError("a notebook without a '# ' heading has no title for the site")
+
+
+def run_note(repository_path):
+    """The cell put under each page's heading: the committed notebook to download, and how to run it."""
+    name = Path(repository_path).name
+    return (
+        f"```{{admonition}} Run this page yourself\n:class: tip\n"
+        f"{{download}}`Download the notebook ({name}) <downloads/{name}>` (the executed file this page shows), or "
+        f"run it in JupyterLab with the whole course: in a clone of the repository, `python3 course.py lab`, then "
+        f"open `{repository_path}`.\n```"
+    )
+
+
+# Put under each cell that makes controls: a page has no kernel to move them.
+CONTROLS_NOTE = ("*These controls need a running kernel, so this page shows the figure above, drawn at their starting "
+                 "values. Run the notebook to move them.*")
+
+
+def prepare(notebook, repository_path):
+    """The page's notebook: no widget state or output (tools/build_notebooks.strip_widgets; the cell before each set of
+    controls draws its figure statically) and a note under each set of controls, every code cell collapsible (drawn
+    open, website/conf.py), and the run note after the first cell, which holds the heading."""
+    strip_widgets(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            tags = cell.metadata.setdefault("tags", [])
+            if "hide-input" not in tags:
+                tags.append("hide-input")
+    if repository_path.startswith("slides/"):
+        # The talk's own title is the course's name, which the landing page and the navigation already carry.
+        heading = notebook.cells[0]
+        heading.source = heading.source.replace(f"# {title(notebook)}", f"# {TALK_TITLE}", 1)
+    notebook.cells.insert(1, nbformat.v4.new_markdown_cell(run_note(repository_path)))
+    for index in reversed(range(len(notebook.cells))):
+        if notebook.cells[index].cell_type == "code" and "interact(" in notebook.cells[index].source:
+            notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(CONTROLS_NOTE))
+    return notebook
+
+
+def landing(entries):
+    """index.md: what the course is, the lesson table and the table of contents, from the notebooks' own titles."""
+    rows = "\n".join(f"| {stem[:2] if stem[:2].isdigit() else '–'} | [{name}]({stem}.ipynb) |" for stem, name in entries)
+    toc = "\n".join(stem for stem, _ in entries)
+    docs = "\n".join(DOCS)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## ", 1)[0].split("\n", 1)[1].strip()
+    return f"""# S-Curve Diffusion
+
+{readme}
+
+Every page below is a lesson notebook as the course commits it, executed, with its figures and animations. Sliders
+need a running kernel: on these pages each one is shown as the figure the lesson draws beside it. To run and change a
+lesson, use the download link on its page, or clone the repository and run `python3 course.py lab`.
+
+| # | page |
+|---|---|
+{rows}
+
+Also: [benchmarks](benchmarks.md) (the measured tables) and [decisions](decisions.md) (the course's conventions).
+
+```{{toctree}}
+:hidden:
+:caption: Lessons
+
+{toc}
+```
+
+```{{toctree}}
+:hidden:
+:caption: Reference
+
+{docs}
+```
+"""
+
+
+def stage():
+    """Write the Sphinx source tree into build/site-source/: conf.py, the prepared notebooks, the pages, downloads."""
+    shutil.rmtree(SOURCE, ignore_errors=True)
+    (SOURCE / "downloads").mkdir(parents=True)
+    shutil.copy(HERE / "conf.py", SOURCE / "conf.py")
+    shutil.copytree(HERE / "static", SOURCE / "static")
+    entries = []
+    for path, repository_path in pages():
+        notebook = nbformat.read(path, as_version=4)
+        reason = unfinished(notebook)
+        if reason:
+            sys.exit(f"{repository_path} is not a clean, executed notebook ({reason}): run `python3 course.py build`")
+        shutil.copy(path, SOURCE / "downloads" / path.name)
+        notebook = prepare(notebook, repository_path)
+        entries.append((path.stem, title(notebook)))
+        nbformat.write(notebook, SOURCE / path.name)
+    for name in DOCS:
+        shutil.copy(ROOT / "docs" / f"{name}.md", SOURCE / f"{name}.md")
+    (SOURCE / "index.md").write_text(landing(entries), encoding="utf-8")
+
+
+def build():
+    start = time.perf_counter()
+    stage()
+    shutil.rmtree(OUT, ignore_errors=True)
+    # -W: a warning (a broken reference, a page left out of the navigation) fails the build; -q: only problems print.
+    subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-j", "1",
+                    str(SOURCE), str(OUT)], check=True, cwd=ROOT)
+    print(f"wrote {OUT.relative_to(ROOT)}/ ({len(list(OUT.glob('*.html')))} pages) in "
+          f"{time.perf_counter() - start:.0f} s; open {(OUT / 'index.html').relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    try:
+        build()
+    except subprocess.CalledProcessError as error:
+        sys.exit(f"sphinx failed ({error.returncode}); its messages are above")
