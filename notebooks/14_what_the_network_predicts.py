@@ -505,14 +505,13 @@ for recipe in ("v", "x0"):
 # density, bigger batches and both of lesson 07's variances:
 
 # %%
+print(f"{'seeds 0, 1':25s} {'off-curve':>11s}  {'gap %':>9s}  {'stray %':>9s}  {'E_p[-log q]':>13s}  {'cross-ent.':>13s}  {'train s':>7s}")
 for section in ("search", "search_beta"):
-    names = dict.fromkeys(r["recipe"] for r in results[section]["runs"])
-    for name in names:
+    for name in dict.fromkeys(r["recipe"] for r in results[section]["runs"]):
         rows = [r for r in results[section]["runs"] if r["recipe"] == name][:2]
-        cells = [m + " " + ", ".join(f"{r[m]:.2f}" for r in rows) for m in METRICS]
-        if "train_seconds" in rows[0]:
-            cells.append("train " + ", ".join(f"{r['train_seconds']:.0f}" for r in rows) + " s")
-        print(f"{name:26s} " + "  ".join(cells))
+        cells = [" ".join(f"{r[m]:{w}.2f}" for r in rows) for m, w in zip(METRICS, (5, 4, 4, 6, 6))]
+        seconds = " ".join(f"{r['train_seconds']:3.0f}" for r in rows) if "train_seconds" in rows[0] else ""
+        print(f"{name.replace('beta', 'σ² = β'):25s} " + "  ".join(cells) + f"  {seconds}")
 
 # %% [markdown]
 # Three times longer training makes the network accurate enough that lesson 07's $\tilde\beta$ sampler shows what it does to the exact
