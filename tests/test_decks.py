@@ -187,17 +187,15 @@ def test_planted_blank_talk_slide(browser, built_decks, monkeypatch):  # noqa: F
     assert problems["blank"], "the talk's hidden set-up cell makes a blank slide"
 
 
-def test_planted_try_it_without_figure(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
-    problems, _ = walk_planted(browser, monkeypatch, "10_fewer_steps", undo=["figures_beside_controls"])
+def test_planted_try_it_without_figure_and_upper_case_headings(browser, built_decks, monkeypatch):  # noqa: F811
+    """Lesson 10's deck with its figures left where the notebook has them and without the template's rule that keeps
+    headings' case (the white theme upper-cases them, and maths in them with it: η becomes H)."""
+    problems, transforms = walk_planted(browser, monkeypatch, "10_fewer_steps", undo=["figures_beside_controls"],
+                                        html_change=lambda h: h.replace("text-transform: none;", ""))
     assert problems["controls without figure"]
+    assert "uppercase" in transforms
 
 
 def test_planted_figure_below_code(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
     problems, _ = walk_planted(browser, monkeypatch, "12_flow_matching", undo=["split_tall_figures"])
     assert problems["figure below the screen"]
-
-
-def test_planted_upper_case_headings(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
-    """Without the template's rule the white theme upper-cases headings, and maths in them with it (η becomes H)."""
-    _, transforms = walk_planted(browser, monkeypatch, "10_fewer_steps", html_change=lambda h: h.replace("text-transform: none;", ""))
-    assert "uppercase" in transforms
