@@ -5,6 +5,7 @@ training time, which is recorded too. First, in the same run, the default recipe
 quiet and busy, on torch's threads and on the lab's (benchmarks/train_speed.py's `under_load`).
 
     .venv/bin/python benchmarks/lab_speed.py --name lab-cpu-2core   # about 12 minutes on 2 cores
+    .venv/bin/python benchmarks/lab_speed.py --name lab-14-cpu-2core --lessons 14   # one new lesson, without the rest
 
 Writes <out>/<name>.json and prints a table.
 """
@@ -56,9 +57,9 @@ RUN_ALL = "async () => {" + lab_session.AWAIT_IDLE_KERNEL + """
 }"""
 
 
-def run_lessons(browser, base, token, load):
+def run_lessons(browser, base, token, load, lessons):
     rows = []
-    for name in LESSONS:
+    for name in lessons:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(f"{base}/lab/tree/notebooks/{name}?reset&token={token}")
         page.wait_for_function("window.jupyterapp?.shell.currentWidget?.sessionContext", timeout=60_000)
@@ -78,28 +79,30 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name", default="lab")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--lessons", nargs="+", metavar="NN", help="only these lessons, and no training-alone rows")
     args = parser.parse_args()
+    lessons = [name for name in LESSONS if args.lessons is None or name[:2] in args.lessons]
 
     cores = os.cpu_count() or 2
     threads = lab_session.course.torch_threads("lab", cores)
     env = {**lab_session.course.KERNEL_ENV, "OMP_NUM_THREADS": str(threads)}
     report = {"machine": f"{platform.machine()}, {cores} cores, torch {torch.__version__}, kernels on {threads} torch threads, "
                          "headless Chromium", "rows": []}
-    report["training_alone"] = under_load(helpers.sigmoid_schedule(100), helpers.s_curve(10_000))
+    report["training_alone"] = [] if args.lessons else under_load(helpers.sigmoid_schedule(100), helpers.s_curve(10_000))
     with tempfile.TemporaryDirectory() as tmp, lab_session.serve(Path(tmp), env=env) as (base, token), \
             sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=lab_session.CHROMIUM, args=lab_session.CHROMIUM_ARGS)
         for load in LOADS:
             with machine_load(load):
-                report["rows"] += run_lessons(browser, base, token, load)
+                report["rows"] += run_lessons(browser, base, token, load, lessons)
         browser.close()
 
     print(f"\n{'lesson':22s} {'quiet s':>8s} {'busy s':>7s} {'busy/quiet':>10s}")
     by = {(r["lesson"], r["load"]): r for r in report["rows"]}
-    for name in LESSONS:
+    for name in lessons:
         quiet, busy = by[Path(name).stem, "quiet"], by[Path(name).stem, "busy"]
         print(f"{Path(name).stem:22s} {quiet['seconds']:8.1f} {busy['seconds']:7.1f} {busy['seconds'] / quiet['seconds']:10.2f}")
-    for load in ("quiet", "busy"):
+    for load in ("quiet", "busy") if ("08_training", "quiet") in by else ():
         print(f"lesson 08's training cell, {load}: {by['08_training', load]['training_seconds']} s")
     for row in report["training_alone"]:
         print(f"the default recipe alone, {row['threads']} threads, {row['load']}: {row['train_seconds']} s")

@@ -650,7 +650,7 @@ def test_13_hutchinson_sign_patterns_planted():
 # Lesson 14 ----------------------------------------------------------------------------------------------------
 
 def targets_lesson(schedule):
-    lesson = lesson_functions("14_what_the_network_predicts")
+    lesson = lesson_functions("14_targets")
     oracle = helpers.s_curve_oracle(schedule)
     lesson.update(schedule=schedule, T=schedule.T, oracle=oracle, flow_oracle=helpers.FlowOracle(oracle),
                   TARGETS=("eps", "x0", "v", "score", "velocity"))
@@ -702,7 +702,7 @@ def test_14_kl_quadrature_planted(schedule):
         return {"Monte Carlo": abs(kl - log_ratio.mean().item()) / standard_error}
 
     assert not fails(lesson["check_small"], gap(lesson["expect_q_T"]), 3, "right")
-    source = function_source("14_what_the_network_predicts", "expect_q_T")
+    source = function_source("14_targets", "expect_q_T")
     assert "z * math.sqrt(2)" in source
     namespace = dict(lesson)
     exec(source.replace("z * math.sqrt(2)", "z"), namespace)
