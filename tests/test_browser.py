@@ -133,9 +133,12 @@ def test_lab_opens_lesson_01_with_the_course_in_view(browser, jupyterlab):
 
 
 # Every lesson with controls runs in JupyterLab up to its last control, and each of its controls is moved. The later, longer lessons run
-# from tests/test_browser_lessons.py, a second file, so that the test command's two workers share them.
+# from tests/test_browser_lessons.py and tests/test_browser_lessons_b.py, so that the test command's two workers share them.
 LAB_LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if "interact(" in p.read_text())
 LATER_LESSONS = [name for name in LAB_LESSONS if name >= "10"]
+# Alternate lessons in each file: the later lessons train or integrate for 20-40 s each, and one file of them all was the
+# longest chunk a worker could get.
+LATER_LESSONS_A, LATER_LESSONS_B = LATER_LESSONS[0::2], LATER_LESSONS[1::2]
 
 
 def run_lesson_in_lab(browser, jupyterlab, name):

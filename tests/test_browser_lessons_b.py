@@ -1,0 +1,12 @@
+"""The later lessons in JupyterLab (every other one; tests/test_browser_lessons.py has the rest): files of their own,
+so that the test command's two workers (`--dist loadfile`) share the browser runs. The fixtures and the run itself are
+tests/test_browser.py's."""
+
+import pytest
+
+from test_browser import LATER_LESSONS_B, browser, jupyterlab, run_lesson_in_lab  # noqa: F401 (fixtures)
+
+
+@pytest.mark.parametrize("name", LATER_LESSONS_B)
+def test_later_lesson_runs_in_jupyterlab(browser, jupyterlab, name):  # noqa: F811 (fixtures)
+    run_lesson_in_lab(browser, jupyterlab, name)
