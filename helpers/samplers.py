@@ -155,7 +155,7 @@ def _check_grid(alpha_bar, zero=False):
     if alpha_bar.ndim != 1 or alpha_bar.shape[0] < 2:
         raise ValueError(f"alpha_bar must be a 1-d float tensor of at least 2 values, got shape {tuple(alpha_bar.shape)}")
     alpha_bar = check_finite("alpha_bar", alpha_bar.double())
-    if alpha_bar.min() == 0 and not zero and alpha_bar.min() <= alpha_bar.max() <= 1:
+    if alpha_bar.min() == 0 and not zero and alpha_bar.max() <= 1:
         raise ValueError("alpha_bar must lie in (0, 1]: at alpha_bar = 0 (a schedule that ends in pure noise) eps says "
                          "nothing about x_0; sample a network that predicts x0 or v, with target='x0' or 'v' (lesson 14), "
                          "by DDPM or DDIM")
