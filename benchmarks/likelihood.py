@@ -18,7 +18,8 @@ Runs on as many torch threads as OMP_NUM_THREADS allows (printed first); the who
 3. ELBO weights against L_simple (seeds 0-4): the default recipe (batch, learning rate, EMA, input scaling, 1 500
    steps), steps drawn uniformly for both; "L_simple" weighs every step equally (Ho et al. 2020, eq. 14), "ELBO" weighs
    step t by the ELBO's lambda_t for sigma^2 = beta~ (lesson 06; the decoder's 1 / (2 alpha_1) at the first step),
-   normalised to mean 1 so that the learning rate means the same. Measured as in 2.
+   normalised to mean 1 so that the learning rate means the same: helpers.loss_weights(schedule, "eps", "elbo"), lesson
+   14's. Measured as in 2.
 
 4. With --reference, only this: the reference recipe's network (helpers.REFERENCE, 316 000 steps, about 11 minutes on
    one thread), one seed (0), measured as in 2, plus its ELBO bound with its own sampler's variances (sigma^2 = beta);
@@ -99,16 +100,6 @@ def measure(model, schedule, prior, seed, held_out):
     }
 
 
-def elbo_weights(schedule):
-    """lambda_t / mean(lambda) for sigma^2 = beta~: beta_t / (2 alpha_t (1 - alpha_bar_{t-1})), and 1 / (2 alpha_1) at the
-    first step, whose term is the decoder's."""
-    beta = schedule.beta.double()
-    alpha_bar = torch.cumprod(1 - beta, 0)
-    lam = beta[1:] / (2 * (1 - beta[1:]) * (1 - alpha_bar[:-1]))
-    lam = torch.cat([1 / (2 * (1 - beta[:1])), lam])
-    return (lam / lam.mean()).float()
-
-
 def weighted_objective(schedule, weights):
     def objective(model, x0, generator):
         t = torch.randint(0, schedule.T, (x0.shape[0],), generator=generator)
@@ -156,7 +147,7 @@ def main():
         "missing end": (helpers.DEFAULT, x0[u > -1.5 * math.pi + MISSING], None),
         "L_simple": (dataclasses.replace(helpers.DEFAULT, t_power=1.0), x0,
                      weighted_objective(schedule, torch.ones(schedule.T))),
-        "ELBO": (dataclasses.replace(helpers.DEFAULT, t_power=1.0), x0, weighted_objective(schedule, elbo_weights(schedule))),
+        "ELBO": (dataclasses.replace(helpers.DEFAULT, t_power=1.0), x0, weighted_objective(schedule, helpers.loss_weights(schedule, "eps", "elbo"))),
     }
     out["runs"] = []
     for name, (config, data, objective) in recipes.items():

@@ -33,7 +33,7 @@ from torch import nn
 import helpers
 from helpers.schedules import zero_terminal_snr
 from helpers.targets import AsEps
-from likelihood import moments_prior
+from likelihood import moments_prior, seeded, train
 
 HERE = Path(__file__).resolve().parent
 SEEDS = (0, 1, 2, 3, 4)
@@ -54,10 +54,6 @@ SEARCH = {
     "edm/eps 4500, batch 2048": dataclasses.replace(helpers.DEFAULT, target="edm", weighting="eps", steps=4500, batch_size=2048),
 }
 BEST = SEARCH_BETA["edm/eps 4500, beta"]
-
-
-def seeded(k):
-    return torch.Generator().manual_seed(k)
 
 
 class Denoiser(nn.Module):
@@ -84,14 +80,6 @@ def measure(predictor, schedule, predicts, seed, held_out, likelihood=True, sigm
         eps_view = predictor if predicts == "eps" else AsEps(predictor, schedule, predicts)
         row["cross_entropy"] = -helpers.ode_log_likelihood(eps_view, schedule, held_out, prior=prior).log_p.mean().item()
     return row
-
-
-def train(config, schedule, x0):
-    torch.manual_seed(config.seed)
-    model = helpers.build_model(config, schedule, x0)
-    start = time.perf_counter()
-    result = helpers.train(model, x0, schedule, config, progress=False)
-    return result["model"], time.perf_counter() - start
 
 
 def run(name, config, schedule, x0, held_out, likelihood=True, seeds=SEEDS):
