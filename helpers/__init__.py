@@ -42,18 +42,24 @@ from .preconditioning import Preconditioned, edm_coefficients
 from .weighting import eps_weights, loss_weights
 from .guidance import Guided, LabelledOracle, labels_of, segment_quality, tilted_sample
 from .plotting import animate_states, plot_field, plot_points, plot_strip
+from .solvers import GRIDS, PC_SNR, SOLVERS, dpm_solve, grid_alpha_bar, grid_steps, half_log_snr, langevin
+from .fast import FastEps
 
 __all__ = [
     "AsEps",
     "COMMITTED_CHECKPOINT",
     "ConditionalNoisePredictor",
     "DEFAULT",
+    "FastEps",
     "FlowOracle",
+    "GRIDS",
     "Guided",
     "LabelledOracle",
     "NoisePredictor",
+    "PC_SNR",
     "Preconditioned",
     "REFERENCE",
+    "SOLVERS",
     "Schedule",
     "TrainConfig",
     "VelocityPredictor",
@@ -71,6 +77,7 @@ __all__ = [
     "curve_coordinates",
     "ddim_step",
     "default_device",
+    "dpm_solve",
     "edm_coefficients",
     "elbo",
     "energy_distance",
@@ -84,9 +91,13 @@ __all__ = [
     "flow_solve",
     "flow_time",
     "gaussian_prior",
+    "grid_alpha_bar",
+    "grid_steps",
+    "half_log_snr",
     "input_scale",
     "invert",
     "labels_of",
+    "langevin",
     "learning_rate",
     "linear_schedule",
     "load_model",

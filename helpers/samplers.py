@@ -29,9 +29,10 @@ from ._checks import (
 from ._random import noise
 from .integrate import evaluating, model_device, ode_step, run_grid, start_points
 from .oracle import MixtureOracle
+from .solvers import SOLVERS, dpm_solve
 from .targets import x0_and_eps
 
-METHODS = ("ddpm", "ddim", "heun")
+METHODS = ("ddpm", "ddim", "heun", *SOLVERS)
 
 
 def timesteps(n_steps, T):
@@ -94,7 +95,8 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
     step, as eps is not defined there), decreasing to invert with DDIM(eta=0). Noise (DDPM, DDIM with eta > 0) is drawn
     on the CPU before every step except one that ends at alpha_bar = 1. Returns the last x, or with keep_chain all
     len(alpha_bar) states. Defined in lesson 10 (fewer steps). With target 'x0' or 'v' (lesson 14), eps_fn predicts
-    that instead, and DDPM and DDIM may start at alpha_bar = 0, a schedule that ends in pure noise.
+    that instead, and DDPM and DDIM may start at alpha_bar = 0, a schedule that ends in pure noise. Methods 'dpm2',
+    'dpm3' and 'dpm++2m' are lesson 15's DPM-Solvers, and 'pc' its predictor-corrector (helpers.dpm_solve).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
@@ -103,9 +105,11 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
     x = check_points("x", x)
     if target not in ("eps", "x0", "v"):
         raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
-    alpha_bar = _check_grid(alpha_bar, zero=target != "eps" and method != "heun")
+    alpha_bar = _check_grid(alpha_bar, zero=target != "eps" and method in ("ddpm", "ddim"))
     eta = _check_eta(eta)
     generator = check_generator(generator)
+    if method in SOLVERS:
+        return dpm_solve(eps_fn, x, alpha_bar, method, keep_chain, target, generator)
     increments = alpha_bar[1:] - alpha_bar[:-1]
     stochastic = method == "ddpm" or (method == "ddim" and eta > 0)
     if stochastic and not (increments > 0).all():

@@ -1,0 +1,46 @@
+"""Fast evaluation (lesson 15): the trained noise predictor with nothing but its arithmetic, for a sampler's loop.
+
+A sampler evaluates one network on all points at one step, many times. helpers.NoisePredictor checks its inputs on every
+call and adds each step embedding in a separate pass; here each layer's bias and step embedding are added once, into
+one table per layer, and every layer is one fused matrix multiply-add (torch.addmm) and an in-place ReLU, under
+torch.inference_mode. benchmarks/fast_solvers.py measures what each change saves.
+"""
+
+import torch
+
+from ._checks import check_int, check_points
+from .model import NoisePredictor
+
+
+class FastEps:
+    """eps_theta(x_t, t) of a NoisePredictor (learned step embedding, no label), as a plain function of points and one
+    whole step: fast(x, t) with t an int in [0, T). Float32; x on the network's device. Weights are copied when made,
+    so a network trained further afterwards needs a new FastEps. Defined in lesson 15 (fast solvers).
+    """
+
+    def __init__(self, model):
+        if type(model) is not NoisePredictor or model.embedding != "learned":
+            raise TypeError("FastEps takes a helpers.NoisePredictor with the learned step embedding (lesson 05's "
+                            f"reference network), got {type(model).__name__}")
+        with torch.no_grad():
+            self.T = model.T
+            self.weights = [linear.weight.detach().t().contiguous() for linear in model.linears]
+            # Layer l at step t adds bias_l + embedding_l[t]: one row of one table.
+            self.tables = [(linear.bias + embed.weight).detach().clone()
+                           for linear, embed in zip(model.linears, model.step_embeddings)]
+            self.c_in = None if model.c_in is None else model.c_in.detach().clone()
+            self.out_weight = model.out.weight.detach().t().contiguous()
+            self.out_bias = model.out.bias.detach().clone()
+
+    def __call__(self, x, t):
+        x = check_points("x", x)
+        t = check_int("t", t, 0, self.T)
+        return self.raw(x, t)
+
+    @torch.inference_mode()
+    def raw(self, x, t):
+        """The evaluation without checks: x a float32 (N, 2) tensor, t an int step."""
+        h = x if self.c_in is None else x * self.c_in[t]
+        for weight, table in zip(self.weights, self.tables):
+            h = torch.addmm(table[t], h, weight).relu_()
+        return torch.addmm(self.out_bias, h, self.out_weight)

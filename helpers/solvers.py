@@ -1,0 +1,212 @@
+"""Fast solvers (lesson 15): DPM-Solver-2 and -3, DPM-Solver++(2M), their time grids, and a Langevin corrector.
+
+The probability-flow ODE is linear in x apart from the network's term. Written in the half log-SNR
+lambda/2 = log(sqrt(alpha_bar) / sqrt(1 - alpha_bar)), its linear part is solved exactly and only the network's term
+is approximated: an exponential integrator (Lu et al. 2022, eq. 3.4). Its first-order member is DDIM with eta = 0 (their
+section 4.1), so every step here is lesson 10's DDIM update (helpers.ddim_step) with a combined prediction in place of
+eps_theta(x_t) or x0_hat: DDIM's step is linear in both, and a higher order only changes what goes in.
+
+With h = (lambda_s - lambda_t) / 2 and r the fraction of h at which an intermediate stage sits:
+- DPM-Solver-2 (Lu et al. 2022, Algorithm 4): eps_t + (eps_u - eps_t) / (2 r), eps_u at a DDIM step to the stage;
+- DPM-Solver-3 (their Algorithm 5): two stages, the combinations below (_phi);
+- DPM-Solver++(2M) (Lu et al. 2022b, Algorithm 2): x0_hat replaced by (1 + 1/(2 r)) x0_k - x0_{k-1} / (2 r), r the ratio
+  of the previous step's h to this one's; one evaluation per step, the previous one reused.
+"""
+
+import math
+
+import torch
+
+from . import samplers  # samplers.solve calls dpm_solve; the update (_ddim_step) lives there, read at call time
+from ._checks import check_float, check_generator, check_int, check_schedule
+from ._random import noise
+from .flows import alpha_bar_of, flow_time, shift_times
+from .integrate import run_grid
+from .targets import x0_and_eps
+
+SOLVERS = ("dpm2", "dpm3", "dpm++2m", "pc")
+GRIDS = ("t", "lambda", "karras", "shift")
+KARRAS_RHO = 7.0  # Karras et al. 2022, eq. 5: their choice for every data set
+SHIFT = 1 / 8  # lesson 12's best grid for DDIM (docs/decisions.md, "Flow matching against DDPM")
+PC_SNR = 0.16  # Song et al. 2021's corrector step size for CIFAR-10; benchmarks/fast_solvers.py measures others
+
+
+def half_log_snr(alpha_bar):
+    """lambda / 2 = log(sqrt(alpha_bar / (1 - alpha_bar))), DPM-Solver's time (Lu et al. 2022's lambda)."""
+    return 0.5 * (math.log(alpha_bar) - math.log1p(-alpha_bar))
+
+
+def _stage_weight(h, r):
+    """DPM-Solver-3's weight of D1 in its second stage, over DDIM's eps coefficient (Lu et al. 2022, Algorithm 5):
+    (r2 / r1) (phi_1(r2 h) - 1) / (e^(r2 h) - 1) is returned as (phi_1(r h) - 1) / expm1(r h), phi_1(z) = expm1(z) / z."""
+    z = r * h
+    return (math.expm1(z) / z - 1) / math.expm1(z)
+
+
+def _singlestep(eps_fn, ab, order):
+    """The step function of DPM-Solver-`order` over the grid's segments: grid points inside a segment are its stages."""
+    def ddim(x, eps, i, j):
+        return samplers._ddim_step(x, eps, ab[i], ab[j])
+
+    def step(x, segment):
+        i, stages, j = segment
+        eps_i = eps_fn(x, i)
+        if ab[j] == 1 or not stages:
+            return ddim(x, eps_i, i, j)  # x_0 has no log-SNR: the last step, into alpha_bar = 1, is DDIM's
+        lam = [half_log_snr(ab[k]) for k in (i, *stages, j)]
+        h = lam[-1] - lam[0]
+        r = [(value - lam[0]) / h for value in lam[1:-1]]
+        d1 = eps_fn(ddim(x, eps_i, i, stages[0]), stages[0]) - eps_i
+        if len(stages) == 1:
+            return ddim(x, eps_i + d1 / (2 * r[0]), i, j)
+        r1, r2 = r
+        u2 = ddim(x, eps_i + (r2 / r1) * _stage_weight(h, r2) * d1, i, stages[1])
+        d2 = eps_fn(u2, stages[1]) - eps_i
+        return ddim(x, eps_i + _stage_weight(h, 1.0) * d2 / r2, i, j)
+
+    return step
+
+
+def _segments(n_points, order, last_is_data):
+    """Split grid points 0 .. n_points - 1 into (start, stages, end) segments of `order` intervals each; the rest, and
+    a last interval into x_0, take fewer (Lu et al. 2022, section 3.4, end with lower orders in the same way)."""
+    n_intervals = n_points - 1 - last_is_data
+    segments, k = [], 0
+    while k < n_intervals:
+        width = min(order, n_intervals - k)
+        segments.append((k, tuple(range(k + 1, k + width)), k + width))
+        k += width
+    if last_is_data:
+        segments.append((n_points - 2, (), n_points - 1))
+    return segments
+
+
+def _multistep(predict, ab):
+    """The step function of DPM-Solver++(2M): x0_hat extrapolated from this point's and the previous point's."""
+    previous = {}
+
+    def step(x, k):
+        x0_hat, eps = predict(x, k)
+        combined = x0_hat
+        if k - 1 in previous and ab[k + 1] < 1:  # the first step, and the last into x_0, are first order
+            h = half_log_snr(ab[k + 1]) - half_log_snr(ab[k])
+            r = (half_log_snr(ab[k]) - half_log_snr(ab[k - 1])) / h
+            combined = (1 + 1 / (2 * r)) * x0_hat - previous[k - 1] / (2 * r)
+        previous.clear()
+        previous[k] = x0_hat
+        b = (1 - ab[k]) ** 0.5
+        return samplers._ddim_step(x, (x - ab[k] ** 0.5 * combined) / b, ab[k], ab[k + 1], x0_hat=combined)
+
+    return step
+
+
+def _predictor_corrector(eps_fn, ab, snr, generator):
+    def step(x, k):
+        x = samplers._ddim_step(x, eps_fn(x, k), ab[k], ab[k + 1])
+        if ab[k + 1] == 1:
+            return x
+        return _langevin(lambda x: eps_fn(x, k + 1), x, ab[k + 1], 1, snr, generator)
+
+    return step
+
+
+def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="eps", generator=None, snr=PC_SNR):
+    """Move x along an increasing grid of alpha_bar values (float64, in (0, 1]; a last 1 means x_0) with a DPM-Solver.
+
+    eps_fn(x, k) predicts eps (or target 'x0' or 'v', lesson 14) at grid point k. 'dpm2' and 'dpm3' are single-step:
+    every 2 (3) intervals form one step whose inner grid points are its stages, at the fractions r of the step in
+    lambda where they sit; 'dpm++2m' takes one evaluation per interval. Each evaluates the network once per grid point
+    except the last. 'pc' is a predictor-corrector sampler (Song et al. 2021, Algorithm 2): a DDIM step, then one
+    Langevin step (helpers.langevin, with snr and generator) at every grid point it lands on except x_0, two evaluations
+    per grid point but the first and last. Returns the last x, or with keep_chain every state the steps land on. Called
+    by helpers.solve. Defined in lesson 15 (fast solvers).
+    """
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {list(SOLVERS)}, got {solver!r}")
+    alpha_bar = samplers._check_grid(alpha_bar)
+    if not (alpha_bar[1:] > alpha_bar[:-1]).all():
+        raise ValueError(f"solver {solver!r} needs alpha_bar strictly increasing (it samples, it never inverts)")
+    ab = alpha_bar.tolist()
+
+    def predict(x, k):
+        return tuple(u.to(x.dtype) for u in x0_and_eps(eps_fn(x, k), x, ab[k], target))
+
+    if solver == "dpm++2m":
+        return run_grid(_multistep(predict, ab), x, len(ab) - 1, keep_chain)
+    if solver == "pc":
+        return run_grid(_predictor_corrector(lambda x, k: predict(x, k)[1], ab, snr, generator), x, len(ab) - 1,
+                        keep_chain)
+    segments = _segments(len(ab), 2 if solver == "dpm2" else 3, ab[-1] == 1)
+    step = _singlestep(lambda x, k: predict(x, k)[1], ab, 2 if solver == "dpm2" else 3)
+    return run_grid(lambda x, m: step(x, segments[m]), x, len(segments), keep_chain)
+
+
+def grid_alpha_bar(schedule, n, grid="lambda"):
+    """n alpha_bar values (float64) from the schedule's last step to its first, spaced evenly in the grid's own time.
+
+    'lambda': in the log-SNR (Lu et al. 2022, section 3.3); 't': in the step index, linearly interpolated between steps;
+    'karras': in nu^(1/rho), nu = sqrt((1 - alpha_bar) / alpha_bar) and rho = 7 (Karras et al. 2022, eq. 5); 'shift':
+    lesson 12's flow time s, shifted by c = 1/8 towards the data (helpers.shift_times). Defined in lesson 15.
+    """
+    schedule = check_schedule(schedule)
+    n = check_int("n", n, 2)
+    if grid not in GRIDS:
+        raise ValueError(f"grid must be one of {list(GRIDS)}, got {grid!r}")
+    ab = schedule.alpha_bar.double().cpu()
+    first, last = ab[0].item(), ab[-1].item()
+    u = torch.linspace(1, 0, n, dtype=torch.float64)  # 1 at the last (noisiest) step, 0 at the first
+    if grid == "t":
+        position = u * (schedule.T - 1)
+        low = position.floor().long().clamp(max=schedule.T - 2) if schedule.T > 1 else position.long()
+        frac = position - low
+        log_ab = ab.log()
+        return (log_ab[low] + frac * (log_ab[(low + 1).clamp(max=schedule.T - 1)] - log_ab[low])).exp()
+    if grid == "lambda":
+        lam = 2 * half_log_snr(first) + u * 2 * (half_log_snr(last) - half_log_snr(first))
+        return torch.sigmoid(lam)
+    if grid == "karras":
+        nu_first, nu_last = ((1 - first) / first) ** (0.5 / KARRAS_RHO), ((1 - last) / last) ** (0.5 / KARRAS_RHO)
+        nu = (nu_first + u * (nu_last - nu_first)) ** KARRAS_RHO
+        return 1 / (1 + nu**2)
+    s_first, s_last = flow_time(torch.tensor(first, dtype=torch.float64)), flow_time(torch.tensor(last, dtype=torch.float64))
+    return alpha_bar_of(s_first + (s_last - s_first) * shift_times(u, SHIFT))
+
+
+def grid_steps(schedule, n, grid="lambda"):
+    """n distinct 0-based steps, from T - 1 down to 0, for a network that knows only whole steps: grid 't' is lesson
+    10's helpers.timesteps; the others take the step nearest in log-SNR to each of grid_alpha_bar's values, and where
+    two values meet one step, the one nearer the noise moves up to the next free step. Defined in lesson 15.
+    """
+    schedule = check_schedule(schedule)
+    n = check_int("n", n, 2, schedule.T + 1)
+    if grid == "t":
+        return samplers.timesteps(n, schedule.T)
+    lam = schedule.log_snr.double().cpu()
+    wanted = torch.logit(grid_alpha_bar(schedule, n, grid))
+    steps = (lam.unsqueeze(0) - wanted.unsqueeze(1)).abs().argmin(1).tolist()
+    for k in range(n - 2, -1, -1):  # from the data end: distinct, decreasing, and room left for the steps before
+        steps[k] = min(max(steps[k], steps[k + 1] + 1), schedule.T - 1 - k)
+    return torch.tensor(steps)
+
+
+def langevin(eps_fn, x, alpha_bar, n_steps, snr=0.16, generator=None):
+    """n_steps of Langevin dynamics x <- x + delta score + sqrt(2 delta) z at one noise level, score = -eps / b.
+
+    The step delta = 2 (snr |z| / |score|)^2, norms averaged over the points: the corrector of Song et al. 2021
+    (Algorithm 5; snr = 0.16 is theirs). It leaves q_t unchanged only as delta -> 0: for Gaussian q_t of variance v it
+    settles at variance v (1 + snr^2), so it repairs x's distribution towards q_t up to a bias of order snr^2. eps_fn(x) predicts eps at this level. Defined in lesson 15 (fast solvers).
+    """
+    n_steps = check_int("n_steps", n_steps, 0)
+    alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0)
+    snr = check_float("snr", snr, 0.0, float("inf"))
+    return _langevin(eps_fn, x, alpha_bar, n_steps, snr, check_generator(generator))
+
+
+def _langevin(eps_fn, x, alpha_bar, n_steps, snr, generator):
+    b = (1 - alpha_bar) ** 0.5
+    for _ in range(n_steps):
+        score = -eps_fn(x) / b
+        z = noise(x.shape, generator, x.device, x.dtype)
+        delta = 2 * (snr * z.norm(dim=1).mean() / score.norm(dim=1).mean()) ** 2
+        x = x + delta * score + (2 * delta) ** 0.5 * z
+    return x
