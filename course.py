@@ -267,13 +267,24 @@ def strip_widget_views(model, **kwargs):
             cell["outputs"] = kept + [{"output_type": "display_data", "metadata": {}, "data": {"text/plain": WIDGET_NOTE}}]
 
 
+def test_workers(cores: int) -> int:
+    """pytest workers for the test command: one more than the cores, at most 4.
+
+    A worker waits a third of its time (a kernel or JupyterLab starting, Chromium drawing, a page polled): on 2 cores two
+    workers kept the cores 62 % busy, 9 min 38 s of wall time for 12 min of CPU; three did the same work in TBD
+    (docs/decisions.md, "Test-suite time budget"). Each worker may hold a kernel, a JupyterLab and a Chromium at once
+    (1-2 GB), hence the cap.
+    """
+    return min(4, max(2, cores + 1))
+
+
 def torch_threads(command: str, cores: int) -> int:
     """Threads per process, so that torch's OpenMP workers never spin-wait for a core someone else holds.
 
     On 2 cores with one other busy process, 2 threads train 4x slower than 1 (docs/decisions.md). The lab leaves one
-    core to the browser; the test run gives each of its two workers half the cores.
+    core to the browser; the test run shares the cores among its workers (one thread each on up to 5 cores).
     """
-    return max(1, cores // 2) if command == "test" else max(1, cores - 1)
+    return max(1, cores // test_workers(cores)) if command == "test" else max(1, cores - 1)
 
 
 def env_with(extra: dict) -> dict:
@@ -299,8 +310,11 @@ def main(argv) -> int:
         is_root_user = hasattr(os, "geteuid") and os.geteuid() == 0
         run([python, "-m", "jupyter", "lab", *lab_options(WORKSPACE, is_root_user), *rest], env=env)
     elif command == "test":
-        # Two workers; --dist loadfile keeps each notebook's cells in one kernel.
-        run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *rest], env=env)
+        # --dist loadfile keeps each notebook's cells in one kernel; a worker takes a file at a time, in the order
+        # tests/conftest.py sets (the longest first). (--dist loadgroup could split the browser runs finer, but
+        # pytest-xdist 3.8 cannot group under pytest 9.2: it renames item._nodeid, which pytest 9.2 no longer reads.)
+        workers = test_workers(os.cpu_count() or 2)
+        run([python, "-m", "pytest", "-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder", *rest], env=env)
     elif command == "slides":
         run([python, "slides/build.py", *rest], env=env)
     elif command == "site":

@@ -9,17 +9,23 @@ Sections, in one run:
   100-step DDPM, each in units of its margin (two data-floor s.d.): how far the sampler is from lesson 10's rule;
 - grids: every solver on every grid at 10 NFE (Heun and PC at 9), seeds 0-4, network and exact network;
 - race: every solver on its chosen grid at 3 to 50 NFE, seeds 0-4, network and exact network;
+- noise: DDIM with eta = 0, 0.5 and 1 and DDPM on DDIM's chosen grid at 10 and 20 NFE, seeds 0-4: the knob between the
+  ODE and the reverse SDE;
+- start: N(0, I) at step T - 1 corrected by 0 to 100 Langevin steps (helpers.langevin, snr 0.16) with the exact and the
+  network's eps, seeds 0-4: its energy distance to exact draws of q_T, and the exact network's samples from it by
+  DPM-Solver++(2M) at 20 NFE on its chosen grid; helpers.gaussian_prior's start beside it;
 - speed: for the fastest sampler that matches on every seed, the time for 10 000 points through each removal of
   overhead, quiet and beside one busy process, at one torch thread (what `course.py lab` gives a kernel on 2 cores)
   and quiet at two; and the cost of one network evaluation.
 Seed k starts from helpers.gaussian_prior drawn with generator seed 2 + 100 k and draws noise from 3 + 100 k, as
 benchmarks/sample_seeds.py does, so every sampler and both networks share start and noise within a seed.
 
-Writes <out>/<name>.json.
+Writes <out>/<name>.json; --sections runs some sections again and keeps the others' results from that file.
 """
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -30,6 +36,8 @@ import torch
 import helpers
 from load import LOADS, machine_load
 
+# Inductor compiles in a pool of worker processes that outlive the compile; one in-process thread keeps the timings quiet.
+os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 HERE = Path(__file__).resolve().parent
 N_SAMPLES = 10_000
 SEEDS = range(5)
@@ -37,6 +45,9 @@ CHOICE_SEEDS = (10, 11)
 SOLVERS = ("ddim", "heun", "dpm2", "dpm3", "dpm++2m", "pc")
 BUDGETS = (3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50)
 SNRS = (0.05, 0.1, 0.16, 0.3)
+ETAS = (0.0, 0.5, 1.0)
+CORRECTOR_STEPS = (0, 5, 10, 20, 50, 100)
+SECTIONS = ("choose", "grids", "race", "noise", "start", "speed")
 METRICS = ("off_curve", "stray", "coverage_gap", "nll")
 RULE = ("off_curve", "coverage_gap")
 TARGET_SECONDS = 0.1
@@ -136,14 +147,70 @@ def matching_seeds(rows, baselines, floor, who="network"):
     return result
 
 
-def timed(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def noise_rows(setup, grid):
+    """DDIM(eta) and DDPM at 10 and 20 NFE on one grid, seeds 0-4, network and exact network."""
+    rows = []
+    for nfe in (10, 20):
+        steps = helpers.grid_steps(setup.schedule, nfe, grid)
+        for name, method, eta in [*((f"DDIM, eta = {eta}", "ddim", eta) for eta in ETAS), ("DDPM", "ddpm", 0.0)]:
+            for seed in SEEDS:
+                row = {"sampler": name, "nfe": nfe, "seed": seed}
+                for who, net in setup.networks.items():
+                    out = helpers.sample_steps(net, setup.schedule, N_SAMPLES, steps, method, eta=eta, x_T=setup.start(seed),
+                                               generator=torch.Generator().manual_seed(3 + 100 * seed))
+                    q = helpers.sharp_quality(out.float(), energy=False)
+                    row[who] = {m: round(getattr(q, m), 4) for m in METRICS}
+                rows.append(row)
+            print(f"noise {name} NFE {nfe}: {rows[-1]}", flush=True)
+    return rows
+
+
+def start_rows(setup, grid):
+    """Langevin-corrected N(0, I) starts against exact q_T draws, and the exact network's samples from them."""
+    schedule, oracle = setup.schedule, setup.networks["oracle"]
+    last = schedule.T - 1
+    ab_T = schedule.alpha_bar[last].double().item()
+    steps = helpers.grid_steps(schedule, 20, grid)
+    rows = []
+    for seed in SEEDS:
+        exact = (ab_T**0.5 * helpers.s_curve(N_SAMPLES, seed=500 + seed).double()
+                 + (1 - ab_T) ** 0.5 * torch.randn(N_SAMPLES, 2, generator=torch.Generator().manual_seed(600 + seed),
+                                                   dtype=torch.float64)).float()
+        other = (ab_T**0.5 * helpers.s_curve(N_SAMPLES, seed=700 + seed).double()
+                 + (1 - ab_T) ** 0.5 * torch.randn(N_SAMPLES, 2, generator=torch.Generator().manual_seed(800 + seed),
+                                                   dtype=torch.float64)).float()
+        gaussian = helpers.gaussian_prior(setup.x0, schedule, N_SAMPLES, generator=torch.Generator().manual_seed(2 + 100 * seed))
+        row = {"seed": seed, "exact_vs_exact": round(1e3 * helpers.energy_distance(other, exact), 4),
+               "gaussian_prior": round(1e3 * helpers.energy_distance(gaussian, exact), 4)}
+        for who, net in setup.networks.items():
+            for m in CORRECTOR_STEPS:
+                x = torch.randn(N_SAMPLES, 2, generator=torch.Generator().manual_seed(2 + 100 * seed))
+                with torch.no_grad():
+                    x = helpers.langevin(lambda x: net(x, torch.tensor(last)), x, ab_T, m,
+                                         generator=torch.Generator().manual_seed(900 + seed))
+                entry = {"energy": round(1e3 * helpers.energy_distance(x, exact), 4)}
+                if who == "oracle":
+                    q = helpers.sharp_quality(helpers.sample_steps(oracle, schedule, N_SAMPLES, steps, "dpm++2m", x_T=x).float(),
+                                              energy=False)
+                    entry["samples"] = {k: round(getattr(q, k), 4) for k in METRICS}
+                row[f"{who}, {m}"] = entry
+        rows.append(row)
+        print(f"start seed {seed}: {row}", flush=True)
+    return rows
+
+
+def timed(variants, repeats):
+    """Median seconds of each function, timed in turns (one run of each per round), so that a drift in the machine's
+    speed reaches every variant alike."""
+    times = {name: [] for name in variants}
+    for fn in variants.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return round(statistics.median(times), 4)
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: round(statistics.median(values), 4) for name, values in times.items()}
 
 
 def speed(setup, solver, grid, nfe, repeats):
@@ -170,21 +237,42 @@ def speed(setup, solver, grid, nfe, repeats):
         with torch.inference_mode():
             return helpers.solve(lambda x, k: fast.raw(x, step_list[k]), x_T, alpha_bar, solver)
 
+    def layers(x, c, b0, b1, b2):
+        h = x * c
+        for weight, bias in zip(fast.weights, (b0, b1, b2)):
+            h = torch.addmm(bias, h, weight).relu()
+        return torch.addmm(fast.out_bias, h, fast.out_weight)
+
+    # The step's rows go in as tensors, so one compiled graph serves every step (an int step would recompile per step).
+    rows = [(fast.c_in[t], *(table[t] for table in fast.tables)) for t in step_list]
+    compiled_layers = torch.compile(layers)
+    began = time.perf_counter()
+    with torch.no_grad():
+        compiled_layers(x_T, *rows[0])
+    compile_seconds = round(time.perf_counter() - began, 1)
+
+    def compiled():
+        with torch.no_grad():
+            return helpers.solve(lambda x, k: compiled_layers(x, *rows[k]), x_T, alpha_bar, solver)
+
     variants = {"sample_steps": plain, "+ inference_mode": inference, "+ one grid check, no per-step checks": unchecked,
-                "+ FastEps (fused layers)": fused}
+                "+ FastEps (fused layers)": fused, "FastEps through torch.compile": compiled}
     gap = (fused() - plain()).abs().max().item()
-    result = {"solver": solver, "grid": grid, "nfe": nfe, "max_gap_fused_vs_plain": gap, "seconds": {}}
-    with torch.inference_mode():
-        one_eval = lambda: fast.raw(x_T, step_list[len(step_list) // 2])  # noqa: E731
-        result["one_evaluation"] = {}
-        for threads, loads in ((1, LOADS), (2, ("quiet",))):
-            torch.set_num_threads(threads)
-            for load in loads:
-                with machine_load(load):
-                    key = f"{threads} thread{'s' * (threads > 1)}, {load}"
-                    result["seconds"][key] = {name: timed(fn, repeats) for name, fn in variants.items()}
-                    result["one_evaluation"][key] = timed(one_eval, repeats * 3)
-                print(f"speed {key}: {result['seconds'][key]}, one evaluation {result['one_evaluation'][key]}", flush=True)
+    result = {"solver": solver, "grid": grid, "nfe": nfe, "max_gap_fused_vs_plain": gap, "seconds": {},
+              "compile_seconds": compile_seconds, "max_gap_compiled_vs_plain": (compiled() - plain()).abs().max().item()}
+    def one_evaluation():
+        with torch.inference_mode():
+            return fast.raw(x_T, step_list[len(step_list) // 2])
+
+    result["one_evaluation"] = {}
+    for threads, loads in ((1, LOADS), (2, ("quiet",))):
+        torch.set_num_threads(threads)
+        for load in loads:
+            with machine_load(load):
+                key = f"{threads} thread{'s' * (threads > 1)}, {load}"
+                result["seconds"][key] = timed(variants, repeats)
+                result["one_evaluation"][key] = timed({"one": one_evaluation}, repeats * 3)["one"]
+            print(f"speed {key}: {result['seconds'][key]}, one evaluation {result['one_evaluation'][key]}", flush=True)
     torch.set_num_threads(1)
     return result
 
@@ -193,44 +281,47 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name", default="fast-solvers")
     parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--speed-only", action="store_true",
-                        help="time the fewest-NFE sampler of an existing <name>.json again, keeping its quality rows")
-    parser.add_argument("--no-speed", action="store_true", help="leave the timing out (a busy machine)")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"comma-separated, from {','.join(SECTIONS)}; the others are kept from the existing file")
     args = parser.parse_args()
+    sections = args.sections.split(",")
+    if set(sections) - set(SECTIONS):
+        parser.error(f"unknown sections {sorted(set(sections) - set(SECTIONS))}")
     torch.set_num_threads(1)
     began = time.perf_counter()
     setup = Setup()
     path = args.out / f"{args.name}.json"
-    if args.speed_only:
-        report = json.loads(path.read_text())
+    report = json.loads(path.read_text()) if path.exists() and set(sections) != set(SECTIONS) else {}
+    report.update(machine=f"{platform.machine()}, torch {torch.__version__}, cpu, 1 thread for quality",
+                  n_samples=N_SAMPLES, seeds=list(SEEDS), choice_seeds=list(CHOICE_SEEDS), data_floor=setup.floor,
+                  target_seconds=TARGET_SECONDS)
+    if "choose" in sections:
+        report["choice_scores"], report["best"] = choose(setup)
+    best = report["best"]
+    if "grids" in sections or "race" in sections:
+        report["ddpm_100"] = {seed: {who: setup.quality(who, "ddpm", 100, seed) for who in setup.networks} for seed in SEEDS}
+    baselines = {int(seed): value for seed, value in report["ddpm_100"].items()}
+    if "grids" in sections:
+        report["grids"] = [row for solver in SOLVERS for grid in helpers.GRIDS
+                           for row in rows_for(setup, solver, grid, (10,), best[solver]["snr"])]
+    if "race" in sections:
+        race = [row for solver in SOLVERS for row in rows_for(setup, solver, best[solver]["grid"], BUDGETS, best[solver]["snr"])]
+        matches = matching_seeds(race, baselines, setup.floor)
+        every_seed = sorted((nfe, solver) for (solver, grid, nfe), ok in matches.items() if all(ok))
+        report.update(race=race, matching={f"{s}|{g}|{n}": ok for (s, g, n), ok in matches.items()},
+                      fewest_matching_every_seed=every_seed[0] if every_seed else None)
+    if "noise" in sections:
+        report["noise"] = noise_rows(setup, best["ddim"]["grid"])
+    if "start" in sections:
+        report["start"] = start_rows(setup, best["dpm++2m"]["grid"])
+    if "speed" in sections and report.get("fewest_matching_every_seed"):
         nfe, solver = report["fewest_matching_every_seed"]
-        report["speed"] = speed(setup, solver, report["best"][solver]["grid"], nfe, args.repeats)
-        path.write_text(json.dumps(report, indent=1) + "\n")
-        return
-    scores, best = choose(setup)
-    baselines = {seed: {who: setup.quality(who, "ddpm", 100, seed) for who in setup.networks} for seed in SEEDS}
-    grid_rows = [row for solver in SOLVERS for grid in helpers.GRIDS
-                 for row in rows_for(setup, solver, grid, (10,), best[solver]["snr"])]
-    race = [row for solver in SOLVERS for row in rows_for(setup, solver, best[solver]["grid"], BUDGETS, best[solver]["snr"])]
-    matches = matching_seeds(race, baselines, setup.floor)
-    every_seed = sorted((nfe, solver) for (solver, grid, nfe), ok in matches.items() if all(ok))
-    fastest = None
-    if every_seed and not args.no_speed:
-        nfe, solver = every_seed[0]
-        fastest = speed(setup, solver, best[solver]["grid"], nfe, args.repeats)
-    machine = f"{platform.machine()}, torch {torch.__version__}, cpu, {torch.get_num_threads()} thread for quality"
-    report = {"machine": machine, "n_samples": N_SAMPLES, "seeds": list(SEEDS), "choice_seeds": list(CHOICE_SEEDS),
-              "data_floor": setup.floor, "choice_scores": scores, "best": best, "ddpm_100": baselines,
-              "grids": grid_rows, "race": race,
-              "matching": {f"{s}|{g}|{n}": ok for (s, g, n), ok in matches.items()},
-              "fewest_matching_every_seed": every_seed[0] if every_seed else None,
-              "speed": fastest, "target_seconds": TARGET_SECONDS,
-              "total_seconds": round(time.perf_counter() - began)}
+        report["speed"] = speed(setup, solver, best[solver]["grid"], nfe, args.repeats)
+    report[f"seconds, {args.sections}"] = round(time.perf_counter() - began)
     args.out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"fewest NFE matching on every seed: {report['fewest_matching_every_seed']}; {report['total_seconds']} s; "
-          f"wrote {path}")
+    print(f"fewest NFE matching on every seed: {report.get('fewest_matching_every_seed')}; wrote {path}")
 
 
 if __name__ == "__main__":

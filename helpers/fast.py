@@ -14,7 +14,7 @@ from .model import NoisePredictor
 
 class FastEps:
     """eps_theta(x_t, t) of a NoisePredictor (learned step embedding, no label), as a plain function of points and one
-    whole step: fast(x, t) with t an int in [0, T). Float32; x on the network's device. Weights are copied when made,
+    whole step: fast(x, t) with t an int in [0, T), computed in float32 on the network's device. Weights are copied when made,
     so a network trained further afterwards needs a new FastEps. Defined in lesson 15 (fast solvers).
     """
 
@@ -35,7 +35,8 @@ class FastEps:
     def __call__(self, x, t):
         x = check_points("x", x)
         t = check_int("t", t, 0, self.T)
-        return self.raw(x, t)
+        # Like the network: float64 points are computed in float32 and handed back in float64.
+        return self.raw(x.to(self.out_bias.device, torch.float32), t).to(x.dtype)
 
     @torch.inference_mode()
     def raw(self, x, t):

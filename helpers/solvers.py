@@ -7,8 +7,9 @@ section 4.1), so every step here is lesson 10's DDIM update (helpers.ddim_step) 
 eps_theta(x_t) or x0_hat: DDIM's step is linear in both, and a higher order only changes what goes in.
 
 With h = (lambda_s - lambda_t) / 2 and r the fraction of h at which an intermediate stage sits:
-- DPM-Solver-2 (Lu et al. 2022, Algorithm 4): eps_t + (eps_u - eps_t) / (2 r), eps_u at a DDIM step to the stage;
-- DPM-Solver-3 (their Algorithm 5): two stages, the combinations below (_phi);
+- DPM-Solver-2 (Lu et al. 2022, Algorithm 1, with its stage at any fraction r): eps_t + (eps_u - eps_t) / (2 r), eps_u
+  at a DDIM step to the stage;
+- DPM-Solver-3 (their Algorithm 2, stages at any r1 < r2): two stages, combined as _stage_weight says;
 - DPM-Solver++(2M) (Lu et al. 2022b, Algorithm 2): x0_hat replaced by (1 + 1/(2 r)) x0_k - x0_{k-1} / (2 r), r the ratio
   of the previous step's h to this one's; one evaluation per step, the previous one reused.
 """
@@ -18,7 +19,7 @@ import math
 import torch
 
 from . import samplers  # samplers.solve calls dpm_solve; the update (_ddim_step) lives there, read at call time
-from ._checks import check_float, check_generator, check_int, check_schedule
+from ._checks import check_float, check_generator, check_int, check_points, check_schedule
 from ._random import noise
 from .flows import alpha_bar_of, flow_time, shift_times
 from .integrate import run_grid
@@ -32,12 +33,18 @@ PC_SNR = 0.16  # Song et al. 2021's corrector step size for CIFAR-10; benchmarks
 
 
 def half_log_snr(alpha_bar):
-    """lambda / 2 = log(sqrt(alpha_bar / (1 - alpha_bar))), DPM-Solver's time (Lu et al. 2022's lambda)."""
+    """lambda / 2 = log(sqrt(alpha_bar / (1 - alpha_bar))) for alpha_bar in (0, 1): DPM-Solver's time (Lu et al. 2022
+    call it lambda). Defined in lesson 15 (fast solvers)."""
+    alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0)
+    return _half_log_snr(alpha_bar)
+
+
+def _half_log_snr(alpha_bar):
     return 0.5 * (math.log(alpha_bar) - math.log1p(-alpha_bar))
 
 
 def _stage_weight(h, r):
-    """DPM-Solver-3's weight of D1 in its second stage, over DDIM's eps coefficient (Lu et al. 2022, Algorithm 5):
+    """DPM-Solver-3's weight of a difference of eps in a stage, over DDIM's eps coefficient (Lu et al. 2022, Algorithm 2):
     (r2 / r1) (phi_1(r2 h) - 1) / (e^(r2 h) - 1) is returned as (phi_1(r h) - 1) / expm1(r h), phi_1(z) = expm1(z) / z."""
     z = r * h
     return (math.expm1(z) / z - 1) / math.expm1(z)
@@ -53,7 +60,7 @@ def _singlestep(eps_fn, ab, order):
         eps_i = eps_fn(x, i)
         if ab[j] == 1 or not stages:
             return ddim(x, eps_i, i, j)  # x_0 has no log-SNR: the last step, into alpha_bar = 1, is DDIM's
-        lam = [half_log_snr(ab[k]) for k in (i, *stages, j)]
+        lam = [_half_log_snr(ab[k]) for k in (i, *stages, j)]
         h = lam[-1] - lam[0]
         r = [(value - lam[0]) / h for value in lam[1:-1]]
         d1 = eps_fn(ddim(x, eps_i, i, stages[0]), stages[0]) - eps_i
@@ -89,8 +96,8 @@ def _multistep(predict, ab):
         x0_hat, eps = predict(x, k)
         combined = x0_hat
         if k - 1 in previous and ab[k + 1] < 1:  # the first step, and the last into x_0, are first order
-            h = half_log_snr(ab[k + 1]) - half_log_snr(ab[k])
-            r = (half_log_snr(ab[k]) - half_log_snr(ab[k - 1])) / h
+            h = _half_log_snr(ab[k + 1]) - _half_log_snr(ab[k])
+            r = (_half_log_snr(ab[k]) - _half_log_snr(ab[k - 1])) / h
             combined = (1 + 1 / (2 * r)) * x0_hat - previous[k - 1] / (2 * r)
         previous.clear()
         previous[k] = x0_hat
@@ -123,6 +130,13 @@ def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {list(SOLVERS)}, got {solver!r}")
+    if not callable(eps_fn):
+        raise TypeError(f"eps_fn must be a function eps_fn(x, k), got {type(eps_fn).__name__}")
+    x = check_points("x", x)
+    if target not in ("eps", "x0", "v"):
+        raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
+    generator = check_generator(generator)
+    snr = check_float("snr", snr, 0.0, float("inf"))
     alpha_bar = samplers._check_grid(alpha_bar)
     if not (alpha_bar[1:] > alpha_bar[:-1]).all():
         raise ValueError(f"solver {solver!r} needs alpha_bar strictly increasing (it samples, it never inverts)")
@@ -162,7 +176,7 @@ def grid_alpha_bar(schedule, n, grid="lambda"):
         log_ab = ab.log()
         return (log_ab[low] + frac * (log_ab[(low + 1).clamp(max=schedule.T - 1)] - log_ab[low])).exp()
     if grid == "lambda":
-        lam = 2 * half_log_snr(first) + u * 2 * (half_log_snr(last) - half_log_snr(first))
+        lam = 2 * _half_log_snr(first) + u * 2 * (_half_log_snr(last) - _half_log_snr(first))
         return torch.sigmoid(lam)
     if grid == "karras":
         nu_first, nu_last = ((1 - first) / first) ** (0.5 / KARRAS_RHO), ((1 - last) / last) ** (0.5 / KARRAS_RHO)
@@ -196,6 +210,9 @@ def langevin(eps_fn, x, alpha_bar, n_steps, snr=0.16, generator=None):
     (Algorithm 5; snr = 0.16 is theirs). It leaves q_t unchanged only as delta -> 0: for Gaussian q_t of variance v it
     settles at variance v (1 + snr^2), so it repairs x's distribution towards q_t up to a bias of order snr^2. eps_fn(x) predicts eps at this level. Defined in lesson 15 (fast solvers).
     """
+    if not callable(eps_fn):
+        raise TypeError(f"eps_fn must be a function eps_fn(x), got {type(eps_fn).__name__}")
+    x = check_points("x", x)
     n_steps = check_int("n_steps", n_steps, 0)
     alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0)
     snr = check_float("snr", snr, 0.0, float("inf"))

@@ -71,7 +71,25 @@ def lessons_of(item):
     return named or set(getattr(item.module, "LESSONS", ()))
 
 
+def long_first(item):
+    """Sort key of a test's file. The test command (course.py) hands whole files to its workers in collection order
+    (`--dist loadfile --no-loadscope-reorder`; pytest-xdist's default order, most tests first, started the browser files,
+    which hold few tests, last), and a long file that starts last decides when the run ends. So: files that run lessons
+    in JupyterLab first (40-150 s a file), then the other browser tests (decks, site: 50-80 s a file), then the lesson
+    notebooks from the last lesson back (the later lessons train and integrate: 30-80 s each under nbval), then the rest
+    (seconds a file)."""
+    if item.path.suffix == ".ipynb":
+        return (2, -int(item.path.name[:2]) if item.path.name[:2].isdigit() else 0)
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if fixtures & {"jupyterlab", "lab"}:
+        return (0, 0)
+    return (1, 0) if "browser" in fixtures else (3, 0)
+
+
 def pytest_collection_modifyitems(config, items):
+    # A key per file and a stable sort: a file's tests stay together and in order.
+    keys = {}
+    items.sort(key=lambda item: keys.setdefault(item.path, long_first(item)))
     wanted = {f"{int(n):02d}" for n in config.getoption("--lesson")}
     if not wanted:
         return

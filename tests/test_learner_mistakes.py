@@ -438,6 +438,27 @@ SLIPS_RAISE = {
                                                        ValueError, ["alpha_bar = 0", "target='x0' or 'v'"]),
     "Preconditioned of a plain function": (lambda: helpers.Preconditioned(lambda x, t: x, SCH, 0.1), TypeError,
                                            ["raw must be a network"]),
+    "dpm_solve with a decreasing grid": (lambda: helpers.dpm_solve(lambda x, k: x, XT, torch.tensor([0.9, 0.5])), ValueError,
+                                         ["strictly increasing"]),
+    "dpm_solve with solver 'dpm++'": (lambda: helpers.dpm_solve(lambda x, k: x, XT, GRID, "dpm++"), ValueError,
+                                      ["solver must be one of", "'dpm++2m'"]),
+    "dpm_solve of a network, not a function": (lambda: helpers.dpm_solve(net()(XT, 3), XT, GRID), TypeError,
+                                               ["eps_fn must be a function"]),
+    "dpm_solve from alpha_bar 0": (lambda: helpers.dpm_solve(lambda x, k: x, XT, torch.tensor([0.0, 0.5, 1.0]), target="v"),
+                                   ValueError, ["alpha_bar must lie in (0, 1]"]),
+    "sample_steps with method 'dpm-solver'": (lambda: helpers.sample_steps(net(), SCH, 5, 5, "dpm-solver"), ValueError,
+                                              ["method must be one of", "'dpm2'"]),
+    "grid_steps with 1 point": (lambda: helpers.grid_steps(SCH, 1), ValueError, ["n must be in [2, 101)"]),
+    "grid_steps with more points than steps": (lambda: helpers.grid_steps(SCH, 101), ValueError, ["n must be in [2, 101)"]),
+    "grid_alpha_bar with grid 'log-snr'": (lambda: helpers.grid_alpha_bar(SCH, 5, "log-snr"), ValueError,
+                                           ["grid must be one of", "'lambda'"]),
+    "half_log_snr at alpha_bar 1": (lambda: helpers.half_log_snr(1.0), ValueError, ["alpha_bar must be in (0.0, 1.0)"]),
+    "langevin with snr -0.1": (lambda: helpers.langevin(lambda x: x, XT, 0.5, 2, snr=-0.1), ValueError, ["snr must be in"]),
+    "langevin with a step count of 2.5": (lambda: helpers.langevin(lambda x: x, XT, 0.5, 2.5), TypeError,
+                                          ["n_steps must be an int"]),
+    "FastEps of a conditional network": (lambda: helpers.FastEps(helpers.ConditionalNoisePredictor(100, 3, 16)), TypeError,
+                                         ["FastEps takes a helpers.NoisePredictor"]),
+    "FastEps at step 100": (lambda: helpers.FastEps(net())(XT, 100), ValueError, ["t must be in [0, 100)"]),
     "check_exercise with a number for an id": (lambda: helpers.check_exercise(1.1, None), ValueError, ["exercise_id must be one of"]),
 }
 
@@ -445,7 +466,7 @@ SLIPS_RAISE = {
 def test_every_public_helper_is_probed():
     """Each name in helpers.__all__ appears in a probe of this file, so a new helper cannot skip this suite."""
     source = Path(__file__).read_text()
-    data = {"DEFAULT", "REFERENCE", "COMMITTED_CHECKPOINT"}
+    data = {"DEFAULT", "REFERENCE", "COMMITTED_CHECKPOINT", "GRIDS", "PC_SNR", "SOLVERS"}
     assert [n for n in helpers.__all__ if n not in data and f"helpers.{n}" not in source] == []
     assert helpers.default_device().type in ("cpu", "cuda", "mps")
 
@@ -543,6 +564,9 @@ ENTRY_POINTS = {
     "reverse_mean": (lambda x: helpers.reverse_mean(x, x, 5, SCH), "xt"),
     "ddim_step": (lambda x: helpers.ddim_step(x, x, 0.5, 0.9), "x"),
     "solve": (lambda x: helpers.solve(lambda y, k: torch.zeros_like(y), x, GRID), "x"),
+    "dpm_solve": (lambda x: helpers.dpm_solve(lambda y, k: 0.1 * y, x, GRID, "dpm3"), "x"),
+    "langevin": (lambda x: helpers.langevin(lambda y: 0.5 * y + 0.1, x, 0.5, 2, generator=seeded()), "x"),
+    "FastEps": (lambda x: helpers.FastEps(NET)(x, 3), "x"),
     "sample x_T": (lambda x: helpers.sample(NET, SCH, 6, generator=seeded(), x_T=x), "x_T"),
     "sample_steps x_T": (lambda x: helpers.sample_steps(NET, SCH, 6, 5, eta=1.0, generator=seeded(), x_T=x), "x_T"),
     "invert": (lambda x: helpers.invert(NET, SCH, x, 5), "x0"),

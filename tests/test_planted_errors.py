@@ -739,3 +739,94 @@ def test_14_target_conversions_planted(monkeypatch):
     assert abs(targets.floor_factor(alpha_bar, "x0").item() / ratios["x0"] - 1) < 1e-9
     # B^2 in place of A^2: the floor factor no longer matches the Monte Carlo ratio.
     assert abs(right(alpha_bar, "x0")[1].item() ** 2 / ratios["x0"] - 1) > 1e-2
+
+
+# Lesson 15 ------------------------------------------------------------------------------------------------------
+
+def solvers_lesson(schedule):
+    namespace = lesson_functions("15_solvers")
+    namespace.update(schedule=schedule, alpha_bar=schedule.alpha_bar.double(), oracle=helpers.s_curve_oracle(schedule),
+                     NAMES={"ddim": "DDIM", "dpm2": "DPM-Solver-2", "dpm3": "DPM-Solver-3", "dpm++2m": "DPM-Solver++(2M)"})
+    return namespace
+
+
+def test_15_dpm_solver_1_is_ddim_planted(schedule):
+    """Check 1: the lesson's DPM-Solver-1 equals DDIM; with e^h in place of e^h - 1 it does not."""
+    lesson = solvers_lesson(schedule)
+    x, eps = torch.randn(2, 100, 2, dtype=torch.float64)
+    assert not fails(lesson["check_same"], lesson["dpm_solver_1"](x, eps, 0.3, 0.5), helpers.ddim_step(x, eps, 0.3, 0.5),
+                     1e-12, "right")
+    source = function_source("15_solvers", "dpm_solver_1")
+    assert "math.expm1(h)" in source
+    namespace = dict(lesson)
+    exec(source.replace("math.expm1(h)", "math.exp(h)"), namespace)
+    assert fails(lesson["check_same"], namespace["dpm_solver_1"](x, eps, 0.3, 0.5), helpers.ddim_step(x, eps, 0.3, 0.5),
+                 1e-12, "planted")
+
+
+def test_15_orders_planted(schedule):
+    """Check 3: the lesson's order check passes DPM-Solver-2 as written; with 1/r in place of 1/(2r) the measured order
+    falls to 1 and the check fails. Orders measured here with the lesson's own step against the Gaussian closed form."""
+    from test_solvers import gaussian_eps, gaussian_flow, lambda_grid
+
+    lesson = solvers_lesson(schedule)
+    mean, std = torch.tensor([0.3, -0.2], dtype=torch.float64), 0.15
+    eps_of = gaussian_eps(mean, std)
+    x = torch.randn(50, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+    def order(step):
+        errors = []
+        for n in (12, 48):
+            grid = lambda_grid(2 * n + 1).tolist()
+            y = x
+            for k in range(0, 2 * n, 2):
+                y = step(eps_of, y, *grid[k:k + 3])
+            errors.append((y - gaussian_flow(x, mean, std, grid[0], grid[-1])).norm(dim=1).max().item())
+        return {"dpm2": math.log(errors[0] / errors[1], 4)}
+
+    assert not fails(lesson["check_orders"], order(lesson["dpm_solver_2"]), {"dpm2": 2})
+    source = function_source("15_solvers", "dpm_solver_2")
+    assert "(2 * r)" in source
+    namespace = dict(lesson)
+    exec(source.replace("(2 * r)", "r"), namespace)
+    assert fails(lesson["check_orders"], order(namespace["dpm_solver_2"]), {"dpm2": 2})
+
+
+def test_15_fast_eps_planted(schedule):
+    """The lesson's check of helpers.FastEps against the network fails when its tables hold the step embeddings
+    without the layers' biases."""
+    lesson = solvers_lesson(schedule)
+    model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
+    fast = helpers.FastEps(model)
+    x = helpers.s_curve(500).double()
+    with torch.no_grad():
+        want = model(x, torch.tensor(50))
+        assert not fails(lesson["check_same"], fast(x, 50), want, 1e-4, "right")
+        fast.tables = [embed.weight.detach() for embed in model.step_embeddings]
+        assert fails(lesson["check_same"], fast(x, 50), want, 1e-4, "planted")
+
+
+def test_15_solver_unit_checks_planted(monkeypatch):
+    """tests/test_solvers.py catches a Karras grid taken in (nu^2)^(1/rho) instead of nu^(1/rho) (a slip made while
+    writing it), and DPM-Solver-3 with its last stage weight halved."""
+    import helpers.solvers as solvers
+    from test_solvers import gaussian_order, own_time_unevenness
+
+    assert own_time_unevenness("karras") < 1e-9 and abs(gaussian_order("dpm3") - 3) < 0.3
+    right_grid = solvers.grid_alpha_bar
+
+    def squared_nu(schedule, n, grid="lambda"):
+        if grid != "karras":
+            return right_grid(schedule, n, grid)
+        ab = schedule.alpha_bar.double()
+        first, last = ab[0].item(), ab[-1].item()
+        u = torch.linspace(1, 0, n, dtype=torch.float64)
+        ends = [((1 - a) / a) ** (1 / solvers.KARRAS_RHO) for a in (first, last)]
+        return 1 / (1 + ((ends[0] + u * (ends[1] - ends[0])) ** solvers.KARRAS_RHO) ** 2)
+
+    monkeypatch.setattr(helpers, "grid_alpha_bar", squared_nu)
+    assert own_time_unevenness("karras") > 1e-3
+    monkeypatch.undo()
+    right_weight = solvers._stage_weight
+    monkeypatch.setattr(solvers, "_stage_weight", lambda h, r: right_weight(h, r) / (2 if r == 1.0 else 1))
+    assert abs(gaussian_order("dpm3") - 3) > 0.3
