@@ -268,14 +268,13 @@ def strip_widget_views(model, **kwargs):
 
 
 def test_workers(cores: int) -> int:
-    """pytest workers for the test command: one more than the cores, at most 4.
+    """pytest workers for the test command: as many as cores, at least 2, at most 4.
 
-    A worker waits a third of its time (a kernel or JupyterLab starting, Chromium drawing, a page polled): on 2 cores two
-    workers kept the cores 62 % busy, 9 min 38 s of wall time for 12 min of CPU; three did the same work in TBD
-    (docs/decisions.md, "Test-suite time budget"). Each worker may hold a kernel, a JupyterLab and a Chromium at once
-    (1-2 GB), hence the cap.
+    On 2 cores a third worker made the run slower, not faster (11 min 53 s, 148 % CPU, 1 056 s of CPU against 9 min 45 s,
+    123 %, 720 s for two, one lesson fewer; docs/decisions.md, "Test-suite time budget"): the browser runs slowed each other
+    down. Each worker may hold a kernel, a JupyterLab and a Chromium at once (1-2 GB), hence the cap.
     """
-    return min(4, max(2, cores + 1))
+    return min(4, max(2, cores))
 
 
 def torch_threads(command: str, cores: int) -> int:

@@ -16,7 +16,8 @@ Sections, in one run:
   DPM-Solver++(2M) at 20 NFE on its chosen grid; helpers.gaussian_prior's start beside it;
 - speed: for the fastest sampler that matches on every seed, the time for 10 000 points through each removal of
   overhead, quiet and beside one busy process, at one torch thread (what `course.py lab` gives a kernel on 2 cores)
-  and quiet at two; and the cost of one network evaluation.
+  and quiet at two, beside the 100-step DDPM it matches (the same network through helpers.sample_steps); and the cost
+  of the evaluations alone (FastEps at the sampler's steps, no solver arithmetic): the floor of NFE x cost per evaluation.
 Seed k starts from helpers.gaussian_prior drawn with generator seed 2 + 100 k and draws noise from 3 + 100 k, as
 benchmarks/sample_seeds.py does, so every sampler and both networks share start and noise within a seed.
 
@@ -255,24 +256,28 @@ def speed(setup, solver, grid, nfe, repeats):
         with torch.no_grad():
             return helpers.solve(lambda x, k: compiled_layers(x, *rows[k]), x_T, alpha_bar, solver)
 
+    def ddpm_100():
+        return helpers.sample_steps(model, setup.schedule, N_SAMPLES, 100, "ddpm", x_T=x_T, generator=torch.Generator().manual_seed(3))
+
+    def evaluations_alone():
+        with torch.inference_mode():
+            for t in step_list:
+                fast.raw(x_T, t)
+
     variants = {"sample_steps": plain, "+ inference_mode": inference, "+ one grid check, no per-step checks": unchecked,
-                "+ FastEps (fused layers)": fused, "FastEps through torch.compile": compiled}
+                "+ FastEps (fused layers)": fused, "FastEps through torch.compile": compiled,
+                "the evaluations alone (FastEps, no solver)": evaluations_alone,
+                "DDPM, 100 steps (the quality matched)": ddpm_100}
     gap = (fused() - plain()).abs().max().item()
     result = {"solver": solver, "grid": grid, "nfe": nfe, "max_gap_fused_vs_plain": gap, "seconds": {},
               "compile_seconds": compile_seconds, "max_gap_compiled_vs_plain": (compiled() - plain()).abs().max().item()}
-    def one_evaluation():
-        with torch.inference_mode():
-            return fast.raw(x_T, step_list[len(step_list) // 2])
-
-    result["one_evaluation"] = {}
     for threads, loads in ((1, LOADS), (2, ("quiet",))):
         torch.set_num_threads(threads)
         for load in loads:
             with machine_load(load):
                 key = f"{threads} thread{'s' * (threads > 1)}, {load}"
                 result["seconds"][key] = timed(variants, repeats)
-                result["one_evaluation"][key] = timed({"one": one_evaluation}, repeats * 3)["one"]
-            print(f"speed {key}: {result['seconds'][key]}, one evaluation {result['one_evaluation'][key]}", flush=True)
+            print(f"speed {key}: {result['seconds'][key]}", flush=True)
     torch.set_num_threads(1)
     return result
 
