@@ -75,8 +75,8 @@ def _singlestep(eps_fn, ab, order):
 
 
 def _segments(n_points, order, last_is_data):
-    """Split grid points 0 .. n_points - 1 into (start, stages, end) segments of `order` intervals each; the rest, and
-    a last interval into x_0, take fewer (Lu et al. 2022, section 3.4, end with lower orders in the same way)."""
+    """Split grid points 0 .. n_points - 1 into (start, stages, end) segments of `order` intervals each; the intervals
+    left over take a lower order, and a last interval into x_0 is a segment of its own."""
     n_intervals = n_points - 1 - last_is_data
     segments, k = [], 0
     while k < n_intervals:
@@ -124,8 +124,8 @@ def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="
     every 2 (3) intervals form one step whose inner grid points are its stages, at the fractions r of the step in
     lambda where they sit; 'dpm++2m' takes one evaluation per interval. Each evaluates the network once per grid point
     except the last. 'pc' is a predictor-corrector sampler (Song et al. 2021, Algorithm 2): a DDIM step, then one
-    Langevin step (helpers.langevin, with snr and generator) at every grid point it lands on except x_0, two evaluations
-    per grid point but the first and last. Returns the last x, or with keep_chain every state the steps land on. Called
+    Langevin step (helpers.langevin, with snr and generator) at every grid point it lands on except x_0: two evaluations
+    per grid point, one at the first and none at the last. Returns the last x, or with keep_chain every state the steps land on. Called
     by helpers.solve. Defined in lesson 15 (fast solvers).
     """
     if solver not in SOLVERS:
@@ -203,12 +203,13 @@ def grid_steps(schedule, n, grid="lambda"):
     return torch.tensor(steps)
 
 
-def langevin(eps_fn, x, alpha_bar, n_steps, snr=0.16, generator=None):
+def langevin(eps_fn, x, alpha_bar, n_steps, snr=PC_SNR, generator=None):
     """n_steps of Langevin dynamics x <- x + delta score + sqrt(2 delta) z at one noise level, score = -eps / b.
 
     The step delta = 2 (snr |z| / |score|)^2, norms averaged over the points: the corrector of Song et al. 2021
     (Algorithm 5; snr = 0.16 is theirs). It leaves q_t unchanged only as delta -> 0: for Gaussian q_t of variance v it
-    settles at variance v (1 + snr^2), so it repairs x's distribution towards q_t up to a bias of order snr^2. eps_fn(x) predicts eps at this level. Defined in lesson 15 (fast solvers).
+    settles at variance v (1 + snr^2), so it repairs x's distribution towards q_t up to a bias of order snr^2.
+    eps_fn(x) predicts eps at this level. Defined in lesson 15 (fast solvers).
     """
     if not callable(eps_fn):
         raise TypeError(f"eps_fn must be a function eps_fn(x), got {type(eps_fn).__name__}")

@@ -2,7 +2,8 @@
 # # Lesson 15 — Fast solvers: DPM-Solver, time grids and predictor–corrector
 #
 # **Goal.** Lesson 10 brought sampling from 100 network evaluations (NFE) to 49 (Heun), and found nothing it teaches
-# reaches the 100-step DDPM's quality in 0.1 s. The solvers used today need 10–20. DPM-Solver (Lu et al. 2022) and
+# reaches the 100-step DDPM's quality in 0.1 s. The solvers used today need 10–20 (DPM-Solver reports CIFAR-10 FID 4.70 at
+# 10 evaluations, Lu et al. 2022). DPM-Solver (Lu et al. 2022) and
 # DPM-Solver++ (Lu et al. 2022b) are *exponential integrators*: written in the log signal-to-noise ratio, the
 # probability-flow ODE has a linear part that they solve exactly, so only the network's term is approximated. Here we
 # derive them from DDIM, measure their orders against the exact ODE, show that the time grid matters as much as the
@@ -90,8 +91,9 @@ for ab_t, ab_s in ((0.3, 0.5), (0.778, 0.99998)):
 # $$\mathbf{x}_s = \frac{a_s}{a_t}\mathbf{x}_t - b_s(e^h - 1)\,\boldsymbol\epsilon_t - \frac{b_s}{2r}(e^h - 1)\,\big(\boldsymbol\epsilon_\theta(\mathbf{u}, \ell_t + rh) - \boldsymbol\epsilon_t\big).$$
 #
 # That is DPM-Solver-1 with $\boldsymbol\epsilon_t + (\boldsymbol\epsilon_u - \boldsymbol\epsilon_t)/(2r)$ in place of $\boldsymbol\epsilon_t$, which is how `helpers.dpm_solve` computes it: every solver in
-# this lesson goes through lesson 10's DDIM update. **DPM-Solver-3** (their Algorithm 2) uses two intermediate points and
-# the weights $(\varphi_1(z) - 1)/(e^z - 1)$, $\varphi_1(z) = (e^z - 1)/z$. Both are *single-step*: their stages are spent inside one step.
+# this lesson goes through lesson 10's DDIM update. **DPM-Solver-3** (their Algorithm 2) uses two intermediate points; in the
+# same form its differences of $\boldsymbol\epsilon$ enter with weights $(\varphi_1(z) - 1)/(e^z - 1)$, $\varphi_1(z) = (e^z - 1)/z$, at $z = r_2h$ and $z = h$.
+# Both are *single-step*: their stages are spent inside one step.
 
 # %%
 def dpm_solver_2(eps_fn, x, ab_t, ab_u, ab_s):
@@ -223,7 +225,7 @@ for key, err in whole.items():
 # More steps cannot remove the network's own error; a better solver only reaches it with fewer evaluations.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. Time grids, and why order 1 stumbles on this schedule
+# ## 3. Time grids, and what makes "order 1" noisy
 #
 # A solver's error depends on the steps $h$ it takes in $\ell$, so where the grid puts its points matters as much as the
 # solver. Four grids (`helpers.grid_alpha_bar`), each even in its own time between step $T-1$ and step 0:
@@ -246,13 +248,15 @@ axes[0].legend(title="10-point grid")
 axes[1].set(xlabel="interval (1 = the noisiest)", ylabel="h = step in λ/2", title="the steps each 10-point grid takes")
 fig.tight_layout()
 plt.show()
+print("lambda at steps 0, 5, 79, 99: " + ", ".join(f"{lam[t].item():.2f}" for t in (0, 5, 79, 99))
+      + f"; the range of lambda/2: {(lam[0] - lam[-1]).item() / 2:.2f}")
 for grid in helpers.GRIDS:
     h = (lam[helpers.grid_steps(schedule, 10, grid)] / 2).diff()
     print(f"{grid:7s} h from {h.min().item():.3f} to {h.max().item():.3f}, the largest at interval {h.argmax().item() + 1} of 9")
 
 # %% [markdown]
 # This schedule's $\lambda_t$ is flat at the noisy end and steep near the data: the sigmoid $\beta_t$ is tiny for the first
-# steps, so $\lambda$ falls from 10.7 to 8.7 in the first 5 steps and moves by 0.5 over the last 20. The even-$t$ grid therefore
+# steps, so $\lambda$ falls from 10.7 to 8.7 in the first 5 steps and by 0.56 over the last 20 (printed above). The even-$t$ grid therefore
 # spends its noisy intervals on small steps and takes its last one in a jump of $h = 1.48$, a third of the whole range of
 # $\ell$; the even-$\lambda$ grid's steps are all 0.46–0.59. The table (`benchmarks/fast_solvers.py`, five paired seeds, 10 NFE;
 # Heun and PC 9, since they pay two evaluations per step) gives each solver on each grid, the network beside its
@@ -294,8 +298,9 @@ print("exact network's off-curve from the best grid to the worst: "
 # **The higher the order, the more the grid matters.** With the exact network, DDIM's off-curve at 10 NFE moves by less than one
 # unit across the four grids, Heun's by more than ten and DPM-Solver-3's by six (printed above). A higher-order step through a
 # large $h$ extrapolates its correction over $e^h - 1$ times the step (3.4 at $h = 1.48$), and it can do worse than DDIM;
-# exercise 2 shows it at 5 NFE. This is the answer to dpm-solver issues #23 and #25 ("why worse than DDIM?"): at few steps,
-# on a grid with a large step, it can be.
+# exercise 2 shows it at 5 NFE, and the table at 10 (DPM-Solver-3 on the even-$t$ grid: 14.3 against DDIM's 10.7). That is
+# one answer, for this schedule, to dpm-solver issues #23 and #25, which ask why DPM-Solver did worse than DDIM: at few
+# steps, on a grid with one large step, it can.
 #
 # **dpm-solver issue #36** asks why "order 1" with a sigmoid schedule is noisy when DDIM is not. Order 1 *is* DDIM (check 1),
 # so the difference must come from elsewhere: the grid, which we just saw matters little for order 1 here, or where the
@@ -316,8 +321,8 @@ print(helpers.compare(lambda k: off_curve_of(True, k), lambda k: off_curve_of(Fa
                       names=("stop at step 0", "jump to x0_hat")))
 
 # %% [markdown]
-# Stopping at step 0 leaves off-curve 2.3 higher on every seed (13.0 against 10.7): the leftover noise of the last step is
-# exactly the "noisy" result, and it has nothing to do with the order.
+# Stopping at step 0 leaves off-curve 2.3 higher on every seed (13.0 against 10.7): the last step's leftover noise makes
+# the samples noisier, whatever the order.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Noise, and a corrector
@@ -455,14 +460,16 @@ plt.show()
 
 # %% [markdown]
 # - **Fewest evaluations on every seed: DPM-Solver++(2M) at 20 NFE** on the shifted grid. At 12 and 15 NFE it matches on three
-#   seeds of five; DDIM needs 50 (four seeds of five there), Heun 49 (four of five), DPM-Solver-3 50.
+#   seeds of five. DPM-Solver-2 matches on every seed at 30 (three of five at 50), DPM-Solver-3 at 50; DDIM at 50 and Heun at
+#   49 match on four of five, and on no budget on all five.
 # - **The network decides, not the solver.** With the exact network, DPM-Solver-3 matches its own 100-step DDPM on every seed
-#   at 10 NFE and DPM-Solver++(2M) at 15; the trained network needs more steps because its own error (section 2) adds to
-#   the solver's, and the rule compares it against the same network's 100-step DDPM, whose error partly cancels.
+#   at 10 NFE and DPM-Solver++(2M) at 15; the trained network needs more, since its own error (section 2) adds to the
+#   solver's.
 # - **Counts are not monotone near the margin** (DPM-Solver-2: five seeds at 30 NFE, three at 50): coverage gap's margin is
 #   0.52 points and its data floor's s.d. 0.26, so a sampler sitting at the margin passes or fails by seed noise.
 # - **PC, with one Langevin step per point, never matches at ≤ 29 NFE**: each corrector step costs an evaluation and, at
-#   the chosen $r = 0.3$, settles about 9 % too wide ($1 + r^2$), which the exact network shows (it matches on no seed at any budget).
+#   the chosen $r = 0.3$, settles with a variance about 9 % too large ($1 + r^2$); with the exact network it matches on no
+#   seed at any budget.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Time for 10 000 points.** A sampler's time is (NFE × one evaluation) + overhead. `benchmarks/fast_solvers.py` times the
@@ -600,8 +607,9 @@ interact(show_solver, solver=Dropdown(options=[(NAMES[k], k) for k in ("ddim", "
 # - **Noise.** DDIM with $\eta = 1$ against $\eta = 0$ trades off-curve (−0.67 on every seed) for coverage (+0.92 points at 10 NFE).
 #   A Langevin corrector with the exact score needs about 100 steps to repair the $\mathcal N(0, I)$ start; lesson 10's Gaussian with
 #   $q_T$'s moments does it for no evaluation.
-# - **The race.** DPM-Solver++(2M) on the shifted grid matches the 100-step DDPM on every seed at 20 NFE; DDIM and Heun need
-#   about 50. With the exact network, DPM-Solver-3 matches at 10: the trained network's own error sets the count.
+# - **The race.** DPM-Solver++(2M) on the shifted grid matches the 100-step DDPM on every seed at 20 NFE; DDIM and Heun match
+#   on four of five seeds at about 50. With the exact network, DPM-Solver-3 matches at 10: the trained network's own error
+#   sets the count.
 # - **Speed.** 143 ms for 10 000 points at 20 NFE on both cores once the overhead is gone (280 ms through `sample_steps`),
 #   6.8 times faster than the 100-step DDPM; the floor of 20 evaluations is 115 ms, so 0.1 s is out of reach here.
 # - **`diffusers`' `DPMSolverMultistepScheduler`** computes the same DPM-Solver++(2M), to $5\cdot10^{-8}$ in float64 (its step rounds

@@ -244,6 +244,8 @@ def test_rise_view_opens(browser, jupyterlab):
     page.screenshot(path=str(SCREENSHOTS / "rise_01_data.png"))
     # A slide taller than the screen (lesson 01's statistics: code, output and text) must scroll, not be cut off.
     tall = 3
+    # Keys pressed before reveal.js has started are lost; it has started once it writes the first slide's hash.
+    page.wait_for_function("location.hash.startsWith('#/slide-0')", timeout=30_000)
     for _ in range(tall):
         page.keyboard.press("ArrowRight")
     page.wait_for_function(f"location.hash.startsWith('#/slide-{tall}-')", timeout=10_000)
