@@ -125,16 +125,12 @@ def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="
     lambda where they sit; 'dpm++2m' takes one evaluation per interval. Each evaluates the network once per grid point
     except the last. 'pc' is a predictor-corrector sampler (Song et al. 2021, Algorithm 2): a DDIM step, then one
     Langevin step (helpers.langevin, with snr and generator) at every grid point it lands on except x_0: two evaluations
-    per grid point, one at the first and none at the last. Returns the last x, or with keep_chain every state the steps land on. Called
-    by helpers.solve. Defined in lesson 15 (fast solvers).
+    per grid point, one at the first and none at the last. Returns the last x, or with keep_chain every state the steps
+    land on. Called by helpers.solve. Defined in lesson 15 (fast solvers).
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {list(SOLVERS)}, got {solver!r}")
-    if not callable(eps_fn):
-        raise TypeError(f"eps_fn must be a function eps_fn(x, k), got {type(eps_fn).__name__}")
-    x = check_points("x", x)
-    if target not in ("eps", "x0", "v"):
-        raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
+    x = samplers._check_eps_fn(eps_fn, x, target)
     generator = check_generator(generator)
     snr = check_float("snr", snr, 0.0, float("inf"))
     alpha_bar = samplers._check_grid(alpha_bar)
