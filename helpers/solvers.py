@@ -9,7 +9,8 @@ eps_theta(x_t) or x0_hat: DDIM's step is linear in both, and a higher order only
 With h = (lambda_s - lambda_t) / 2 and r the fraction of h at which an intermediate stage sits:
 - DPM-Solver-2 (Lu et al. 2022, Algorithm 1, with its stage at any fraction r): eps_t + (eps_u - eps_t) / (2 r), eps_u
   at a DDIM step to the stage;
-- DPM-Solver-3 (their Algorithm 2, stages at any r1 < r2): two stages, combined as _stage_weight says;
+- DPM-Solver-3 (their Algorithm 2, stages at any r1 < r2): two stages, combined as _stage_weight says; third order only
+  with r2 = 2/3 (an even grid gives 1/3 and 2/3), second order elsewhere;
 - DPM-Solver++(2M) (Lu et al. 2022b, Algorithm 2): x0_hat replaced by (1 + 1/(2 r)) x0_k - x0_{k-1} / (2 r), r the ratio
   of the previous step's h to this one's; one evaluation per step, the previous one reused.
 """
@@ -29,7 +30,7 @@ SOLVERS = ("dpm2", "dpm3", "dpm++2m", "pc")
 GRIDS = ("t", "lambda", "karras", "shift")
 KARRAS_RHO = 7.0  # Karras et al. 2022, eq. 5: their choice for every data set
 SHIFT = 1 / 8  # lesson 12's best grid for DDIM (docs/decisions.md, "Flow matching against DDPM")
-PC_SNR = 0.16  # Song et al. 2021's corrector step size for CIFAR-10; benchmarks/fast_solvers.py measures others
+PC_SNR = 0.16  # Song et al. 2021's corrector "snr" for CIFAR-10 with the VE SDE; benchmarks/fast_solvers.py tries others
 
 
 def half_log_snr(alpha_bar):
@@ -44,8 +45,8 @@ def _half_log_snr(alpha_bar):
 
 
 def _stage_weight(h, r):
-    """DPM-Solver-3's weight of a difference of eps in a stage, over DDIM's eps coefficient (Lu et al. 2022, Algorithm 2):
-    (r2 / r1) (phi_1(r2 h) - 1) / (e^(r2 h) - 1) is returned as (phi_1(r h) - 1) / expm1(r h), phi_1(z) = expm1(z) / z."""
+    """(phi_1(r h) - 1) / expm1(r h), phi_1(z) = expm1(z) / z: DPM-Solver-3's weight of a difference of eps, relative to
+    DDIM's eps coefficient (Lu et al. 2022, Algorithm 2); the caller multiplies it by r2 / r1 (second stage) or 1 / r2."""
     z = r * h
     return (math.expm1(z) / z - 1) / math.expm1(z)
 
@@ -123,7 +124,7 @@ def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="
     eps_fn(x, k) predicts eps (or target 'x0' or 'v', lesson 14) at grid point k. 'dpm2' and 'dpm3' are single-step:
     every 2 (3) intervals form one step whose inner grid points are its stages, at the fractions r of the step in
     lambda where they sit; 'dpm++2m' takes one evaluation per interval. Each evaluates the network once per grid point
-    except the last. 'pc' is a predictor-corrector sampler (Song et al. 2021, Algorithm 2): a DDIM step, then one
+    except the last. 'pc' is a predictor-corrector sampler (Song et al. 2021, App. G): a DDIM step, then one
     Langevin step (helpers.langevin, with snr and generator) at every grid point it lands on except x_0: two evaluations
     per grid point, one at the first and none at the last. Returns the last x, or with keep_chain every state the steps
     land on. Called by helpers.solve. Defined in lesson 15 (fast solvers).
@@ -202,9 +203,10 @@ def grid_steps(schedule, n, grid="lambda"):
 def langevin(eps_fn, x, alpha_bar, n_steps, snr=PC_SNR, generator=None):
     """n_steps of Langevin dynamics x <- x + delta score + sqrt(2 delta) z at one noise level, score = -eps / b.
 
-    The step delta = 2 (snr |z| / |score|)^2, norms averaged over the points: the corrector of Song et al. 2021
-    (Algorithm 5; snr = 0.16 is theirs). It leaves q_t unchanged only as delta -> 0: for Gaussian q_t of variance v it
-    settles at variance v (1 + snr^2), so it repairs x's distribution towards q_t up to a bias of order snr^2.
+    The step delta = 2 (snr |z| / |score|)^2, norms averaged over the points: the corrector of Song et al. 2021 (App. G),
+    without its factor alpha_i = 1 - beta_i; snr = 0.16 is their value for CIFAR-10 with the VE SDE. It leaves q_t unchanged
+    only as delta -> 0: for Gaussian q_t of variance v, run to stationarity, it settles at variance v (1 + snr^2), so it
+    repairs x's distribution towards q_t up to a bias of order snr^2.
     eps_fn(x) predicts eps at this level. Defined in lesson 15 (fast solvers).
     """
     if not callable(eps_fn):

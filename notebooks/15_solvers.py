@@ -11,7 +11,7 @@
 # its exact-network floor, and check one against `diffusers`.
 #
 # **Assumes.** Lessons 09 (the oracle, sharp metrics), 10 (DDIM, the probability-flow ODE, `helpers.ode_reference`,
-# lesson 10's matching rule), 12 (flow time $s$ and its shift) and 14 ($\lambda_t = \log\mathrm{SNR}_t$, predicting $\mathbf{x}_0$).
+# lesson 10's matching rule), 12 (flow time and its shift) and 14 ($\lambda_t = \log\mathrm{SNR}_t$, predicting $\mathbf{x}_0$).
 # Symbols as in `docs/decisions.md`: $a_t = \sqrt{\bar\alpha_t}$, $b_t = \sqrt{1-\bar\alpha_t}$, $\lambda_t = \log(a_t^2/b_t^2)$, $\nu_t = b_t/a_t$.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -56,7 +56,7 @@ def grid_of(steps):
 # $$\mathbf{x}_s = \frac{a_s}{a_t}\,\mathbf{x}_t \;-\; a_s\int_{\ell_t}^{\ell_s} e^{-\ell}\,\boldsymbol\epsilon_\theta(\mathbf{x}_\ell, \ell)\,d\ell .$$
 #
 # The linear part $\frac{a_s}{a_t}\mathbf{x}_t$ is exact; only the integral needs the network. Hold $\boldsymbol\epsilon_\theta$ at its value at $t$: with
-# $h = \ell_s - \ell_t$, the integral is $a_s(e^{-\ell_t} - e^{-\ell_s}) = b_s(e^h - 1)$, and we get **DPM-Solver-1**
+# $h = \ell_s - \ell_t$, $a_s$ times the integral is $a_s(e^{-\ell_t} - e^{-\ell_s})\,\boldsymbol\epsilon_\theta = b_s(e^h - 1)\,\boldsymbol\epsilon_\theta$, and we get **DPM-Solver-1**
 #
 # $$\mathbf{x}_s = \frac{a_s}{a_t}\,\mathbf{x}_t - b_s\,(e^{h} - 1)\,\boldsymbol\epsilon_\theta(\mathbf{x}_t, t).$$
 
@@ -91,9 +91,10 @@ for ab_t, ab_s in ((0.3, 0.5), (0.778, 0.99998)):
 # $$\mathbf{x}_s = \frac{a_s}{a_t}\mathbf{x}_t - b_s(e^h - 1)\,\boldsymbol\epsilon_t - \frac{b_s}{2r}(e^h - 1)\,\big(\boldsymbol\epsilon_\theta(\mathbf{u}, \ell_t + rh) - \boldsymbol\epsilon_t\big).$$
 #
 # That is DPM-Solver-1 with $\boldsymbol\epsilon_t + (\boldsymbol\epsilon_u - \boldsymbol\epsilon_t)/(2r)$ in place of $\boldsymbol\epsilon_t$, which is how `helpers.dpm_solve` computes it: every solver in
-# this lesson goes through lesson 10's DDIM update. **DPM-Solver-3** (their Algorithm 2) uses two intermediate points; in the
-# same form its differences of $\boldsymbol\epsilon$ enter with weights $(\varphi_1(z) - 1)/(e^z - 1)$, $\varphi_1(z) = (e^z - 1)/z$, at $z = r_2h$ and $z = h$.
-# Both are *single-step*: their stages are spent inside one step.
+# this lesson goes through lesson 10's DDIM update. **DPM-Solver-3** (their Algorithm 2) uses two intermediate points at
+# fractions $r_1 < r_2$; in the same form, with $\varphi_1(z) = (e^z - 1)/z$ and $\mathbf{D}_i$ the stages' differences from $\boldsymbol\epsilon_t$, the second stage
+# adds $\frac{r_2}{r_1}\frac{\varphi_1(r_2h)-1}{e^{r_2h}-1}\mathbf{D}_1$ and the step $\frac{1}{r_2}\frac{\varphi_1(h)-1}{e^h-1}\mathbf{D}_2$. It is third order only with $r_2 = 2/3$ (an even grid
+# gives $1/3$ and $2/3$); elsewhere it is second order. Both are *single-step*: their stages are spent inside one step.
 
 # %%
 def dpm_solver_2(eps_fn, x, ab_t, ab_u, ab_s):
@@ -232,7 +233,7 @@ for key, err in whole.items():
 # - **t**: even in the step index (lesson 10's `timesteps`);
 # - **lambda**: even in $\lambda$ (Lu et al. 2022, §3.3);
 # - **karras**: even in $\nu^{1/\rho}$, $\rho = 7$ (Karras et al. 2022, eq. 5);
-# - **shift**: even in lesson 12's flow time $s$ after its shift $c = 1/8$ towards the data.
+# - **shift**: even in lesson 12's flow time after its shift $c = 1/8$ towards the data.
 
 # %%
 lam = schedule.log_snr.double()
@@ -295,9 +296,10 @@ print("exact network's off-curve from the best grid to the worst: "
       + ", ".join(f"{NAMES[s]} {exact_spread(s)}" for s in ("ddim", "heun", "dpm3", "dpm++2m")))
 
 # %% [markdown]
-# **The higher the order, the more the grid matters.** With the exact network, DDIM's off-curve at 10 NFE moves by less than one
-# unit across the four grids, Heun's by more than ten and DPM-Solver-3's by six (printed above). A higher-order step through a
-# large $h$ extrapolates its correction over $e^h - 1$ times the step (3.4 at $h = 1.48$), and it can do worse than DDIM;
+# **Some solvers are far more sensitive to the grid than others.** With the exact network, off-curve at 10 NFE moves across
+# the four grids by less than one unit for DDIM and 1.3 for DPM-Solver++(2M), but by six for DPM-Solver-3 and more than ten
+# for Heun (printed above). A step through a large $h$ scales its correction by $e^h - 1$: DPM-Solver-3's last step on the
+# even-$t$ grid runs from step 33 to step 0, $h = 2.78$ and $e^h - 1 \approx 15$; such a step can do worse than DDIM;
 # exercise 2 shows it at 5 NFE, and the table at 10 (DPM-Solver-3 on the even-$t$ grid: 14.3 against DDIM's 10.7). That is
 # one answer, for this schedule, to dpm-solver issues #23 and #25, which ask why DPM-Solver did worse than DDIM: at few
 # steps, on a grid with one large step, it can.
@@ -359,16 +361,19 @@ for nfe in (10, 20):
 # coverage gap (+0.92 ± 0.64 points at 10 NFE, every seed; +0.44 ± 0.54 at 20, four of five): the added noise is partly
 # removed again by each step's jump towards $\hat{\mathbf{x}}_0$, which pulls points onto the curve, while the points' places along the curve
 # get noisier. With the exact network, $\eta = 1$ lands *below* the data's off-curve of 10.0 (samples sharper than the data,
-# lesson 09's pull of the posterior mean), so lower is not better there. DDPM's larger noise costs the most at these budgets.
+# lesson 09's pull of the posterior mean), so lower is not better there. DDPM's larger noise costs the most off-curve at these
+# budgets, and gives the lowest coverage gap.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **A corrector for the start.** Lessons 07 and 09 measured what starting from $\mathcal N(0, I)$ costs: this schedule ends at
-# $\bar\alpha_T = 0.78$, and $D_\mathrm{KL}(q_T\|\mathcal N(0,I)) = 0.695$ nats (lesson 14). Langevin dynamics with the score at step $T-1$,
+# $\bar\alpha_T = 0.78$, and $D_\mathrm{KL}(q_T\|\mathcal N(0,I)) = 0.695$ nats (lesson 14; $T$ is the last step, $T - 1$ in code). Langevin dynamics with the score there,
 #
-# $$\mathbf{x} \leftarrow \mathbf{x} + \delta\,\nabla\log q_T(\mathbf{x}) + \sqrt{2\delta}\,\mathbf{z},\qquad \delta = 2\,\Big(r\,\frac{\overline{\lVert\mathbf{z}\rVert}}{\overline{\lVert\nabla\log q_T\rVert}}\Big)^2,\ r = 0.16$$
+# $$\mathbf{x} \leftarrow \mathbf{x} + \delta\,\nabla\log q_T(\mathbf{x}) + \sqrt{2\delta}\,\mathbf{z},\qquad \delta = 2\,\Big(\kappa\,\frac{\overline{\lVert\mathbf{z}\rVert}}{\overline{\lVert\nabla\log q_T\rVert}}\Big)^2,\ \kappa = 0.16$$
 #
-# (Song et al. 2021, Algorithm 5; `helpers.langevin`), moves any start towards $q_T$, one evaluation per step. For a Gaussian
-# it settles at $1 + r^2$ times the right variance (tests/test_solvers.py), so it repairs the start up to a bias of order $r^2$.
+# (Song et al. 2021, App. G, the corrector of their predictor–corrector samplers, without its factor $\alpha_i = 1 - \beta_i$, 0.995 here;
+# $\kappa$ is their "signal-to-noise ratio", 0.16 their value for CIFAR-10 with the VE SDE; `helpers.langevin`), moves any start
+# towards $q_T$, one evaluation per step. For a Gaussian, run to stationarity, it settles at $1 + \kappa^2$ times the right variance
+# (tests/test_solvers.py), so it repairs the start up to a bias of order $\kappa^2$.
 # One draw of 3 000 points, with the exact score:
 
 # %%
@@ -403,10 +408,10 @@ for m in (0, 5, 10, 20, 50, 100):
           f"off-curve {np.mean([q['off_curve'] for q in samples]):.2f}, gap {np.mean([q['coverage_gap'] for q in samples]):.2f} %")
 
 # %% [markdown]
-# **How many corrector steps?** With $r = 0.16$, each Langevin step moves the start only a few per cent of the way to $q_T$:
-# 50 steps leave an energy distance of 5.9 ± 1.0 (floor: two exact draws, −0.06 ± 0.02), and 100 leave 0.05 ± 0.10, within
-# 0.25 of the floor on every seed. The exact network's samples from that start have off-curve 9.2 and gap 0.8 %, against
-# 21.3 and 9.2 % from the uncorrected start. The network's score repairs the start as well as the exact one. But 100
+# **How many corrector steps?** With $\kappa = 0.16$, each Langevin step moves the start only a few per cent of the way to $q_T$:
+# 50 steps leave an energy distance of 5.9 ± 1.0 (floor: two exact draws, −0.06 ± 0.02), and 100 leave 0.05 ± 0.10. The exact
+# network's samples from that start have off-curve 9.2 and gap 0.8 %, against 21.3 and 9.2 % from the uncorrected start.
+# The network's score repairs the start nearly as well as the exact one (0.10 ± 0.14 at 100 steps). But 100
 # evaluations buy what lesson 10's `gaussian_prior` gives for none (−0.03 ± 0.06): $q_T$ is close to a Gaussian here, so
 # matching its mean and covariance is the cheap repair. Inside the chain (PC, below) each corrector step costs an
 # evaluation too.
@@ -438,6 +443,8 @@ for solver in NAMES:
     print(f"{NAMES[solver]:16s} ({results['best'][solver]['grid']:6s}) " + "  ".join(cells))
 fewest_nfe, fewest_solver = results["fewest_matching_every_seed"]
 print(f"\nfewest NFE matching the 100-step DDPM on every seed: {NAMES[fewest_solver]} at {fewest_nfe} NFE")
+print(f"margins (two data-floor s.d.): off-curve {margin['off_curve']:.2f}, coverage gap {margin['coverage_gap']:.2f} points; "
+      f"PC's corrector kappa = {results['best']['pc']['snr']}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
@@ -463,13 +470,13 @@ plt.show()
 #   seeds of five. DPM-Solver-2 matches on every seed at 30 (three of five at 50), DPM-Solver-3 at 50; DDIM at 50 and Heun at
 #   49 match on four of five, and on no budget on all five.
 # - **The network decides, not the solver.** With the exact network, DPM-Solver-3 matches its own 100-step DDPM on every seed
-#   at 10 NFE and DPM-Solver++(2M) at 15; the trained network needs more, since its own error (section 2) adds to the
-#   solver's.
+#   at 10 NFE (though on two and four seeds at 12 and 15) and DPM-Solver++(2M) from 15 on; the trained network needs more,
+#   since its own error (section 2) adds to the solver's.
 # - **Counts are not monotone near the margin** (DPM-Solver-2: five seeds at 30 NFE, three at 50): coverage gap's margin is
-#   0.52 points and its data floor's s.d. 0.26, so a sampler sitting at the margin passes or fails by seed noise.
-# - **PC, with one Langevin step per point, never matches at ≤ 29 NFE**: each corrector step costs an evaluation and, at
-#   the chosen $r = 0.3$, settles with a variance about 9 % too large ($1 + r^2$); with the exact network it matches on no
-#   seed at any budget.
+#   0.52 points (printed above: two data-floor s.d.), so a sampler sitting at the margin passes or fails by seed noise.
+# - **PC, with one Langevin step per point, matches on one seed at 19 NFE, none at 29 and four at 49**: each corrector step
+#   costs an evaluation. Its $\kappa = 0.3$ (printed above) was the largest tried; a Gaussian at stationarity would settle 9 %
+#   too wide ($1 + \kappa^2$). With the exact network it matches on no seed at any budget.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Time for 10 000 points.** A sampler's time is (NFE × one evaluation) + overhead. `benchmarks/fast_solvers.py` times the
@@ -496,14 +503,14 @@ for setting, seconds in speed["seconds"].items():
 # matches on every seed needs 20 evaluations, and on both cores the 20 evaluations alone take 115 ms: that is the floor
 # before any solver arithmetic. With every overhead removed the sampler takes 143 ms, against 280 ms as `sample_steps` runs
 # it and 967 ms for the 100-step DDPM it matches (6.8 times faster, in the same run). Of the saving, the per-step checks
-# and autograd's bookkeeping give 40 ms and fusing the layers (`helpers.FastEps`) 97 ms; `torch.compile` is within this
-# machine's run-to-run noise of `FastEps`. On one thread, as a JupyterLab kernel runs it here, it takes about a quarter of a
+# and autograd's bookkeeping give 40 ms and fusing the layers (`helpers.FastEps`) 97 ms; `torch.compile` of the same arithmetic
+# is 5–8 ms faster than `FastEps` in this run, less than runs on this machine vary (up to 2×, docs/benchmarks.md). On one thread, as a JupyterLab kernel runs it here, it takes about a quarter of a
 # second, quiet or busy (the other core is free for the busy process). Reaching 0.1 s needs fewer evaluations, that is a
 # network with a smaller error of its own (the exact network matches in 10–15), or a cheaper network.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** The race's headline is that the trained network, not the solver, sets the count: with the exact
-# network DPM-Solver-3 needs half the evaluations. Ask what would lower the count further before showing the timing:
+# network DPM-Solver-3 matches on every seed at 10 NFE and DPM-Solver++(2M) from 15, against 20 for the trained network. Ask what would lower the count further before showing the timing:
 # a better network, not a better solver.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -545,7 +552,7 @@ for n in (5, 10, 15):
 print("use_lu_lambdas=True picks helpers.grid_steps(schedule, n, 'lambda') for n = 5, 10, 15:", lu.timesteps.tolist())
 
 # %% [markdown]
-# They agree to about $10^{-7}$, not to $10^{-12}$ as lesson 10's DDIM did: `DPMSolverMultistepScheduler.step` converts the
+# They agree to $5\cdot10^{-8}$, not to $10^{-12}$ as lesson 10's DDIM did: `DPMSolverMultistepScheduler.step` converts the
 # sample to float32 before its update (`sample = sample.to(torch.float32)`, diffusers 0.42.1), so its float64 run is rounded
 # to float32 once per step. What you built is what the library does; `UniPCMultistepScheduler` (Zhao et al. 2023) adds a
 # corrector to the same multistep predictor and is left for the exercises' further reading.
@@ -600,16 +607,16 @@ interact(show_solver, solver=Dropdown(options=[(NAMES[k], k) for k in ("ddim", "
 #   $\hat{\mathbf{x}}_0$; each is DDIM's update with a combined prediction (check 2: the readable step and the helper agree to $10^{-14}$).
 # - **Measured orders** with the exact score, 24–192 intervals even in $\lambda$: 1.02, 2.06, 3.14 and 2.03 (check 3). With the
 #   trained network the distance to the exact ODE solution levels off near 3–4·10⁻³ (3.2–3.5·10⁻³ at 100 grid points).
-# - **Grids.** This schedule's $\lambda$ changes fastest near the data, so the even-$t$ grid's last step is $h = 1.48$. The higher the
-#   order, the more the grid matters: the exact network's off-curve at 10 NFE spans 9.8–10.7 over the four grids for DDIM,
-#   13.4–24.2 for Heun. "Order 1 is noisy" (dpm-solver #36) is not the order: order 1 is DDIM, and stopping at the first step
+# - **Grids.** This schedule's $\lambda$ changes fastest near the data, so the even-$t$ grid's last step is $h = 1.48$. Some solvers
+#   are far more sensitive to the grid: the exact network's off-curve at 10 NFE spans 9.8–10.7 over the four grids for DDIM
+#   and 7.9–9.2 for DPM-Solver++(2M), but 8.2–14.3 for DPM-Solver-3 and 13.4–24.2 for Heun. "Order 1 is noisy" (dpm-solver #36) is not the order: order 1 is DDIM, and stopping at the first step
 #   instead of jumping to $\hat{\mathbf{x}}_0$ costs 2.3 off-curve on every seed.
 # - **Noise.** DDIM with $\eta = 1$ against $\eta = 0$ trades off-curve (−0.67 on every seed) for coverage (+0.92 points at 10 NFE).
 #   A Langevin corrector with the exact score needs about 100 steps to repair the $\mathcal N(0, I)$ start; lesson 10's Gaussian with
 #   $q_T$'s moments does it for no evaluation.
 # - **The race.** DPM-Solver++(2M) on the shifted grid matches the 100-step DDPM on every seed at 20 NFE; DDIM and Heun match
-#   on four of five seeds at about 50. With the exact network, DPM-Solver-3 matches at 10: the trained network's own error
-#   sets the count.
+#   on four of five seeds at about 50. With the exact network, DPM-Solver-3 matches on every seed at 10 (not reliably above)
+#   and DPM-Solver++(2M) from 15: the trained network's own error sets the count.
 # - **Speed.** 143 ms for 10 000 points at 20 NFE on both cores once the overhead is gone (280 ms through `sample_steps`),
 #   6.8 times faster than the 100-step DDPM; the floor of 20 evaluations is 115 ms, so 0.1 s is out of reach here.
 # - **`diffusers`' `DPMSolverMultistepScheduler`** computes the same DPM-Solver++(2M), to $5\cdot10^{-8}$ in float64 (its step rounds
