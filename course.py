@@ -281,7 +281,7 @@ def torch_threads(command: str, cores: int) -> int:
     """Threads per process, so that torch's OpenMP workers never spin-wait for a core someone else holds.
 
     On 2 cores with one other busy process, 2 threads train 4x slower than 1 (docs/decisions.md). The lab leaves one
-    core to the browser; the test run shares the cores among its workers (one thread each on up to 5 cores).
+    core to the browser; the test run shares the cores among its workers (one thread each on up to 7 cores).
     """
     return max(1, cores // test_workers(cores)) if command == "test" else max(1, cores - 1)
 
