@@ -238,15 +238,9 @@ def speed(setup, solver, grid, nfe, repeats):
         with torch.inference_mode():
             return helpers.solve(lambda x, k: fast.raw(x, step_list[k]), x_T, alpha_bar, solver)
 
-    def layers(x, c, b0, b1, b2):
-        h = x * c
-        for weight, bias in zip(fast.weights, (b0, b1, b2)):
-            h = torch.addmm(bias, h, weight).relu()
-        return torch.addmm(fast.out_bias, h, fast.out_weight)
-
     # The step's rows go in as tensors, so one compiled graph serves every step (an int step would recompile per step).
-    rows = [(fast.c_in[t], *(table[t] for table in fast.tables)) for t in step_list]
-    compiled_layers = torch.compile(layers)
+    rows = [fast.rows(t) for t in step_list]
+    compiled_layers = torch.compile(fast.layers)
     began = time.perf_counter()
     with torch.no_grad():
         compiled_layers(x_T, *rows[0])

@@ -83,6 +83,16 @@ def _float_values(name, x):
     return check_finite(name, x)
 
 
+def check_eps_fn(eps_fn, x, target):
+    """A sampler's function and start: eps_fn(x, k) callable, x points, target what eps_fn predicts. Returns x."""
+    if not callable(eps_fn):
+        raise TypeError(f"eps_fn must be a function eps_fn(x, k), got {type(eps_fn).__name__}")
+    x = check_points("x", x)
+    if target not in ("eps", "x0", "v"):
+        raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
+    return x
+
+
 def check_like(name, x, like, like_name):
     """Check that x is a finite tensor (or a NumPy array, turned into one) with the shape of like (named like_name)."""
     if isinstance(x, np.ndarray):

@@ -14,8 +14,8 @@ from .model import NoisePredictor
 
 class FastEps:
     """eps_theta(x_t, t) of a NoisePredictor (learned step embedding, no label), as a plain function of points and one
-    whole step: fast(x, t) with t an int in [0, T), computed in float32 on the network's device. Weights are copied when made,
-    so a network trained further afterwards needs a new FastEps. Defined in lesson 15 (fast solvers).
+    whole step: fast(x, t) with t an int in [0, T), computed in float32 on the network's device. Weights are copied when
+    made, so a network trained further afterwards needs a new FastEps. Defined in lesson 15 (fast solvers).
     """
 
     def __init__(self, model):
@@ -41,7 +41,15 @@ class FastEps:
     @torch.inference_mode()
     def raw(self, x, t):
         """The evaluation without checks: x a float32 (N, 2) tensor, t an int step."""
-        h = x if self.c_in is None else x * self.c_in[t]
-        for weight, table in zip(self.weights, self.tables):
-            h = torch.addmm(table[t], h, weight).relu_()
+        return self.layers(x, *self.rows(t))
+
+    def rows(self, t):
+        """What step t adds: the input scale (or None) and each layer's row of bias plus step embedding."""
+        return (None if self.c_in is None else self.c_in[t], *(table[t] for table in self.tables))
+
+    def layers(self, x, c_in, *rows):
+        """The MLP given a step's rows, so that one compiled graph (torch.compile) serves every step."""
+        h = x if c_in is None else x * c_in
+        for weight, row in zip(self.weights, rows):
+            h = torch.addmm(row, h, weight).relu_()
         return torch.addmm(self.out_bias, h, self.out_weight)

@@ -15,6 +15,7 @@ import torch
 from scipy.integrate import solve_ivp
 
 from ._checks import (
+    check_eps_fn,
     check_finite,
     check_float,
     check_generator,
@@ -100,7 +101,7 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    x = _check_eps_fn(eps_fn, x, target)
+    x = check_eps_fn(eps_fn, x, target)
     alpha_bar = _check_grid(alpha_bar, zero=target != "eps" and method in ("ddpm", "ddim"))
     eta = _check_eta(eta)
     generator = check_generator(generator)
@@ -132,16 +133,6 @@ def solve(eps_fn, x, alpha_bar, method="ddim", eta=0.0, generator=None, keep_cha
             return _ddim_step(x, eps, ab[k], ab[k + 1], 1.0, z, noise_std=(1 - ab[k] / ab[k + 1]) ** 0.5)
 
     return run_grid(step, x, len(ab) - 1, keep_chain)
-
-
-def _check_eps_fn(eps_fn, x, target):
-    """A sampler's function and start: eps_fn(x, k) callable, x points, target what eps_fn predicts. Returns x."""
-    if not callable(eps_fn):
-        raise TypeError(f"eps_fn must be a function eps_fn(x, k), got {type(eps_fn).__name__}")
-    x = check_points("x", x)
-    if target not in ("eps", "x0", "v"):
-        raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
-    return x
 
 
 def _predicting_step(predict, ab, target, method, eta, generator):

@@ -20,7 +20,7 @@ import math
 import torch
 
 from . import samplers  # samplers.solve calls dpm_solve; the update (_ddim_step) lives there, read at call time
-from ._checks import check_float, check_generator, check_int, check_points, check_schedule
+from ._checks import check_eps_fn, check_float, check_generator, check_int, check_points, check_schedule
 from ._random import noise
 from .flows import alpha_bar_of, flow_time, shift_times
 from .integrate import run_grid
@@ -51,8 +51,8 @@ def _stage_weight(h, r):
     return (math.expm1(z) / z - 1) / math.expm1(z)
 
 
-def _singlestep(eps_fn, ab, order):
-    """The step function of DPM-Solver-`order` over the grid's segments: grid points inside a segment are its stages."""
+def _singlestep(eps_fn, ab):
+    """DPM-Solver-2 or -3's step over one segment of the grid: its inner grid points are its stages, one or two."""
     def ddim(x, eps, i, j):
         return samplers._ddim_step(x, eps, ab[i], ab[j])
 
@@ -91,17 +91,17 @@ def _segments(n_points, order, last_is_data):
 
 def _multistep(predict, ab):
     """The step function of DPM-Solver++(2M): x0_hat extrapolated from this point's and the previous point's."""
-    previous = {}
+    previous = None  # the last grid point's x0_hat (run_grid steps through k = 0, 1, ... in order)
 
     def step(x, k):
+        nonlocal previous
         x0_hat, eps = predict(x, k)
         combined = x0_hat
-        if k - 1 in previous and ab[k + 1] < 1:  # the first step, and the last into x_0, are first order
+        if k > 0 and ab[k + 1] < 1:  # the first step, and the last into x_0, are first order
             h = _half_log_snr(ab[k + 1]) - _half_log_snr(ab[k])
             r = (_half_log_snr(ab[k]) - _half_log_snr(ab[k - 1])) / h
-            combined = (1 + 1 / (2 * r)) * x0_hat - previous[k - 1] / (2 * r)
-        previous.clear()
-        previous[k] = x0_hat
+            combined = (1 + 1 / (2 * r)) * x0_hat - previous / (2 * r)
+        previous = x0_hat
         b = (1 - ab[k]) ** 0.5
         return samplers._ddim_step(x, (x - ab[k] ** 0.5 * combined) / b, ab[k], ab[k + 1], x0_hat=combined)
 
@@ -131,7 +131,7 @@ def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {list(SOLVERS)}, got {solver!r}")
-    x = samplers._check_eps_fn(eps_fn, x, target)
+    x = check_eps_fn(eps_fn, x, target)
     generator = check_generator(generator)
     snr = check_float("snr", snr, 0.0, float("inf"))
     alpha_bar = samplers._check_grid(alpha_bar)
@@ -148,7 +148,7 @@ def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="
         return run_grid(_predictor_corrector(lambda x, k: predict(x, k)[1], ab, snr, generator), x, len(ab) - 1,
                         keep_chain)
     segments = _segments(len(ab), 2 if solver == "dpm2" else 3, ab[-1] == 1)
-    step = _singlestep(lambda x, k: predict(x, k)[1], ab, 2 if solver == "dpm2" else 3)
+    step = _singlestep(lambda x, k: predict(x, k)[1], ab)
     return run_grid(lambda x, m: step(x, segments[m]), x, len(segments), keep_chain)
 
 
