@@ -1,7 +1,7 @@
 """Lesson 15's fast solvers against the 100-step DDPM: quality over five paired seeds, each beside its exact-network
 floor, and the time for 10 000 points.
 
-    .venv/bin/python benchmarks/fast_solvers.py --name fast-solvers-cpu-2core   # about 10 minutes on 2 cores
+    .venv/bin/python benchmarks/fast_solvers.py --name fast-solvers-cpu-2core   # about 22 minutes on 2 cores
 
 Sections, in one run:
 - choose: on seeds 10 and 11 (never used below), each solver's grid (helpers.GRIDS) and the corrector's snr, by the
