@@ -35,6 +35,7 @@ from .flows import (
     flow_sample,
     flow_solve,
     flow_time,
+    straightness,
 )
 from .likelihood import elbo, ode_log_likelihood
 from .targets import AsEps, convert, floor_factor, target_of, to_flow, x0_and_eps
@@ -44,12 +45,15 @@ from .guidance import Guided, LabelledOracle, labels_of, segment_quality, tilted
 from .plotting import animate_states, plot_field, plot_points, plot_strip
 from .solvers import GRIDS, PC_SNR, SOLVERS, dpm_solve, grid_alpha_bar, grid_steps, half_log_snr, langevin
 from .fast import FastEps
+from .distill import DISTILL, ConsistencyObjective, progressive_objective, student_steps
 
 __all__ = [
     "AsEps",
     "COMMITTED_CHECKPOINT",
     "ConditionalNoisePredictor",
+    "ConsistencyObjective",
     "DEFAULT",
+    "DISTILL",
     "FastEps",
     "FlowOracle",
     "GRIDS",
@@ -110,6 +114,7 @@ __all__ = [
     "plot_points",
     "plot_strip",
     "posterior",
+    "progressive_objective",
     "q_sample",
     "q_step",
     "quadrature",
@@ -128,6 +133,8 @@ __all__ = [
     "sinusoidal_embedding",
     "skewed_steps",
     "solve",
+    "straightness",
+    "student_steps",
     "target_of",
     "tilted_sample",
     "timesteps",

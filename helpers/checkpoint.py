@@ -9,7 +9,11 @@ from pathlib import Path
 import torch
 
 from ._checks import check_weights, count_nonfinite
+from .flows import VelocityPredictor
 from .model import ConditionalNoisePredictor, NoisePredictor
+
+# What save_weights writes: lesson 05's noise predictors and lesson 12's velocity network.
+SAVABLE = (NoisePredictor, VelocityPredictor)
 
 FORMAT = "scurve-diffusion/weights-v2"
 # The network lessons 06, 07, 09, 10 and the talk load: lesson 08's default recipe, made by tools/make_checkpoint.py.
@@ -36,8 +40,9 @@ def save_weights(model, path):
     (a full disk) leaves the previous file as it was. Weights holding NaN or infinite values are refused.
     Defined in lesson 08 (training).
     """
-    if not isinstance(model, NoisePredictor):
-        raise TypeError(f"model must be a helpers.NoisePredictor, got {type(model).__name__}")
+    if not isinstance(model, SAVABLE):
+        raise TypeError(f"model must be a helpers.NoisePredictor or VelocityPredictor, got {type(model).__name__}"
+                        + ("; for a Preconditioned network save its .raw network" if hasattr(model, "raw") else ""))
     check_weights(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,8 +104,8 @@ def load_weights(model, path):
     T, width, embedding or input scaling raises ValueError naming both settings; a file whose tensors do not match
     its checksum raises ValueError saying it is damaged. Defined in lesson 08 (training).
     """
-    if not isinstance(model, NoisePredictor):
-        raise TypeError(f"model must be a helpers.NoisePredictor, got {type(model).__name__}")
+    if not isinstance(model, SAVABLE):
+        raise TypeError(f"model must be a helpers.NoisePredictor or VelocityPredictor, got {type(model).__name__}")
     saved = _read(path)
     if saved["config"] != model.config():
         mismatched = {k: (saved["config"].get(k), v) for k, v in model.config().items() if saved["config"].get(k) != v}
@@ -112,13 +117,15 @@ def load_weights(model, path):
 
 def load_model(path=COMMITTED_CHECKPOINT):
     """The network a file written by save_weights holds, rebuilt from the configuration stored with it (T, width,
-    embedding, input scaling, labels) and loaded, in eval mode. Without a path: the course's committed network,
+    embedding, input scaling, labels; or lesson 12's velocity network) and loaded, in eval mode. Without a path: the course's committed network,
     lesson 08's default recipe (tools/make_checkpoint.py). Defined in lesson 06 (loss).
     """
     saved = _read(path)
     config, state = saved["config"], saved["state_dict"]
     c_in = state["c_in"] if config.get("scaled_input") else None
-    if "n_labels" in config:
+    if config.get("kind") == "velocity":
+        model = VelocityPredictor(config["hidden"], config["data_std"])
+    elif "n_labels" in config:
         model = ConditionalNoisePredictor(config["T"], config["n_labels"], config["hidden"], c_in=c_in)
     else:
         model = NoisePredictor(config["T"], config["hidden"], config["embedding"], c_in=c_in)

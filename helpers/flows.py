@@ -143,6 +143,10 @@ class VelocityPredictor(TimeMLP):
         self.data_std = data_std
         self.time_embedding = nn.Linear(TIME_FEATURES, 3 * hidden)
 
+    def config(self):
+        """What a checkpoint must match (helpers.save_weights; lesson 16 commits a reflowed network)."""
+        return {"kind": "velocity", "hidden": self.hidden, "data_std": self.data_std}
+
     def forward(self, xs, s):
         xs = check_points("xs", xs)
         # A learner's float64 points are computed in the network's dtype and handed back in their own.
@@ -215,3 +219,25 @@ def flow_sample(model, n, n_steps, method="euler", shift=1.0, generator=None, x1
     x = start_points(n, x1, generator, model_device(model), name="x1")
     with evaluating(model):
         return flow_solve(model, x, flow_grid(n_steps, shift), method, keep_chain)
+
+
+def straightness(chain, times):
+    """(chord / arc length, relative velocity deviation) of paths chain (len(times) states of n points each) over times.
+
+    The shape measure is 1 for straight paths; the deviation, (1/|Delta|) E int ||v - chord/Delta||^2 dtime relative to
+    E ||chord/Delta||^2 with Delta = times[-1] - times[0] (Liu et al. 2023's straightness, normalised), is 0 exactly when
+    one Euler step over the whole path lands on its end. Defined in lesson 12 (flow matching).
+    """
+    chain, times = torch.as_tensor(chain), _as_float64("times", times)
+    if chain.ndim != 3 or chain.shape[-1] != 2 or chain.shape[0] != times.shape[0] or times.shape[0] < 2:
+        raise ValueError(f"chain must have shape (len(times), n, 2) with at least 2 times, got {tuple(chain.shape)} for "
+                         f"{times.shape[0]} times")
+    chain = chain.to(torch.float64)
+    moves, chord = chain[1:] - chain[:-1], chain[-1] - chain[0]
+    velocity = moves / (times[1:] - times[:-1])[:, None, None]
+    chord_velocity = chord / (times[-1] - times[0])
+    shape = (chord.norm(dim=-1) / moves.norm(dim=-1).sum(0)).mean().item()
+    # The mean over the grid's intervals, weighted by their lengths: the time average of the integral.
+    weights = ((times[1:] - times[:-1]) / (times[-1] - times[0]))[:, None]
+    deviation = ((weights * ((velocity - chord_velocity) ** 2).sum(-1)).sum(0).mean() / (chord_velocity**2).sum(-1).mean()).item()
+    return shape, deviation

@@ -7,7 +7,7 @@ import time
 import torch
 from tqdm.auto import tqdm
 
-from ._checks import check_float, check_int, check_model_schedule, check_points, count_nonfinite
+from ._checks import check_float, check_int, check_like, check_model_schedule, check_points, count_nonfinite
 from ._random import noise
 from .config import DEFAULT, TrainConfig
 from .loss import _eps_loss, _target_loss, antithetic_steps, skewed_steps
@@ -65,12 +65,14 @@ def batches(n, batch_size, generator, device):
 
 
 def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=True, labels=None, label_dropout=0.0,
-          objective=None):
+          objective=None, partners=None):
     """Train model on the points x0 with Adam, gradient clipping and optional EMA of the weights.
 
     The loss is L_simple (helpers.eps_loss) for config.target "eps" with weighting "own" or "eps"; otherwise the
     target's MSE weighted per step by helpers.weighting.loss_weights (lesson 14). With objective given: objective(model, x0_batch, generator) returns
-    the batch's loss, and schedule is not used (lesson 12 trains with helpers.flow_loss and schedule=None).
+    the batch's loss, and schedule is not used (lesson 12 trains with helpers.flow_loss and schedule=None). With
+    partners, points paired one to one with x0 (lesson 16's reflow pairs), it is called as objective(model, x0_batch,
+    generator, partners_batch).
 
     With labels (one integer label per point), model is called as model(x_t, t, c) and each label is replaced by
     the null label (model.n_labels) with probability label_dropout: classifier-free guidance's training (lesson 11).
@@ -93,6 +95,10 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
         raise ValueError("labels and objective cannot be combined")
     if labels is not None:
         labels = _check_labels(labels, x0, model)
+    if partners is not None:
+        if objective is None:
+            raise ValueError("partners are passed to an objective: give objective=... too")
+        partners = check_like("partners", partners, x0, "x0").to(x0.device)
     device = x0.device
     # All training randomness comes from one CPU generator, so a seed gives the same run on any device
     # (up to floating-point rounding).
@@ -118,7 +124,8 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
         index = next(index_stream)
         if objective is not None:
             try:
-                loss = objective(model, x0[index], generator)
+                pair = () if partners is None else (partners[index],)
+                loss = objective(model, x0[index], generator, *pair)
             except FloatingPointError as error:
                 raise FloatingPointError(_diverged(step, config, x0, losses, f"the objective failed: {error}")) from error
         else:

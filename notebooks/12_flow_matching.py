@@ -12,6 +12,7 @@
 
 # %% slideshow={"slide_type": "subslide"}
 import json
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -345,21 +346,22 @@ print(f"velocity of x_s / k(s) vs the DDPM ODE from eps*: max relative gap {vp_g
 assert vp_gap < 1e-8
 
 
-def straightness(chain, times):
-    """(chord / arc length, relative velocity deviation) of the paths in chain, one path per point."""
-    moves, chord = chain[1:] - chain[:-1], chain[-1] - chain[0]
-    velocity = moves / (times[1:] - times[:-1])[:, None, None]
-    chord_velocity = chord / (times[-1] - times[0])
-    shape = (chord.norm(dim=-1) / moves.norm(dim=-1).sum(0)).mean().item()
-    deviation = (((velocity - chord_velocity) ** 2).sum(-1).mean() / (chord_velocity**2).sum(-1).mean()).item()
-    return shape, deviation
+# `helpers.straightness(chain, times)` computes both. Checked on paths whose answers are known: a straight line at a
+# steady pace gives (1, 0), and a quarter circle at a steady pace gives chord/arc $2\sqrt2/\pi$ and deviation $\pi^2/8 - 1$.
+arc_times = torch.linspace(0, 1, 2001, dtype=torch.float64)
+angle = arc_times * math.pi / 2
+quarter = torch.stack([angle.cos(), angle.sin()], -1)[:, None, :]
+line = torch.stack([arc_times, 2 * arc_times], -1)[:, None, :]
+assert abs(helpers.straightness(line, arc_times)[0] - 1) < 1e-12 and helpers.straightness(line, arc_times)[1] < 1e-20
+quarter_shape, quarter_deviation = helpers.straightness(quarter, arc_times)
+assert abs(quarter_shape - 2 * 2**0.5 / math.pi) < 1e-6 and abs(quarter_deviation - (math.pi**2 / 8 - 1)) < 1e-6
 
 
 fine = torch.linspace(1, 0.01, 201, dtype=torch.float64)
 noise_start = torch.randn(200, 2, generator=seeded(5), dtype=torch.float64)
 paths = {"flow matching, x_s": helpers.flow_solve(oracle, noise_start, fine, "heun", keep_chain=True),
          "DDPM (VP), x_s / k(s)": helpers.flow_solve(vp_velocity, noise_start, fine, "heun", keep_chain=True)}
-measures = {name: straightness(chain, fine) for name, chain in paths.items()}
+measures = {name: helpers.straightness(chain, fine) for name, chain in paths.items()}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.8))
 for ax, (name, chain) in zip(axes, paths.items()):
     ax.plot(chain[:, :60, 0], chain[:, :60, 1], color="C0", linewidth=0.6)

@@ -206,7 +206,8 @@ print(f"fewest evaluations matching lesson 07's sampler: {fewest['sampler']}, {f
 #
 # Part III evaluates the models of Parts I and II against the exact density: the ELBO term by term and the probability-flow ODE's
 # exact log-likelihood (lesson 13), in nats per point on held-out data; then what the network should predict (lesson 14),
-# five seeds per target, and how few evaluations a solver needs (lesson 15). Part III's lessons so far:
+# five seeds per target, how few evaluations a solver needs (lesson 15), and what one step costs (lesson 16). Part III's
+# lessons so far:
 
 # %%
 def title(path):
@@ -230,6 +231,12 @@ for target in ("eps", "x0", "v", "edm"):
           f"{np.mean([r['stray'] for r in runs]):.2f} %   (5 seeds)")
 fewest_nfe, fewest_solver = json.loads(Path("../benchmarks/results/fast-solvers-cpu-2core.json").read_text())["fewest_matching_every_seed"]
 print(f"\n100-step DDPM's quality on all 5 seeds from {fewest_nfe} evaluations ({fewest_solver})")
+one_step = json.loads(Path("../benchmarks/results/one-step-cpu-2core.json").read_text())
+pd_1 = [r for r in one_step["rows"] if r["sampler"] == "progressive distillation 1"]
+ddpm_off = np.mean([v["off_curve"] for v in one_step["ddpm_100"].values()])
+print(f"one step, progressive distillation: off-curve {np.mean([r['off_curve'] for r in pd_1]):.1f} against the 100-step "
+      f"DDPM's {ddpm_off:.1f} (5 seeds), 10 000 points in "
+      f"{1e3 * one_step['speed']['seconds']['1 thread, quiet']['progressive distillation, 1 step, FastEps']:.0f} ms")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker's note.** The exact network's ODE returns the data's entropy; the ELBO stays above it even for the exact

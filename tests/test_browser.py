@@ -4,6 +4,7 @@ CI (CI=true) installs Debian's chromium in .ci/run; there a missing browser fail
 they are skipped with the install hint when no chromium is found.
 """
 
+import ast
 import json
 import os
 import sys
@@ -89,6 +90,26 @@ RUN_UP_TO = "async (last) => {" + lab_session.AWAIT_IDLE_KERNEL + """
   return {code, unexecuted, errors};
 }"""
 
+# Runs the code cells at the given indices, one at a time in order, and counts, among those, cells never run and error
+# outputs.
+RUN_CELLS = "async (indices) => {" + lab_session.AWAIT_IDLE_KERNEL + """
+  const cells = panel.content.model.cells;
+  for (const i of indices) {
+    panel.content.activeCellIndex = i;
+    panel.content.deselectAll();
+    await app.commands.execute('notebook:run-cell');
+  }
+  let unexecuted = 0, errors = 0;
+  for (const i of indices) {
+    const cell = cells.get(i);
+    if (cell.executionCount === null) unexecuted++;
+    for (let j = 0; j < cell.outputs.length; j++) {
+      if (cell.outputs.get(j).type === 'error') errors++;
+    }
+  }
+  return {code: indices.length, unexecuted, errors};
+}"""
+
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
 
 
@@ -141,19 +162,90 @@ LATER_LESSONS = [name for name in LAB_LESSONS if name >= "10"]
 LATER_LESSONS_A, LATER_LESSONS_B = LATER_LESSONS[0::2], LATER_LESSONS[1::2]
 
 
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _names(source):
+    """(names a cell binds or stores into at its top level, names it reads that are not local to a function, lambda or
+    comprehension in it) of a code cell's source."""
+    tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    bound, read = set(), set()
+
+    def visit(node, local):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, SCOPES):
+                if local is None and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    bound.add(child.name)
+                arguments = [a.arg for a in ast.walk(child.args) if isinstance(a, ast.arg)] if hasattr(child, "args") else []
+                stored = {n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                visit(child, (local or set()) | set(arguments) | stored)
+                continue
+            if local is None and isinstance(child, (ast.ClassDef, ast.Import, ast.ImportFrom)):
+                bound.update([child.name] if isinstance(child, ast.ClassDef)
+                             else [(alias.asname or alias.name).split(".")[0] for alias in child.names])
+            if isinstance(child, ast.Name):
+                if isinstance(child.ctx, ast.Store):
+                    if local is None:
+                        bound.add(child.id)
+                elif local is None or child.id not in local:
+                    read.add(child.id)
+            elif local is None and isinstance(child, (ast.Subscript, ast.Attribute)) and isinstance(child.ctx, ast.Store):
+                base = child.value
+                while isinstance(base, (ast.Subscript, ast.Attribute)):
+                    base = base.value
+                if isinstance(base, ast.Name):
+                    bound.add(base.id)
+            visit(child, local)
+
+    visit(tree, None)
+    return bound, read
+
+
+def control_cells(cells):
+    """The code cells a lesson's controls need: every interact cell, and, walking back from the last one, every earlier
+    cell that binds a name a needed cell reads (every binding, not only the last: a cell that rebinds or fills in a
+    name is kept). A cell that changes an object only through a method call is not seen, so the lessons do not."""
+    code = {i: _names(cell.source) for i, cell in enumerate(cells) if cell.cell_type == "code"}
+    controls = [i for i in code if "interact(" in cells[i].source]
+    needed, pending = set(controls), set()
+    for i in sorted(code, reverse=True):
+        if i > controls[-1]:
+            continue
+        bound, read = code[i]
+        if i in needed or bound & pending:
+            needed.add(i)
+            pending |= read
+    return sorted(needed)
+
+
+def test_control_cells_keep_what_the_controls_need():
+    """The slice of a lesson the browser runs: a made-up lesson whose control needs the imports, a table filled in by a
+    later cell and a function; not the cell that only shares a local name, nor the check that needs nothing of it."""
+    sources = ["import torch\nfrom ipywidgets import interact",          # 0 needed: torch, interact
+               "table = {}",                                               # 1 needed: binds table
+               "fig = 3\nx = torch.zeros(3)",                             # 2 not needed: show's fig and x are its own
+               "table['a'] = torch.ones(2)",                               # 3 needed: fills in table
+               "assert table['a'].sum() == 2",                             # 4 not needed
+               "def show(k=1):\n    fig, x = k, table['a']\n    return [x * j for j in range(k)]",  # 5 needed
+               "interact(show, k=(1, 3));",                                # 6 the control
+               "after = 1"]                                                # 7 after the last control
+    cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    assert control_cells(cells) == [0, 1, 3, 5, 6]
+
+
 def run_lesson_in_lab(browser, jupyterlab, name):
-    """Run a lesson in JupyterLab up to its last control with no error, then move each of its controls. (nbval runs
-    every cell of every lesson; the cells after the last control add time here, not coverage of the controls.)
+    """Run in JupyterLab the cells a lesson's controls need (control_cells) with no error, then move each of its
+    controls. nbval runs every cell of every lesson; here the other cells would add time, not coverage of the controls.
     All in Presentation Mode (larger text); the live slides, the README's route for sliders in front of a room, are
     tested in tests/test_lab_presenting.py."""
     base, token = jupyterlab
     cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
-    last_control = max(i for i, cell in enumerate(cells) if cell.cell_type == "code" and "interact(" in cell.source)
+    needed = control_cells(cells)
     page, blocked = open_lesson(browser, base, token, name)
     page.evaluate("window.jupyterapp.commands.execute('application:toggle-presentation-mode')")
     page.wait_for_selector(".jp-LabShell.jp-mod-presentationMode", state="attached", timeout=10_000)
-    result = page.evaluate(RUN_UP_TO, last_control)
-    assert result["code"] > 5 and result["unexecuted"] == 0 and result["errors"] == 0, result
+    result = page.evaluate(RUN_CELLS, needed)
+    assert result["code"] >= 2 and result["unexecuted"] == 0 and result["errors"] == 0, result
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"lab_{Path(name).stem}.png"))
     move_every_control(page, Path(name).stem)

@@ -459,6 +459,27 @@ SLIPS_RAISE = {
     "FastEps of a conditional network": (lambda: helpers.FastEps(helpers.ConditionalNoisePredictor(100, 3, 16)), TypeError,
                                          ["FastEps takes a helpers.NoisePredictor"]),
     "FastEps at step 100": (lambda: helpers.FastEps(net())(XT, 100), ValueError, ["t must be in [0, 100)"]),
+    "student_steps with 3 steps": (lambda: helpers.student_steps(SCH, 3), ValueError, ["n_steps must divide 32"]),
+    "student_steps with 64 steps": (lambda: helpers.student_steps(SCH, 64), ValueError, ["n_steps must be in"]),
+    "progressive_objective for 32 steps": (lambda: helpers.progressive_objective(net(), SCH, 32), ValueError,
+                                           ["n_steps must be in"]),
+    "progressive_objective training an eps network": (
+        lambda: helpers.progressive_objective(net(), SCH, 2)(net(), XT, None), TypeError, ["the student must predict x0"]),
+    "ConsistencyObjective training an eps network": (lambda: helpers.ConsistencyObjective(SCH)(net(), XT, None), TypeError,
+                                                     ["the student must predict x0", "Preconditioned"]),
+    "ConsistencyObjective with mu 1.5": (lambda: helpers.ConsistencyObjective(SCH, mu=1.5), ValueError, ["mu must be in"]),
+    "ConsistencyObjective with a teacher of 50 steps": (lambda: helpers.ConsistencyObjective(SCH, net(50)), ValueError,
+                                                        ["built for T = 50"]),
+    "ConsistencyObjective with a seed for a generator": (
+        lambda: helpers.ConsistencyObjective(SCH)(helpers.Preconditioned(net(), SCH, 0.1), XT, 3), TypeError, ["generator"]),
+    "save_weights of a Preconditioned student": (lambda: helpers.save_weights(helpers.Preconditioned(net(), SCH, 0.1), "x.pt"),
+                                                 TypeError, ["save its .raw network"]),
+    "train with partners and no objective": (lambda: helpers.train(net(), XT, SCH, TINY, progress=False, partners=XT),
+                                             ValueError, ["give objective="]),
+    "straightness of a single state": (lambda: helpers.straightness(XT[None], [0.0]), ValueError, ["at least 2 times"]),
+    "straightness with times for another chain": (lambda: helpers.straightness(torch.stack([XT, XT]), [0.0, 0.5, 1.0]),
+                                                  ValueError, ["chain must have shape"]),
+    "DISTILL changed in place": (lambda: setattr(helpers.DISTILL, "steps", 10), AttributeError, ["cannot assign"]),
     "check_exercise with a number for an id": (lambda: helpers.check_exercise(1.1, None), ValueError, ["exercise_id must be one of"]),
 }
 
@@ -532,6 +553,7 @@ ORACLE = helpers.s_curve_oracle(SCH)
 FLOW = helpers.FlowOracle(helpers.s_curve_oracle())
 REF = helpers.s_curve(6, seed=5)
 GRID = torch.tensor([0.5, 0.9, 1.0], dtype=torch.float64)
+STUDENT = helpers.Preconditioned(helpers.NoisePredictor(100, 16), SCH, 0.1)
 
 
 def figure(draw):
@@ -567,6 +589,8 @@ ENTRY_POINTS = {
     "dpm_solve": (lambda x: helpers.dpm_solve(lambda y, k: 0.1 * y, x, GRID, "dpm3"), "x"),
     "langevin": (lambda x: helpers.langevin(lambda y: 0.5 * y + 0.1, x, 0.5, 2, generator=seeded()), "x"),
     "FastEps": (lambda x: helpers.FastEps(NET)(x, 3), "x"),
+    "progressive_objective": (lambda x: helpers.progressive_objective(NET, SCH, 2)(STUDENT, x, seeded()), "x0"),
+    "ConsistencyObjective": (lambda x: helpers.ConsistencyObjective(SCH, NET)(STUDENT, x, seeded()), "x0"),
     "sample x_T": (lambda x: helpers.sample(NET, SCH, 6, generator=seeded(), x_T=x), "x_T"),
     "sample_steps x_T": (lambda x: helpers.sample_steps(NET, SCH, 6, 5, eta=1.0, generator=seeded(), x_T=x), "x_T"),
     "invert": (lambda x: helpers.invert(NET, SCH, x, 5), "x0"),

@@ -830,3 +830,67 @@ def test_15_solver_unit_checks_planted(monkeypatch):
     right_weight = solvers._stage_weight
     monkeypatch.setattr(solvers, "_stage_weight", lambda h, r: right_weight(h, r) / (2 if r == 1.0 else 1))
     assert abs(gaussian_order("dpm3") - 3) > 0.3
+
+
+# Lesson 16 ------------------------------------------------------------------------------------------------------
+
+def test_16_pd_target_planted():
+    """Exercise 16.1's check (a DDIM step with the answer must land on x_end) passes the lesson's pd_target and fails it
+    with the noise ratio taken without its square root."""
+    from helpers.exercises import verdict
+
+    # The lesson's own pd_target comes first; the exercise's stub of the same name comes later.
+    source = function_source("16_one_step", "pd_target")
+    assert "** 0.5" in source
+    right, planted = {}, {}
+    exec(source, right)
+    exec(source.replace("((1 - ab_end) / (1 - ab_t)) ** 0.5", "(1 - ab_end) / (1 - ab_t)"), planted)
+    assert verdict("16.1", right["pd_target"])[0] is True
+    assert verdict("16.1", planted["pd_target"])[0] is False
+
+
+def replanted(monkeypatch, owner, name, old, new):
+    """Replace owner.name (a function or method) by its own source with old replaced by new, compiled in its module."""
+    import inspect
+    import sys
+    import textwrap
+
+    function = getattr(owner, name)
+    source = textwrap.dedent(inspect.getsource(function))
+    assert old in source, f"{old!r} not in {name}"
+    namespace = dict(vars(sys.modules[function.__module__]))
+    exec(source.replace(old, new), namespace)
+    monkeypatch.setattr(owner, name, namespace[name])
+
+
+def test_16_distill_unit_checks_planted(monkeypatch):
+    """tests/test_distill.py catches: the teacher's DDIM step taken with the wrong noise level, the consistency target
+    averaged with mu and 1 - mu swapped, and lesson 12's straightness without its time weights on an uneven grid."""
+    import helpers.distill as distill
+    import helpers.flows as flows
+    import test_distill
+
+    test_distill.test_progressive_objective_is_zero_at_its_target(1)
+    test_distill.test_consistency_target_is_a_moving_average()
+    test_distill.test_straightness_of_known_paths()
+    replanted(monkeypatch, distill, "_move", "(1 - alpha_bar_t).sqrt()", "(1 - alpha_bar_t)")
+    assert fails(test_distill.test_progressive_objective_is_zero_at_its_target, 1)
+    replanted(monkeypatch, distill.ConsistencyObjective, "__call__", "lerp_(p, 1 - self.mu)", "lerp_(p, self.mu)")
+    assert fails(test_distill.test_consistency_target_is_a_moving_average)
+    replanted(monkeypatch, flows, "straightness", "((times[1:] - times[:-1]) / (times[-1] - times[0]))[:, None]",
+              "torch.full_like(times[1:], 1 / (len(times) - 1))[:, None]")
+    monkeypatch.setattr(helpers, "straightness", flows.straightness)
+    assert fails(test_distill.test_straightness_of_known_paths)
+
+
+def test_control_cells_check_planted(monkeypatch):
+    """tests/test_browser.py's check of the cells the browser runs catches a slice that forgets cells filling in a
+    table (a store into a subscript) and one that treats a function's own names as the lesson's."""
+    import test_browser
+
+    test_browser.test_control_cells_keep_what_the_controls_need()
+    replanted(monkeypatch, test_browser, "_names", "isinstance(child, (ast.Subscript, ast.Attribute))", "False")
+    assert fails(test_browser.test_control_cells_keep_what_the_controls_need)
+    monkeypatch.undo()
+    replanted(monkeypatch, test_browser, "_names", "elif local is None or child.id not in local:", "else:")
+    assert fails(test_browser.test_control_cells_keep_what_the_controls_need)

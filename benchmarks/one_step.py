@@ -1,0 +1,252 @@
+"""Lesson 16's students against the exact flow map and the 100-step DDPM, over five training seeds, and the time for
+10 000 points.
+
+    .venv/bin/python benchmarks/one_step.py --name one-step-cpu-2core   # about 15 minutes on 2 cores
+
+For each seed k = 0..4, the recipes of tools/make_students.py train every student with seed k (progressive
+distillation's five rounds, consistency distillation, consistency training and one reflow round), timed. Then on seed
+k's start points (helpers.gaussian_prior with generator seed 2 + 100 k, noise from 3 + 100 k, as
+benchmarks/fast_solvers.py), every sampler at 1, 2 and 4 steps is scored:
+- against the exact flow map (helpers.ode_reference from the first N_MAP starts): the RMS and the median distance, and
+  the RMS within each fifth of the curve (by the exact end point's u) and over the starts the exact map sends to
+  where few data points are (the ends, |u| > 0.8 u_max);
+- by lesson 09's sharp metrics on 10 000 points, against that seed's 100-step DDPM by lesson 10's rule (off-curve and
+  coverage gap no worse by more than two data-floor s.d.).
+The floors beside them: the teacher (DPM-Solver++(2M), shifted grid, 20 and 50 NFE), DDIM with the teacher and with
+the exact network at 1, 2 and 4 steps. Straightness (helpers.straightness) of the teacher's ODE paths in the flow's
+coordinates and of the reflowed network's, on N_PATHS starts. Speed: 10 000 points from the one- and two-step
+students and the one-step reflow, through the helpers and with FastEps, at one thread quiet and busy and two quiet.
+
+Writes <out>/<name>.json; --sections speed re-times and keeps the rest.
+"""
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import helpers
+from load import LOADS, machine_load
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tools"))
+import make_students  # noqa: E402
+
+N_SAMPLES, N_MAP, N_PATHS = 10_000, 2000, 200
+SEEDS = range(5)
+STEPS = (1, 2, 4)
+METRICS = ("off_curve", "stray", "coverage_gap", "nll")
+RULE = ("off_curve", "coverage_gap")
+SECTIONS = ("scores", "speed")
+TARGET_SECONDS = 0.02
+BINS = 5
+
+
+class Setup:
+    def __init__(self):
+        self.schedule, self.x0, self.teacher = make_students.setup()
+        self.oracle = helpers.s_curve_oracle(self.schedule)
+        floors = [helpers.sharp_quality(helpers.s_curve(N_SAMPLES, seed=100 + k), energy=False) for k in range(10)]
+        self.floor = {m: {"mean": round(statistics.mean(getattr(q, m) for q in floors), 4),
+                          "sd": round(statistics.stdev(getattr(q, m) for q in floors), 4)} for m in METRICS}
+
+    def start(self, seed):
+        return helpers.gaussian_prior(self.x0, self.schedule, N_SAMPLES, torch.Generator().manual_seed(2 + 100 * seed))
+
+
+def ddim(net, schedule, x_T, n_steps, target="eps"):
+    return helpers.sample_steps(net, schedule, x_T.shape[0], helpers.student_steps(schedule, n_steps), "ddim", x_T=x_T,
+                                target=target)
+
+
+@torch.no_grad()
+def renoising(student, schedule, x_T, n_steps, generator):
+    """Song et al. 2023's Algorithm 1: jump to x0, add fresh noise to the next grid step, jump again."""
+    steps = helpers.student_steps(schedule, n_steps)
+    x0_hat = student(x_T, steps[0])
+    for t in steps[1:]:
+        x0_hat = student(helpers.q_sample(x0_hat, int(t), schedule, generator=generator), t)
+    return x0_hat
+
+
+def samplers(setup, students, seed):
+    """name -> (steps, function of x_T giving x_0, deterministic?)."""
+    s, noise = setup.schedule, torch.Generator().manual_seed(3 + 100 * seed)
+    out = {}
+    for nfe in (20, 50):
+        out[f"teacher, DPM-Solver++(2M) {nfe} NFE"] = (nfe, lambda x, nfe=nfe: helpers.sample_steps(
+            setup.teacher, s, x.shape[0], helpers.grid_steps(s, nfe, "shift"), "dpm++2m", x_T=x), True)
+    for k in STEPS:
+        out[f"teacher, DDIM {k}"] = (k, lambda x, k=k: ddim(setup.teacher, s, x, k), True)
+        out[f"exact network, DDIM {k}"] = (k, lambda x, k=k: ddim(setup.oracle, s, x, k).float(), True)
+        out[f"progressive distillation {k}"] = (k, lambda x, k=k: ddim(students["pd"][k], s, x, k, "x0"), True)
+        for name in ("cd", "ct"):
+            out[f"{name} {k}"] = (k, lambda x, k=k, name=name: ddim(students[name], s, x, k, "x0"), True)
+            if k > 1:
+                out[f"{name} {k}, re-noising"] = (k, lambda x, k=k, name=name: renoising(students[name], s, x, k, noise), False)
+        out[f"reflow {k}"] = (k, lambda x, k=k: helpers.flow_solve(students["reflow"], x, helpers.flow_grid(k)), True)
+    return out
+
+
+def map_errors(ends, exact):
+    """RMS and median distance to the exact map, RMS per fifth of the curve and at its ends."""
+    distance = (ends.double() - exact).norm(dim=1)
+    u, _ = helpers.curve_coordinates(exact)
+    u_max = float(u.abs().max())
+    part = ((u + u_max) / (2 * u_max) * BINS).long().clamp(0, BINS - 1)
+    return {"rms": round(distance.pow(2).mean().sqrt().item(), 5), "median": round(distance.median().item(), 5),
+            "rms_by_fifth": [round(distance[part == b].pow(2).mean().sqrt().item(), 5) for b in range(BINS)],
+            "rms_ends": round(distance[u.abs() > 0.8 * u_max].pow(2).mean().sqrt().item(), 5)}
+
+
+def train_students(seed):
+    """Every recipe with this seed, and the seconds each took."""
+    seconds, students = {}, {}
+    began = time.perf_counter()
+    students["pd"] = make_students.train_progressive(seed)
+    seconds["pd"] = time.perf_counter() - began
+    for name, fn in (("cd", lambda: make_students.train_consistency(seed)),
+                     ("ct", lambda: make_students.train_consistency(seed, distil=False)),
+                     ("reflow", lambda: make_students.train_reflow(seed))):
+        began = time.perf_counter()
+        students[name] = fn()
+        seconds[name] = time.perf_counter() - began
+    return students, {k: round(v, 1) for k, v in seconds.items()}
+
+
+def paths(setup, students, x_T):
+    """Straightness of the teacher's paths (DDIM on all T steps, in the flow's coordinates) and the reflowed network's."""
+    s = setup.schedule
+    chain = helpers.sample_steps(setup.teacher, s, x_T.shape[0], s.T, "ddim", x_T=x_T, keep_chain=True).double()
+    alpha_bar = torch.cat([s.alpha_bar.double().flip(0), torch.ones(1, dtype=torch.float64)])
+    a, b = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+    teacher = helpers.straightness(chain / (a + b)[:, None, None], b / (a + b))
+    grid = helpers.flow_grid(200)
+    reflow = helpers.straightness(helpers.flow_solve(students["reflow"], x_T, grid, keep_chain=True), grid)
+    return {"teacher (flow coordinates)": [round(v, 4) for v in teacher], "reflow": [round(v, 4) for v in reflow]}
+
+
+def scores(setup):
+    rows, baselines, training, straight = [], {}, {}, {}
+    for seed in SEEDS:
+        students, training[seed] = train_students(seed)
+        print(f"seed {seed}: trained in {training[seed]}", flush=True)
+        x_T = setup.start(seed)
+        exact = helpers.ode_reference(setup.oracle, x_T[:N_MAP], setup.schedule.alpha_bar[-1].item(), 1 - 1e-12,
+                                      rtol=1e-9, atol=1e-11)
+        ddpm = helpers.sample_steps(setup.teacher, setup.schedule, N_SAMPLES, 100, "ddpm", x_T=x_T,
+                                    generator=torch.Generator().manual_seed(3 + 100 * seed))
+        baselines[seed] = quality(ddpm)
+        for name, (k, fn, deterministic) in samplers(setup, students, seed).items():
+            with torch.no_grad():
+                ends = fn(x_T)
+            row = {"sampler": name, "steps": k, "seed": seed, **quality(ends)}
+            if deterministic:
+                row.update(map_errors(ends[:N_MAP], exact))
+            row["meets_rule"] = all(row[m] - baselines[seed][m] <= 2 * setup.floor[m]["sd"] for m in RULE)
+            rows.append(row)
+        straight[seed] = paths(setup, students, x_T[:N_PATHS])
+        print(f"seed {seed}: straightness {straight[seed]}", flush=True)
+    return {"rows": rows, "ddpm_100": baselines, "training_seconds": training, "straightness": straight}
+
+
+def quality(samples):
+    q = helpers.sharp_quality(samples.float(), energy=False)
+    return {m: round(getattr(q, m), 4) for m in METRICS}
+
+
+def timed(variants, repeats):
+    """Median seconds of each function, timed in turns so that a drift in the machine's speed reaches all alike."""
+    times = {name: [] for name in variants}
+    for fn in variants.values():
+        fn()
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            began = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - began)
+    return {name: round(statistics.median(values), 4) for name, values in times.items()}
+
+
+def speed(setup, repeats):
+    """Seconds for 10 000 points from the committed students."""
+    s, x_T = setup.schedule, setup.start(0)
+    pd = {k: make_students.load(f"pd_{k}", s, setup.x0) for k in (1, 2)}
+    reflow = make_students.load("reflow", s, setup.x0)
+    fast = {k: (helpers.FastEps(pd[k].raw), pd[k].scale, helpers.student_steps(s, k).tolist()) for k in (1, 2)}
+
+    def fast_student(k):
+        raw, scale, steps = fast[k]
+        alpha_bar = [s.alpha_bar[t].item() for t in steps] + [1.0]
+        with torch.inference_mode():
+            x = x_T
+            for i, t in enumerate(steps):
+                skip, out, inp = scale[:, t].tolist()
+                x0_hat = skip * x + out * raw.raw(inp * x, t)
+                eps_hat = (x - alpha_bar[i] ** 0.5 * x0_hat) / (1 - alpha_bar[i]) ** 0.5
+                x = alpha_bar[i + 1] ** 0.5 * x0_hat + (1 - alpha_bar[i + 1]) ** 0.5 * eps_hat
+            return x
+
+    def reflow_one():
+        with torch.inference_mode():
+            return x_T - reflow(x_T, 1.0)
+
+    variants = {
+        "progressive distillation, 1 step, sample_steps": lambda: ddim(pd[1], s, x_T, 1, "x0"),
+        "progressive distillation, 1 step, FastEps": lambda: fast_student(1),
+        "progressive distillation, 2 steps, FastEps": lambda: fast_student(2),
+        "reflow, 1 Euler step, flow_solve": lambda: helpers.flow_solve(reflow, x_T, helpers.flow_grid(1)),
+        "reflow, 1 Euler step, inference_mode": reflow_one,
+        "DDPM, 100 steps": lambda: helpers.sample_steps(setup.teacher, s, N_SAMPLES, 100, "ddpm", x_T=x_T,
+                                                        generator=torch.Generator().manual_seed(3)),
+    }
+    gaps = {"fast vs sample_steps, 1 step": (fast_student(1) - ddim(pd[1], s, x_T, 1, "x0")).abs().max().item(),
+            "fast vs sample_steps, 2 steps": (fast_student(2) - ddim(pd[2], s, x_T, 2, "x0")).abs().max().item(),
+            "inference_mode vs flow_solve": (reflow_one() - helpers.flow_solve(reflow, x_T, helpers.flow_grid(1))).abs().max().item()}
+    result = {"max_gaps": gaps, "seconds": {}}
+    for threads, loads in ((1, LOADS), (2, ("quiet",))):
+        torch.set_num_threads(threads)
+        for load in loads:
+            key = f"{threads} thread{'s' * (threads > 1)}, {load}"
+            with machine_load(load):
+                result["seconds"][key] = timed(variants, repeats)
+            print(f"speed {key}: {result['seconds'][key]}", flush=True)
+    torch.set_num_threads(1)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--name", default="one-step")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--sections", default=",".join(SECTIONS))
+    args = parser.parse_args()
+    sections = args.sections.split(",")
+    if set(sections) - set(SECTIONS):
+        parser.error(f"unknown sections {sorted(set(sections) - set(SECTIONS))}")
+    torch.set_num_threads(1)
+    began = time.perf_counter()
+    setup = Setup()
+    path = args.out / f"{args.name}.json"
+    report = json.loads(path.read_text()) if path.exists() and set(sections) != set(SECTIONS) else {}
+    report.update(machine=f"{platform.machine()}, torch {torch.__version__}, cpu, 1 thread for training and quality",
+                  n_samples=N_SAMPLES, n_map=N_MAP, seeds=list(SEEDS), data_floor=setup.floor,
+                  target_seconds=TARGET_SECONDS)
+    if "scores" in sections:
+        report.update(scores(setup))
+    if "speed" in sections:
+        report["speed"] = speed(setup, args.repeats)
+    report[f"seconds, {args.sections}"] = round(time.perf_counter() - began)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

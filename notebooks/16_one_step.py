@@ -1,0 +1,496 @@
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # Lesson 16 — One step: distillation, consistency models and reflow
+#
+# **Goal.** Lesson 15 needs 20 network evaluations to match the 100-step DDPM. The frontier is one to four: progressive
+# distillation (Salimans & Ho 2022), consistency models (Song et al. 2023: CIFAR-10 FID 3.55 in one step, distilled) and
+# rectified flow's reflow (Liu et al. 2023). Each trains a *student* to jump where the probability-flow ODE would carry a
+# point. On the S-curve we know where that is: lesson 10's exact ODE, solved to tight tolerance, gives the **flow map**
+# $\Phi$ from every start. So we score every student point by point against the truth, not only by its samples, and find
+# out what each objective learns, what distillation adds over training from data, and what one step costs.
+#
+# **Assumes.** Lessons 09 (the oracle, sharp metrics), 10 (DDIM, `helpers.ode_reference`, the matching rule), 12 (flow
+# matching, straightness), 14 (predicting $\mathbf{x}_0$, EDM's preconditioning) and 15 (DPM-Solver++(2M), the shifted grid).
+# Symbols as in `docs/decisions.md`: $a_t = \sqrt{\bar\alpha_t}$, $b_t = \sqrt{1-\bar\alpha_t}$; $T = 100$ steps, and "the data" is $\bar\alpha = 1$.
+
+# %% slideshow={"slide_type": "subslide"}
+import copy
+import json
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from ipywidgets import FloatSlider, interact
+
+import helpers
+
+torch.manual_seed(0)
+schedule = helpers.sigmoid_schedule(100)
+T, alpha_bar = schedule.T, schedule.alpha_bar.double()
+teacher = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
+oracle = helpers.s_curve_oracle(schedule)
+x0 = helpers.s_curve(10_000)
+data_std = x0.std().item()
+results = json.loads(Path("../benchmarks/results/one-step-cpu-2core.json").read_text())
+CHECKPOINTS = helpers.COMMITTED_CHECKPOINT.parent
+
+
+def seeded(k):
+    return torch.Generator().manual_seed(k)
+
+
+def student(name):
+    """A committed student of tools/make_students.py: an x0-prediction (lesson 14's preconditioning) or, for reflow,
+    lesson 12's velocity network."""
+    net = helpers.load_model(CHECKPOINTS / f"student_{name}.pt")
+    return net if name == "reflow" else helpers.Preconditioned(net, schedule, data_std).eval()
+
+
+students = {name: student(name) for name in ("pd_4", "pd_2", "pd_1", "cd", "reflow")}
+
+
+def teacher_map(x_T, nfe=20):
+    """Where the teacher sends x_T: the committed network through lesson 15's best solver."""
+    return helpers.sample_steps(teacher, schedule, len(x_T), helpers.grid_steps(schedule, nfe, "shift"), "dpm++2m", x_T=x_T)
+
+
+def exact_map(x_T, alpha_bar_end=1 - 1e-12):
+    """The exact flow map: lesson 10's ODE with the oracle's eps, solved by scipy's DOP853 from step T - 1."""
+    return helpers.ode_reference(oracle, x_T.double(), alpha_bar[-1].item(), alpha_bar_end, rtol=1e-9, atol=1e-11)
+
+
+def rms(a, b):
+    return (a.double() - b.double()).norm(dim=1).pow(2).mean().sqrt().item()
+
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1. The target: the flow map
+#
+# The probability-flow ODE (lesson 10) carries each start $\mathbf{x}_T$ at step $T-1$ to one point $\mathbf{x}_0$; call that map $\Phi$. Every
+# sampler in lessons 10 and 15 approximates $\Phi$ with many small steps. A one-step student *is* an approximation of $\Phi$, so
+# its error is $\lVert\text{student}(\mathbf{x}_T) - \Phi(\mathbf{x}_T)\rVert$, point by point. With the oracle's exact $\boldsymbol\epsilon^*$, `helpers.ode_reference`
+# gives $\Phi$ to about $10^{-9}$; with the trained network through DPM-Solver++(2M) at 20 evaluations we get the **teacher's** map.
+# Starts are drawn from lesson 10's Gaussian with $q_T$'s moments ($\bar\alpha_T = 0.778$ here: the seed recipe's schedule
+# does not end in noise).
+
+# %%
+starts = helpers.gaussian_prior(x0, schedule, 2000, seeded(5))
+began = time.perf_counter()
+exact = exact_map(starts)
+print(f"exact flow map of 2000 starts: {time.perf_counter() - began:.1f} s")
+taught = teacher_map(starts)
+error = (taught.double() - exact).norm(dim=1)
+print(f"teacher (20 NFE) to the exact map, x 1e3: RMS {1e3 * rms(taught, exact):.2f}, median {1e3 * error.median():.2f}, "
+      f"largest {1e3 * error.max():.0f}")
+
+# %% [markdown]
+# **Check 1.** What makes a one-step map possible: $\Phi$ is a *consistency function*. Carry the starts part of the way with the
+# exact ODE, to steps 60, 30 and 5, and map each intermediate point on to the data: every stop lands on the same $\mathbf{x}_0$.
+# (This is the property Song et al. 2023 build on, their eq. 3.)
+
+# %%
+for step in (60, 30, 5):
+    midway = exact_map(starts[:300], alpha_bar[step].item())
+    onward = helpers.ode_reference(oracle, midway, alpha_bar[step].item(), 1 - 1e-12, rtol=1e-9, atol=1e-11)
+    gap = (onward - exact[:300]).norm(dim=1).max().item()
+    print(f"via step {step:2d}: largest distance to the direct map {gap:.1e}")
+    assert gap < 1e-6
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The map as a displacement field: each arrow runs from a start to its $\Phi(\mathbf{x}_T)$, coloured by where on the curve it lands
+# (lesson 09's curve coordinate $u$). Where neighbouring starts land far apart, on different arms of the S, $\Phi$ changes fast.
+# A smooth network must bend sharply there. Right: the teacher's own error per start, largest for starts near the middle,
+# where the arrows of neighbouring starts part towards different arms.
+
+# %%
+u_end, _ = helpers.curve_coordinates(exact)
+fig, axes = plt.subplots(1, 2, figsize=(10.4, 4.6))
+shown = slice(0, 700)
+d = (exact - starts.double())[shown]
+axes[0].quiver(starts[shown, 0], starts[shown, 1], d[:, 0], d[:, 1], u_end[shown], cmap="viridis", angles="xy",
+               scale_units="xy", scale=1, width=0.003)
+axes[0].set(aspect="equal", xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), title="Φ: start → exact x₀ (colour: u of x₀)")
+points = axes[1].scatter(starts[:, 0], starts[:, 1], c=np.log10(error.numpy()), s=6, cmap="magma")
+fig.colorbar(points, ax=axes[1], label="log₁₀ teacher error")
+axes[1].set(aspect="equal", xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), title="teacher (20 NFE) against Φ, per start")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 2. Progressive distillation
+#
+# Salimans & Ho (2022, Algorithm 2) halve the number of steps, round after round. A student of $N$ steps learns to cover two of
+# its teacher's $2N$ DDIM steps in one. From $\mathbf{x}_t$ the teacher steps to $t'$ and on to $t''$; the student predicts the $\mathbf{x}_0$ whose
+# single DDIM step from $t$ lands on the same $\mathbf{x}_{t''}$:
+#
+# $$\tilde{\mathbf{x}} = \frac{\mathbf{x}_{t''} - (b_{t''}/b_t)\,\mathbf{x}_t}{a_{t''} - (b_{t''}/b_t)\,a_t},$$
+#
+# and at $t''$ = the data, $\tilde{\mathbf{x}} = \mathbf{x}_{t''}$. The loss is $\max(\mathrm{SNR}_t, 1)\,\lVert\hat{\mathbf{x}}_\theta(\mathbf{x}_t) - \tilde{\mathbf{x}}\rVert^2$, their "truncated SNR" weighting (§4).
+# The next round's teacher is this round's student. Here the first teacher is the committed network with DDIM on 32 steps of
+# lesson 15's shifted grid, and five rounds reach one step (`helpers.student_steps` gives the nested grids).
+
+# %%
+def pd_target(x_t, x_end, ab_t, ab_end):
+    """The x0 whose one DDIM step from alpha_bar ab_t lands on x_end at ab_end."""
+    ratio = ((1 - ab_end) / (1 - ab_t)) ** 0.5
+    return (x_end - ratio * x_t) / (ab_end**0.5 - ratio * ab_t**0.5)
+
+
+print({n: helpers.student_steps(schedule, n).tolist() for n in (1, 2, 4)})
+
+# %% [markdown]
+# **Check 2.** A DDIM step (lesson 10's `helpers.ddim_step`) from $\mathbf{x}_t$ with $\tilde{\mathbf{x}}$ as its $\hat{\mathbf{x}}_0$ lands on the teacher's two-step point, in float64:
+
+# %%
+x_t, x_end = torch.randn(2, 1000, 2, dtype=torch.float64, generator=seeded(1))
+for ab_t, ab_end in ((0.778, 0.93), (0.9, 0.999)):
+    x_tilde = pd_target(x_t, x_end, ab_t, ab_end)
+    eps_implied = (x_t - ab_t**0.5 * x_tilde) / (1 - ab_t) ** 0.5
+    gap = (helpers.ddim_step(x_t, eps_implied, ab_t, ab_end) - x_end).abs().max().item()
+    print(f"alpha_bar {ab_t} -> {ab_end}: lands within {gap:.1e}")
+    assert gap < 1e-12
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The last round, live.** Each round is `helpers.train` with `helpers.progressive_objective` and the course's student recipe
+# `helpers.DISTILL` (1000 steps of 1024 points, Adam with a cosine decay from $2\cdot10^{-3}$). Here the committed two-step student
+# teaches a one-step student, which starts as a copy of it; the other rounds' students were made the same way by
+# `tools/make_students.py`, whose one-step student is this round with seed 0.
+
+# %%
+live = copy.deepcopy(students["pd_2"])
+run = helpers.train(live, x0, None, helpers.DISTILL, progress=False,
+                    objective=helpers.progressive_objective(students["pd_2"], schedule, 1))
+one_step = {}
+for name, net in (("two-step teacher, 1 step", students["pd_2"]), ("live student", live), ("committed", students["pd_1"])):
+    one_step[name] = helpers.sample_steps(net, schedule, 2000, helpers.student_steps(schedule, 1), "ddim", x_T=starts, target="x0")
+    print(f"{name:26s}: error to Φ x 1e3, RMS {1e3 * rms(one_step[name], exact):.2f}")
+print(f"trained in {run['seconds']:.0f} s")
+assert rms(one_step["live student"], one_step["committed"]) < 0.3 * rms(one_step["committed"], exact)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. Consistency models
+#
+# A consistency model learns $f_\theta(\mathbf{x}_t, t) \approx \Phi_t(\mathbf{x}_t)$, the exact ODE's $\mathbf{x}_0$ from *any* point on the path (Song et al. 2023).
+# Check 1 says $\Phi_t$ is constant along a path, so neighbouring grid points must agree: with $t_{n+1}$ noisier than $t_n$ on a grid,
+#
+# $$\mathcal L = \mathbb E\,\big\lVert f_\theta(\mathbf{x}_{t_{n+1}}, t_{n+1}) - f_{\theta^-}(\hat{\mathbf{x}}_{t_n}, t_n)\big\rVert^2 \quad\text{(their eq. 7, } \lambda = 1,\ d = \text{squared } L_2),$$
+#
+# and $f(\mathbf{x}, \text{data}) = \mathbf{x}$ anchors the chain. $\theta^-$ is a moving average of $\theta$ ($\mu = 0.95$). Where $\hat{\mathbf{x}}_{t_n}$ comes from is the difference:
+# - **consistency distillation (CD):** one ODE step of the teacher from $\mathbf{x}_{t_{n+1}}$ (their Algorithm 2; here a DDIM step);
+# - **consistency training (CT):** $a_{t_n}\mathbf{x}_0 + b_{t_n}\mathbf{z}$ with the same $\mathbf{x}_0$ and $\mathbf{z}$ that made $\mathbf{x}_{t_{n+1}}$, no teacher (their Algorithm 3).
+#
+# The student is lesson 14's preconditioned $\mathbf{x}_0$-prediction: EDM's $c_\text{skip} \to 1$ and $c_\text{out} \to 0$ at the data, which is the anchor
+# (Song et al. shift $\sigma$ by $\sigma_\min$ for the same end). `helpers.ConsistencyObjective` is the loss on lesson 15's shifted grid of 32 steps plus the data.
+
+# %%
+def consistency_pair(x0_batch, z, ab_far, ab_near, teacher_x0=None):
+    """(x_far, x_near): CD's near point is the teacher's DDIM step; CT's re-uses x0 and z."""
+    x_far = ab_far**0.5 * x0_batch + (1 - ab_far) ** 0.5 * z
+    if teacher_x0 is None:
+        return x_far, ab_near**0.5 * x0_batch + (1 - ab_near) ** 0.5 * z
+    eps_hat = (x_far - ab_far**0.5 * teacher_x0) / (1 - ab_far) ** 0.5
+    return x_far, ab_near**0.5 * teacher_x0 + (1 - ab_near) ** 0.5 * eps_hat
+
+# %% [markdown]
+# **Check 3.** The objective's fixed point, by an independent route. Make "a student" that *is* $\Phi_t$, solving the exact ODE
+# from each point with scipy, and give `helpers.ConsistencyObjective` the exact network as teacher: CD's loss is then only DDIM's
+# one-step error, far below the trained CD student's. CT's loss at the same exact map stays large: its target is one noisy
+# draw, right only on average as the grid's steps shrink (Song et al. 2023, Theorem 2).
+
+# %%
+class ExactConsistency(torch.nn.Module):
+    """f(x, t) = Φ_t(x): scipy's solution of the exact ODE from each point's own step to the data."""
+    predicts, T = "x0", T
+
+    def forward(self, x, t):
+        t = torch.as_tensor(t).expand(len(x))
+        out = torch.empty_like(x, dtype=torch.float64)
+        for step in t.unique().tolist():
+            rows = t == step
+            out[rows] = helpers.ode_reference(oracle, x[rows], alpha_bar[step].item(), 1 - 1e-12, rtol=1e-9, atol=1e-11)
+        return out.to(x.dtype)
+
+
+batch = x0[:256].double()
+losses = {}
+for name, net, teacher_net in (("CD, exact map", ExactConsistency(), oracle), ("CD, trained student", students["cd"], oracle),
+                                ("CT, exact map", ExactConsistency(), None)):
+    objective = helpers.ConsistencyObjective(schedule, teacher_net, mu=0.0)
+    with torch.no_grad():
+        losses[name] = objective(net.double() if name == "CD, trained student" else net, batch, seeded(2)).item()
+    print(f"{name:20s}: loss {losses[name]:.2e}")
+students["cd"].float()
+assert losses["CD, exact map"] < 0.1 * losses["CD, trained student"] and losses["CT, exact map"] > 10 * losses["CD, exact map"]
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Instructor's note.** Ask the room before check 3 which objective the exact flow map minimises. Most say both; the numbers
+# say CD's loss at the truth is the solver's error alone, while CT's is a variance that only a finer grid removes. That is the
+# whole difference between distilling and training: the teacher replaces a one-sample estimate of the path by the path.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Sampling with more steps.** One step is $f_\theta(\mathbf{x}_T, T)$. For more, Song et al.'s Algorithm 1 adds *fresh* noise to $f_\theta$'s answer
+# at the next grid step and jumps again, so its result is no longer a function of $\mathbf{x}_T$ and has no flow-map error. The
+# deterministic alternative is DDIM with $f_\theta$ as $\hat{\mathbf{x}}_0$ (as for the distilled students above). For the *exact* $\Phi_t$ that second step can
+# only hurt: the first jump is already exact, and DDIM's re-noised point lies on another path. The benchmark measures both.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4. Reflow
+#
+# Rectified flow (Liu et al. 2023) trains lesson 12's velocity network on straight lines, $\mathbf{x}_\tau = (1-\tau)\,\mathbf{x}_0 + \tau\,\mathbf{x}_1$. Lesson 12 drew
+# $\mathbf{x}_1$ and $\mathbf{x}_0$ independently; **reflow** draws them *coupled*, $\mathbf{x}_1 = \mathbf{x}_T$ and $\mathbf{x}_0$ = the teacher's $\Phi(\mathbf{x}_T)$, as InstaFlow (Liu et al. 2024)
+# does with a diffusion teacher. The loss is lesson 12's `helpers.flow_loss` with `eps=x_T`; `helpers.train` pairs each $\mathbf{x}_0$ with its
+# start through `partners`. At $\tau = 1$ the target $\mathbf{x}_T - \Phi(\mathbf{x}_T)$ is a function of the input, so one Euler step from $\tau = 1$ regresses
+# on the teacher's map directly (Luhman & Luhman 2021's distillation) and the rest of the path makes 2 and 4 steps possible.
+# The committed network was trained on 20 000 pairs; here are 500 of them, and how straight the paths are before and after.
+
+# %%
+pairs_start = helpers.gaussian_prior(x0, schedule, 500, seeded(7))
+pairs_end = teacher_map(pairs_start)
+print(f"reflow loss on 500 fresh pairs: {helpers.flow_loss(students['reflow'], pairs_end, eps=pairs_start, generator=seeded(8)).item():.2e}")
+chain = helpers.sample_steps(teacher, schedule, 200, T, "ddim", x_T=pairs_start[:200], keep_chain=True).double()
+levels = torch.cat([alpha_bar.flip(0), torch.ones(1, dtype=torch.float64)])
+a, b = levels.sqrt(), (1 - levels).sqrt()
+flow_chain = chain / (a + b)[:, None, None]
+fine = helpers.flow_grid(200)
+with torch.no_grad():
+    reflow_chain = helpers.flow_solve(students["reflow"], pairs_start[:200], fine, keep_chain=True)
+before, after = helpers.straightness(flow_chain, b / (a + b)), helpers.straightness(reflow_chain, fine)
+print(f"teacher's paths: chord/arc {before[0]:.3f}, velocity deviation {before[1]:.3f}")
+print(f"after one reflow: chord/arc {after[0]:.3f}, velocity deviation {after[1]:.3f}")
+
+# %% [markdown]
+# The teacher's paths are drawn in the flow's coordinates $\mathbf{x}_t/(a_t + b_t)$ at $s = b_t/(a_t + b_t)$, where lesson 12 showed DDIM's step is
+# Euler's: in both panels a deviation of 0 would make one Euler step exact.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10.4, 4.4))
+for ax, path, title in ((axes[0], flow_chain, f"teacher, flow coordinates: deviation {before[1]:.3f}"),
+                        (axes[1], reflow_chain, f"after one reflow: deviation {after[1]:.3f}")):
+    ax.plot(path[:, :50, 0], path[:, :50, 1], color="C0", linewidth=0.7)
+    ax.scatter(*path[-1, :50].T, s=6, color="C3", zorder=3)
+    ax.set(aspect="equal", xlim=(-1.3, 1.3), ylim=(-1.3, 1.3), title=title)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5. Scores against the truth
+#
+# `benchmarks/one_step.py` trains every student five times (seeds 0–4, the recipes of `tools/make_students.py`) and scores each
+# on its own seed's starts: the error to $\Phi$ on 2000 of them, and lesson 09's metrics on 10 000 against that seed's
+# 100-step DDPM by lesson 10's rule. Mean ± s.d. over the five seeds; the floors are the teacher at 20 and 50 evaluations and
+# DDIM with the teacher and with the exact network at the same step counts.
+
+# %%
+rows = results["rows"]
+seeds = results["seeds"]
+
+
+def summary(name):
+    mine = [r for r in rows if r["sampler"] == name]
+    out = {"matching": sum(r["meets_rule"] for r in mine)}
+    for key in ("rms", "median", "off_curve", "coverage_gap"):
+        if key in mine[0]:
+            values = np.array([r[key] for r in mine]) * (1e3 if key in ("rms", "median") else 1)
+            out[key] = f"{values.mean():6.2f} ± {values.std(ddof=1):4.2f}"
+        else:
+            out[key] = "      —      "
+    return out
+
+
+ddpm = np.array([[results["ddpm_100"][str(s)][m] for m in ("off_curve", "coverage_gap")] for s in seeds])
+print(f"100-step DDPM: off-curve {ddpm[:, 0].mean():.2f} ± {ddpm[:, 0].std(ddof=1):.2f}, gap {ddpm[:, 1].mean():.2f} ± "
+      f"{ddpm[:, 1].std(ddof=1):.2f} %")
+print(f"{'sampler':38s} {'Φ error RMS x1e3':>16s} {'median x1e3':>14s} {'off-curve':>14s} {'gap %':>13s}  seeds")
+names = list(dict.fromkeys(r["sampler"] for r in rows))
+for name in names:
+    s = summary(name)
+    print(f"{name:38s} {s['rms']:>16s} {s['median']:>14s} {s['off_curve']:>14s} {s['coverage_gap']:>13s}  {s['matching']}/5")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Paired differences, per seed (same starts, ×10³): each student's one-step error to $\Phi$ minus the teacher's at 20 evaluations,
+# training from data against distilling, one step against four, and PD against reflow in off-curve; straightness before and
+# after one reflow over the five seeds; and the training time of each recipe on this machine (one thread).
+
+# %%
+def per_seed(name, key="rms"):
+    return np.array([next(r[key] for r in rows if r["sampler"] == name and r["seed"] == s) for s in seeds])
+
+
+def paired(a, b, key="rms", scale=1e3):
+    diff = scale * (per_seed(a, key) - per_seed(b, key))
+    print(f"{a} minus {b}: {np.round(diff, 2)}, mean {diff.mean():.2f} ± {diff.std(ddof=1):.2f}")
+
+
+for name in ("progressive distillation 1", "cd 1", "ct 1", "reflow 1"):
+    paired(name, "teacher, DPM-Solver++(2M) 20 NFE")
+paired("ct 1", "cd 1")
+paired("progressive distillation 1", "progressive distillation 4")
+paired("progressive distillation 1", "reflow 1", "off_curve", 1)
+straight = np.array([[*v["teacher (flow coordinates)"], *v["reflow"]] for v in results["straightness"].values()])
+print(f"straightness, 5 seeds: chord/arc {straight[:, 0].mean():.3f} -> {straight[:, 2].mean():.4f}, velocity deviation "
+      f"{straight[:, 1].mean():.3f} -> {straight[:, 3].mean():.4f} after one reflow")
+training = results["training_seconds"]
+for recipe in ("pd", "cd", "ct", "reflow"):
+    values = np.array([training[str(s)][recipe] for s in seeds])
+    print(f"training {recipe:6s}: {values.mean():5.1f} ± {values.std(ddof=1):.1f} s")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Where the error sits.** The RMS error to $\Phi$ within each fifth of the curve (by where $\Phi$ sends the start), mean over
+# the five seeds; and, for one draw (the committed one-step students on this lesson's 2000 starts), each start's error.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10.4, 4.2))
+width, top = 0.2, 0
+for i, (name, label) in enumerate((("teacher, DPM-Solver++(2M) 20 NFE", "teacher, 20 NFE"), ("progressive distillation 1", "PD, 1 step"),
+                                   ("cd 1", "CD, 1 step"), ("reflow 1", "reflow, 1 step"))):
+    by_fifth = 1e3 * np.mean([r["rms_by_fifth"] for r in rows if r["sampler"] == name], axis=0)
+    axes[0].bar(np.arange(5) + (i - 1.5) * width, by_fifth, width, label=label)
+    top = max(top, by_fifth.max())
+    print(f"{label:16s} RMS x1e3 by fifth of the curve: {np.round(by_fifth, 1)}")
+axes[0].set(xticks=range(5), xticklabels=["end", "", "centre", "", "end"], ylabel="RMS error to Φ x 10³",
+            title="error by where Φ lands (5 seeds)", ylim=(0, 1.4 * top))
+axes[0].legend(fontsize=10, loc="upper left", ncol=2)
+pd_error = (one_step["committed"].double() - exact).norm(dim=1)
+points = axes[1].scatter(exact[:, 0], exact[:, 1], c=np.log10(pd_error.numpy()), s=4, cmap="magma")
+fig.colorbar(points, ax=axes[1], label="log₁₀ error")
+axes[1].set(aspect="equal", xlim=(-0.16, 0.16), ylim=(-0.25, 0.25), title="one-step PD, at Φ(x_T) (one draw)")
+fig.tight_layout()
+plt.show()
+strays = (pd_error > 0.05).float().mean().item()
+print(f"one-step PD, this draw: {100 * strays:.1f} % of starts land more than 0.05 from Φ")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6. What one step costs
+#
+# 10 000 points from the one-step student: through `helpers.sample_steps`, and with lesson 15's `FastEps` around its raw
+# network (the preconditioning's three numbers at step $T-1$ folded in). One run, timed here; the benchmark's quiet and busy
+# figures follow.
+
+# %%
+pd_1 = students["pd_1"]
+fast_raw = helpers.FastEps(pd_1.raw)
+skip, out, inp = pd_1.scale[:, T - 1].tolist()
+x_T = helpers.gaussian_prior(x0, schedule, 10_000, seeded(9))
+
+
+def fast_one_step(x):
+    with torch.inference_mode():
+        return skip * x + out * fast_raw.raw(inp * x, T - 1)
+
+
+gap = (fast_one_step(x_T) - helpers.sample_steps(pd_1, schedule, 10_000, [T - 1], "ddim", x_T=x_T, target="x0")).abs().max()
+print(f"FastEps one-step against sample_steps: {gap:.1e}")
+assert gap < 1e-5
+
+# %% tags=["nbval-ignore-output"] nbval_why="a wall-clock time: it differs from run to run."
+times = []
+for _ in range(20):
+    began = time.perf_counter()
+    fast_one_step(x_T)
+    times.append(time.perf_counter() - began)
+print(f"one run: {1e3 * np.median(times):.0f} ms for 10 000 points (median of 20)")
+
+# %% [markdown]
+# The benchmark's figures (median of 15, in one run; "busy" is beside one process that keeps a core busy):
+
+# %%
+for load, timings in results["speed"]["seconds"].items():
+    print(load)
+    for variant, seconds in timings.items():
+        print(f"    {variant:48s} {1e3 * seconds:7.1f} ms")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 7. Try it: one start, every path
+#
+# Pick a start. The exact ODE's path (solved with scipy at each of the teacher's grid points) ends at $\Phi(\mathbf{x}_T)$, the star; the
+# teacher's path is DPM-Solver++(2M) at 20 evaluations; each student's jump (or its two or four steps) is a dashed line. The
+# legend gives each end's distance to $\Phi$, x 10³.
+
+# %%
+path_steps = helpers.grid_steps(schedule, 20, "shift")
+path_levels = alpha_bar[path_steps].tolist()[1:] + [1 - 1e-12]
+
+
+def show_start(x=0.3, y=-0.4):
+    start = torch.tensor([[x, y]], dtype=torch.float64)
+    exact_path = torch.cat([start] + [exact_map(start, level) for level in path_levels])
+    truth = exact_path[-1]
+    teacher_path = helpers.sample_steps(teacher, schedule, 1, path_steps, "dpm++2m", x_T=start.float(), keep_chain=True)[:, 0]
+    jumps = {f"PD, {k} step{'s' * (k > 1)}": helpers.sample_steps(students[f"pd_{k}"], schedule, 1, helpers.student_steps(schedule, k),
+                                                                   "ddim", x_T=start.float(), target="x0", keep_chain=True)[:, 0]
+             for k in (1, 2, 4)}
+    jumps["CD, 1 step"] = helpers.sample_steps(students["cd"], schedule, 1, [T - 1], "ddim", x_T=start.float(), target="x0",
+                                               keep_chain=True)[:, 0]
+    with torch.no_grad():
+        jumps["reflow, 1 step"] = helpers.flow_solve(students["reflow"], start.float(), helpers.flow_grid(1), keep_chain=True)[:, 0]
+    fig, ax = plt.subplots(figsize=(9.5, 5.6))
+    ax.scatter(*x0[:3000].T, s=1, color="0.8")
+    ax.plot(*exact_path.T, color="k", linewidth=2, label="exact ODE")
+    ax.plot(*teacher_path.T, "o-", color="C0", markersize=3, label=f"teacher, {1e3 * (teacher_path[-1] - truth).norm():.1f}")
+    for i, (name, path) in enumerate(jumps.items()):
+        ax.plot(*path.T, "--", marker=".", color=f"C{i + 1}", label=f"{name}, {1e3 * (path[-1] - truth).norm():.1f}")
+    ax.scatter(*truth, marker="*", s=220, color="k", zorder=5)
+    # The whole S-curve and the start in view, with a margin.
+    reach = max(0.3, abs(x) + 0.1, abs(y) + 0.1)
+    ax.set(aspect="equal", xlim=(-reach, reach), ylim=(-reach, reach), title=f"start ({x:.2f}, {y:.2f}): distance to Φ x 10³ in the legend")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=10)
+    fig.tight_layout()
+    plt.show()
+
+
+show_start()
+
+# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+interact(show_start, x=FloatSlider(value=0.3, min=-1.4, max=1.4, step=0.05, description="start x"),
+         y=FloatSlider(value=-0.4, min=-1.4, max=1.4, step=0.05, description="start y"));
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Summary
+#
+# - **The target.** The flow map $\Phi$ is exact with the oracle and a consistency function (check 1: every stop on a path maps
+#   to the same point, to $10^{-10}$). The teacher (20 NFE) is within $3.8\cdot10^{-3}$ of it for half the starts (median over
+#   five seeds), and far off only at the seams where neighbouring starts go to different arms (RMS $12.3\cdot10^{-3}$).
+# - **Progressive distillation** halves the steps five times. Its one-step student is $13.1 \pm 0.5\cdot10^{-3}$ from $\Phi$ (RMS; median
+#   $4.3$), $0.8 \pm 0.9\cdot10^{-3}$ more than its teacher (worse on every seed) and a tenth of DDIM's one-step error; its two- and
+#   four-step students are hardly better. It does **not** reach the 100-step DDPM's quality on any seed: off-curve $16.5 \pm 0.6$
+#   against $12.2 \pm 0.1$. About as far from $\Phi$ as the teacher, its points are farther from the curve (the teacher's off-curve:
+#   $11.1$; strays $2.9\,\%$ against $0.6\,\%$): the teacher's errors move points along the curve, the student's move them off it.
+# - **Consistency models.** At the truth, CD's loss is only its solver's error (check 3), yet its one-step student is
+#   $31 \pm 1\cdot10^{-3}$ from $\Phi$: 32 small links chain into one large error. Training from data (CT) is worse on every seed
+#   at the same cost ($37\cdot10^{-3}$): the teacher is what makes the short training work. Deterministic extra steps only add
+#   error; Song et al.'s re-noising keeps the quality of one step.
+# - **Reflow** straightens the paths (chord/arc $0.87 \to 0.998$, velocity deviation $0.16 \to 0.002$, five seeds). One Euler step is then
+#   $31\cdot10^{-3}$ from $\Phi$ and four steps $21\cdot10^{-3}$, behind PD: off-curve $27$ against PD's $16.5$, worse on every seed.
+# - **Speed.** 10 000 points from the one-step student in 10 ms on one thread (5.5 ms on two), against 1.1 s for the
+#   100-step DDPM. Training costs 45 s for PD's five rounds, 21–25 s for CD, CT and reflow, on one thread.
+#
+# **References.** Salimans & Ho 2022, "Progressive distillation for fast sampling of diffusion models", Algorithm 2 and §4;
+# Song, Dhariwal, Chen & Sutskever 2023, "Consistency models", eq. 3, eq. 7, Algorithms 1–3, Theorem 2; Song & Dhariwal 2023,
+# "Improved techniques for training consistency models"; Liu, Gong & Liu 2023, "Flow straight and fast: learning to generate
+# and transfer data with rectified flow", §2; Liu, Zhang, Ma, Peng & Liu 2024, "InstaFlow: one step is enough for
+# high-quality diffusion-based text-to-image generation"; Luhman & Luhman 2021, "Knowledge distillation in iterative generative
+# models for improved sampling speed"; Karras, Aittala, Aila & Laine 2022, "Elucidating the design space of diffusion-based
+# generative models", Table 1; learners' questions: openai/consistency_models #53, Kinyugo/consistency_models #15,
+# junhsss/consistency-models #13.
+#
+# ## Exercises (solutions: `%load solutions/16_1.py`, `16_2.py`; each ends with its check)
+#
+# **1.** Write `pd_target(x_t, x_end, ab_t, ab_end)`, progressive distillation's $\tilde{\mathbf{x}}$, without looking above: the $\mathbf{x}_0$ whose single
+# DDIM step from $\bar\alpha_t$ = `ab_t` lands on `x_end` at `ab_end` (`ab_end` may be 1, the data).
+
+# %%
+def pd_target(x_t, x_end, ab_t, ab_end):
+    return None  # your code here
+
+
+helpers.check_exercise("16.1", pd_target)
+
+# %% [markdown]
+# **2. Predict, then check.** The committed consistency-distilled student, sampled deterministically (DDIM with its $\hat{\mathbf{x}}_0$) with
+# 2 steps instead of 1: does it land (a) closer to $\Phi$ or (b) farther? The check measures both on 2000 starts.
+
+# %%
+prediction = None  # "a" or "b"
+
+helpers.check_exercise("16.2", prediction)

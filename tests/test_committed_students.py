@@ -1,0 +1,74 @@
+"""The students committed for lesson 16 are what tools/make_students.py's recipes produce: each is retrained and both
+are compared where it matters, on where they send the same starts."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import helpers
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import make_students  # noqa: E402
+
+LESSONS = ("16",)
+N_STARTS = 1000
+
+
+@pytest.fixture(scope="module")
+def setting():
+    schedule, x0, _ = make_students.setup()
+    x_T = helpers.gaussian_prior(x0, schedule, N_STARTS, torch.Generator().manual_seed(21))
+    exact = helpers.ode_reference(helpers.s_curve_oracle(schedule), x_T, schedule.alpha_bar[-1].item(), 1 - 1e-12,
+                                  rtol=1e-9, atol=1e-11)
+    return schedule, x0, x_T, exact
+
+
+def one_step(name, net, schedule, x_T):
+    with torch.no_grad():
+        if name == "reflow":
+            return helpers.flow_solve(net, x_T, helpers.flow_grid(1)).double()
+        k = int(name.split("_")[1]) if name.startswith("pd") else 1
+        return helpers.sample_steps(net, schedule, len(x_T), helpers.student_steps(schedule, k), "ddim", x_T=x_T,
+                                    target="x0").double()
+
+
+def rms(a, b):
+    return (a - b).norm(dim=1).pow(2).mean().sqrt().item()
+
+
+def same_student(name, retrained, setting):
+    """Two trainings of one recipe differ by floating-point rounding (another CPU) or not at all (this one); chaotic as
+    training is, their maps may then drift apart by a fraction of their error. Where they send the starts must differ
+    by under a third of the committed student's own distance to the exact map."""
+    schedule, x0, x_T, exact = setting
+    committed = one_step(name, make_students.load(name, schedule, x0), schedule, x_T)
+    again = one_step(name, retrained, schedule, x_T)
+    assert rms(committed, again) < rms(committed, exact) / 3, (name, rms(committed, again), rms(committed, exact))
+
+
+def test_progressive_students_match_their_recipe(setting):
+    students = make_students.train_progressive()
+    for n in make_students.KEPT_ROUNDS:
+        same_student(f"pd_{n}", students[n], setting)
+
+
+def test_consistency_student_matches_its_recipe(setting):
+    same_student("cd", make_students.train_consistency(), setting)
+
+
+def test_reflowed_network_matches_its_recipe(setting):
+    same_student("reflow", make_students.train_reflow(), setting)
+
+
+def test_an_untrained_student_fails_the_comparison(setting):
+    """The comparison can fail: a student trained for 20 steps instead of its recipe's is told apart."""
+    schedule, x0, _, _ = setting
+    short = make_students.new_student(schedule, x0, 0)
+    config = helpers.TrainConfig(steps=20, batch_size=1024, lr=2e-3)
+    objective = helpers.ConsistencyObjective(schedule, helpers.load_model(helpers.COMMITTED_CHECKPOINT))
+    helpers.train(short, x0, None, config, progress=False, objective=objective)
+    with pytest.raises(AssertionError):
+        same_student("cd", short.eval(), setting)
