@@ -76,9 +76,7 @@ def rms(a, b):
 
 # %%
 starts = helpers.gaussian_prior(x0, schedule, 2000, seeded(5))
-began = time.perf_counter()
 exact = exact_map(starts)
-print(f"exact flow map of 2000 starts: {time.perf_counter() - began:.1f} s")
 taught = teacher_map(starts)
 error = (taught.double() - exact).norm(dim=1)
 print(f"teacher (20 NFE) to the exact map, x 1e3: RMS {1e3 * rms(taught, exact):.2f}, median {1e3 * error.median():.2f}, "
@@ -165,8 +163,10 @@ one_step = {}
 for name, net in (("two-step teacher, 1 step", students["pd_2"]), ("live student", live), ("committed", students["pd_1"])):
     one_step[name] = helpers.sample_steps(net, schedule, 2000, helpers.student_steps(schedule, 1), "ddim", x_T=starts, target="x0")
     print(f"{name:26s}: error to Φ x 1e3, RMS {1e3 * rms(one_step[name], exact):.2f}")
-print(f"trained in {run['seconds']:.0f} s")
 assert rms(one_step["live student"], one_step["committed"]) < 0.3 * rms(one_step["committed"], exact)
+
+# %% tags=["nbval-ignore-output"] nbval_why="a wall-clock time: it differs from run to run."
+print(f"trained in {run['seconds']:.0f} s")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Consistency models
@@ -412,7 +412,7 @@ path_steps = helpers.grid_steps(schedule, 20, "shift")
 path_levels = alpha_bar[path_steps].tolist()[1:] + [1 - 1e-12]
 
 
-def show_start(x=0.3, y=-0.4):
+def show_start(x=0.25, y=-0.375):
     start = torch.tensor([[x, y]], dtype=torch.float64)
     exact_path = torch.cat([start] + [exact_map(start, level) for level in path_levels])
     truth = exact_path[-1]
@@ -433,7 +433,7 @@ def show_start(x=0.3, y=-0.4):
     ax.scatter(*truth, marker="*", s=220, color="k", zorder=5)
     # The whole S-curve and the start in view, with a margin.
     reach = max(0.3, abs(x) + 0.1, abs(y) + 0.1)
-    ax.set(aspect="equal", xlim=(-reach, reach), ylim=(-reach, reach), title=f"start ({x:.2f}, {y:.2f}): distance to Φ x 10³ in the legend")
+    ax.set(aspect="equal", xlim=(-reach, reach), ylim=(-reach, reach), title=f"start ({x:.3f}, {y:.3f}): distance to Φ x 10³ in the legend")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=10)
     fig.tight_layout()
     plt.show()
@@ -442,8 +442,8 @@ def show_start(x=0.3, y=-0.4):
 show_start()
 
 # %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
-interact(show_start, x=FloatSlider(value=0.3, min=-1.4, max=1.4, step=0.05, description="start x"),
-         y=FloatSlider(value=-0.4, min=-1.4, max=1.4, step=0.05, description="start y"));
+interact(show_start, x=FloatSlider(value=0.25, min=-1.5, max=1.5, step=0.125, description="start x", readout_format=".3f"),
+         y=FloatSlider(value=-0.375, min=-1.5, max=1.5, step=0.125, description="start y", readout_format=".3f"));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
