@@ -14,8 +14,9 @@ benchmarks/fast_solvers.py), every sampler at 1, 2 and 4 steps is scored:
   coverage gap no worse by more than two data-floor s.d.).
 The floors beside them: the teacher (DPM-Solver++(2M), shifted grid, 20 and 50 NFE), DDIM with the teacher and with
 the exact network at 1, 2 and 4 steps. Straightness (helpers.straightness) of the teacher's ODE paths in the flow's
-coordinates and of the reflowed network's, on N_PATHS starts. Speed: 10 000 points from the one- and two-step
-students and the one-step reflow, through the helpers and with FastEps, at one thread quiet and busy and two quiet.
+coordinates and of the reflowed network's, on N_PATHS starts. Speed: 10 000 points from each committed student at 1, 2
+and 4 steps, through the helpers (and with FastEps for progressive distillation), at one thread quiet and busy and two
+quiet.
 
 Writes <out>/<name>.json; --sections speed re-times and keeps the rest.
 """
@@ -174,11 +175,12 @@ def timed(variants, repeats):
 
 
 def speed(setup, repeats):
-    """Seconds for 10 000 points from the committed students."""
+    """Seconds for 10 000 points from each committed student at 1, 2 and 4 steps, through the helpers, and with FastEps
+    for progressive distillation's students; the 100-step DDPM beside them."""
     s, x_T = setup.schedule, setup.start(0)
-    pd = {k: make_students.load(f"pd_{k}", s, setup.x0) for k in (1, 2)}
-    reflow = make_students.load("reflow", s, setup.x0)
-    fast = {k: (helpers.FastEps(pd[k].raw), pd[k].scale, helpers.student_steps(s, k).tolist()) for k in (1, 2)}
+    nets = {name: make_students.load(name, s, setup.x0) for name in make_students.FILES}
+    fast = {k: (helpers.FastEps(nets[f"pd_{k}"].raw), nets[f"pd_{k}"].scale, helpers.student_steps(s, k).tolist())
+            for k in STEPS}
 
     def fast_student(k):
         raw, scale, steps = fast[k]
@@ -192,22 +194,26 @@ def speed(setup, repeats):
                 x = alpha_bar[i + 1] ** 0.5 * x0_hat + (1 - alpha_bar[i + 1]) ** 0.5 * eps_hat
             return x
 
+    def reflow(k):
+        with torch.no_grad():
+            return helpers.flow_solve(nets["reflow"], x_T, helpers.flow_grid(k))
+
     def reflow_one():
         with torch.inference_mode():
-            return x_T - reflow(x_T, 1.0)
+            return x_T - nets["reflow"](x_T, 1.0)
 
-    variants = {
-        "progressive distillation, 1 step, sample_steps": lambda: ddim(pd[1], s, x_T, 1, "x0"),
-        "progressive distillation, 1 step, FastEps": lambda: fast_student(1),
-        "progressive distillation, 2 steps, FastEps": lambda: fast_student(2),
-        "reflow, 1 Euler step, flow_solve": lambda: helpers.flow_solve(reflow, x_T, helpers.flow_grid(1)),
-        "reflow, 1 Euler step, inference_mode": reflow_one,
-        "DDPM, 100 steps": lambda: helpers.sample_steps(setup.teacher, s, N_SAMPLES, 100, "ddpm", x_T=x_T,
-                                                        generator=torch.Generator().manual_seed(3)),
-    }
-    gaps = {"fast vs sample_steps, 1 step": (fast_student(1) - ddim(pd[1], s, x_T, 1, "x0")).abs().max().item(),
-            "fast vs sample_steps, 2 steps": (fast_student(2) - ddim(pd[2], s, x_T, 2, "x0")).abs().max().item(),
-            "inference_mode vs flow_solve": (reflow_one() - helpers.flow_solve(reflow, x_T, helpers.flow_grid(1))).abs().max().item()}
+    variants = {}
+    for k in STEPS:
+        variants[f"progressive distillation, {k} step(s), sample_steps"] = lambda k=k: ddim(nets[f"pd_{k}"], s, x_T, k, "x0")
+        variants[f"progressive distillation, {k} step(s), FastEps"] = lambda k=k: fast_student(k)
+        variants[f"consistency distillation, {k} step(s), sample_steps"] = lambda k=k: ddim(nets["cd"], s, x_T, k, "x0")
+        variants[f"reflow, {k} Euler step(s), flow_solve"] = lambda k=k: reflow(k)
+    variants["reflow, 1 Euler step, the network alone (inference_mode)"] = reflow_one
+    variants["DDPM, 100 steps"] = lambda: helpers.sample_steps(setup.teacher, s, N_SAMPLES, 100, "ddpm", x_T=x_T,
+                                                               generator=torch.Generator().manual_seed(3))
+    gaps = {f"fast vs sample_steps, {k} step(s)": (fast_student(k) - ddim(nets[f"pd_{k}"], s, x_T, k, "x0")).abs().max().item()
+            for k in STEPS}
+    gaps["network alone vs flow_solve"] = (reflow_one() - reflow(1)).abs().max().item()
     result = {"max_gaps": gaps, "seconds": {}}
     for threads, loads in ((1, LOADS), (2, ("quiet",))):
         torch.set_num_threads(threads)

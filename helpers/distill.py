@@ -3,8 +3,8 @@ consistency distillation and consistency training. Reflow is lesson 12's flow_lo
 
 Every student here predicts x0 (helpers.Preconditioned, lesson 14) and samples by DDIM with target 'x0' on
 student_steps(schedule, k): k steps, k evaluations, and the step arithmetic is samplers._ddim_step's. The noisy point at
-step t is x_t = a_t x_0 + b_t eps with a_t = sqrt(alpha_bar_t) and b_t = sqrt(1 - alpha_bar_t); "step -1" below is
-the data itself, alpha_bar = 1.
+step t is x_t = a_t x_0 + b_t eps with a_t = sqrt(alpha_bar_t) and b_t = sqrt(1 - alpha_bar_t); each grid ends at the
+data itself, alpha_bar = 1.
 """
 
 import copy
@@ -151,6 +151,6 @@ class ConsistencyObjective:
 
 
 # The course's student recipe (lesson 16; tools/make_students.py): one round of progressive distillation. Consistency
-# models and reflow train for CONSISTENCY_STEPS at the same settings, about the same time as PD's five rounds.
+# models and reflow train for CONSISTENCY_STEPS at the same settings, about half the time of PD's five rounds.
 DISTILL = TrainConfig(steps=1000, batch_size=1024, lr=2e-3, lr_schedule="cosine", warmup_steps=100)
 CONSISTENCY_STEPS = 3000

@@ -236,7 +236,7 @@ pd_1 = [r for r in one_step["rows"] if r["sampler"] == "progressive distillation
 ddpm_off = np.mean([v["off_curve"] for v in one_step["ddpm_100"].values()])
 print(f"one step, progressive distillation: off-curve {np.mean([r['off_curve'] for r in pd_1]):.1f} against the 100-step "
       f"DDPM's {ddpm_off:.1f} (5 seeds), 10 000 points in "
-      f"{1e3 * one_step['speed']['seconds']['1 thread, quiet']['progressive distillation, 1 step, FastEps']:.0f} ms")
+      f"{1e3 * one_step['speed']['seconds']['1 thread, quiet']['progressive distillation, 1 step(s), FastEps']:.0f} ms")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker's note.** The exact network's ODE returns the data's entropy; the ELBO stays above it even for the exact

@@ -77,11 +77,11 @@ def long_first(item):
     which hold few tests, last), and a long file that starts last decides when the run ends. So: files that run lessons
     in JupyterLab first (40-150 s a file), then the other browser tests (decks, site: 50-80 s a file), then the lesson
     notebooks from the last lesson back (the later lessons train and integrate: 30-80 s each under nbval), then the rest
-    (seconds a file)."""
+    (seconds a file). Files that retrain a committed network (RETRAINS = True: 25-50 s a file) go with the JupyterLab runs."""
     if item.path.suffix == ".ipynb":
         return (2, -int(item.path.name[:2]) if item.path.name[:2].isdigit() else 0)
     fixtures = set(getattr(item, "fixturenames", ()))
-    if fixtures & {"jupyterlab", "lab"}:
+    if fixtures & {"jupyterlab", "lab"} or getattr(item.module, "RETRAINS", False):
         return (0, 0)
     return (1, 0) if "browser" in fixtures else (3, 0)
 

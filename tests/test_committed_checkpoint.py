@@ -13,6 +13,8 @@ import make_checkpoint  # noqa: E402
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("08",)
+# Retraining takes about 25 s: tests/conftest.py starts this file early.
+RETRAINS = True
 
 # Two trainings of one recipe differ only by floating-point rounding (another CPU) or not at all (this one).
 # Their off-curve RMS x 1e3 (10 000 samples) then differ by about the metric's own noise, whose standard deviation

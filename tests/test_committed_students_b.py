@@ -1,0 +1,15 @@
+"""The consistency-distilled student and the reflowed network committed for lesson 16 are what their recipes produce
+(tests/test_committed_students.py holds the comparison and progressive distillation's students)."""
+
+from test_committed_students import make_students, same_student, setting  # noqa: F401 (fixture)
+
+LESSONS = ("16",)
+RETRAINS = True
+
+
+def test_consistency_student_matches_its_recipe(setting):  # noqa: F811 (fixture)
+    same_student("cd", make_students.train_consistency(), setting)
+
+
+def test_reflowed_network_matches_its_recipe(setting):  # noqa: F811 (fixture)
+    same_student("reflow", make_students.train_reflow(), setting)
