@@ -35,7 +35,7 @@ from pathlib import Path
 import torch
 
 import helpers
-from load import LOADS, machine_load
+from load import timed_settings
 
 # Inductor compiles in a pool of worker processes that outlive the compile; one in-process thread keeps the timings quiet.
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
@@ -200,20 +200,6 @@ def start_rows(setup, grid):
     return rows
 
 
-def timed(variants, repeats):
-    """Median seconds of each function, timed in turns (one run of each per round), so that a drift in the machine's
-    speed reaches every variant alike."""
-    times = {name: [] for name in variants}
-    for fn in variants.values():
-        fn()
-    for _ in range(repeats):
-        for name, fn in variants.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: round(statistics.median(values), 4) for name, values in times.items()}
-
-
 def speed(setup, solver, grid, nfe, repeats):
     """Seconds for 10 000 points, each variant removing one more overhead, at one thread quiet and busy, two quiet."""
     model = setup.networks["network"]
@@ -265,14 +251,7 @@ def speed(setup, solver, grid, nfe, repeats):
     gap = (fused() - plain()).abs().max().item()
     result = {"solver": solver, "grid": grid, "nfe": nfe, "max_gap_fused_vs_plain": gap, "seconds": {},
               "compile_seconds": compile_seconds, "max_gap_compiled_vs_plain": (compiled() - plain()).abs().max().item()}
-    for threads, loads in ((1, LOADS), (2, ("quiet",))):
-        torch.set_num_threads(threads)
-        for load in loads:
-            with machine_load(load):
-                key = f"{threads} thread{'s' * (threads > 1)}, {load}"
-                result["seconds"][key] = timed(variants, repeats)
-            print(f"speed {key}: {result['seconds'][key]}", flush=True)
-    torch.set_num_threads(1)
+    result["seconds"] = timed_settings(variants, repeats)
     return result
 
 

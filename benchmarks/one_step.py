@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 
 import helpers
-from load import LOADS, machine_load
+from load import timed_settings
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tools"))
@@ -161,19 +161,6 @@ def quality(samples):
     return {m: round(getattr(q, m), 4) for m in METRICS}
 
 
-def timed(variants, repeats):
-    """Median seconds of each function, timed in turns so that a drift in the machine's speed reaches all alike."""
-    times = {name: [] for name in variants}
-    for fn in variants.values():
-        fn()
-    for _ in range(repeats):
-        for name, fn in variants.items():
-            began = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - began)
-    return {name: round(statistics.median(values), 4) for name, values in times.items()}
-
-
 def speed(setup, repeats):
     """Seconds for 10 000 points from each committed student at 1, 2 and 4 steps, through the helpers, and with FastEps
     for progressive distillation's students; the 100-step DDPM beside them."""
@@ -215,14 +202,7 @@ def speed(setup, repeats):
             for k in STEPS}
     gaps["network alone vs flow_solve"] = (reflow_one() - reflow(1)).abs().max().item()
     result = {"max_gaps": gaps, "seconds": {}}
-    for threads, loads in ((1, LOADS), (2, ("quiet",))):
-        torch.set_num_threads(threads)
-        for load in loads:
-            key = f"{threads} thread{'s' * (threads > 1)}, {load}"
-            with machine_load(load):
-                result["seconds"][key] = timed(variants, repeats)
-            print(f"speed {key}: {result['seconds'][key]}", flush=True)
-    torch.set_num_threads(1)
+    result["seconds"] = timed_settings(variants, repeats)
     return result
 
 
