@@ -314,7 +314,8 @@ plt.show()
 #   the straight lines through each point. Where the lines do not cross, that is each line's own velocity, and one Euler step
 #   is exact.
 #
-# So the teacher is every distilled student's floor: the 32-step DDIM map for PD and CD, DPM-Solver++(2M) for reflow.
+# So a distilled student that fits perfectly reproduces its teacher's map, not $\Phi$: the 32-step DDIM map for PD and CD,
+# DPM-Solver++(2M) for reflow. The teacher's own distance to $\Phi$ is the floor each is measured against.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Scores against the truth
