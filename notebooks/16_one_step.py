@@ -181,7 +181,7 @@ with torch.no_grad():
     teacher_chain = helpers.sample_steps(students["pd_2"], schedule, 12, helpers.student_steps(schedule, 2), "ddim", x_T=few,
                                          target="x0", keep_chain=True)
     student_end = helpers.sample_steps(live, schedule, 12, helpers.student_steps(schedule, 1), "ddim", x_T=few, target="x0")
-fig, ax = plt.subplots(figsize=(6.4, 5.2))
+fig, ax = plt.subplots(figsize=(8.6, 5.2))
 ax.scatter(*x0[:3000].T, s=1, color="0.8")
 for i in range(12):
     ax.plot(*teacher_chain[:, i].T, "o-", color="C0", markersize=3, label="teacher: two DDIM steps" if i == 0 else None)
