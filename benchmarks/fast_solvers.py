@@ -24,22 +24,19 @@ benchmarks/sample_seeds.py does, so every sampler and both networks share start 
 Writes <out>/<name>.json; --sections runs some sections again and keeps the others' results from that file.
 """
 
-import argparse
-import json
 import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
 import helpers
 from load import timed_settings
+from sections import data_floor, finish, start
 
 # Inductor compiles in a pool of worker processes that outlive the compile; one in-process thread keeps the timings quiet.
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
-HERE = Path(__file__).resolve().parent
 N_SAMPLES = 10_000
 SEEDS = range(5)
 CHOICE_SEEDS = (10, 11)
@@ -67,9 +64,7 @@ class Setup:
         self.x0 = helpers.s_curve(10_000)
         self.networks = {"network": helpers.load_model(helpers.COMMITTED_CHECKPOINT),
                          "oracle": helpers.s_curve_oracle(self.schedule)}
-        floors = [helpers.sharp_quality(helpers.s_curve(N_SAMPLES, seed=100 + k), energy=False) for k in range(10)]
-        self.floor = {m: {"mean": round(statistics.mean(getattr(q, m) for q in floors), 4),
-                          "sd": round(statistics.stdev(getattr(q, m) for q in floors), 4)} for m in METRICS}
+        self.floor = data_floor(METRICS, N_SAMPLES)
         self.starts = {}
 
     def start(self, seed):
@@ -256,21 +251,8 @@ def speed(setup, solver, grid, nfe, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--name", default="fast-solvers")
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--sections", default=",".join(SECTIONS),
-                        help=f"comma-separated, from {','.join(SECTIONS)}; the others are kept from the existing file")
-    args = parser.parse_args()
-    sections = args.sections.split(",")
-    if set(sections) - set(SECTIONS):
-        parser.error(f"unknown sections {sorted(set(sections) - set(SECTIONS))}")
-    torch.set_num_threads(1)
-    began = time.perf_counter()
+    args, sections, report, began = start(__doc__, "fast-solvers", SECTIONS)
     setup = Setup()
-    path = args.out / f"{args.name}.json"
-    report = json.loads(path.read_text()) if path.exists() and set(sections) != set(SECTIONS) else {}
     report.update(machine=f"{platform.machine()}, torch {torch.__version__}, cpu, 1 thread for quality",
                   n_samples=N_SAMPLES, seeds=list(SEEDS), choice_seeds=list(CHOICE_SEEDS), data_floor=setup.floor,
                   target_seconds=TARGET_SECONDS)
@@ -296,9 +278,7 @@ def main():
     if "speed" in sections and report.get("fewest_matching_every_seed"):
         nfe, solver = report["fewest_matching_every_seed"]
         report["speed"] = speed(setup, solver, best[solver]["grid"], nfe, args.repeats)
-    report[f"seconds, {args.sections}"] = round(time.perf_counter() - began)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1) + "\n")
+    path = finish(args, report, began)
     print(f"fewest NFE matching on every seed: {report.get('fewest_matching_every_seed')}; wrote {path}")
 
 

@@ -21,10 +21,7 @@ quiet.
 Writes <out>/<name>.json; --sections speed re-times and keeps the rest.
 """
 
-import argparse
-import json
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,6 +30,7 @@ import torch
 
 import helpers
 from load import timed_settings
+from sections import data_floor, finish, start
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tools"))
@@ -52,9 +50,7 @@ class Setup:
     def __init__(self):
         self.schedule, self.x0, self.teacher = make_students.setup()
         self.oracle = helpers.s_curve_oracle(self.schedule)
-        floors = [helpers.sharp_quality(helpers.s_curve(N_SAMPLES, seed=100 + k), energy=False) for k in range(10)]
-        self.floor = {m: {"mean": round(statistics.mean(getattr(q, m) for q in floors), 4),
-                          "sd": round(statistics.stdev(getattr(q, m) for q in floors), 4)} for m in METRICS}
+        self.floor = data_floor(METRICS, N_SAMPLES)
 
     def start(self, seed):
         return helpers.gaussian_prior(self.x0, self.schedule, N_SAMPLES, torch.Generator().manual_seed(2 + 100 * seed))
@@ -207,20 +203,8 @@ def speed(setup, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--name", default="one-step")
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--sections", default=",".join(SECTIONS))
-    args = parser.parse_args()
-    sections = args.sections.split(",")
-    if set(sections) - set(SECTIONS):
-        parser.error(f"unknown sections {sorted(set(sections) - set(SECTIONS))}")
-    torch.set_num_threads(1)
-    began = time.perf_counter()
+    args, sections, report, began = start(__doc__, "one-step", SECTIONS)
     setup = Setup()
-    path = args.out / f"{args.name}.json"
-    report = json.loads(path.read_text()) if path.exists() and set(sections) != set(SECTIONS) else {}
     report.update(machine=f"{platform.machine()}, torch {torch.__version__}, cpu, 1 thread for training and quality",
                   n_samples=N_SAMPLES, n_map=N_MAP, seeds=list(SEEDS), data_floor=setup.floor,
                   target_seconds=TARGET_SECONDS)
@@ -228,9 +212,7 @@ def main():
         report.update(scores(setup))
     if "speed" in sections:
         report["speed"] = speed(setup, args.repeats)
-    report[f"seconds, {args.sections}"] = round(time.perf_counter() - began)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1) + "\n")
+    path = finish(args, report, began)
     print(f"wrote {path}")
 
 

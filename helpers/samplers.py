@@ -14,19 +14,8 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
-from ._checks import (
-    check_eps_fn,
-    check_finite,
-    check_float,
-    check_generator,
-    check_int,
-    check_like,
-    check_model_schedule,
-    check_points,
-    check_steps,
-    check_weights,
-    to_number,
-)
+from ._checks import (check_eps_fn, check_finite, check_float, check_generator, check_int, check_like,
+                      check_model_schedule, check_points, check_steps, check_weights, to_number)
 from ._random import noise
 from .integrate import evaluating, model_device, ode_step, run_grid, start_points
 from .oracle import MixtureOracle
@@ -83,10 +72,9 @@ def _ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta=0.0, z=None, noise_std=None
         x0_hat = (x - (1 - alpha_bar_t) ** 0.5 * eps) / alpha_bar_t**0.5
     # Inversion starts at alpha_bar_t = 1, where sigma's formula is 0/0; eta = 0 needs no sigma.
     sigma = eta * ((1 - alpha_bar_s) / (1 - alpha_bar_t) * (1 - alpha_bar_t / alpha_bar_s)) ** 0.5 if eta else 0.0
-    # Lesson 16's objectives step many points at once, each at its own alpha_bar (tensors of shape (n, 1)).
+    # Clamped at 0 against rounding; alpha_bar may be one per point (lesson 16's objectives: tensors of shape (n, 1)).
     rest = 1 - alpha_bar_s - sigma**2
-    rest = rest.clamp(min=0.0) if isinstance(rest, torch.Tensor) else max(rest, 0.0)
-    x = alpha_bar_s**0.5 * x0_hat + rest**0.5 * eps
+    x = alpha_bar_s**0.5 * x0_hat + (rest.clamp(min=0.0) if torch.is_tensor(rest) else max(rest, 0.0)) ** 0.5 * eps
     if z is None:
         return x
     return x + (sigma if noise_std is None else noise_std) * z
