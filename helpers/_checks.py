@@ -65,14 +65,18 @@ def check_finite(name, x):
     return x
 
 
-def check_points(name, x):
-    """Check finite 2-D points, shape (N, 2) with N >= 1: a float tensor, or a NumPy array turned into one."""
+def check_points(name, x, d=2):
+    """Check finite points, shape (N, d) with N >= 1: a float tensor, or a NumPy array turned into one.
+
+    d = 2 (the S-curve) unless said otherwise; d = None takes any number of coordinates (lesson 17's 64 pixels).
+    """
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(np.ascontiguousarray(x))
+    shape = f"(N, {'d' if d is None else d})"
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (N, 2), got {type(x).__name__}")
-    if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] < 1:
-        raise ValueError(f"{name} must have shape (N, 2) with N >= 1, got {tuple(x.shape)}")
+        raise TypeError(f"{name} must be a torch.Tensor of shape {shape}, got {type(x).__name__}")
+    if x.ndim != 2 or (d is not None and x.shape[1] != d) or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"{name} must have shape {shape} with N >= 1, got {tuple(x.shape)}")
     return _float_values(name, x)
 
 
@@ -87,7 +91,7 @@ def check_eps_fn(eps_fn, x, target):
     """A sampler's function and start: eps_fn(x, k) callable, x points, target what eps_fn predicts. Returns x."""
     if not callable(eps_fn):
         raise TypeError(f"eps_fn must be a function eps_fn(x, k), got {type(eps_fn).__name__}")
-    x = check_points("x", x)
+    x = check_points("x", x, d=None)
     if target not in ("eps", "x0", "v"):
         raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
     return x

@@ -126,8 +126,9 @@ def load_model(path=COMMITTED_CHECKPOINT):
     if config.get("kind") == "velocity":
         model = VelocityPredictor(config["hidden"], config["data_std"])
     elif "n_labels" in config:
-        model = ConditionalNoisePredictor(config["T"], config["n_labels"], config["hidden"], c_in=c_in)
+        model = ConditionalNoisePredictor(config["T"], config["n_labels"], config["hidden"], c_in, config.get("d", 2),
+                                          config["embedding"])
     else:
-        model = NoisePredictor(config["T"], config["hidden"], config["embedding"], c_in=c_in)
+        model = NoisePredictor(config["T"], config["hidden"], config["embedding"], c_in, config.get("d", 2))
     model.load_state_dict(state)
     return model.eval()

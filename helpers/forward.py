@@ -6,7 +6,7 @@ from ._random import noise
 
 def _prepare(name, x, t, schedule, eps, generator):
     """Check the inputs of a forward step; return them with t as a tensor and the noise drawn if not given."""
-    x = check_points(name, x)
+    x = check_points(name, x, d=None)
     schedule = check_schedule(schedule).to(x.device)
     t = check_steps("t", t, schedule.T, n=x.shape[0], device=x.device)
     if eps is None:

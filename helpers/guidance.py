@@ -76,6 +76,8 @@ class Guided(nn.Module):
         self.model = model
         # The network's step count, so that the samplers can check it against their schedule.
         self.T = getattr(model, "T", None)
+        # The dimension of the points, so that the samplers draw starts of the right size (lesson 17: 64).
+        self.d = getattr(model, "d", 2)
         self.label = check_int("label", label, 0, model.n_labels)
         self.w = check_float("w", w, 0.0, float("inf"), low_open=False)
 

@@ -34,11 +34,16 @@ def evaluating(model):
         model.train(was_training)
 
 
-def start_points(n, x_T, generator, device, name="x_T"):
-    """A sampler's start: the given n points moved to device, or n draws of N(0, I) made on the CPU."""
+def model_dim(model):
+    """The dimension d of the points a network or an oracle takes: its own d, else the S-curve's 2."""
+    return getattr(model, "d", 2)
+
+
+def start_points(n, x_T, generator, device, name="x_T", d=2):
+    """A sampler's start: the given n points of dimension d moved to device, or n draws of N(0, I) made on the CPU."""
     if x_T is None:
-        return noise((n, 2), generator, device)
-    x = check_points(name, x_T).to(device)
+        return noise((n, d), generator, device)
+    x = check_points(name, x_T, d).to(device)
     if x.shape[0] != n:
         raise ValueError(f"{name} must have n = {n} points, got {x.shape[0]}")
     return x

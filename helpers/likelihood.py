@@ -24,18 +24,18 @@ from .sampling import _check_sigma, _reverse_mean, posterior
 from .schedules import schedule_from_beta
 
 DIVERGENCES = ("exact", "hutchinson")
-DIM = 2
 
 
 @dataclass(frozen=True)
 class ElboTerms:
     """The ELBO's terms per point, in nats: prior (L_T, shape (N,)), steps (L_{t-1} for code steps t = 1 .. T-1, shape
-    (T - 1, N)) and decoder (L_0, shape (N,)). nll_bound = their sum >= -log p_theta(x_0). Defined in lesson 13
-    (likelihood)."""
+    (T - 1, N)) and decoder (L_0, shape (N,)). nll_bound = their sum >= -log p_theta(x_0); d: the points' dimension.
+    Defined in lesson 13 (likelihood)."""
 
     prior: torch.Tensor
     steps: torch.Tensor
     decoder: torch.Tensor
+    d: int = 2
 
     @property
     def nll_bound(self):
@@ -43,7 +43,7 @@ class ElboTerms:
 
     def bits_per_dim(self):
         """The mean bound in bits per dimension: nats / (d ln 2)."""
-        return self.nll_bound.mean().item() / (DIM * math.log(2))
+        return self.nll_bound.mean().item() / (self.d * math.log(2))
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _check_prior(prior):
 
 def _log_prior(prior, x):
     if prior is None:
-        return -(x**2).sum(1) / 2 - DIM / 2 * math.log(2 * math.pi)
+        return -(x**2).sum(1) / 2 - x.shape[1] / 2 * math.log(2 * math.pi)
     if isinstance(prior, MultivariateNormal):
         value = _float64(prior, x.device).log_prob(x)
     else:
@@ -83,9 +83,9 @@ def _float64(gaussian, device):
 
 
 def _gaussian_kl(mean_q, var_q, mean_p, var_p):
-    """KL(N(mean_q, var_q I) || N(mean_p, var_p I)) in d = 2 dimensions, per point; variances are numbers or (N,)."""
+    """KL(N(mean_q, var_q I) || N(mean_p, var_p I)) in d dimensions, per point; variances are numbers or (N,)."""
     ratio = var_q / var_p
-    return DIM / 2 * (ratio - 1 - torch.log(torch.as_tensor(ratio))) + ((mean_q - mean_p) ** 2).sum(1) / (2 * var_p)
+    return mean_q.shape[1] / 2 * (ratio - 1 - torch.log(torch.as_tensor(ratio))) + ((mean_q - mean_p) ** 2).sum(1) / (2 * var_p)
 
 
 def elbo(model, schedule, x0, sigma="beta_tilde", prior=None, generator=None):
@@ -102,15 +102,15 @@ def elbo(model, schedule, x0, sigma="beta_tilde", prior=None, generator=None):
     prior = _check_prior(prior)
     generator = check_generator(generator)
     device = model_device(model)
-    x0 = check_points("x0", x0).to(device, torch.float64)
+    x0 = check_points("x0", x0, getattr(model, "d", 2)).to(device, torch.float64)
     # From beta in float64: the posterior's formulas need alpha_bar_t = alpha_bar_{t-1} (1 - beta_t) exactly, and float32's
     # alpha_bar keeps only 3 digits of 1 - alpha_bar at the first step.
     s64 = schedule_from_beta(schedule.beta.double()).to(device)
     variance = s64.beta if sigma == "beta" else s64.beta_tilde
-    T, n = schedule.T, x0.shape[0]
+    T, (n, d) = schedule.T, x0.shape
 
     def draw():
-        return torch.randn((n, DIM), generator=generator, dtype=torch.float64).to(device)
+        return torch.randn((n, d), generator=generator, dtype=torch.float64).to(device)
 
     def q_sample64(t):
         return s64.alpha_bar[t].sqrt() * x0 + s64.sqrt_one_minus_alpha_bar[t] * draw()
@@ -121,12 +121,12 @@ def elbo(model, schedule, x0, sigma="beta_tilde", prior=None, generator=None):
 
     a_T = s64.alpha_bar[-1]
     if prior is None or isinstance(prior, MultivariateNormal):
-        q_T = MultivariateNormal(a_T.sqrt() * x0, (1 - a_T) * torch.eye(DIM, dtype=torch.float64, device=device))
-        p_T = _float64(prior or MultivariateNormal(torch.zeros(DIM), torch.eye(DIM)), device)
+        q_T = MultivariateNormal(a_T.sqrt() * x0, (1 - a_T) * torch.eye(d, dtype=torch.float64, device=device))
+        p_T = _float64(prior or MultivariateNormal(torch.zeros(d), torch.eye(d)), device)
         prior_term = torch.distributions.kl_divergence(q_T, p_T)
     else:
         x_T = q_sample64(T - 1)
-        log_q_T = -((x_T - a_T.sqrt() * x0) ** 2).sum(1) / (2 * (1 - a_T)) - DIM / 2 * torch.log(2 * math.pi * (1 - a_T))
+        log_q_T = -((x_T - a_T.sqrt() * x0) ** 2).sum(1) / (2 * (1 - a_T)) - d / 2 * torch.log(2 * math.pi * (1 - a_T))
         prior_term = log_q_T - _log_prior(prior, x_T)
     steps = []
     with evaluating(model), torch.no_grad():
@@ -135,8 +135,8 @@ def elbo(model, schedule, x0, sigma="beta_tilde", prior=None, generator=None):
             mean_q, var_q = posterior(x0, xt, t, s64)
             steps.append(_gaussian_kl(mean_q, var_q, mu_theta(xt, t), variance[t]))
         x1 = q_sample64(0)
-        decoder = ((x0 - mu_theta(x1, 0)) ** 2).sum(1) / (2 * s64.beta[0]) + DIM / 2 * torch.log(2 * math.pi * s64.beta[0])
-    terms = ElboTerms(prior_term, torch.stack(steps), decoder)
+        decoder = ((x0 - mu_theta(x1, 0)) ** 2).sum(1) / (2 * s64.beta[0]) + d / 2 * torch.log(2 * math.pi * s64.beta[0])
+    terms = ElboTerms(prior_term, torch.stack(steps), decoder, d)
     if not torch.isfinite(terms.nll_bound).all():
         raise ValueError("the ELBO is not finite: the model's predictions overflowed (the S-curve lies within 0.2)")
     return terms
@@ -149,11 +149,12 @@ def _dtype_of(model):
 
 
 def exact_divergence(eps_fn, x):
-    """div_x eps_fn(x) per point, exactly, by one autograd pass per coordinate (d = 2): (eps, div)."""
+    """div_x eps_fn(x) per point, exactly, by one autograd pass per coordinate (d passes): (eps, div)."""
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
         eps = eps_fn(x)
-        div = sum(torch.autograd.grad(eps[:, i].sum(), x, retain_graph=i < DIM - 1)[0][:, i] for i in range(DIM))
+        d = x.shape[1]
+        div = sum(torch.autograd.grad(eps[:, i].sum(), x, retain_graph=i < d - 1)[0][:, i] for i in range(d))
     return eps.detach(), div.detach()
 
 
@@ -171,8 +172,8 @@ def ode_log_likelihood(model, schedule, x0, steps=None, divergence="exact", meth
 
     The ODE dy/dnu = eps runs from x_0 (nu = 0) up through the schedule's steps (an int number of evenly spaced steps,
     a decreasing sequence as in sample_steps, or None: all T), by Euler's or Heun's method through
-    helpers.integrate, carrying the integral of sqrt(alpha_bar) div_x eps beside y. divergence: "exact" (two autograd
-    passes) or "hutchinson" (one pass with a Rademacher probe per point, fixed along the path, drawn from generator). At
+    helpers.integrate, carrying the integral of sqrt(alpha_bar) div_x eps beside y. divergence: "exact" (one autograd
+    pass per coordinate, two for the S-curve) or "hutchinson" (one pass with a Rademacher probe per point, fixed along the path, drawn from generator). At
     nu = 0 a MixtureOracle is evaluated exactly; a network, which has no input there, gives its smallest step's
     prediction (as helpers.invert does). prior: as in elbo; the exact q_T is lambda x: oracle.log_prob(x, T - 1).
     Float64 throughout. Defined in lesson 13 (likelihood).
@@ -184,7 +185,8 @@ def ode_log_likelihood(model, schedule, x0, steps=None, divergence="exact", meth
     prior = _check_prior(prior)
     generator = check_generator(generator)
     device = model_device(model)
-    x0 = check_points("x0", x0).to(device, torch.float64)
+    x0 = check_points("x0", x0, getattr(model, "d", 2)).to(device, torch.float64)
+    d = x0.shape[1]
     down, alpha_bar = _grid(schedule, schedule.T if steps is None else steps)
     # Grid point 0 is x_0 itself (alpha_bar = 1), then the steps from the smallest up.
     up, alpha_bar = down.flip(0).to(device), alpha_bar.flip(0)
@@ -205,7 +207,7 @@ def ode_log_likelihood(model, schedule, x0, steps=None, divergence="exact", meth
         return lambda x: model(x.to(dtype), t).double()
 
     def slope(state, k):
-        x = state[:, :DIM] * root_ab[k]
+        x = state[:, :d] * root_ab[k]
         eps, div = exact_divergence(eps_at(k), x) if v is None else hutchinson_divergence(eps_at(k), x, v)
         return torch.cat([eps, (root_ab[k] * div).unsqueeze(1)], dim=1)
 
@@ -215,9 +217,9 @@ def ode_log_likelihood(model, schedule, x0, steps=None, divergence="exact", meth
     state = torch.cat([x0, x0.new_zeros(x0.shape[0], 1)], dim=1)
     with evaluating(model):
         state = run_grid(ode_step(move, slope, method), state, len(nu) - 1)
-    x_T = state[:, :DIM] * root_ab[-1]
+    x_T = state[:, :d] * root_ab[-1]
     log_prior = _log_prior(prior, x_T)
-    log_p = log_prior + DIM / 2 * math.log(alpha_bar[-1].item()) + state[:, DIM]
+    log_p = log_prior + d / 2 * math.log(alpha_bar[-1].item()) + state[:, d]
     if not torch.isfinite(log_p).all():
         raise ValueError("the ODE's log-likelihood is not finite: the model's predictions overflowed along the path")
     return OdeLikelihood(log_p, log_prior, x_T)

@@ -54,7 +54,8 @@ def eps_loss(model, x0, schedule, t=None, eps=None, generator=None):
     As in the reference, the mean runs over points and both coordinates. t defaults to antithetic steps;
     t and eps are drawn on the CPU (generator: a CPU generator) and moved. Defined in lesson 06 (loss).
     """
-    x0 = check_points("x0", x0)
+    # The network's own d, when it has one: a mismatch is then the points' fault, named as such.
+    x0 = check_points("x0", x0, getattr(model, "d", None))
     schedule = check_model_schedule(model, schedule).to(x0.device)
     generator = check_generator(generator)
     if t is None:

@@ -39,16 +39,18 @@ def input_scale(schedule, data_std):
 
 
 class TimeMLP(nn.Module):
-    """The course's MLP body: Linear(2, h) ReLU Linear(h, h) ReLU Linear(h, h) ReLU Linear(h, 2), with a time
-    embedding added to the output of each of the first three linear layers, before its ReLU. Subclasses say what
-    the time is and how it is embedded. Defined in lesson 05 (model); shared by lesson 12's velocity network.
+    """The course's MLP body: Linear(d, h) ReLU Linear(h, h) ReLU Linear(h, h) ReLU Linear(h, d), with a time
+    embedding added to the output of each of the first three linear layers, before its ReLU. d is the data's
+    dimension: 2 for the S-curve, 64 for lesson 17's 8x8 digits. Subclasses say what the time is and how it is
+    embedded. Defined in lesson 05 (model); shared by lesson 12's velocity network.
     """
 
-    def __init__(self, hidden):
+    def __init__(self, hidden, d=2):
         super().__init__()
         self.hidden = check_int("hidden", hidden, 1)
-        self.linears = nn.ModuleList([nn.Linear(2, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)])
-        self.out = nn.Linear(hidden, 2)
+        self.d = check_int("d", d, 1)
+        self.linears = nn.ModuleList([nn.Linear(d, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)])
+        self.out = nn.Linear(hidden, d)
 
     def _mlp(self, h, embeddings):
         for linear, e in zip(self.linears, embeddings):
@@ -64,17 +66,17 @@ class NoisePredictor(TimeMLP):
     projects fixed sinusoidal features of t through three Linear(h, h) instead. With c_in (a tensor of
     shape (T,), see input_scale) the network sees c_in[t] * x_t instead of x_t.
     t may be one step per point or a single step for all of them (cheaper: one embedding row).
-    Defined in lesson 05 (model).
+    d: the data's dimension (lesson 17's digits have 64). Defined in lesson 05 (model).
     """
 
-    def __init__(self, T=100, hidden=128, embedding="learned", c_in=None):
+    def __init__(self, T=100, hidden=128, embedding="learned", c_in=None, d=2):
         T = check_int("T", T, 1)
         check_int("hidden", hidden, 1)
         if embedding not in EMBEDDINGS:
             raise ValueError(f"embedding must be one of {list(EMBEDDINGS)}, got {embedding!r}")
         if embedding == "sinusoidal" and hidden % 2:
             raise ValueError(f"hidden must be even for a sinusoidal embedding, got {hidden}")
-        super().__init__(hidden)
+        super().__init__(hidden, d)
         self.T, self.embedding = T, embedding
         if embedding == "learned":
             self.step_embeddings = nn.ModuleList([nn.Embedding(T, hidden) for _ in range(3)])
@@ -88,15 +90,17 @@ class NoisePredictor(TimeMLP):
             self.c_in = None
 
     def config(self):
-        """What a checkpoint must match: T, hidden, embedding and whether inputs are scaled."""
-        return {"T": self.T, "hidden": self.hidden, "embedding": self.embedding, "scaled_input": self.c_in is not None}
+        """What a checkpoint must match: T, hidden, embedding, whether inputs are scaled, and d unless it is 2 (so that
+        files saved before lesson 17 keep their checksums)."""
+        config = {"T": self.T, "hidden": self.hidden, "embedding": self.embedding, "scaled_input": self.c_in is not None}
+        return config if self.d == 2 else {**config, "d": self.d}
 
     def forward(self, xt, t):
         return self._forward(xt, t)
 
     def _forward(self, xt, t, extra=None):
         """The MLP; extra, if given, holds one more term per layer to add beside the step embedding."""
-        xt = check_points("xt", xt)
+        xt = check_points("xt", xt, self.d)
         weight = self.out.weight
         if xt.device != weight.device:
             raise ValueError(f"xt is on {xt.device} but the network is on {weight.device}: move one of them (.to(device))")
@@ -122,8 +126,8 @@ class ConditionalNoisePredictor(NoisePredictor):
     label per point. Defined in lesson 11 (guidance).
     """
 
-    def __init__(self, T=100, n_labels=3, hidden=128, c_in=None):
-        super().__init__(T, hidden, "learned", c_in)
+    def __init__(self, T=100, n_labels=3, hidden=128, c_in=None, d=2, embedding="learned"):
+        super().__init__(T, hidden, embedding, c_in, d)
         self.n_labels = check_int("n_labels", n_labels, 1)
         self.label_embeddings = nn.ModuleList([nn.Embedding(n_labels + 1, hidden) for _ in range(3)])
 

@@ -71,7 +71,7 @@ class MixtureOracle(nn.Module):
 
     def __init__(self, points, log_weights, std, schedule=None):
         super().__init__()
-        points = check_points("points", points)
+        points = check_points("points", points, d=None)
         if log_weights.shape != (points.shape[0],):
             raise ValueError(f"log_weights must have shape ({points.shape[0]},), got {tuple(log_weights.shape)}")
         self.std = float(std)
@@ -87,9 +87,14 @@ class MixtureOracle(nn.Module):
         alpha_bar = schedule.alpha_bar if schedule is not None else torch.empty(0)
         self.register_buffer("alpha_bar", alpha_bar.double())
 
+    @property
+    def d(self):
+        """The dimension of the data points."""
+        return self.points.shape[1]
+
     def _terms(self, x, t, alpha_bar=None):
         """For each point of x: a = sqrt(alpha_bar_t), s^2, log q_t(x) and m = E[p_J | x_t = x]."""
-        x = check_points("x", x).to(self.points.device, torch.float64)
+        x = check_points("x", x, self.d).to(self.points.device, torch.float64)
         if alpha_bar is not None:
             # A finite set (std 0) has no density at alpha_bar = 1.
             alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0, high_open=self.std == 0)
@@ -108,7 +113,7 @@ class MixtureOracle(nn.Module):
 
     def path_terms(self, x, a, s2):
         """For x = a x_0 + independent Gaussian noise, where x given component J is N(a p_J, s2 I): a, s2, log q(x)
-        and m = E[p_J | x]. x: float64 (N, 2) on the oracle's device; a, s2: (N, 1). Any Gaussian path uses it:
+        and m = E[p_J | x]. x: float64 (N, d) on the oracle's device; a, s2: (N, 1). Any Gaussian path uses it:
         lesson 09's a = sqrt(alpha_bar), s2 = alpha_bar std^2 + 1 - alpha_bar; lesson 12's a = 1 - s,
         s2 = (1 - s)^2 std^2 + s^2.
         """
@@ -123,12 +128,12 @@ class MixtureOracle(nn.Module):
             total = w.sum(1, keepdim=True)
             log_q.append((top + total.log()).squeeze(1))
             m.append(w @ self.points / total)
-        log_q = torch.cat(log_q) - (x**2).sum(1) / (2 * s2.squeeze(1)) - torch.log(2 * math.pi * s2.squeeze(1))
+        log_q = torch.cat(log_q) - (x**2).sum(1) / (2 * s2.squeeze(1)) - self.d / 2 * torch.log(2 * math.pi * s2.squeeze(1))
         return a, s2, log_q, torch.cat(m)
 
     def log_prob(self, x, t):
         """log q_t(x), shape (N,). Defined in lesson 09 (the exact S-curve)."""
-        x = check_points("x", x)
+        x = check_points("x", x, self.d)
         return in_dtype("log q_t(x)", self._terms(x, t)[3], x.dtype)
 
     def _score(self, x, t, alpha_bar):
@@ -141,18 +146,18 @@ class MixtureOracle(nn.Module):
 
         alpha_bar, a float in (0, 1], replaces the step's: the marginal at any noise level (lesson 10's ODE).
         """
-        x = check_points("x", x)
+        x = check_points("x", x, self.d)
         return in_dtype("the score", self._score(x, t, alpha_bar)[0], x.dtype)
 
     def forward(self, x, t, alpha_bar=None):
         """eps*(x_t, t) = E[eps | x_t] = -sqrt(1 - alpha_bar_t) score; alpha_bar as in score."""
-        x = check_points("x", x)
+        x = check_points("x", x, self.d)
         score, a = self._score(x, t, alpha_bar)
         return in_dtype("eps*", -(1 - a**2).sqrt() * score, x.dtype)
 
     def denoise(self, x, t):
         """E[x_0 | x_t] = m + a std^2 / s^2 (x_t - a m). Defined in lesson 09 (the exact S-curve)."""
-        x = check_points("x", x)
+        x = check_points("x", x, self.d)
         xd, a, s2, _, m = self._terms(x, t)
         return in_dtype("E[x_0 | x_t]", m + a * self.std**2 / s2 * (xd - a * m), x.dtype)
 
@@ -170,8 +175,8 @@ def s_curve_oracle(schedule=None, nodes=NODES, low=-U_MAX, high=U_MAX):
 def training_set_oracle(x0, schedule):
     """The optimum for a finite training set: q_0 = the n points x0 with weight 1/n each (std 0).
 
-    Its denoiser is a softmax-weighted average of the training points, so its samples land on them.
-    Defined in lesson 09 (the exact S-curve).
+    Its denoiser is a softmax-weighted average of the training points, so its samples land on them. Any dimension:
+    lesson 17 makes one of the 8x8 digits. Defined in lesson 09 (the exact S-curve).
     """
-    x0 = check_points("x0", x0)
+    x0 = check_points("x0", x0, d=None)
     return MixtureOracle(x0, torch.full((x0.shape[0],), -math.log(x0.shape[0])), 0.0, schedule)

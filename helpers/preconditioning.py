@@ -38,7 +38,7 @@ class Preconditioned(nn.Module):
         if not isinstance(raw, nn.Module):
             raise TypeError(f"raw must be a network raw(x, t) (a torch.nn.Module), got {type(raw).__name__}")
         schedule = check_model_schedule(raw, schedule)
-        self.raw, self.T = raw, schedule.T
+        self.raw, self.T, self.d = raw, schedule.T, getattr(raw, "d", 2)
         self.data_std = check_float("data_std", data_std, 0.0, float("inf"))
         alpha_bar = schedule.alpha_bar.double()
         c_skip, c_out, c_in, _ = edm_coefficients(alpha_bar, self.data_std)
@@ -47,7 +47,7 @@ class Preconditioned(nn.Module):
         self.register_buffer("scale", scale)
 
     def forward(self, x_t, t):
-        x_t = check_points("x_t", x_t)
+        x_t = check_points("x_t", x_t, self.d)
         t = torch.as_tensor(t, device=self.scale.device)
         # float64 coefficients, cast to the points' dtype: float32 training, float64 checks against the oracle.
         skip, out, inp = self.scale[:, t].reshape(3, -1, 1).to(x_t.dtype)

@@ -17,7 +17,7 @@ from scipy.integrate import solve_ivp
 from ._checks import (check_eps_fn, check_finite, check_float, check_generator, check_int, check_like,
                       check_model_schedule, check_points, check_steps, check_weights, to_number)
 from ._random import noise
-from .integrate import evaluating, model_device, ode_step, run_grid, start_points
+from .integrate import evaluating, model_device, model_dim, ode_step, run_grid, start_points
 from .oracle import MixtureOracle
 from .solvers import SOLVERS, dpm_solve
 from .targets import x0_and_eps
@@ -44,7 +44,7 @@ def ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta=0.0, z=None, noise_std=None)
     or backward in time, this is one Euler step of the probability-flow ODE in x / sqrt(alpha_bar) and
     sqrt((1 - alpha_bar) / alpha_bar). Defined in lesson 10 (fewer steps).
     """
-    x = check_points("x", x)
+    x = check_points("x", x, d=None)
     eps = check_like("eps", eps, x, "x")
     alpha_bar_t = check_float("alpha_bar_t", alpha_bar_t, 0.0, 1.0, high_open=False)
     alpha_bar_s = check_float("alpha_bar_s", alpha_bar_s, 0.0, 1.0, high_open=False)
@@ -166,14 +166,16 @@ def ode_reference(oracle, x, alpha_bar_start, alpha_bar_end, rtol=1e-11, atol=1e
     """
     if not isinstance(oracle, MixtureOracle):
         raise TypeError(f"oracle must be a MixtureOracle (helpers.s_curve_oracle(...)), got {type(oracle).__name__}")
-    x = check_points("x", x).double().cpu()
+    x = check_points("x", x, d=None).double().cpu()
     alpha_bar_start = check_float("alpha_bar_start", alpha_bar_start, 0.0, 1.0)
     alpha_bar_end = check_float("alpha_bar_end", alpha_bar_end, 0.0, 1.0)
 
     def rhs(sigma, y_flat):
         alpha_bar = 1 / (1 + sigma**2)
-        x = torch.from_numpy(y_flat).reshape(-1, 2) * alpha_bar**0.5
+        x = torch.from_numpy(y_flat).reshape(-1, d) * alpha_bar**0.5
         return oracle(x, None, alpha_bar=alpha_bar).cpu().numpy().ravel()
+
+    d = x.shape[1]
 
     def level(alpha_bar):
         return ((1 - alpha_bar) / alpha_bar) ** 0.5
@@ -182,7 +184,7 @@ def ode_reference(oracle, x, alpha_bar_start, alpha_bar_end, rtol=1e-11, atol=1e
                          method="DOP853", rtol=rtol, atol=atol)
     if not solution.success:
         raise RuntimeError(f"the reference solver failed: {solution.message}")
-    return torch.from_numpy(solution.y[:, -1]).reshape(-1, 2) * alpha_bar_end**0.5
+    return torch.from_numpy(solution.y[:, -1]).reshape(-1, d) * alpha_bar_end**0.5
 
 
 def _grid(schedule, steps):
@@ -217,7 +219,7 @@ def sample_steps(model, schedule, n, steps, method="ddim", eta=0.0, generator=No
     generator = check_generator(generator)
     check_weights(model)
     device = model_device(model)
-    x = start_points(n, x_T, generator, device)
+    x = start_points(n, x_T, generator, device, d=model_dim(model))
     steps, alpha_bar = _grid(schedule, steps)
     steps = steps.to(device)
     with evaluating(model):
@@ -233,7 +235,7 @@ def invert(model, schedule, x0, steps):
     """
     schedule = check_model_schedule(model, schedule)
     check_weights(model)
-    x = check_points("x0", x0).to(model_device(model))
+    x = check_points("x0", x0, model_dim(model)).to(model_device(model))
     steps, alpha_bar = _grid(schedule, steps)
     up, alpha_bar = steps.flip(0).to(x.device), alpha_bar.flip(0)
     with evaluating(model):

@@ -24,7 +24,7 @@ def posterior(x0, xt, t, schedule):
     mean = sqrt(alpha_bar_{t-1}) beta_t / (1 - alpha_bar_t) x_0 + sqrt(alpha_t)(1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) x_t,
     var = beta_tilde_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) beta_t. Defined in lesson 07 (sampling).
     """
-    xt = check_points("xt", xt)
+    xt = check_points("xt", xt, d=None)
     x0 = check_like("x0", x0, xt, "xt")
     schedule = check_schedule(schedule).to(xt.device)
     t = check_steps("t", t, schedule.T, n=xt.shape[0], device=xt.device)
@@ -41,7 +41,7 @@ def reverse_mean(eps_pred, xt, t, schedule):
 
     Defined in lesson 07 (sampling).
     """
-    xt = check_points("xt", xt)
+    xt = check_points("xt", xt, d=None)
     eps_pred = check_like("eps_pred", eps_pred, xt, "xt")
     schedule = check_schedule(schedule).to(xt.device)
     t = check_steps("t", t, schedule.T, n=xt.shape[0], device=xt.device).unsqueeze(1)

@@ -211,7 +211,7 @@ def langevin(eps_fn, x, alpha_bar, n_steps, snr=PC_SNR, generator=None):
     """
     if not callable(eps_fn):
         raise TypeError(f"eps_fn must be a function eps_fn(x), got {type(eps_fn).__name__}")
-    x = check_points("x", x)
+    x = check_points("x", x, d=None)
     n_steps = check_int("n_steps", n_steps, 0)
     alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0)
     snr = check_float("snr", snr, 0.0, float("inf"))

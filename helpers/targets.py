@@ -78,8 +78,8 @@ def convert(prediction, x_t, alpha_bar, source, target):
     -eps / sqrt(1 - alpha_bar); the velocity is lesson 12's eps - x_0, evaluated on the flow state of to_flow.
     Defined in lesson 14 (what the network predicts).
     """
-    x_t = check_points("x_t", x_t)
-    prediction = check_points("prediction", prediction)
+    x_t = check_points("x_t", x_t, d=None)
+    prediction = check_points("prediction", prediction, d=None)
     if prediction.shape != x_t.shape:
         raise ValueError(f"prediction must have the shape of x_t {tuple(x_t.shape)}, got {tuple(prediction.shape)}")
     source, target = _target_name("source", source), _target_name("target", target)
@@ -109,7 +109,7 @@ def to_flow(x_t, alpha_bar):
     sqrt(1 - alpha_bar)) at s = flow_time(alpha_bar) = sqrt(1 - alpha_bar) / (sqrt(alpha_bar) + sqrt(1 - alpha_bar)).
     s has shape (N,), float64. Defined in lesson 14 (what the network predicts).
     """
-    x_t = check_points("x_t", x_t)
+    x_t = check_points("x_t", x_t, d=None)
     alpha_bar = _alpha_bar(alpha_bar, x_t.shape[0], x_t.device)
     a, b = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
     return (x_t.double() / (a + b)).to(x_t.dtype), (b / (a + b)).squeeze(1)
@@ -120,7 +120,7 @@ def target_of(x0, eps, alpha_bar, target):
     x_t = sqrt(alpha_bar) x0 + sqrt(1 - alpha_bar) eps: eps, x0, or v = sqrt(alpha_bar) eps - sqrt(1 - alpha_bar) x0
     (Salimans & Ho 2022, §4). Written in (x0, eps), not (eps, x_t), so that it holds at alpha_bar = 0, where x_t = eps
     and v = -x0 (Lin et al. 2024). alpha_bar: a number in [0, 1] or one per point. Defined in lesson 14."""
-    x0 = check_points("x0", x0)
+    x0 = check_points("x0", x0, d=None)
     eps = check_like("eps", eps, x0, "x0")
     if target not in ("eps", "x0", "v"):
         raise ValueError(f"target must be one of ['eps', 'x0', 'v'], got {target!r:.80}")
@@ -142,7 +142,7 @@ def x0_and_eps(prediction, x_t, alpha_bar, target):
     float64. From v: x0 = sqrt(alpha_bar) x_t - sqrt(1 - alpha_bar) v and eps = sqrt(1 - alpha_bar) x_t +
     sqrt(alpha_bar) v, which hold at alpha_bar = 0 too: there eps is x_t itself and only x0 comes from the network,
     so an eps-network has nothing to say (Lin et al. 2024, §3.2). alpha_bar: a number in [0, 1]. Defined in lesson 14."""
-    x_t = check_points("x_t", x_t)
+    x_t = check_points("x_t", x_t, d=None)
     prediction = check_like("prediction", prediction, x_t, "x_t")
     alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0, low_open=False, high_open=False)
     x, y = x_t.double(), prediction.double()
@@ -172,10 +172,11 @@ class AsEps(nn.Module):
             raise ValueError("a network trained with target='edm' predicts x0 (EDM's denoiser): pass target='x0' "
                              "(TrainConfig.predicts says so)")
         self.model, self.target, self.T = model, _target_name("target", target), schedule.T
+        self.d = getattr(model, "d", None)
         self.register_buffer("alpha_bar", schedule.alpha_bar.double().clone())
 
     def forward(self, x_t, t):
-        x_t = check_points("x_t", x_t)
+        x_t = check_points("x_t", x_t, self.d)
         t = torch.as_tensor(t, device=self.alpha_bar.device)
         prediction = self.model(x_t, t)
         return convert(prediction, x_t, self.alpha_bar[t], self.target, "eps")

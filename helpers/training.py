@@ -27,13 +27,14 @@ def build_model(config, schedule, x0):
     Defined in lesson 08 (training).
     """
     _check_config(config)
-    x0 = check_points("x0", x0)
+    x0 = check_points("x0", x0, d=None)
     if config.scaled_input and x0.shape[0] < 2:
         raise ValueError(f"x0 needs at least 2 points to estimate the data's std for input scaling, got {x0.shape[0]}")
     if config.target == "edm":
-        return Preconditioned(NoisePredictor(schedule.T, config.hidden), schedule, x0.std().item()).to(x0.device)
+        raw = NoisePredictor(schedule.T, config.hidden, d=x0.shape[1])
+        return Preconditioned(raw, schedule, x0.std().item()).to(x0.device)
     c_in = input_scale(schedule, x0.std().item()) if config.scaled_input else None
-    return NoisePredictor(schedule.T, config.hidden, c_in=c_in).to(x0.device)
+    return NoisePredictor(schedule.T, config.hidden, c_in=c_in, d=x0.shape[1]).to(x0.device)
 
 
 def learning_rate(config, step):
@@ -85,7 +86,7 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     _check_config(config)
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (e.g. helpers.build_model(...)), got {type(model).__name__}")
-    x0 = check_points("x0", x0)
+    x0 = check_points("x0", x0, getattr(model, "d", None))
     if objective is None:
         schedule = check_model_schedule(model, schedule)
     if every is not None:
@@ -138,7 +139,7 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
                 predict = lambda xt, t: model(xt, t, c)
             if t is None:
                 t = antithetic_steps(index.shape[0], schedule.T, generator, device)
-            eps = noise((index.shape[0], 2), generator, device, x0.dtype)
+            eps = noise((index.shape[0], x0.shape[1]), generator, device, x0.dtype)
             if simple:
                 loss = _eps_loss(predict, x0[index], schedule, t, eps)
             else:

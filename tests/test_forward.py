@@ -71,8 +71,9 @@ def test_bad_time_steps(fn):
 
 @pytest.mark.parametrize("fn", [helpers.q_step, helpers.q_sample])
 def test_bad_points(fn):
-    with pytest.raises(ValueError, match=r"must have shape \(N, 2\) with N >= 1, got \(4, 3\)"):
-        fn(torch.zeros(4, 3), 0, SCH)
+    with pytest.raises(ValueError, match=r"must have shape \(N, d\) with N >= 1, got \(4,\)"):
+        fn(torch.zeros(4), 0, SCH)
+    assert fn(torch.zeros(4, 3), 0, SCH, generator=torch.Generator().manual_seed(0)).shape == (4, 3)
     with pytest.raises(TypeError, match="must be a torch.Tensor of shape"):
         fn([[0.0, 0.0]], 0, SCH)
     x = torch.zeros(4, 2)

@@ -121,5 +121,5 @@ def test_bad_config(changes, error, message):
 def test_bad_train_input():
     with pytest.raises(ValueError, match=r"every must be in >= 1, got 0"):
         helpers.train(small_model(), helpers.s_curve(50), SCH, SMALL, every=0, progress=False)
-    with pytest.raises(ValueError, match=r"x0 must have shape"):
+    with pytest.raises(ValueError, match=r"x0 must have shape \(N, 2\)"):
         helpers.train(small_model(), torch.zeros(5, 3), SCH, SMALL, progress=False)
