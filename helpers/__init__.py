@@ -46,6 +46,9 @@ from .plotting import animate_states, plot_field, plot_points, plot_strip
 from .solvers import GRIDS, PC_SNR, SOLVERS, dpm_solve, grid_alpha_bar, grid_steps, half_log_snr, langevin
 from .fast import FastEps
 from .distill import DISTILL, ConsistencyObjective, progressive_objective, student_steps
+from .digits import (DIGITS, bits_per_dim, dequantise, digits_network, digits_schedule, digits_split, plot_digits,
+                     to_levels, train_digits)
+from .digit_scores import DigitJudge, frechet_distance, nearest
 
 __all__ = [
     "AsEps",
@@ -53,7 +56,9 @@ __all__ = [
     "ConditionalNoisePredictor",
     "ConsistencyObjective",
     "DEFAULT",
+    "DIGITS",
     "DISTILL",
+    "DigitJudge",
     "FastEps",
     "FlowOracle",
     "GRIDS",
@@ -70,6 +75,7 @@ __all__ = [
     "alpha_bar_of",
     "animate_states",
     "antithetic_steps",
+    "bits_per_dim",
     "build_flow_model",
     "build_model",
     "check_exercise",
@@ -81,6 +87,10 @@ __all__ = [
     "curve_coordinates",
     "ddim_step",
     "default_device",
+    "dequantise",
+    "digits_network",
+    "digits_schedule",
+    "digits_split",
     "dpm_solve",
     "edm_coefficients",
     "elbo",
@@ -94,6 +104,7 @@ __all__ = [
     "flow_sample",
     "flow_solve",
     "flow_time",
+    "frechet_distance",
     "gaussian_prior",
     "grid_alpha_bar",
     "grid_steps",
@@ -108,8 +119,10 @@ __all__ = [
     "load_weights",
     "loss_weights",
     "make_schedule",
+    "nearest",
     "ode_log_likelihood",
     "ode_reference",
+    "plot_digits",
     "plot_field",
     "plot_points",
     "plot_strip",
@@ -139,7 +152,9 @@ __all__ = [
     "tilted_sample",
     "timesteps",
     "to_flow",
+    "to_levels",
     "train",
+    "train_digits",
     "training_set_oracle",
     "x0_and_eps",
     "zero_terminal_snr",

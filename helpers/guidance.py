@@ -64,8 +64,8 @@ class Guided(nn.Module):
     """Classifier-free guidance (Ho & Salimans 2022): eps~ = (1 + w) eps(x_t, t, c) - w eps(x_t, t).
 
     model is called as model(x_t, t, c) and model(x_t, t, None) (lesson 11's network or a LabelledOracle); the result
-    is called like an unconditional network, so helpers.sample and helpers.sample_steps take it.
-    Defined in lesson 11 (guidance).
+    is called like an unconditional network, so helpers.sample and helpers.sample_steps take it. label: an int, or (lesson 17)
+    one label per point. Defined in lesson 11 (guidance).
     """
 
     def __init__(self, model, label, w):
@@ -78,7 +78,14 @@ class Guided(nn.Module):
         self.T = getattr(model, "T", None)
         # The dimension of the points, so that the samplers draw starts of the right size (lesson 17: 64).
         self.d = getattr(model, "d", 2)
-        self.label = check_int("label", label, 0, model.n_labels)
+        if isinstance(label, torch.Tensor) and label.ndim == 1:
+            # One label per point (lesson 17 asks for every digit in one batch).
+            if label.is_floating_point() or label.dtype == torch.bool or len(label) == 0 \
+                    or label.min() < 0 or label.max() >= model.n_labels:
+                raise ValueError(f"label must be an int or integer labels in [0, {model.n_labels}), got {label.tolist()}")
+            self.label = label.long()
+        else:
+            self.label = check_int("label", label, 0, model.n_labels)
         self.w = check_float("w", w, 0.0, float("inf"), low_open=False)
 
     def forward(self, x, t):

@@ -66,7 +66,7 @@ def batches(n, batch_size, generator, device):
 
 
 def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=True, labels=None, label_dropout=0.0,
-          objective=None, partners=None):
+          objective=None, partners=None, augment=None):
     """Train model on the points x0 with Adam, gradient clipping and optional EMA of the weights.
 
     The loss is L_simple (helpers.eps_loss) for config.target "eps" with weighting "own" or "eps"; otherwise the
@@ -74,6 +74,9 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     the batch's loss, and schedule is not used (lesson 12 trains with helpers.flow_loss and schedule=None). With
     partners, points paired one to one with x0 (lesson 16's reflow pairs), it is called as objective(model, x0_batch,
     generator, partners_batch).
+
+    With augment, augment(x0_batch, generator) is the batch the loss sees, drawn afresh each step (lesson 17's
+    helpers.dequantise spreads each pixel across its bin).
 
     With labels (one integer label per point), model is called as model(x_t, t, c) and each label is replaced by
     the null label (model.n_labels) with probability label_dropout: classifier-free guidance's training (lesson 11).
@@ -96,6 +99,8 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
         raise ValueError("labels and objective cannot be combined")
     if labels is not None:
         labels = _check_labels(labels, x0, model)
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be a function augment(x0_batch, generator), got {type(augment).__name__}")
     if partners is not None:
         if objective is None:
             raise ValueError("partners are passed to an objective: give objective=... too")
@@ -123,10 +128,11 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
         for group in optimizer.param_groups:
             group["lr"] = _learning_rate(config, step)
         index = next(index_stream)
+        batch = x0[index] if augment is None else augment(x0[index], generator)
         if objective is not None:
             try:
                 pair = () if partners is None else (partners[index],)
-                loss = objective(model, x0[index], generator, *pair)
+                loss = objective(model, batch, generator, *pair)
             except FloatingPointError as error:
                 raise FloatingPointError(_diverged(step, config, x0, losses, f"the objective failed: {error}")) from error
         else:
@@ -141,9 +147,9 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
                 t = antithetic_steps(index.shape[0], schedule.T, generator, device)
             eps = noise((index.shape[0], x0.shape[1]), generator, device, x0.dtype)
             if simple:
-                loss = _eps_loss(predict, x0[index], schedule, t, eps)
+                loss = _eps_loss(predict, batch, schedule, t, eps)
             else:
-                loss = _target_loss(predict, x0[index], schedule, t, eps, config.predicts, weights)
+                loss = _target_loss(predict, batch, schedule, t, eps, config.predicts, weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)

@@ -480,6 +480,31 @@ SLIPS_RAISE = {
     "straightness with times for another chain": (lambda: helpers.straightness(torch.stack([XT, XT]), [0.0, 0.5, 1.0]),
                                                   ValueError, ["chain must have shape"]),
     "DISTILL changed in place": (lambda: setattr(helpers.DISTILL, "steps", 10), AttributeError, ["cannot assign"]),
+    "Guided with a label per point beyond the labels": (
+        lambda: helpers.Guided(helpers.ConditionalNoisePredictor(100, 3, 16), torch.tensor([0, 3]), 1.0), ValueError,
+        ["label must be an int or integer labels in [0, 3)"]),
+    "DIGITS changed in place": (lambda: setattr(helpers.DIGITS, "steps", 10), AttributeError, ["cannot assign"]),
+    "plot_digits of scikit-learn's raw 0-16 pixels": (lambda: helpers.plot_digits(DIGIT_LEVELS), ValueError,
+                                                       ["x must hold values in [-1, 1]", "2 (v + 1/2) / 17 - 1"]),
+    "plot_digits of one image, not a batch": (lambda: helpers.plot_digits(DIGITS_X[0]), ValueError, ["shape (N, 64)"]),
+    "dequantise of raw 0-16 pixels": (lambda: helpers.dequantise(DIGIT_LEVELS), ValueError, ["x0 must hold values in [-1, 1]"]),
+    "bits_per_dim of the likelihood object": (lambda: helpers.bits_per_dim(helpers.ode_log_likelihood(
+        helpers.s_curve_oracle(SCH), SCH, XT.double(), 3)), TypeError, ["log_p must be a float tensor", ".log_p"]),
+    "bits_per_dim with d 0": (lambda: helpers.bits_per_dim(torch.zeros(3), 0), ValueError, ["d must be in >= 1"]),
+    "digits network given S-curve points": (lambda: helpers.digits_network(DIGITS_X)(XT, 3), ValueError,
+                                            ["xt must have shape (N, 64)"]),
+    "digits_network of S-curve points": (lambda: helpers.digits_network(XT), ValueError, ["x0 must have shape (N, 64)"]),
+    "train_digits with float labels": (lambda: helpers.train_digits(DIGITS_X[:20], DIGIT_LABELS[:20].float(), config=TINY),
+                                       ValueError, ["labels must be an integer tensor"]),
+    "DigitJudge with labels for another set": (lambda: helpers.DigitJudge(DIGITS_X, DIGIT_LABELS[:10], DIGITS_X, DIGIT_LABELS),
+                                               ValueError, ["one label per image"]),
+    "frechet_distance of a single sample": (lambda: helpers.frechet_distance(XT[:1], XT), ValueError, ["at least 2 points"]),
+    "frechet_distance of clouds in different spaces": (lambda: helpers.frechet_distance(XT, DIGITS_X), ValueError,
+                                                        ["x and y must have the same number of coordinates"]),
+    "nearest with one reference image": (lambda: helpers.nearest(XT, XT[:1]), ValueError, ["at least 2 rows"]),
+    "to_levels of integer pixels": (lambda: helpers.to_levels(DIGIT_LEVELS.long()), TypeError, ["float32 or float64"]),
+    "digits_split called with a seed": (lambda: helpers.digits_split(1), TypeError, ["positional argument"]),
+    "digits_schedule called with T": (lambda: helpers.digits_schedule(100), TypeError, ["positional argument"]),
     "check_exercise with a number for an id": (lambda: helpers.check_exercise(1.1, None), ValueError, ["exercise_id must be one of"]),
 }
 
@@ -622,6 +647,9 @@ ENTRY_POINTS = {
     "build_model": (lambda x: seeded_init(lambda: helpers.build_model(helpers.DEFAULT, SCH, x))(x, 3), "x0"),
     "build_flow_model": (lambda x: seeded_init(lambda: helpers.build_flow_model(helpers.DEFAULT, x))(REF, 0.5), "x0"),
     "train": (training_losses, "x0"),
+    "dequantise": (lambda x: helpers.dequantise(x, seeded()), "x0"),
+    "frechet_distance": (lambda x: helpers.frechet_distance(x, REF), "x"),
+    "nearest": (lambda x: helpers.nearest(x, REF), "x"),
     "plot_points": (lambda x: figure(lambda: helpers.plot_points(x)), "x"),
     "plot_strip": (lambda x: figure(lambda: helpers.plot_strip([x], ["x"])), "x"),
     "animate_states": (lambda x: figure(lambda: helpers.animate_states([x], ["x"], "points")), "states"),
@@ -656,9 +684,11 @@ VARIANTS = {
     "None": (None, "reject"),
     "1e30": (GOOD * 1e30, "finite or clear"),
 }
+DIGITS_X, DIGIT_LABELS = helpers.digits_split()[:2]
+DIGIT_LEVELS = torch.as_tensor(helpers.to_levels(DIGITS_X[:5]), dtype=torch.float32)
 # What works in any dimension (lesson 17 runs it on 64 pixels): three coordinates per point are data, not a mistake.
 ANY_DIMENSION = {"q_sample", "q_step", "posterior", "reverse_mean", "ddim_step", "solve", "dpm_solve", "langevin",
-                 "training_set_oracle", "convert", "target_of", "to_flow", "x0_and_eps", "build_model"}
+                 "training_set_oracle", "convert", "target_of", "to_flow", "x0_and_eps", "build_model", "dequantise"}
 # Where None is the argument's default (draw the start), it is not a mistake.
 NONE_IS_DEFAULT = {"sample x_T", "sample_steps x_T", "flow_sample x1"}
 SWEEP = [(e, v) for e in ENTRY_POINTS for v in VARIANTS if not (v == "None" and e in NONE_IS_DEFAULT)]

@@ -894,3 +894,48 @@ def test_control_cells_check_planted(monkeypatch):
     monkeypatch.undo()
     replanted(monkeypatch, test_browser, "_names", "elif local is None or child.id not in local:", "else:")
     assert fails(test_browser.test_control_cells_keep_what_the_controls_need)
+
+
+def test_17_bits_per_dim_planted():
+    """Exercise 17.1's check passes the solution and fails it without the bin's volume, or with natural logs."""
+    from helpers.exercises import verdict
+
+    source = (NOTEBOOKS / "solutions" / "17_1.py").read_text().split("helpers.check_exercise")[0]
+    for old, new, right in (("", "", True), (" + d * math.log(2 / 17)", "", False), ("(d * math.log(2))", "d", False)):
+        namespace = {}
+        exec(source.replace(old, new) if old else source, namespace)
+        assert verdict("17.1", namespace["bits_per_dim"])[0] is right, (old, new)
+
+
+def test_17_digits_unit_checks_planted(monkeypatch):
+    """tests/test_digits.py catches: a dequantisation spread over two bins, bits per dimension without the bin's volume,
+    a Fréchet distance without the factor 2 on its cross term, the ODE likelihood's change of volume taken for d = 2 in
+    any dimension, and the oracle's log density with the 2-D normaliser."""
+    import helpers.digit_scores as digit_scores
+    import helpers.digits as digits
+    import helpers.likelihood as likelihood
+    import helpers.oracle as oracle
+    import test_digits
+
+    checks = (test_digits.test_dequantisation_is_uniform_across_each_bin, test_digits.test_bits_per_dim_counts_the_mass_of_each_bin,
+              test_digits.test_frechet_distance_agrees_with_scipy_and_the_one_dimensional_closed_form,
+              test_digits.test_the_ode_likelihood_in_five_dimensions_is_the_gaussian_s_own)
+    for check in checks:
+        check()
+    replanted(monkeypatch, digits, "dequantise", "(2 * u - 1) * (BIN / 2)", "(2 * u - 1) * BIN")
+    monkeypatch.setattr(helpers, "dequantise", digits.dequantise)
+    assert fails(test_digits.test_dequantisation_is_uniform_across_each_bin)
+    replanted(monkeypatch, digits, "bits_per_dim", " + d * math.log(BIN)", "")
+    monkeypatch.setattr(helpers, "bits_per_dim", digits.bits_per_dim)
+    assert fails(test_digits.test_bits_per_dim_counts_the_mass_of_each_bin)
+    replanted(monkeypatch, digit_scores, "frechet_distance", "- 2 * cross", "- cross")
+    monkeypatch.setattr(helpers, "frechet_distance", digit_scores.frechet_distance)
+    assert fails(test_digits.test_frechet_distance_agrees_with_scipy_and_the_one_dimensional_closed_form)
+    replanted(monkeypatch, likelihood, "ode_log_likelihood", "log_prior + d / 2 * math.log", "log_prior + math.log")
+    monkeypatch.setattr(helpers, "ode_log_likelihood", likelihood.ode_log_likelihood)
+    assert fails(test_digits.test_the_ode_likelihood_in_five_dimensions_is_the_gaussian_s_own)
+    monkeypatch.undo()
+    test_digits.test_the_finite_set_oracle_s_density_in_64_dimensions_is_torch_s_mixture()
+    replanted(monkeypatch, oracle.MixtureOracle, "path_terms", "self.d / 2 * torch.log", "torch.log")
+    assert fails(test_digits.test_the_finite_set_oracle_s_density_in_64_dimensions_is_torch_s_mixture)
+
