@@ -19,7 +19,10 @@ Sections:
   split's own);
 - fast: DPM-Solver++(2M) (lesson 15) on its log-SNR grid at NFE_LIST against DDPM's 1 000 steps, with the finite
   training set's exact network (helpers.training_set_oracle) beside the network;
-- network: a small convolutional network trained for the MLP's measured wall time, same data, schedule and optimiser.
+- network: a small convolutional network trained for the MLP's measured wall time, same data, schedule and optimiser
+  (test likelihood by the ELBO only);
+- speed: 1 000 training steps of the recipe, 450 samples by DDPM (1 000 steps) and by DPM-Solver++(2M) (20 NFE), timed in
+  turns at one thread quiet and beside a busy process, and at two threads quiet (benchmarks/load.py; median of REPEATS).
 Writes <out>/<name>.json; --sections picks some and keeps the rest.
 """
 
@@ -40,13 +43,15 @@ from sections import finish, start
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import make_digits  # noqa: E402
+from load import timed_settings  # noqa: E402
 
 SEEDS = range(5)
+REPEATS = 3
 N_SAMPLES, N_LIKELIHOOD, ODE_NFE = 450, 150, 50
 SIZES = (50, 200, 1000)
 WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
 NFE_LIST = (5, 10, 15, 20, 30, 50)
-SECTIONS = ("quality", "memorisation", "guidance", "fast", "network")
+SECTIONS = ("quality", "memorisation", "guidance", "fast", "network", "speed")
 
 
 class Setup:
@@ -67,10 +72,15 @@ class Setup:
     def scores(self, x):
         return {k: round(v, 4) for k, v in dataclasses.asdict(self.judge.scores(x)).items()}
 
-    def bits(self, model, x):
+    def bits(self, model, x, ode=True):
+        """Test bits per dimension by the ELBO and (with ode) the ODE: its exact divergence costs 64 backward passes per
+        evaluation, minutes for the convolutional network, so that one gets the ELBO only."""
         elbo = helpers.elbo(model, self.schedule, x, generator=torch.Generator().manual_seed(4))
-        ode = helpers.ode_log_likelihood(model, self.schedule, x, helpers.grid_steps(self.schedule, ODE_NFE))
-        return {"elbo_bpd": round(bits_per_dim(-elbo.nll_bound), 4), "ode_bpd": round(bits_per_dim(ode.log_p), 4)}
+        out = {"elbo_bpd": round(bits_per_dim(-elbo.nll_bound), 4)}
+        if ode:
+            flow = helpers.ode_log_likelihood(model, self.schedule, x, helpers.grid_steps(self.schedule, ODE_NFE))
+            out["ode_bpd"] = round(bits_per_dim(flow.log_p), 4)
+        return out
 
 
 def quality(setup):
@@ -189,9 +199,9 @@ def network(setup, mlp_seconds):
         torch.manual_seed(seed)
         net = ConvNet(digits_network(setup.x_train).c_in)
         if per_step is None:
-            probe = helpers.train(net, setup.x_train, setup.schedule, dataclasses.replace(DIGITS, steps=50, seed=seed),
+            probe = helpers.train(net, setup.x_train, setup.schedule, dataclasses.replace(DIGITS, steps=200, seed=seed),
                                   progress=False, augment=dequantise)
-            per_step = probe["seconds"] / 50
+            per_step = probe["seconds"] / 200
             torch.manual_seed(seed)
             net = ConvNet(digits_network(setup.x_train).c_in)
         steps = max(100, round(mlp_seconds / per_step))
@@ -200,9 +210,22 @@ def network(setup, mlp_seconds):
         model = result["model"].eval()
         rows.append({"seed": seed, "steps": steps, "train_seconds": round(result["seconds"], 2),
                      "parameters": sum(p.numel() for p in model.parameters()),
-                     **setup.scores(setup.ddpm(model, seed)), **setup.bits(model, setup.x_like)})
+                     **setup.scores(setup.ddpm(model, seed)), **setup.bits(model, setup.x_like, ode=False)})
         print(f"network seed {seed}: {rows[-1]}", flush=True)
     return {"network": rows}
+
+
+def speed(setup):
+    short = dataclasses.replace(DIGITS, steps=1000)
+    network = helpers.load_model(make_digits.file_of("n1347"))
+    steps = helpers.grid_steps(setup.schedule, 20)
+    variants = {
+        "train, 1000 steps": lambda: train_digits(setup.x_train, config=short),
+        "DDPM, 1000 steps, 450 samples": lambda: setup.ddpm(network, 0),
+        "DPM-Solver++(2M), 20 NFE, 450 samples": lambda: helpers.sample_steps(network, setup.schedule, N_SAMPLES, steps,
+                                                                             "dpm++2m", x_T=setup.start(0)),
+    }
+    return {"speed": timed_settings(variants, REPEATS)}
 
 
 def main():
@@ -217,7 +240,9 @@ def main():
             report.update(network(setup, mlp_seconds))
         else:
             report.update(globals()[name](setup))
-    print(f"wrote {finish(args, report, began)}")
+        # Written after every section, so that a failure later keeps what ran.
+        path = finish(args, report, began)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

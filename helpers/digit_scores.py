@@ -101,8 +101,8 @@ class DigitJudge:
         return torch.as_tensor(self.classifier.predict_proba(self.images(x).numpy()))
 
     def features(self, x):
-        """The first 16 principal components of the training images, shape (N, 16)."""
-        return torch.as_tensor(self.pca.transform(self.images(x).numpy()))
+        """The first 16 principal components of the training images, shape (N, 16), float64."""
+        return torch.as_tensor(self.pca.transform(self.images(x).numpy()), dtype=torch.float64)
 
     def nearest(self, x):
         """Each image's distances to its nearest and second-nearest training image, (d1, d2), in [-1, 1] units."""

@@ -75,24 +75,46 @@ helpers.plot_digits(x_test[:20], [str(c) for c in labels_test[:20].tolist()], su
 # %%
 x_spread = helpers.dequantise(x_test, seeded(1))
 same_bins = bool((helpers.to_levels(x_spread) == helpers.to_levels(x_test)).all())
-uniform_log_p = torch.full((len(x_test),), -64 * math.log(2.0))  # the uniform density on [-1, 1]^64
+uniform_log_p = torch.full((len(x_test),), -64 * math.log(2.0), dtype=torch.float64)  # uniform on [-1, 1]^64
 print(f"check 1: every dequantised pixel stays in its own bin: {same_bins}; "
       f"largest move {(x_spread - x_test).abs().max().item():.4f} (half a bin: {1 / 17:.4f})")
 print(f"         the uniform density: {helpers.bits_per_dim(uniform_log_p):.4f} bits per dimension; log2(17) = {math.log2(17):.4f}")
 assert same_bins and abs(helpers.bits_per_dim(uniform_log_p) - math.log2(17)) < 1e-12
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Why it matters: negative bits.** Skip the spread and a model can pile its density onto the bin centres. The simplest
-# model shows it: a Gaussian per pixel, fitted to the training split's centres. Three pixels are blank in every image (standard
-# deviation 0), so we floor each standard deviation at 0.01. Scored on the test centres, the bound becomes meaningless; scored
-# on dequantised test images, it is an honest number of bits. This is the "negative bits per dimension" learners meet in
+# **Why it matters: negative bits.** Skip the spread and a model can pile its density onto the bin centres. A small model
+# shows it: for each pixel, the share $P_i(v)$ of training images with value $v$ (plus one, so no value has share 0), put on
+# the bin centres as narrow Gaussians of standard deviation $\sigma = 0.001$ (a bin is 0.118 wide). Scored on the test centres it
+# reports *negative* bits; on dequantised test images it reports many bits, as nearly all its mass sits where dequantised
+# points rarely are. The same shares spread uniformly over each bin (a density constant within bins) give exactly the
+# discrete model's $-\mathbb{E}\log_2 P_i(v)$, whatever the spread. This is the "negative bits per dimension" learners meet in
 # score_sde's issue #24.
 
 # %%
-mean, std = x_train.mean(0), x_train.std(0).clamp(min=0.01)
-per_pixel = torch.distributions.Normal(mean, std)
-for name, x in (("test centres (no spread)", x_test), ("dequantised test images", x_spread)):
-    print(f"per-pixel Gaussian on {name:26s}: {helpers.bits_per_dim(per_pixel.log_prob(x).sum(1)):7.2f} bits per dimension")
+levels_train, levels_test = helpers.to_levels(x_train), helpers.to_levels(x_test)
+counts = torch.stack([torch.bincount(levels_train[:, i], minlength=17) for i in range(64)]).double() + 1
+log_share = (counts / counts.sum(1, keepdim=True)).log()  # log P_i(v), shape (64, 17)
+centres = 2 * (torch.arange(17, dtype=torch.float64) + 0.5) / 17 - 1
+
+
+def narrow_mixture(x, sigma=0.001):
+    """log p(x) of per-pixel mixtures of N(centre_v, sigma^2) with weights P_i(v), summed over the 64 pixels."""
+    normal = torch.distributions.Normal(centres, sigma)
+    return torch.logsumexp(log_share + normal.log_prob(x.double().unsqueeze(-1)), dim=-1).sum(1)
+
+
+def uniform_in_bins(x):
+    """log p(x) when each pixel's share P_i(v) is spread uniformly over its bin, of width 2/17."""
+    return (log_share.gather(1, helpers.to_levels(x).T).T - math.log(2 / 17)).sum(1)
+
+
+discrete = -log_share.gather(1, levels_test.T).T.sum(1).mean().item() / (64 * math.log(2))
+print(f"narrow mixture on test centres (no spread):  {helpers.bits_per_dim(narrow_mixture(x_test)):7.2f} bits per dimension")
+print(f"narrow mixture on dequantised test images:   {helpers.bits_per_dim(narrow_mixture(x_spread)):7.2f}")
+print(f"uniform within bins, dequantised test images: {helpers.bits_per_dim(uniform_in_bins(x_spread)):7.2f}; "
+      f"the discrete shares themselves: {discrete:.2f}")
+assert helpers.bits_per_dim(narrow_mixture(x_test)) < 0 < helpers.bits_per_dim(uniform_in_bins(x_spread))
+assert abs(helpers.bits_per_dim(uniform_in_bins(x_spread)) - discrete) < 1e-9
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The same code, in 64 dimensions
@@ -163,10 +185,15 @@ print(f"training time per network: MLP {mean_sd([mlp[s]['train_seconds'] for s i
       f"{results['mlp_parameters']:,} parameters; convolutional {mean_sd([conv[s]['train_seconds'] for s in seeds], digits=1)} s "
       f"({conv[0]['steps']} steps), {conv[0]['parameters']:,} parameters")
 for key, label in (("frechet", "Fréchet distance"), ("nn_ratio", "nearest-neighbour ratio"), ("confident", "confident %"),
-                   ("ode_bpd", "test bits/dim (ODE)")):
-    a = [mlp[s]["ddpm_1000"][key] if key != "ode_bpd" else mlp[s][key] for s in seeds]
+                   ("elbo_bpd", "test bits/dim (ELBO)")):
+    a = [mlp[s]["ddpm_1000"][key] if key != "elbo_bpd" else mlp[s][key] for s in seeds]
     b = [conv[s][key] for s in seeds]
     print(f"{label:24s} MLP {mean_sd(a)}  conv {mean_sd(b)}  per-seed MLP - conv: {[round(x - y, 2) for x, y in zip(a, b)]}")
+
+# %% [markdown]
+# In the MLP's training time the convolutional network gets about a quarter of the MLP's steps (1 229 against 5 000: each is
+# about four times dearer on a CPU), and it is behind on every measure and seed above. So this lesson uses the MLP. The comparison is about this budget:
+# with a GPU, or minutes instead of seconds, the convolution's prior may well win; that was not measured.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Measured quality, honestly
@@ -299,6 +326,15 @@ for n in (50, 200, 1000):
 full_gap = [mlp[s]["elbo_bpd"] for s in seeds]
 print(f" 1347 test bits/dim (ELBO) {mean_sd(full_gap, digits=3)}")
 
+# %% [markdown]
+# **Reading the table.** Trained on 50 images, the network puts far more density on them than on digits it has not seen: the
+# gap is above a bit per dimension on every seed, and on the test split it does worse than the uniform density's 4.09 bits.
+# That is memorisation, measured by the likelihood. Its samples tell a milder story: their nearest training image is about as
+# close as a test digit's (ratio near 1, where the optimum's copies give 0), and none is a copy by the 1/3 rule. With 200
+# images the gap shrinks to a fifth of a bit, and with 1 000 it is gone within the seeds' spread. In this budget memorisation
+# shows in the likelihood before it shows in the samples; a network trained far longer on 50 images would move towards the
+# optimum's copies (Kadkhodaie et al. 2024 train theirs until it does), which this lesson does not measure.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Conditional digits
 #
@@ -311,15 +347,18 @@ labelled = helpers.load_model(CHECKPOINTS / "digits_labels.pt")
 print(f"{type(labelled).__name__}: {labelled.n_labels} labels and the null label, d = {labelled.d}")
 
 # %%
-asked = torch.arange(10).repeat_interleave(3)  # one label per sample: Guided takes a label for each point
+asked = torch.arange(10).repeat_interleave(2)  # one label per sample: Guided takes a label for each point
+weights = (0.0, 1.0, 4.0)
 rows = []
-for w in (0.0, 1.0, 4.0):
-    x = helpers.sample_steps(helpers.Guided(labelled, asked, w), schedule, 30, schedule.T, "ddpm", generator=seeded(6))
+for w in weights:
+    x = helpers.sample_steps(helpers.Guided(labelled, asked, w), schedule, 20, schedule.T, "ddpm", generator=seeded(6))
     rows.append(x)
     hit = (judge.probabilities(x).argmax(1) == asked).double().mean().item()
-    print(f"w = {w}: the classifier agrees with the asked digit on {100 * hit:.0f} % of these 30 (one draw)")
-helpers.plot_digits(torch.cat(rows)[torch.arange(90).reshape(3, 10, 3).permute(0, 2, 1).reshape(-1)], columns=10,
-                    suptitle="asked for 0-9 (columns): three samples each at w = 0, 1 and 4 (rows of three)");
+    print(f"w = {w}: the classifier agrees with the asked digit on {100 * hit:.0f} % of these 20 (one draw)")
+order = torch.arange(60).reshape(3, 10, 2).permute(0, 2, 1).reshape(-1)  # rows: one sample of each digit, 0 to 9
+titles = [f"w = {weights[k // 20]:g}" if k % 20 == 0 else "" for k in range(60)]
+helpers.plot_digits(torch.cat(rows)[order], titles, columns=10,
+                    suptitle="asked for 0-9 (columns): two samples each at w = 0, 1 and 4 (pairs of rows), one draw");
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Over five seeds, 45 samples of each digit per $w$: accuracy (the classifier's label is the asked digit), confidence, and
@@ -333,33 +372,64 @@ for w in sorted({r["w"] for r in guided}):
     print(f"w = {w:3.1f}: accuracy {mean_sd([r['accuracy'] for r in rs], digits=1)} %, confident "
           f"{mean_sd([r['confident'] for r in rs], digits=1)} %, diversity {mean_sd([r['diversity'] for r in rs])}, "
           f"Fréchet {mean_sd([r['frechet'] for r in rs])}")
+by_w = {w: [r for r in sorted(guided, key=lambda r: r["seed"]) if r["w"] == w] for w in (0.0, 0.5, 1.0)}
+print("per seed, w = 0.5 minus w = 0: Fréchet",
+      [round(a["frechet"] - b["frechet"], 3) for a, b in zip(by_w[0.5], by_w[0.0])],
+      "; w = 1 minus w = 0: diversity", [round(a["diversity"] - b["diversity"], 3) for a, b in zip(by_w[1.0], by_w[0.0])])
+
+# %% [markdown]
+# A little guidance helps: at $w = 0.5$ the classifier agrees with the asked digit almost always, and the Fréchet distance is
+# lower than without guidance on every seed, though each digit's samples are already a little less varied. Up to $w = 1$ more
+# guidance narrows each digit further (diversity lower on every seed) and moves the set away from the data; at $w = 2$ and 4
+# the samples overshoot the pixel range and artefacts appear (the Fréchet distance grows, and at 4 the accuracy falls). The
+# sweet spot is small, as on the S-curve (lesson 11), and only a measure of the whole distribution finds it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Fast: how few steps?
 #
-# Lesson 15 found that DPM-Solver++(2M) matches the S-curve's 100-step DDPM on every seed from 20 evaluations. Here the
-# reference is the 1 000-step DDPM, and we ask the same question with the Fréchet distance and lesson 10's rule: no worse than
-# the reference by more than two floor standard deviations, on every seed, from the same starts. Beside the network, the
-# exact network of the finite training set, run the same way.
+# Lesson 15 found that DPM-Solver++(2M) matches the S-curve's 100-step DDPM on every seed from 20 evaluations (NFE). Here the
+# reference is the 1 000-step DDPM, and we ask the same question with lesson 10's rule applied to the Fréchet distance: no
+# worse than the reference by more than two floor standard deviations, on every seed, from the same starts. The solver runs
+# on the even log-SNR grid (Lu et al.'s choice; lesson 15's shifted grid was chosen for the S-curve's schedule). Beside the
+# network, the exact network of the finite training set, run the same way.
 
 # %%
 fast_oracle = {r["seed"]: r for r in results["fast_oracle"]}
 margin = 2 * np.std([f["frechet"] for f in floor], ddof=1)
-print(f"margin: two floor s.d. of the Fréchet distance = {margin:.3f}")
-print(f"{'NFE':>5s} {'network: Fréchet':>18s} {'- DDPM-1000 per seed':>34s} {'matches':>8s} {'exact network':>16s}")
-fewest = None
-for nfe in sorted(int(k) for k in mlp[0]["dpm"]):
-    net_fd = [mlp[s]["dpm"][str(nfe)]["frechet"] for s in seeds]
-    diff = [mlp[s]["dpm"][str(nfe)]["frechet"] - mlp[s]["ddpm_1000"]["frechet"] for s in seeds]
-    ok = sum(d <= margin for d in diff)
-    if ok == len(seeds) and fewest is None:
-        fewest = nfe
-    exact_fd = [fast_oracle[s]["dpm"][str(nfe)]["frechet"] for s in seeds]
-    print(f"{nfe:5d} {mean_sd(net_fd):>18s} {str([round(d, 2) for d in diff]):>34s} {ok:>6d}/5 {mean_sd(exact_fd):>16s}")
-print(f"DDPM, 1 000 steps: network {mean_sd([mlp[s]['ddpm_1000']['frechet'] for s in seeds])}, exact network "
-      f"{mean_sd([fast_oracle[s]['ddpm_1000']['frechet'] for s in seeds])}")
+nfes = sorted(int(k) for k in mlp[0]["dpm"])
+
+
+def fd(row, nfe):
+    return row["dpm"][str(nfe)]["frechet"] if nfe else row["ddpm_1000"]["frechet"]
+
+
+print(f"margin: two floor s.d. of the Fréchet distance = {margin:.3f}; DDPM with 1 000 steps: network "
+      f"{mean_sd([fd(mlp[s], 0) for s in seeds])}, exact network {mean_sd([fd(fast_oracle[s], 0) for s in seeds])}")
+print(f"{'NFE':>4s} {'network':>12s} {'- DDPM-1000, per seed':>36s} {'no worse':>8s} {'50 NFE':>6s} | {'exact network':>13s} "
+      f"{'no worse':>8s}")
+fewest = {"ddpm": None, "own": None}
+for nfe in nfes:
+    to_ddpm = [fd(mlp[s], nfe) - fd(mlp[s], 0) for s in seeds]
+    to_own = [fd(mlp[s], nfe) - fd(mlp[s], nfes[-1]) for s in seeds]
+    exact = [fd(fast_oracle[s], nfe) - fd(fast_oracle[s], 0) for s in seeds]
+    # Lesson 10's rule is one-sided (no worse than the reference); converging to its own answer is two-sided.
+    if fewest["ddpm"] is None and all(d <= margin for d in to_ddpm):
+        fewest["ddpm"] = nfe
+    if fewest["own"] is None and all(abs(d) <= margin for d in to_own):
+        fewest["own"] = nfe
+    print(f"{nfe:4d} {mean_sd([fd(mlp[s], nfe) for s in seeds]):>12s} {str([round(d, 2) for d in to_ddpm]):>36s} "
+          f"{sum(d <= margin for d in to_ddpm):>4d}/5 {sum(abs(d) <= margin for d in to_own):>6d}/5 | "
+          f"{mean_sd([fd(fast_oracle[s], nfe) for s in seeds]):>13s} {sum(d <= margin for d in exact):>6d}/5")
 two_d = json.loads(Path("../benchmarks/results/fast-solvers-cpu-2core.json").read_text())["fewest_matching_every_seed"]
-print(f"fewest NFE matching on every seed: digits {fewest}; the S-curve (lesson 15) {two_d[0]}")
+print(f"fewest NFE on every seed: no worse than DDPM-1000 {fewest['ddpm'] or 'none up to 50'}; within the margin of its own "
+      f"50 NFE {fewest['own']}; the S-curve (lesson 15, no worse than DDPM-100): {two_d[0]}")
+
+# %% [markdown]
+# DPM-Solver++(2M) has settled by 10 evaluations: from there on, its Fréchet distance is within the margin of its own 50-NFE
+# value on every seed. What it settles on is the probability-flow ODE's answer, and for this network that is worse than the
+# 1 000-step DDPM's on three or four seeds of five at every budget up to 50, so no budget matches DDPM on every seed. For the
+# exact network of the training set the two agree on four or five seeds from 10 evaluations. As on the S-curve (lesson 15), the
+# trained network's own error, not the solver, sets the count; unlike the S-curve, more steps do not buy it back.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Try it: ask for a digit, and watch it appear
@@ -386,7 +456,26 @@ interact(show_chain, digit=Dropdown(options=list(range(10)), value=3, descriptio
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - Summary to be written from the benchmark.
+# - **Data.** 1 347 training and 450 test digits, a fixed split. Uniform dequantisation makes bits per dimension a bound on
+#   the integer images (the uniform density: $\log_2 17 = 4.09$); without it a density piled on the bin centres reports a
+#   negative number.
+# - **The same code.** Only the network is told $d = 64$; every 2-D lesson's outputs are unchanged. The course's MLP with Ho et
+#   al.'s schedule trains on one thread at 3.7 s per 1 000 steps on a quiet machine (4.1 s beside a busy process): 5 000
+#   steps in under half a minute.
+# - **Quality, five seeds.** Fréchet distance $0.81 \pm 0.09$ against a floor of $0.23 \pm 0.04$; nearest-neighbour ratio
+#   $1.51 \pm 0.01$ (new data 1, copies 0); the classifier is confident on $29 \pm 3$ % of samples against $86 \pm 2$ % of training
+#   images, and its confidence *fell* while the Fréchet distance improved (46 % at step 2 000, 29 % at 5 000, Fréchet 6.1 to
+#   0.81, means over the seeds): each measure sees something else. Test likelihood $3.90 \pm 0.02$ bits per dimension by the
+#   ELBO and $3.03 \pm 0.03$ by the ODE. A small convolutional network, given the same time, is behind on every measure.
+# - **Memorisation** shows in the likelihood before it shows as copies. The finite-set optimum copies every time. Trained on 50
+#   images, the network gives its own images $1.40 \pm 0.08$ bits per dimension fewer than test digits (above a bit on every
+#   seed), and the test split costs it more than the uniform density; its samples lie as close to its 50 images as test digits
+#   do, and none is a copy. At 200 images the gap is $0.20 \pm 0.04$, at 1 000 it is $-0.004 \pm 0.013$.
+# - **Guidance** by digit: the classifier agrees with the asked digit on $94.4 \pm 1.6$ % of samples at $w = 0$ and
+#   $100.0 \pm 0.1$ % at $w = 1$; diversity falls from 3.80 to 3.40 (test split 4.21); $w = 0.5$ has the lowest Fréchet distance,
+#   and at $w = 4$ the samples break (accuracy $87 \pm 5$ %).
+# - **Fast.** DPM-Solver++(2M) settles by 10 evaluations, on the ODE's own answer, which is worse than the 1 000-step DDPM's on
+#   three or four seeds of five at every budget up to 50: no budget matches DDPM on every seed, where the S-curve needed 20.
 #
 # **References.** Ho, Jain & Abbeel 2020, "Denoising diffusion probabilistic models" (the linear schedule, §4); Theis, van den
 # Oord & Bethge 2016, "A note on the evaluation of generative models", §3.1 (dequantisation); Ho, Chen, Srinivas, Duan & Abbeel

@@ -167,9 +167,24 @@ SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.L
 
 
 def _names(source):
-    """(names a cell binds or stores into at its top level, names it reads that are not local to a function, class body,
-    lambda or comprehension in it) of a code cell's source."""
+    """(names a cell binds or stores into at its top level, names it reads that an earlier cell must provide) of a code
+    cell's source. A read needs an earlier cell unless the name is local to a function, class body, lambda or
+    comprehension in it, or an earlier statement of the cell, or the same statement's loop or `with` target, bound it
+    first (the lessons' cells run straight through: a name bound only under an `if` counts as bound)."""
     tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    bound, read = set(), set()
+    for statement in tree.body:
+        own_bound, own_read = _statement_names(statement)
+        targets = [statement.target] if isinstance(statement, (ast.For, ast.AsyncFor)) else \
+            [item.optional_vars for item in getattr(statement, "items", []) if item.optional_vars is not None]
+        first = {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+        read |= own_read - bound - first
+        bound |= own_bound
+    return bound, read
+
+
+def _statement_names(statement):
+    """(names one top-level statement binds or stores into, names it reads outside its own local scopes)."""
     bound, read = set(), set()
 
     def visit(node, local):
@@ -197,7 +212,7 @@ def _names(source):
                     bound.add(base.id)
             visit(child, local)
 
-    visit(tree, None)
+    visit(ast.Module(body=[statement], type_ignores=[]), None)
     return bound, read
 
 
@@ -231,6 +246,16 @@ def test_control_cells_keep_what_the_controls_need():
                "after = 1"]                                                # 7 after the last control
     cells = [nbformat.v4.new_code_cell(source) for source in sources]
     assert control_cells(cells) == [0, 1, 3, 5, 6]
+    # A cell's names it binds before it reads them come from itself: the plot's fig and ax, the loop's k, not cell 1's.
+    sources = ["import torch\nfrom ipywidgets import interact",            # 0 needed
+               "fig, ax, k, scale = 1, 2, 3, 4",                            # 1 not needed: cell 2 binds all before reading
+               "fig, ax = 5, 6\nfor k in range(3):\n    ax = ax + k\nscale = torch.ones(1)\n"
+               "def show(j=1):\n    return scale * j",                     # 2 needed: binds show
+               "interact(show, j=(1, 3));"]                                 # 3 the control
+    assert control_cells([nbformat.v4.new_code_cell(source) for source in sources]) == [0, 2, 3]
+    # A read before the cell's own binding still needs the earlier one.
+    sources[2] = "ax = ax + 1\nscale = torch.ones(1)\ndef show(j=1):\n    return scale * j"
+    assert control_cells([nbformat.v4.new_code_cell(source) for source in sources]) == [0, 1, 2, 3]
 
 
 def off_grid_sliders(source):

@@ -18,9 +18,9 @@ LESSONS = ("17",)
 # Retraining takes 25 s here; tests/conftest.py starts this file early, and tests/test_committed_digits_b.py holds the
 # other files so that the two workers share them.
 RETRAINS = True
-# Five training seeds of the full recipe spread their test ELBO by 0.01 bits per dimension (benchmarks/digits.py); 300
-# steps of it instead of 5 000 land 0.5 bits higher.
-TOLERANCE = 0.05
+# Five training seeds of the full recipe spread their test ELBO by 0.024 bits per dimension (s.d.; benchmarks/digits.py);
+# the recipe cut to 300 steps of 5 000 lands far outside (test_a_short_training_fails_the_comparison).
+TOLERANCE = 0.1
 
 
 def elbo_bits(network, images):

@@ -885,14 +885,18 @@ def test_16_distill_unit_checks_planted(monkeypatch):
 
 def test_control_cells_check_planted(monkeypatch):
     """tests/test_browser.py's check of the cells the browser runs catches a slice that forgets cells filling in a
-    table (a store into a subscript) and one that treats a function's own names as the lesson's."""
+    table (a store into a subscript), one that treats a function's own names as the lesson's, and one that sends a cell's
+    own earlier bindings back to earlier cells."""
     import test_browser
 
     test_browser.test_control_cells_keep_what_the_controls_need()
-    replanted(monkeypatch, test_browser, "_names", "isinstance(child, (ast.Subscript, ast.Attribute))", "False")
+    replanted(monkeypatch, test_browser, "_statement_names", "isinstance(child, (ast.Subscript, ast.Attribute))", "False")
     assert fails(test_browser.test_control_cells_keep_what_the_controls_need)
     monkeypatch.undo()
-    replanted(monkeypatch, test_browser, "_names", "elif local is None or child.id not in local:", "else:")
+    replanted(monkeypatch, test_browser, "_statement_names", "elif local is None or child.id not in local:", "else:")
+    assert fails(test_browser.test_control_cells_keep_what_the_controls_need)
+    monkeypatch.undo()
+    replanted(monkeypatch, test_browser, "_names", "read |= own_read - bound - first", "read |= own_read - first")
     assert fails(test_browser.test_control_cells_keep_what_the_controls_need)
 
 
