@@ -152,18 +152,20 @@ def plot_digits(x, titles=None, columns=10, ax_size=0.85, suptitle=None):
     columns = min(columns, len(x))
     rows = -(-len(x) // columns)
     extra = 0.3 if titles is not None else 0.0
-    # One colour bar for every panel: the same scale, 0 (blank) to 16 (ink), as the figure checks ask.
-    size = (columns * ax_size + 0.9, rows * (ax_size + extra) + (0.4 if suptitle else 0))
-    fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False, layout="constrained")
+    # One colour bar for every panel, in its own strip on the right: the same scale, 0 (blank) to 16 (ink).
+    width = columns * ax_size
+    size = (width + 0.9, rows * (ax_size + extra) + (0.4 if suptitle else 0))
+    fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < len(x):
             image = ax.imshow(x[k].reshape(SIDE, SIDE).clamp(-1, 1).numpy(), cmap="gray_r", vmin=-1, vmax=1)
             if titles is not None:
                 ax.set_title(titles[k], fontsize=10)
-    bar = fig.colorbar(image, ax=axes, fraction=0.04 / columns ** 0.5, pad=0.02, aspect=max(8, 12 * rows))
-    bar.set_ticks([to_unit(0).item(), to_unit(LEVELS - 1).item()], labels=["0", "16"])
-    bar.ax.tick_params(labelsize=10)
     if suptitle:
         fig.suptitle(suptitle, fontsize=12)
+    fig.tight_layout(rect=(0, 0, width / size[0], 1))
+    bar = fig.colorbar(image, cax=fig.add_axes((width / size[0] + 0.1 / size[0], 0.15, 0.12 / size[0], 0.7)))
+    bar.set_ticks([to_unit(0).item(), to_unit(LEVELS - 1).item()], labels=["0", "16"])
+    bar.ax.tick_params(labelsize=10)
     return fig

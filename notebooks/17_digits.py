@@ -60,16 +60,22 @@ print(f"pixel values from {x_train.min().item():.4f} to {x_train.max().item():.4
       f"std over all pixels {x_train.std().item():.3f}; pixels at 0 (blank): {100 * (helpers.to_levels(x_train) == 0).double().mean().item():.1f} %")
 
 # %%
-helpers.plot_digits(x_test[:20], [str(c) for c in labels_test[:20].tolist()], suptitle="twenty test images and their labels");
+helpers.plot_digits(x_test[:20], [str(c) for c in labels_test[:20].tolist()], suptitle="twenty test images and their labels")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Integers are not a density.** A diffusion model is a density on real numbers, and the integers have none. The classic
 # repair is **uniform dequantisation** (Theis, van den Oord & Bethge 2016, §3.1): spread each pixel uniformly over its bin,
 # $x = x_{\text{centre}} + (2u - 1)/17$, $u \sim U[0, 1)$. For any density $p$ on the reals, the probability it gives the
 # integer image $v$ is at least
-# $$\log P(v) \;\ge\; \mathbb{E}_u[\log p(x)] + d \log\tfrac{2}{17},$$
-# so **bits per dimension** of the integer images are $-\big(\mathbb{E}_u[\log p(x)] + d\log\frac{2}{17}\big)/(d \ln 2)$. The uniform density on
-# $[-1, 1]^{64}$ scores exactly $\log_2 17$. `helpers.dequantise` draws the spread; `helpers.train(..., augment=helpers.dequantise)`
+#
+# $$\log P(v) \;\ge\; \mathbb{E}_u[\log p(\mathbf{x})] + d \log\tfrac{2}{17},$$
+#
+# so the **bits per dimension** of the integer images are
+#
+# $$-\frac{\mathbb{E}_u[\log p(\mathbf{x})] + d\log\frac{2}{17}}{d \ln 2}.$$
+#
+# The uniform density on $[-1, 1]^{64}$ scores exactly $\log_2 17$. `helpers.dequantise` draws the spread; `helpers.train(..., augment=helpers.dequantise)`
 # draws it afresh for every batch.
 
 # %%
@@ -87,7 +93,7 @@ assert same_bins and abs(helpers.bits_per_dim(uniform_log_p) - math.log2(17)) < 
 # the bin centres as narrow Gaussians of standard deviation $\sigma = 0.001$ (a bin is 0.118 wide). Scored on the test centres it
 # reports *negative* bits; on dequantised test images it reports many bits, as nearly all its mass sits where dequantised
 # points rarely are. The same shares spread uniformly over each bin (a density constant within bins) give exactly the
-# discrete model's $-\mathbb{E}\log_2 P_i(v)$, whatever the spread. This is the "negative bits per dimension" learners meet in
+# discrete model's $-\mathbb{E}[\log_2 P_i(v)]$, whatever the spread. This is the "negative bits per dimension" learners meet in
 # score_sde's issue #24.
 
 # %%
@@ -169,7 +175,8 @@ print(f"300 steps took {short['seconds']:.1f} s on {device.type}")
 # %%
 network = helpers.load_model(CHECKPOINTS / "digits_n1347.pt")
 samples = helpers.sample_steps(network, schedule, 450, schedule.T, "ddpm", generator=seeded(3))
-helpers.plot_digits(samples[:30], suptitle="30 samples of the committed network, DDPM with 1 000 steps (one draw)");
+helpers.plot_digits(samples[:30], suptitle="30 samples of the committed network, DDPM with 1 000 steps (one draw)")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **An MLP or a convolutional network?** Convolutions know that neighbouring pixels go together; an MLP must learn it. On
@@ -269,6 +276,7 @@ for ax, (key, label) in zip(axes, (("frechet", "Fréchet distance"), ("confident
     ax.set(xlabel="training step", title=label)
 axes[0].legend(fontsize=10)
 fig.tight_layout()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Memorisation
@@ -288,23 +296,29 @@ def beside_nearest(x, reference, n=10, title=""):
     """n samples (top row) above their nearest image of reference (bottom row), with the distance."""
     d1, _ = helpers.nearest(x[:n], reference)
     index = torch.cdist(x[:n].double(), reference.double()).argmin(1)
-    return helpers.plot_digits(torch.cat([x[:n], reference[index]]), [f"{d:.2f}" for d in d1.tolist()] + [""] * n,
-                               suptitle=title)
+    helpers.plot_digits(torch.cat([x[:n], reference[index]]), [f"{d:.2f}" for d in d1.tolist()] + [""] * n, suptitle=title)
+    plt.show()
 
 
-beside_nearest(copies, x_train, title="the optimum's samples (top) and their nearest training images (bottom), with d1");
+beside_nearest(copies, x_train, title="the optimum's samples (top) and their nearest training images (bottom), with d1")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Trained networks between copying and generalising.** The same recipe, trained on the first 50 images of the training
 # split (in a fixed seeded order) and on all 1 347. For each, samples beside their nearest image *of its own training set*:
 
 # %%
-for n in (50, 1347):
-    order = torch.randperm(len(x_train), generator=seeded(0))[:n]
-    own = x_train[order]
+def trained_on(n):
+    """Ten samples of the committed network trained on the first n training images, beside their nearest of those n."""
+    own = x_train[torch.randperm(len(x_train), generator=seeded(0))[:n]]
     net_n = helpers.load_model(CHECKPOINTS / f"digits_n{n}.pt")
     x = helpers.sample_steps(net_n, schedule, 10, schedule.T, "ddpm", generator=seeded(5))
     beside_nearest(x, own, title=f"trained on {n} images: samples (top), nearest of its {n} (bottom), one draw")
+
+
+trained_on(50)
+
+# %%
+trained_on(1347)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The benchmark trains the recipe on 50, 200 and 1 000 images (nested: smaller sets lie inside larger ones) over five
@@ -358,7 +372,8 @@ for w in weights:
 order = torch.arange(60).reshape(3, 10, 2).permute(0, 2, 1).reshape(-1)  # rows: one sample of each digit, 0 to 9
 titles = [f"w = {weights[k // 20]:g}" if k % 20 == 0 else "" for k in range(60)]
 helpers.plot_digits(torch.cat(rows)[order], titles, columns=10,
-                    suptitle="asked for 0-9 (columns): two samples each at w = 0, 1 and 4 (pairs of rows), one draw");
+                    suptitle="asked for 0-9 (columns): two samples each at w = 0, 1 and 4 (pairs of rows), one draw")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Over five seeds, 45 samples of each digit per $w$: accuracy (the classifier's label is the asked digit), confidence, and
@@ -444,9 +459,11 @@ def show_chain(digit=3, w=1.0):
     frames = chain[::2].transpose(0, 1).reshape(-1, 64)
     per_row = len(chain[::2])
     hit = (judge.probabilities(chain[-1]).argmax(1) == digit).sum().item()
-    fig = helpers.plot_digits(frames, columns=per_row, suptitle=f"digit {digit}, w = {w:.1f}: the classifier agrees on {hit} of 4")
+    helpers.plot_digits(frames, columns=per_row, suptitle=f"digit {digit}, w = {w:.1f}: the classifier agrees on {hit} of 4")
     plt.show()
-    return fig
+
+
+show_chain(3, 1.0)
 
 
 # %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."

@@ -48,5 +48,5 @@ EXERCISES = {
                      "an image's probability is at least its density times the volume of its bin, (2/17)^d; take -log2 of "
                      "that and divide by d"),
     "17.2": Exercise("prediction", choice(_own_against_test, {"a": "lower on its own images", "b": "about the same"}),
-                     "a network trained on 50 images for 5 000 steps has seen each of them about 13 000 times"),
+                     "in 5 000 steps of 128 it saw each of its 50 images about 13 000 times"),
 }
