@@ -4,9 +4,9 @@ on the training split only, and each with what it cannot see:
 - a classifier (scikit-learn's multinomial logistic regression on the 64 pixels): the share of samples it labels with
   probability >= 0.9, and how far the labels' shares are from the test split's (total variation). It cannot see copies:
   a training image is classified as confidently as a new one;
-- the Fréchet distance (Heusel et al. 2017, eq. 6) between Gaussians fitted to samples and to the test split, in the
-  first 16 principal components of the training images. It sees means and covariances only, and a copy of the training
-  set scores as well as new data (its floor: training images against the test split);
+- the Fréchet distance (Heusel et al. 2017's FID formula, a squared distance) between Gaussians fitted to samples and to
+  the test split, in the first 16 principal components of the training images. It sees means and covariances only, and a
+  copy of the training set scores as well as new data (its reference: training images against the test split);
 - nearest-neighbour distances: each sample's distance to its nearest training image, d1, over the test images' own
   (the ratio of medians, 1 for new data from the same distribution, 0 for copies), and the share of samples with
   d1 / d2 < 1/3, d2 the second-nearest (Yoon et al. 2023's copy rule). It cannot tell a copy from a good sample that

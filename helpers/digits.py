@@ -5,8 +5,9 @@ x = 2 (v + 1/2) / 17 - 1, so bins have width 2/17 and the data have a scale of a
 lesson 08's input scaling. A density model of integers needs a density of reals: uniform dequantisation (Theis et
 al. 2016, section 3.1; Ho et al. 2019, section 3.1) spreads each pixel uniformly over its bin, and then
     log P(v) >= E_u[log p(x)] + d log(2/17),
-so bits per dimension of the integer images are -(E_u[log p(x)] + d log(2/17)) / (d ln 2), at most log2(17) = 4.09 for
-the uniform density. Without it, a density can pile up on the bin centres and report any number of negative bits.
+(Jensen's inequality, with P(v) the integral of p over v's bin; equality when p is constant within bins), so
+-(E_u[log p(x)] + d log(2/17)) / (d ln 2) is an upper bound on the integer images' bits per dimension: exactly log2(17) =
+4.09 for the uniform density. Without it, a density can pile up on the bin centres and report negative bits.
 """
 
 import dataclasses

@@ -926,19 +926,15 @@ def test_17_digits_unit_checks_planted(monkeypatch):
               test_digits.test_the_ode_likelihood_in_five_dimensions_is_the_gaussian_s_own)
     for check in checks:
         check()
-    replanted(monkeypatch, digits, "dequantise", "(2 * u - 1) * (BIN / 2)", "(2 * u - 1) * BIN")
-    monkeypatch.setattr(helpers, "dequantise", digits.dequantise)
-    assert fails(test_digits.test_dequantisation_is_uniform_across_each_bin)
-    replanted(monkeypatch, digits, "bits_per_dim", " + d * math.log(BIN)", "")
-    monkeypatch.setattr(helpers, "bits_per_dim", digits.bits_per_dim)
-    assert fails(test_digits.test_bits_per_dim_counts_the_mass_of_each_bin)
-    replanted(monkeypatch, digit_scores, "frechet_distance", "- 2 * cross", "- cross")
-    monkeypatch.setattr(helpers, "frechet_distance", digit_scores.frechet_distance)
-    assert fails(test_digits.test_frechet_distance_agrees_with_scipy_and_the_one_dimensional_closed_form)
-    replanted(monkeypatch, likelihood, "ode_log_likelihood", "log_prior + d / 2 * math.log", "log_prior + math.log")
-    monkeypatch.setattr(helpers, "ode_log_likelihood", likelihood.ode_log_likelihood)
-    assert fails(test_digits.test_the_ode_likelihood_in_five_dimensions_is_the_gaussian_s_own)
-    monkeypatch.undo()
+    plants = ((digits, "dequantise", "(2 * u - 1) * (BIN / 2)", "(2 * u - 1) * BIN"),
+              (digits, "bits_per_dim", " + d * math.log(BIN)", ""),
+              (digit_scores, "frechet_distance", "- 2 * cross", "- cross"),
+              (likelihood, "ode_log_likelihood", "log_prior + d / 2 * math.log", "log_prior + math.log"))
+    for check, (module, name, old, new) in zip(checks, plants):
+        replanted(monkeypatch, module, name, old, new)
+        monkeypatch.setattr(helpers, name, getattr(module, name))
+        assert fails(check), name
+        monkeypatch.undo()
     test_digits.test_the_finite_set_oracle_s_density_in_64_dimensions_is_torch_s_mixture()
     replanted(monkeypatch, oracle.MixtureOracle, "path_terms", "self.d / 2 * torch.log", "torch.log")
     assert fails(test_digits.test_the_finite_set_oracle_s_density_in_64_dimensions_is_torch_s_mixture)

@@ -1,7 +1,7 @@
 import helpers
 
-# Trained on 50 images for 5 000 steps of 128, the network has seen each about 13 000 times, each time with a new
-# dequantisation and noise: it puts more density on those 50 than on digits it has never seen.
-prediction = "a"
+# Section 4's gap shrinks from 1.4 bits (50 images) to 0.2 (200) and to nothing within the seeds' spread (1 000): trained on
+# all 1 347, each image seen about 475 times, the network gives its own images about the bits it gives new digits.
+prediction = "b"
 
 helpers.check_exercise("17.2", prediction)
