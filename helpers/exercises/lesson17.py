@@ -48,5 +48,5 @@ EXERCISES = {
                      "an image's probability is at least its density times the volume of its bin, (2/17)^d; take -log2 of "
                      "that and divide by d"),
     "17.2": Exercise("prediction", choice(_own_against_test, {"a": "lower on its own images", "b": "about the same"}),
-                     "with 1 347 images it saw each about 475 times; read section 4's table from 50 to 1 000 images"),
+                     "each of its images was seen about 475 times"),
 }
