@@ -281,9 +281,46 @@ def torch_threads(command: str, cores: int) -> int:
     """Threads per process, so that torch's OpenMP workers never spin-wait for a core someone else holds.
 
     On 2 cores with one other busy process, 2 threads train 4x slower than 1 (docs/decisions.md). The lab leaves one
-    core to the browser; the test run shares the cores among its workers (one thread each on up to 7 cores).
+    core to the browser. Tests and builds run on one thread on every machine: a sum split over two threads adds in
+    another order, and the committed outputs are compared digit by digit (docs/contributing.md).
     """
-    return max(1, cores // test_workers(cores)) if command == "test" else max(1, cores - 1)
+    return 1 if command in ("test", "build") else max(1, cores - 1)
+
+
+# NumPy's own SIMD loops for these instruction sets compute exp, log and others with other roundings than its AVX2 ones.
+AVX512 = "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR AVX512_KNL AVX512_KNM"
+
+
+def cpu_flags() -> set:
+    """The instruction sets this CPU reports (lower case, as Linux names them: "avx2", "fma", ...); empty where unknown."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    if sys.platform == "darwin":
+        result = subprocess.run(["sysctl", "-n", "machdep.cpu.features", "machdep.cpu.leaf7_features"],
+                                capture_output=True, text=True)
+        return {flag.lower() for flag in result.stdout.split()}
+    if os.name == "nt":
+        import ctypes
+        # PF_AVX2_INSTRUCTIONS_AVAILABLE: Windows reports AVX2 only where the OS saves its registers; every AVX2 CPU has FMA.
+        return {"avx2", "fma"} if ctypes.windll.kernel32.IsProcessorFeaturePresent(40) else set()
+    return set()
+
+
+def same_kernels(flags: set) -> dict:
+    """Environment variables that make every x86-64 CPU with AVX2 and FMA (Intel since 2013, AMD since 2015) compute the
+    lessons alike, digit for digit: each library would otherwise pick its kernels by CPU, and float32 training drifts
+    apart from the first rounding (docs/decisions.md, "Outputs on every CPU"). OpenBLAS (NumPy, SciPy, scikit-learn) uses
+    its Haswell kernels, torch its AVX2 loops, MKL (torch's matrix products) its reproducible AVX2 code, oneDNN at most
+    AVX2, NumPy none of its AVX-512 loops. Empty on a CPU without AVX2 and FMA (forcing these kernels there would crash)."""
+    if not {"avx2", "fma"} <= flags:
+        return {}
+    return {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+            "NPY_DISABLE_CPU_FEATURES": AVX512}
 
 
 def env_with(extra: dict) -> dict:
@@ -301,9 +338,10 @@ def main(argv) -> int:
     command, rest = argv[0], argv[1:]
     python = setup()
     env = env_with(KERNEL_ENV)
-    if command in ("lab", "test"):
-        # A thread count the user set wins.
-        env.setdefault("OMP_NUM_THREADS", str(torch_threads(command, os.cpu_count() or 2)))
+    # A thread count or kernel the user set wins.
+    env.setdefault("OMP_NUM_THREADS", str(torch_threads(command, os.cpu_count() or 2)))
+    for name, value in same_kernels(cpu_flags()).items():
+        env.setdefault(name, value)
     if command == "lab":
         print(workspace_message(make_workspace()))
         is_root_user = hasattr(os, "geteuid") and os.geteuid() == 0

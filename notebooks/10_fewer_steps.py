@@ -100,6 +100,7 @@ def seeded(k):
     return torch.Generator().manual_seed(k)
 
 
+# %%
 pairs = {
     "ddim, eta = 1 vs sigma^2 = beta~": (helpers.sample_steps(model, schedule, 2_000, T, "ddim", eta=1.0, generator=seeded(3)),
                                          helpers.sample(model, schedule, 2_000, generator=seeded(3), sigma="beta_tilde")),
@@ -165,6 +166,8 @@ assert gap < 1e-12
 start_wide = torch.randn(10_000, 2, generator=seeded(2))
 start_matched = helpers.gaussian_prior(x0, schedule, 10_000, generator=seeded(2))
 print(f"alpha_bar_T = {alpha_bar[-1].item():.3f}")
+
+# %%
 print(f"{'start':22s} {'sampler':10s} {'network':>20s} {'oracle':>20s}   (off-curve, stray %)")
 for start_name, x_T in (("N(0, I)", start_wide), ("q(x_T)'s moments", start_matched)):
     for method in ("ddpm", "ddim"):

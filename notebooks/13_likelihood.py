@@ -395,6 +395,7 @@ for kind in ("exact", "hutchinson"):
 prior_moments = MultivariateNormal(ab64[-1].sqrt() * x0.mean(0), ab64[-1] * torch.cov(x0.T) + (1 - ab64[-1]) * torch.eye(2, dtype=torch.float64))
 
 
+# %%
 def elbo_nll(seed):
     points = helpers.s_curve(1_000, seed=200 + seed).double()
     return helpers.elbo(model, schedule, points, prior=prior_moments, generator=seeded(seed)).nll_bound.mean().item()

@@ -282,29 +282,64 @@ def test_float_sliders_start_on_their_step_grid():
     assert off_grid_sliders("FloatSlider(value=0.3, min=-1.4, max=1.4, step=0.05)")
 
 
-def run_lesson_in_lab(browser, jupyterlab, name):
-    """Run in JupyterLab the cells a lesson's controls need (control_cells) with no error, then move each of its
-    controls. nbval runs every cell of every lesson; here the other cells would add time, not coverage of the controls.
-    All in Presentation Mode (larger text); the live slides, the README's route for sliders in front of a room, are
-    tested in tests/test_lab_presenting.py."""
+@pytest.fixture(scope="module")
+def lab_tab(browser, jupyterlab):
+    """(page, blocked requests): one JupyterLab tab in Presentation Mode (larger text), in which a file's lessons are
+    opened one after another, as a learner keeps one tab open. Loading JupyterLab afresh for each lesson took 5-6 s
+    against 2 s to open a lesson in a loaded tab (docs/decisions.md, "Test-suite time budget")."""
     base, token = jupyterlab
-    cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
-    needed = control_cells(cells)
-    page, blocked = open_lesson(browser, base, token, name)
-    page.evaluate("window.jupyterapp.commands.execute('application:toggle-presentation-mode')")
+    page, blocked = isolated_page(browser, LOCAL)
+    page.goto(f"{base}/lab?reset&token={token}")
+    page.wait_for_function("window.jupyterapp?.shell", timeout=60_000)
+    page.evaluate("async () => { await window.jupyterapp.restored; "
+                  "await window.jupyterapp.commands.execute('application:toggle-presentation-mode'); }")
     page.wait_for_selector(".jp-LabShell.jp-mod-presentationMode", state="attached", timeout=10_000)
-    result = page.evaluate(RUN_CELLS, needed)
-    assert result["code"] >= 2 and result["unexecuted"] == 0 and result["errors"] == 0, result
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"lab_{Path(name).stem}.png"))
-    move_every_control(page, Path(name).stem)
-    assert blocked == []
+    yield page, blocked
     page.close()
 
 
+# Opens a lesson in the tab and waits until it is the notebook in view, with its session.
+OPEN_IN_TAB = """async (path) => {
+  const app = window.jupyterapp;
+  await app.commands.execute('docmanager:open', {path});
+  for (let i = 0; i < 600 && app.shell.currentWidget?.context?.path !== path; i++) {
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return app.shell.currentWidget?.context?.path === path && !!app.shell.currentWidget.sessionContext;
+}"""
+
+# Closes the lesson in view and shuts its kernel down, without the "save your work?" dialog (the tab's copy of the
+# lessons is a temporary one).
+CLOSE_IN_TAB = """async () => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  await panel.sessionContext.shutdown();
+  panel.context.model.dirty = false;
+  panel.close();
+}"""
+
+
+def run_lesson_in_lab(lab_tab, name):
+    """Run in JupyterLab the cells a lesson's controls need (control_cells) with no error, then move each of its
+    controls. nbval runs every cell of every lesson; here the other cells would add time, not coverage of the controls.
+    The live slides, the README's route for sliders in front of a room, are tested in tests/test_lab_presenting.py."""
+    page, blocked = lab_tab
+    cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
+    needed = control_cells(cells)
+    assert page.evaluate(OPEN_IN_TAB, f"notebooks/{name}"), f"{name} did not open"
+    try:
+        result = page.evaluate(RUN_CELLS, needed)
+        assert result["code"] >= 2 and result["unexecuted"] == 0 and result["errors"] == 0, result
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"lab_{Path(name).stem}.png"))
+        move_every_control(page, Path(name).stem)
+        assert blocked == []
+    finally:
+        page.evaluate(CLOSE_IN_TAB)
+
+
 @pytest.mark.parametrize("name", [name for name in LAB_LESSONS if name not in LATER_LESSONS])
-def test_lesson_runs_in_jupyterlab(browser, jupyterlab, name):
-    run_lesson_in_lab(browser, jupyterlab, name)
+def test_lesson_runs_in_jupyterlab(lab_tab, name):
+    run_lesson_in_lab(lab_tab, name)
 
 
 def test_saved_lesson_shows_no_widget_reprs(browser, jupyterlab):

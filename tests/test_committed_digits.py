@@ -1,4 +1,4 @@
-"""The digits networks committed for lesson 17 are what tools/make_digits.py's recipe produces: each is retrained and
+"""The digits networks committed for lesson 17 are what tools/make_digits.py's recipe produces: a network is retrained and
 both are compared where it matters, on the test split's likelihood."""
 
 import math

@@ -939,3 +939,19 @@ def test_17_digits_unit_checks_planted(monkeypatch):
     replanted(monkeypatch, oracle.MixtureOracle, "path_terms", "self.d / 2 * torch.log", "torch.log")
     assert fails(test_digits.test_the_finite_set_oracle_s_density_in_64_dimensions_is_torch_s_mixture)
 
+
+
+def test_printed_number_guard_planted(tmp_path, monkeypatch):
+    """The guard of tests/test_portability.py fails on a lesson that prints a number to 10 digits (lesson 17's check 3
+    as it was: the 7th digit moved between CPUs), and passes the same lesson printed to the digits it means."""
+    import nbformat
+    import test_portability
+
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(distance)")
+    notebook.cells = [cell]
+    path = tmp_path / "17_planted.ipynb"
+    for text, right in (("check 3: the Fréchet distance 0.6144986198\n", False), ("check 3: the Fréchet distance 0.6145\n", True)):
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        nbformat.write(notebook, path)
+        assert fails(test_portability.test_printed_numbers_carry_only_meaningful_digits, path) is not right, text

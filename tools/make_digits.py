@@ -5,7 +5,8 @@
 Files in notebooks/checkpoints/: digits_n50.pt and digits_n1347.pt, unconditional networks trained on the first n images
 of the training split in a fixed seeded order (1347: all of it), and digits_labels.pt, trained with the digit labels for
 classifier-free guidance. Every one is helpers.digits.train_digits with seed 0. tests/test_committed_digits.py (and _b.py) retrain
-each and check the committed files are what they make; benchmarks/digits.py trains the same recipes on five seeds.
+the labelled network and the one on all images and check the committed files are what they make (the 50-image one is
+checked for its subset: the same recipe); benchmarks/digits.py trains the same recipes on five seeds.
 """
 
 import time
