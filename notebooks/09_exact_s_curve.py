@@ -160,9 +160,11 @@ for t in (0, 30, 99):
     score = oracle.score(points, t)
     rel_auto = ((score - autograd).norm(dim=1) / score.norm(dim=1)).max().item()
     rel_fd = ((score - finite).norm(dim=1) / score.norm(dim=1)).max().item()
-    print(f"t = {t + 1:3d}: |score| up to {score.norm(dim=1).max().item():7.1f}; relative gap to autograd {rel_auto:.0e}, "
-          f"to finite differences {rel_fd:.0e}")
     assert rel_auto < 1e-9 and rel_fd < 1e-5
+    # The finite-difference gap is about 1e-7 at t = 1 and 100, where its one printed digit changes with the CPU's
+    # kernels (9e-08 on one, 1e-07 on another): print the bound it is under.
+    print(f"t = {t + 1:3d}: |score| up to {score.norm(dim=1).max().item():7.1f}; relative gap to autograd {rel_auto:.0e}, "
+          f"to finite differences {'below 1e-6' if rel_fd < 1e-6 else f'{rel_fd:.0e}'}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The score field

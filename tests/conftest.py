@@ -46,7 +46,9 @@ def course():
 # One lesson's tests (`python3 course.py test --lesson 08`): its notebook under nbval, its exercises, its deck, its
 # browser run, and the tests of the helpers it teaches. A test belongs to lesson NN when one of its parameters names it
 # ("08_training", "08.1", a path to 08_...), when its name starts test_08_, or when its module lists NN in LESSONS
-# ("all": every lesson). Tests that name no lesson run only in the whole suite.
+# ("all": every lesson). Tests that name no lesson run only in the whole suite, and so do the files that retrain a
+# committed network (RETRAINS = True): they check tools/make_*.py's recipes, not the lesson, and took 25-45 s each,
+# most of the 60 s one lesson's tests may take (docs/decisions.md, "Test-suite time budget").
 LESSON_NAME = re.compile(r"(\d\d)[._]")
 
 
@@ -57,6 +59,8 @@ def pytest_addoption(parser):
 
 def lessons_of(item):
     """The lessons a collected test belongs to: a set of "NN", or {"all"}."""
+    if getattr(getattr(item, "module", None), "RETRAINS", False):
+        return set()
     if item.path.suffix == ".ipynb":
         return {item.path.name[:2]}
     params = getattr(getattr(item, "callspec", None), "params", {})

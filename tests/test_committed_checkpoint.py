@@ -11,8 +11,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import make_checkpoint  # noqa: E402
 
-# The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
-LESSONS = ("08",)
 # Retraining takes about 25 s: tests/conftest.py starts this file early.
 RETRAINS = True
 

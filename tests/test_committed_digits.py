@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import make_digits  # noqa: E402
 
-LESSONS = ("17",)
 # Retraining takes 25 s here; tests/conftest.py starts this file early, and tests/test_committed_digits_b.py holds the
 # other files so that the two workers share them.
 RETRAINS = True

@@ -8,7 +8,6 @@ import torch
 import helpers
 from test_committed_digits import make_digits, same_network
 
-LESSONS = ("17",)
 RETRAINS = True
 
 

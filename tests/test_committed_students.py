@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import make_students  # noqa: E402
 
-LESSONS = ("16",)
 # Retraining takes 45 s here (progressive distillation's five rounds); tests/conftest.py starts this file early, and
 # tests/test_committed_students_b.py holds the other recipes so that the two workers share them.
 RETRAINS = True

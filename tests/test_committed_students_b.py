@@ -3,7 +3,6 @@
 
 from test_committed_students import make_students, same_student, setting  # noqa: F401 (fixture)
 
-LESSONS = ("16",)
 RETRAINS = True
 
 
