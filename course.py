@@ -301,8 +301,11 @@ def cpu_flags() -> set:
     except OSError:
         pass
     if sys.platform == "darwin":
-        result = subprocess.run(["sysctl", "-n", "machdep.cpu.features", "machdep.cpu.leaf7_features"],
-                                capture_output=True, text=True)
+        try:
+            result = subprocess.run(["sysctl", "-n", "machdep.cpu.features", "machdep.cpu.leaf7_features"],
+                                    capture_output=True, text=True)
+        except OSError:
+            return set()
         return {flag.lower() for flag in result.stdout.split()}
     if os.name == "nt":
         import ctypes

@@ -4,9 +4,9 @@
 
 Files in notebooks/checkpoints/: digits_n50.pt and digits_n1347.pt, unconditional networks trained on the first n images
 of the training split in a fixed seeded order (1347: all of it), and digits_labels.pt, trained with the digit labels for
-classifier-free guidance. Every one is helpers.digits.train_digits with seed 0. tests/test_committed_digits.py (and _b.py) retrain
-the labelled network and the one on all images and check the committed files are what they make (the 50-image one is
-checked for its subset: the same recipe); benchmarks/digits.py trains the same recipes on five seeds.
+classifier-free guidance. Every one is helpers.digits.train_digits with seed 0. tests/test_committed_digits.py retrains
+the labelled network and checks the other two against the recipe's benchmark seeds; benchmarks/digits.py trains the same
+recipes on five seeds.
 """
 
 import time

@@ -96,7 +96,9 @@ def changed_lines(message):
     lines = lines[next((i for i, line in enumerate(lines) if "mismatch" in line), 0):]
     labels = {"+ ": "committed: ", "- ": "here: "}
     diff = list(dict.fromkeys(labels[line[:2]] + line[2:] for line in lines if line[:2] in labels))
-    return diff[:6] or lines[-4:]
+    # A cell that raised shows IPython's coloured traceback (escaped as #x1B in the XML): keep its last plain line.
+    plain = [line for line in lines if "#x1B" not in line and "\x1b" not in line and line]
+    return diff[:6] or plain[-2:] or ["(the cell raised; run it to see the traceback)"]
 
 
 def run_setting(python, env, notebooks, workers):
