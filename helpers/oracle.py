@@ -74,6 +74,11 @@ class MixtureOracle(nn.Module):
         points = check_points("points", points, d=None)
         if log_weights.shape != (points.shape[0],):
             raise ValueError(f"log_weights must have shape ({points.shape[0]},), got {tuple(log_weights.shape)}")
+        # log_prob would be off by this constant: a mixture's weights sum to 1 (1e-5 leaves room for float32 log weights).
+        total = torch.logsumexp(log_weights.double(), 0).item()
+        if not abs(total) < 1e-5:
+            raise ValueError(f"log_weights must be normalised (the weights sum to 1), got log(sum of weights) = {total:.3g}; "
+                             "subtract torch.logsumexp(log_weights, 0)")
         self.std = float(std)
         if schedule is not None:
             check_schedule(schedule)

@@ -37,6 +37,9 @@ class Preconditioned(nn.Module):
         super().__init__()
         if not isinstance(raw, nn.Module):
             raise TypeError(f"raw must be a network raw(x, t) (a torch.nn.Module), got {type(raw).__name__}")
+        if isinstance(raw, Preconditioned):
+            raise TypeError("raw is already Preconditioned: wrapping it again applies EDM's coefficients twice; pass "
+                            "its .raw network")
         schedule = check_model_schedule(raw, schedule)
         self.raw, self.T, self.d = raw, schedule.T, getattr(raw, "d", 2)
         self.data_std = check_float("data_std", data_std, 0.0, float("inf"))

@@ -17,7 +17,7 @@ w(t) / A^2 (helpers.targets.floor_factor), so "which target" and "which weightin
 
 import torch
 
-from .targets import floor_factor
+from .targets import _target_name, floor_factor
 
 WEIGHTINGS = ("own", "eps", "x0", "v", "elbo", "min_snr", "edm")
 MIN_SNR_GAMMA = 5.0
@@ -59,6 +59,8 @@ def loss_weights(schedule, target, weighting, data_std=None):
     to mean 1 over the steps (so the learning rate and gradient clipping mean the same for every weighting; the
     optimum does not depend on the scale). 'own' is 1 at every step. float32, shape (T,). Defined in lesson 14.
     """
+    # Checked first: with weighting 'own' the target is not otherwise used, and a misspelt one would pass unseen.
+    _target_name("target", target)
     if weighting == "own":
         return torch.ones(schedule.T)
     weights = eps_weights(schedule, weighting, data_std) / floor_factor(schedule.alpha_bar.double(), target)

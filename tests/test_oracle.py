@@ -139,3 +139,18 @@ def test_bad_oracle_input(oracle):
         MixtureOracle(torch.zeros(4, 2), torch.zeros(3), 0.0, SCH)
     with pytest.raises(TypeError, match="u must be"):
         helpers.curve([0.0, 1.0])
+
+
+def test_unnormalised_weights_are_refused():
+    """Two equal components with log weights 0 sum to 2: every log density would be log 2 too high (checked against
+    torch's mixture), so the oracle refuses them and names the fix (issue 36); normalised, it agrees with torch."""
+    from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
+
+    points = torch.tensor([[0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
+    with pytest.raises(ValueError, match="log_weights must be normalised"):
+        MixtureOracle(points, torch.zeros(2), 0.1, SCH)
+    oracle = MixtureOracle(points, torch.full((2,), -math.log(2)), 0.1, SCH)
+    exact = MixtureSameFamily(Categorical(logits=torch.zeros(2, dtype=torch.float64)),
+                              Independent(Normal(points, torch.full_like(points, 0.1)), 1))
+    x = torch.tensor([[0.3, 0.1], [0.9, -0.2]], dtype=torch.float64)
+    torch.testing.assert_close(oracle.log_prob(x, None), exact.log_prob(x))

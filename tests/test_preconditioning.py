@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 import helpers
@@ -72,3 +73,11 @@ def test_input_and_raw_target_have_unit_variance():
         x_tilde = x0 + math.sqrt((1 - alpha_bar) / alpha_bar) * eps
         assert abs((c_in * x_tilde).pow(2).sum(1).mean().item() / 2 - 1) < 1e-2
         assert abs(((x0 - c_skip * x_tilde) / c_out).pow(2).sum(1).mean().item() / 2 - 1) < 1e-2
+
+
+def test_a_preconditioned_network_is_not_wrapped_twice():
+    """Wrapping twice would apply EDM's coefficients twice and predict nonsense in silence (issue 36)."""
+    schedule = helpers.sigmoid_schedule(100)
+    wrapped = helpers.Preconditioned(helpers.build_model(helpers.DEFAULT, schedule, helpers.s_curve(100)), schedule, 0.5)
+    with pytest.raises(TypeError, match="already Preconditioned"):
+        helpers.Preconditioned(wrapped, schedule, 0.5)

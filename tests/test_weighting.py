@@ -114,3 +114,9 @@ def test_bad_configuration():
     with pytest.raises(ValueError, match="weighting='own'"):
         helpers.loss_weights(helpers.zero_terminal_snr(SCH), "v", "elbo")
     assert set(WEIGHTINGS) == {"own", "eps", "x0", "v", "elbo", "min_snr", "edm"}
+
+
+def test_a_misspelt_target_is_refused_with_its_own_weighting():
+    """With weighting 'own' the weights are all 1 whatever the target, so a misspelt target used to pass unseen (issue 36)."""
+    with pytest.raises(ValueError, match="target must be one of"):
+        helpers.loss_weights(SCH, "bogus", "own")
