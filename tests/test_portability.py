@@ -76,3 +76,17 @@ def test_the_course_pins_the_same_kernels_on_every_avx2_cpu(course):
     found = json.loads(subprocess.run([sys.executable, "-c", PROBE], env={**env, **pin}, capture_output=True, text=True,
                                       check=True).stdout)
     assert found == {"openblas": ["Haswell"], "aten": "AVX2"}, found
+
+
+def test_the_portability_report_reads_nbval_s_difference():
+    """tools/portability.py labels nbval's diff lines: pytest marks the committed output (the left side of nbval's
+    assert) with "+" and the new one with "-"; a source line of the cell that starts with "- " is not a difference."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import portability
+
+    message = ("Cell 13: Cell outputs differ\n\nInput:\nx = (a\n    - 2 * b)\nprint(x)\n\nTraceback:\n mismatch 'stdout'\n\n"
+               " assert reference_output == test_output failed:\n\n  'check 3: 0.6144986198' == 'check 3: 0.6144982126'\n"
+               "  \n  - check 3: 0.6144982126\n  + check 3: 0.6144986198\n")
+    assert portability.changed_lines(message) == ["here: check 3: 0.6144982126", "committed: check 3: 0.6144986198"]

@@ -1,25 +1,24 @@
 """Do the lessons print the same on every x86-64 CPU? Run every lesson notebook under nbval with the CPU kernels of
 other machines, and list each cell whose output changes.
 
-    .venv/bin/python tools/portability.py                       # every setting below, every lesson (about an hour here)
-    .venv/bin/python tools/portability.py --settings haswell-avx2-2t --lessons 08 17
-    .venv/bin/python tools/portability.py --out benchmarks/results/portability-cpu-2core.json
+    .venv/bin/python tools/portability.py              # as `course.py test` runs them: the course's pinned kernels
+    .venv/bin/python tools/portability.py --unpinned   # each library's own choice, as the lessons ran before issue 35
+    .venv/bin/python tools/portability.py --settings haswell-avx2-2t --lessons 08 17 --out report.json
 
 A CPU changes a lesson's arithmetic through the kernels its libraries choose when they load: OpenBLAS (NumPy, SciPy,
-scikit-learn) by CPU model, torch's own vectorised kernels by instruction set, MKL (torch's matrix products) by CPU
-vendor and model, and torch's parallel loops by thread count. Each can be forced from the environment, so one machine can
-imitate others: OPENBLAS_CORETYPE, ATEN_CPU_CAPABILITY, MKL_CBWR (COMPATIBLE: MKL's plain SSE2 code, as on a CPU MKL
-does not tune for) and OMP_NUM_THREADS. Each setting is first fingerprinted (a few products and reductions hashed), so
-the report shows which libraries' results it really changed here; a setting the CPU cannot run (AVX-512 kernels on a
-CPU without them) falls back to what it has, which the fingerprint shows too.
+scikit-learn) by CPU model, NumPy's own SIMD loops and torch's vectorised ones by instruction set, MKL (torch's matrix
+products) by CPU vendor and model, and every parallel sum by thread count. Each can be forced from the environment, so
+one machine can imitate others: OPENBLAS_CORETYPE, ATEN_CPU_CAPABILITY, MKL_CBWR (COMPATIBLE: MKL's plain SSE2 code, as
+on a CPU MKL does not tune for) and OMP_NUM_THREADS. Each setting is first fingerprinted (a few products and sums
+hashed), so the report shows which libraries' results it really changed.
 
-Not part of the test suite (each setting re-runs every lesson: 6-12 minutes here); tests/test_portability.py runs the
-guard that catches the common cause, a number printed with more digits than it carries (docs/contributing.md).
+Not part of the test suite (each setting re-runs every lesson: 3-7 minutes here); tests/test_portability.py holds the
+cheap guard against the common cause, a number printed with more digits than it carries (docs/contributing.md), and
+reads the pin back from the libraries.
 """
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
