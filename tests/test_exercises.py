@@ -125,3 +125,23 @@ def test_crashing_answer_gets_a_hint():
 def test_unknown_exercise():
     with pytest.raises(ValueError, match="exercise_id must be one of"):
         helpers.check_exercise("99.9", None)
+
+
+def test_a_float32_answer_to_17_1_is_correct():
+    """Computed in float32, the right formula is off by about 1e-7 bits; 17.1 asked for 1e-9 and rejected it (issue 36)."""
+    import math
+
+    import torch
+
+    def bits_per_dim(log_p, d):
+        log_p = log_p.float()
+        return -(log_p.mean() + d * torch.tensor(math.log(2 / 17), dtype=torch.float32)) / (d * torch.tensor(math.log(2)))
+
+    assert verdict("17.1", bits_per_dim)[0] is True
+    # Natural logarithms instead of bits are still wrong.
+    assert verdict("17.1", lambda log_p, d: -(log_p.float().mean() + d * math.log(2 / 17)) / d)[0] is False
+
+
+def test_an_answer_to_04_2_that_ignores_its_inputs_is_rejected():
+    """04.2 checked one data set, so returning that data set whatever the input passed (issue 36)."""
+    assert verdict("04.2", lambda xt, eps, alpha_bar: helpers.s_curve(100, seed=1))[0] is False

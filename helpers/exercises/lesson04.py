@@ -19,14 +19,16 @@ def _test_merged_beta(fn):
 
 def _test_x0_from_eps(fn):
     generator = torch.Generator().manual_seed(0)
-    x0 = s_curve(100, seed=1)
-    eps = torch.randn(x0.shape, generator=generator)
-    for alpha_bar_t in (0.999, 0.5, 0.01):
-        a = torch.tensor(alpha_bar_t)
-        xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
-        value = fn(xt, eps, a)
-        expect(isinstance(value, torch.Tensor) and value.shape == x0.shape, "return a tensor shaped like xt")
-        expect(torch.allclose(value, x0, atol=1e-4), "solve x_t = sqrt(ab) x_0 + sqrt(1 - ab) eps for x_0")
+    # Two data sets: an answer that ignores its inputs cannot match both.
+    for seed in (1, 2):
+        x0 = s_curve(100, seed=seed)
+        eps = torch.randn(x0.shape, generator=generator)
+        for alpha_bar_t in (0.999, 0.5, 0.01):
+            a = torch.tensor(alpha_bar_t)
+            xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
+            value = fn(xt, eps, a)
+            expect(isinstance(value, torch.Tensor) and value.shape == x0.shape, "return a tensor shaped like xt")
+            expect(torch.allclose(value, x0, atol=1e-4), "solve x_t = sqrt(ab) x_0 + sqrt(1 - ab) eps for x_0")
 
 
 def _measure_correlation_z():
