@@ -105,18 +105,15 @@ class FlowOracle(nn.Module):
         if not isinstance(mixture, MixtureOracle):
             raise TypeError(f"mixture must be a MixtureOracle (e.g. helpers.s_curve_oracle()), got {type(mixture).__name__}")
         self.mixture = mixture
-
-    @property
-    def singular_at_data(self):
-        """True for a finite training set (std 0): q_0 is a sum of points, so v* grows like (x - p)/s as s -> 0."""
-        return self.mixture.std == 0
+        # A finite training set's v* grows like (x - p)/s as s -> 0: flow_solve's Heun then steps into s = 0 by Euler, as
+        # Karras et al. 2022's Algorithm 1 does into sigma = 0.
+        self.singular_at_data = mixture.std == 0
 
     def _terms(self, x, s):
         x = check_points("x", x).to(self.mixture.points.device, torch.float64)
         s = check_times(s, x.shape[0], x.device)
         if self.singular_at_data and bool((s == 0).any()):
-            raise ValueError("s must be > 0 for a finite training set's flow (std 0): at s = 0 its density is a sum of "
-                             "points and its velocity infinite off them; flow_solve's Heun takes an Euler step into s = 0")
+            raise ValueError("s must be > 0 for a finite training set's flow (std 0): at s = 0 its velocity is infinite")
         a, s2, log_q, m = self.mixture.path_terms(x, 1 - s, (1 - s) ** 2 * self.mixture.std**2 + s**2)
         return x, s, a, s2, log_q, m
 
@@ -195,9 +192,7 @@ def flow_solve(velocity, x, s, method="euler", keep_chain=False):
     def move(x, k, v):
         return x + (times[k + 1] - times[k]) * v
 
-    # A velocity singular at the data (a finite training set's oracle) cannot be evaluated at s = 0: Heun takes an Euler
-    # step into it, as Karras et al. 2022's Algorithm 1 does into sigma = 0.
-    singular = getattr(velocity, "singular_at_data", False)
+    singular = getattr(velocity, "singular_at_data", False)  # FlowOracle of a finite set: no evaluation at s = 0
     step = ode_step(move, lambda x, k: velocity(x, times[k]), method, euler_only=lambda k: singular and times[k + 1] == 0)
     return run_grid(step, x, len(times) - 1, keep_chain)
 
