@@ -412,6 +412,8 @@ for name, sched in schedules.items():
     kl = expect_q_T(oracle_T, lambda x: log_q(x) - standard.log_prob(x))
     ab_T = sched.alpha_bar[-1].double().item()
     information = -expect_q_T(oracle_T, log_q) - math.log(2 * math.pi * math.e * (1 - ab_T))
+    # Zero terminal SNR makes both 0 exactly, computed to within rounding of either sign: printed as 0.0000, not -0.0000.
+    kl, information = (round(value, 4) + 0.0 for value in (kl, information))
     print(f"{name:20s} {ab_T:12.2e} {kl:18.4f} {information:12.4f}")
 variance_T = (schedule.alpha_bar[-1] * data_std**2 + 1 - schedule.alpha_bar[-1]).double().item()
 print(f"reference: KL of N(0, {variance_T:.4f} I), a Gaussian with q_T's variance alone: "
@@ -451,7 +453,8 @@ x_T = torch.randn(1000, 2, generator=seeded(3), dtype=torch.float64)
 print("eps* at alpha_bar = 0 minus x_T:", (oracle_zero(x_T, T - 1) - x_T).abs().max().item())
 v_star = -oracle_zero.denoise(x_T, T - 1)
 x0_hat, eps_hat = helpers.x0_and_eps(v_star, x_T, 0.0, "v")
-print("from v at alpha_bar = 0: x0_hat is E[x_0] =", [round(c, 4) for c in x0_hat[0].tolist()],
+# E[x_0] is (0, 0) by symmetry, computed to within rounding of either sign: + 0.0 prints a rounded -0.0 as 0.0.
+print("from v at alpha_bar = 0: x0_hat is E[x_0] =", [round(c, 4) + 0.0 for c in x0_hat[0].tolist()],
       "for every x_T:", (x0_hat - x0_hat[0]).abs().max().item() == 0, "; eps_hat - x_T:", (eps_hat - x_T).abs().max().item())
 
 # %% [markdown]

@@ -1,7 +1,8 @@
 """Presenting and reopening lessons in JupyterLab, in a real browser, with `course.py lab`'s settings (tools/lab_session):
 
 - live slides with working controls (jupyterlab-slideshow: the lesson's own notebook view becomes the slideshow);
-- the RISE slideshow keeps maths in headings (notebooks/rise.css), its overview (W) and speaker view (T) open;
+- the RISE slideshow shows every slide, scrolls a tall one, keeps maths in headings (notebooks/rise.css), and its
+  overview (W) and speaker view (T) open;
 - a lesson saved after a run and reopened with a fresh kernel shows a note, not "model not found", under its controls;
 - starting JupyterLab opens lesson 01 alone, not every lesson of the last session with a kernel each.
 Each check is also run once on the defect it exists for, which it must find.
@@ -14,8 +15,8 @@ import nbformat
 import pytest
 
 import course
-from test_browser import (LOCAL, ROOT, RUN_UP_TO, SCREENSHOTS, browser, isolated_page, move_every_control,  # noqa: F401
-                          open_lesson, require)
+from test_browser import (LOCAL, ROOT, RUN_UP_TO, SCREENSHOTS, browser, expected_slides, isolated_page,  # noqa: F401
+                          move_every_control, open_lesson, require)
 from lab_session import CHROMIUM, serve
 
 
@@ -146,14 +147,35 @@ def open_rise(browser, base, token, path):  # noqa: F811 (fixture name)
     return page, blocked
 
 
-def test_rise_keeps_maths_in_headings_and_opens_overview_and_notes(browser, lab):  # noqa: F811 (fixture)
+def test_rise_shows_every_slide_scrolls_tall_ones_keeps_headings_and_opens_overview_and_notes(browser, lab):  # noqa: F811
+    """The RISE slideshow of lesson 01: a slide per notebook slide, a slide taller than the screen scrolls, headings keep
+    their case (maths in them would change: eta = 0 upper-cased is H = 0), and the overview (W) and speaker view (T) open."""
     base, token, _ = lab
-    page, blocked = open_rise(browser, base, token, "notebooks/10_fewer_steps.ipynb")
+    name = "01_data.ipynb"
+    page, blocked = open_rise(browser, base, token, f"notebooks/{name}")
+    slides = page.eval_on_selector_all(".reveal .slides > section", "els => els.length")
+    assert slides == expected_slides(nbformat.read(ROOT / "notebooks" / name, as_version=4))
+    page.screenshot(path=str(SCREENSHOTS / "rise_01_data.png"))
     assert page.evaluate(HEADINGS_KEEP_CASE), "RISE upper-cases headings (η = 0 would show as H = 0)"
+    # A slide taller than the screen (lesson 01's statistics: code, output and text) must scroll, not be cut off.
+    tall = 3
+    # Keys pressed before reveal.js has started are lost; it has started once it writes the first slide's hash.
+    page.wait_for_function("location.hash.startsWith('#/slide-0')", timeout=30_000)
+    for _ in range(tall):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"location.hash.startsWith('#/slide-{tall}-')", timeout=10_000)
+    page.wait_for_timeout(1_000)
+    slide = page.evaluate("""() => {
+      const s = document.querySelector('.reveal .slides > section.present > section.present');
+      return {content: s.scrollHeight, box: s.clientHeight, overflow: getComputedStyle(s).overflowY,
+              screen: document.querySelector('.reveal').getBoundingClientRect().height};
+    }""")
+    assert slide["content"] > slide["screen"] >= slide["box"] and slide["overflow"] == "scroll", slide
+    page.screenshot(path=str(SCREENSHOTS / "rise_01_data_tall_slide.png"))
     page.mouse.click(640, 300)
     page.keyboard.press("w")
     page.wait_for_selector(".reveal.overview", state="attached", timeout=10_000)
-    page.screenshot(path=str(SCREENSHOTS / "rise_10_overview.png"))
+    page.screenshot(path=str(SCREENSHOTS / "rise_01_overview.png"))
     page.keyboard.press("w")
     with page.context.expect_page(timeout=10_000) as speaker:
         page.keyboard.press("t")
@@ -166,7 +188,7 @@ def test_rise_keeps_maths_in_headings_and_opens_overview_and_notes(browser, lab)
     css = api(base, token, "/api/contents/notebooks/rise.css")
     api(base, token, "/api/contents/notebooks/rise.css", "DELETE")
     try:
-        page, _ = open_rise(browser, base, token, "notebooks/10_fewer_steps.ipynb")
+        page, _ = open_rise(browser, base, token, f"notebooks/{name}")
         assert not page.evaluate(HEADINGS_KEEP_CASE)
         page.close()
     finally:
