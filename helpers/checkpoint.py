@@ -18,6 +18,8 @@ SAVABLE = (NoisePredictor, VelocityPredictor)
 FORMAT = "scurve-diffusion/weights-v2"
 # The network lessons 06, 07, 09, 10 and the talk load: lesson 08's default recipe, made by tools/make_checkpoint.py.
 COMMITTED_CHECKPOINT = Path(__file__).resolve().parent.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt"
+# Settings a configuration leaves out when they have these values (helpers.NoisePredictor.config).
+UNWRITTEN = {"d": 2, "predicts": "eps"}
 # v1 files (before 2026-12) carried no checksum, so a damaged one could not be told from a good one.
 OLD_FORMATS = ("scurve-diffusion/weights-v1",)
 
@@ -108,7 +110,9 @@ def load_weights(model, path):
         raise TypeError(f"model must be a helpers.NoisePredictor or VelocityPredictor, got {type(model).__name__}")
     saved = _read(path)
     if saved["config"] != model.config():
-        mismatched = {k: (saved["config"].get(k), v) for k, v in model.config().items() if saved["config"].get(k) != v}
+        # A setting left out of a configuration has its default (d 2, predicts eps), so name it on either side.
+        file, mine = ({**UNWRITTEN, **config} for config in (saved["config"], model.config()))
+        mismatched = {k: (file.get(k), mine.get(k)) for k in sorted(file.keys() | mine.keys()) if file.get(k) != mine.get(k)}
         details = ", ".join(f"{k}: file has {a!r}, model has {b!r}" for k, (a, b) in mismatched.items())
         raise ValueError(f"{path} was made for a different network ({details})")
     model.load_state_dict(saved["state_dict"])
@@ -117,7 +121,7 @@ def load_weights(model, path):
 
 def load_model(path=COMMITTED_CHECKPOINT):
     """The network a file written by save_weights holds, rebuilt from the configuration stored with it (T, width,
-    embedding, input scaling, labels; or lesson 12's velocity network) and loaded, in eval mode. Without a path: the course's committed network,
+    embedding, input scaling, labels, what it predicts; or lesson 12's velocity network) and loaded, in eval mode. Without a path: the course's committed network,
     lesson 08's default recipe (tools/make_checkpoint.py). Defined in lesson 06 (loss).
     """
     saved = _read(path)
@@ -127,8 +131,9 @@ def load_model(path=COMMITTED_CHECKPOINT):
         model = VelocityPredictor(config["hidden"], config["data_std"])
     elif "n_labels" in config:
         model = ConditionalNoisePredictor(config["T"], config["n_labels"], config["hidden"], c_in, config.get("d", 2),
-                                          config["embedding"])
+                                          config["embedding"], config.get("predicts", "eps"))
     else:
-        model = NoisePredictor(config["T"], config["hidden"], config["embedding"], c_in, config.get("d", 2))
+        model = NoisePredictor(config["T"], config["hidden"], config["embedding"], c_in, config.get("d", 2),
+                               config.get("predicts", "eps"))
     model.load_state_dict(state)
     return model.eval()

@@ -17,6 +17,7 @@ from ._random import noise
 from .config import TrainConfig
 from .samplers import _ddim_step
 from .solvers import grid_steps
+from .targets import read_as
 
 # The finest grid: lesson 15's shifted grid of 32 steps. Every student's grid is a subset of it.
 FINEST = 32
@@ -55,8 +56,8 @@ def _move(x, x0_hat, alpha_bar_t, alpha_bar_s):
 
 def _check_student(student, schedule):
     if not isinstance(student, torch.nn.Module) or getattr(student, "predicts", None) != "x0":
-        raise TypeError("the student must predict x0, e.g. helpers.Preconditioned(helpers.NoisePredictor(...), schedule, "
-                        f"data_std), got {type(student).__name__}")
+        raise TypeError("the student must predict x0, e.g. helpers.Preconditioned(helpers.NoisePredictor(..., "
+                        f"predicts='edm'), schedule, data_std), got {type(student).__name__}")
     return check_model_schedule(student, schedule)
 
 
@@ -74,6 +75,7 @@ def progressive_objective(teacher, schedule, n_steps):
     steps, fine = student_steps(schedule, n_steps), student_steps(schedule, 2 * n_steps)
     levels, fine_levels = _levels(schedule, steps), _levels(schedule, fine)
     check_model_schedule(teacher, schedule)
+    read_as(teacher, None, ("eps", "x0"), "progressive_objective's teacher")
     teacher.eval()
 
     def objective(student, x0, generator):
@@ -117,6 +119,7 @@ class ConsistencyObjective:
         self.mu = check_float("mu", mu, 0.0, 1.0, low_open=False)
         if teacher is not None:
             check_model_schedule(teacher, self.schedule)
+            read_as(teacher, None, ("eps", "x0"), "ConsistencyObjective's teacher")
             teacher.eval()
         self.teacher, self.target = teacher, None
 

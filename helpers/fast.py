@@ -23,7 +23,8 @@ class FastEps:
             raise TypeError("FastEps takes a helpers.NoisePredictor with the learned step embedding (lesson 05's "
                             f"reference network), got {type(model).__name__}")
         with torch.no_grad():
-            self.T = model.T
+            # The network's output, whatever it predicts (lesson 16 runs a student's raw network): the record goes along.
+            self.T, self.predicts = model.T, model.predicts
             self.weights = [linear.weight.detach().t().contiguous() for linear in model.linears]
             # Layer l at step t adds bias_l + embedding_l[t]: one row of one table.
             self.tables = [(linear.bias + embed.weight).detach().clone()

@@ -17,6 +17,7 @@ from ._checks import check_float, check_generator, check_int, check_like, check_
 from ._random import noise
 from .model import TimeMLP, sinusoidal_embedding
 from .oracle import MixtureOracle, in_dtype
+from .targets import read_as
 from .integrate import ODE_METHODS, evaluating, model_device, ode_step, run_grid, start_points
 
 # The sinusoidal features of lesson 05 are made for steps 0..99; s in [0, 1] is stretched to 0..1000 so that the
@@ -100,6 +101,8 @@ class FlowOracle(nn.Module):
     Defined in lesson 12 (flow matching).
     """
 
+    predicts = "flow"
+
     def __init__(self, mixture):
         super().__init__()
         if not isinstance(mixture, MixtureOracle):
@@ -139,6 +142,8 @@ class VelocityPredictor(TimeMLP):
     the network sees x_s / sqrt((1 - s)^2 data_std^2 + s^2), inputs of unit variance at every s (lesson 08's c_in).
     Defined in lesson 12 (flow matching).
     """
+
+    predicts = "flow"
 
     def __init__(self, hidden=128, data_std=None):
         hidden = check_int("hidden", hidden, 1)
@@ -221,6 +226,7 @@ def flow_sample(model, n, n_steps, method="euler", shift=1.0, generator=None, x1
     Defined in lesson 12 (flow matching).
     """
     n = check_int("n", n, 1)
+    read_as(model, None, ("flow",), "helpers.flow_sample", default="flow")
     generator = check_generator(generator)
     check_weights(model)
     x = start_points(n, x1, generator, model_device(model), name="x1")

@@ -38,6 +38,8 @@ class LabelledOracle(nn.Module):
     code drives both. Defined in lesson 11 (guidance).
     """
 
+    predicts = "eps"
+
     def __init__(self, schedule=None, n_labels=N_LABELS):
         super().__init__()
         edges = _label_edges(n_labels).tolist()
@@ -73,7 +75,8 @@ class Guided(nn.Module):
         if not hasattr(model, "n_labels"):
             raise TypeError(f"model must be called as model(x_t, t, c), with n_labels (lesson 11's network or a "
                             f"LabelledOracle), got {type(model).__name__}")
-        self.model = model
+        # What the network predicts: guidance mixes two predictions with weights that sum to 1, so any target stays itself.
+        self.model, self.predicts = model, getattr(model, "predicts", None)
         # The network's step count, so that the samplers can check it against their schedule.
         self.T = getattr(model, "T", None)
         # The dimension of the points, so that the samplers draw starts of the right size (lesson 17: 64).

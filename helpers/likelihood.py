@@ -22,6 +22,7 @@ from .oracle import MixtureOracle
 from .samplers import _grid
 from .sampling import _check_sigma, _reverse_mean, posterior
 from .schedules import schedule_from_beta
+from .targets import read_as
 
 DIVERGENCES = ("exact", "hutchinson")
 
@@ -97,6 +98,7 @@ def elbo(model, schedule, x0, sigma="beta_tilde", prior=None, generator=None):
     gives no density. Computed in float64. Defined in lesson 13 (likelihood).
     """
     schedule = check_model_schedule(model, schedule)
+    read_as(model, None, ("eps",), "helpers.elbo")
     check_weights(model)
     sigma = _check_sigma(sigma)
     prior = _check_prior(prior)
@@ -179,6 +181,7 @@ def ode_log_likelihood(model, schedule, x0, steps=None, divergence="exact", meth
     Float64 throughout. Defined in lesson 13 (likelihood).
     """
     schedule = check_model_schedule(model, schedule)
+    read_as(model, None, ("eps",), "helpers.ode_log_likelihood")
     check_weights(model)
     if divergence not in DIVERGENCES:
         raise ValueError(f"divergence must be one of {list(DIVERGENCES)}, got {divergence!r}")

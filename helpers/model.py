@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from ._checks import check_finite, check_float, check_int, check_points, check_schedule, check_steps
+from .targets import PREDICTS
 
 EMBEDDINGS = ("learned", "sinusoidal")
 
@@ -66,18 +67,21 @@ class NoisePredictor(TimeMLP):
     projects fixed sinusoidal features of t through three Linear(h, h) instead. With c_in (a tensor of
     shape (T,), see input_scale) the network sees c_in[t] * x_t instead of x_t.
     t may be one step per point or a single step for all of them (cheaper: one embedding row).
-    d: the data's dimension (lesson 17's digits have 64). Defined in lesson 05 (model).
+    d: the data's dimension (lesson 17's digits have 64). predicts: what its output is (lesson 14; eps unless trained
+    for another target), recorded in its checkpoint and read by every sampler. Defined in lesson 05 (model).
     """
 
-    def __init__(self, T=100, hidden=128, embedding="learned", c_in=None, d=2):
+    def __init__(self, T=100, hidden=128, embedding="learned", c_in=None, d=2, predicts="eps"):
         T = check_int("T", T, 1)
+        if predicts not in PREDICTS or predicts == "flow":
+            raise ValueError(f"predicts must be one of {[p for p in PREDICTS if p != 'flow']}, got {predicts!r:.80}")
         check_int("hidden", hidden, 1)
         if embedding not in EMBEDDINGS:
             raise ValueError(f"embedding must be one of {list(EMBEDDINGS)}, got {embedding!r}")
         if embedding == "sinusoidal" and hidden % 2:
             raise ValueError(f"hidden must be even for a sinusoidal embedding, got {hidden}")
         super().__init__(hidden, d)
-        self.T, self.embedding = T, embedding
+        self.T, self.embedding, self.predicts = T, embedding, predicts
         if embedding == "learned":
             self.step_embeddings = nn.ModuleList([nn.Embedding(T, hidden) for _ in range(3)])
         else:
@@ -90,10 +94,11 @@ class NoisePredictor(TimeMLP):
             self.c_in = None
 
     def config(self):
-        """What a checkpoint must match: T, hidden, embedding, whether inputs are scaled, and d unless it is 2 (so that
-        files saved before lesson 17 keep their checksums)."""
+        """What a checkpoint must match: T, hidden, embedding, whether inputs are scaled, d unless it is 2 and what the
+        network predicts unless eps (so that files saved before lessons 17 and 14 keep their checksums)."""
         config = {"T": self.T, "hidden": self.hidden, "embedding": self.embedding, "scaled_input": self.c_in is not None}
-        return config if self.d == 2 else {**config, "d": self.d}
+        config.update({} if self.d == 2 else {"d": self.d}, **({} if self.predicts == "eps" else {"predicts": self.predicts}))
+        return config
 
     def forward(self, xt, t):
         return self._forward(xt, t)
@@ -126,8 +131,8 @@ class ConditionalNoisePredictor(NoisePredictor):
     label per point. Defined in lesson 11 (guidance).
     """
 
-    def __init__(self, T=100, n_labels=3, hidden=128, c_in=None, d=2, embedding="learned"):
-        super().__init__(T, hidden, embedding, c_in, d)
+    def __init__(self, T=100, n_labels=3, hidden=128, c_in=None, d=2, embedding="learned", predicts="eps"):
+        super().__init__(T, hidden, embedding, c_in, d, predicts)
         self.n_labels = check_int("n_labels", n_labels, 1)
         self.label_embeddings = nn.ModuleList([nn.Embedding(n_labels + 1, hidden) for _ in range(3)])
 

@@ -40,6 +40,10 @@ class Preconditioned(nn.Module):
         if isinstance(raw, Preconditioned):
             raise TypeError("raw is already Preconditioned: wrapping it again applies EDM's coefficients twice; pass "
                             "its .raw network")
+        if getattr(raw, "predicts", "edm") != "edm":
+            raise ValueError(f"raw records that it predicts {raw.predicts!r}, not EDM's raw output: build it with "
+                             "predicts='edm' (helpers.NoisePredictor(..., predicts='edm'); build_model does for "
+                             "TrainConfig(target='edm'))")
         schedule = check_model_schedule(raw, schedule)
         self.raw, self.T, self.d = raw, schedule.T, getattr(raw, "d", 2)
         self.data_std = check_float("data_std", data_std, 0.0, float("inf"))

@@ -20,7 +20,7 @@ from ._random import noise
 from .integrate import evaluating, model_device, model_dim, ode_step, run_grid, start_points
 from .oracle import MixtureOracle
 from .solvers import SOLVERS, dpm_solve
-from .targets import x0_and_eps
+from .targets import read_as, x0_and_eps
 
 METHODS = ("ddpm", "ddim", "heun", *SOLVERS)
 
@@ -205,17 +205,18 @@ def _grid(schedule, steps):
 
 @torch.no_grad()
 def sample_steps(model, schedule, n, steps, method="ddim", eta=0.0, generator=None, x_T=None, keep_chain=False,
-                 target="eps"):
+                 target=None):
     """Draw n points with DDPM, DDIM(eta) or Heun on a subsequence of steps, ending at x_0.
 
     steps: a number of evenly spaced steps (timesteps) or a strictly decreasing sequence of 0-based steps. Noise is
     drawn on the CPU as in helpers.sample, in x_T's dtype (float32 by default), so 'ddpm' on all T steps gives
     helpers.sample's samples and 'ddim' with eta = 1 gives helpers.sample(sigma='beta_tilde')'s. Returns x_0 (n, 2),
     or with keep_chain all len(steps) + 1 states. Defined in lesson 10 (fewer steps). target: what model predicts
-    (lesson 14; 'x0' and 'v' can start where alpha_bar = 0).
+    (lesson 14; 'x0' and 'v' can start where alpha_bar = 0), by default what it records (a function: eps).
     """
     n = check_int("n", n, 1)
     schedule = check_model_schedule(model, schedule)
+    target = read_as(model, target, ("eps", "x0", "v"), "helpers.sample_steps")
     generator = check_generator(generator)
     check_weights(model)
     device = model_device(model)
@@ -234,6 +235,7 @@ def invert(model, schedule, x0, steps):
     input for x_0 itself; sample_steps(..., method='ddim', x_T=invert(...)) then runs back. Defined in lesson 10.
     """
     schedule = check_model_schedule(model, schedule)
+    read_as(model, None, ("eps",), "helpers.invert")
     check_weights(model)
     x = check_points("x0", x0, model_dim(model)).to(model_device(model))
     steps, alpha_bar = _grid(schedule, steps)

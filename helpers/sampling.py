@@ -14,6 +14,7 @@ from ._checks import (
 )
 from ._random import noise
 from .integrate import evaluating, model_device, start_points
+from .targets import read_as
 
 SIGMAS = ("beta", "beta_tilde")
 
@@ -83,6 +84,7 @@ def sample(model, schedule, n, generator=None, device=None, sigma="beta", keep_c
     n = check_int("n", n, 1)
     sigma = _check_sigma(sigma)
     schedule = check_model_schedule(model, schedule)
+    read_as(model, None, ("eps",), "helpers.sample (lesson 07's sampler)")
     generator = check_generator(generator)
     check_weights(model)
     if device is None:

@@ -22,12 +22,36 @@ from torch import nn
 from ._checks import check_float, check_like, check_model_schedule, check_points
 
 TARGETS = ("eps", "x0", "v", "score", "velocity")
+# What a network records it predicts (its .predicts, saved in its checkpoint): a target, "edm" for the raw network inside
+# helpers.Preconditioned (neither eps nor x0), or "flow" for lesson 12's velocity in flow time (another input).
+PREDICTS = TARGETS + ("edm", "flow")
+WAYS = {"edm": "it is the raw network inside EDM's preconditioning: wrap it, helpers.Preconditioned(model, schedule, "
+               "data_std) (lesson 14)",
+        "flow": "it is a velocity network in flow time: sample it with helpers.flow_sample (lesson 12)"}
 
 
-def _target_name(name, value):
-    if not isinstance(value, str) or value not in TARGETS:
-        raise ValueError(f"{name} must be one of {list(TARGETS)}, got {value!r:.80}")
+def _target_name(name, value, allowed=TARGETS):
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r:.80}")
     return value
+
+
+def read_as(model, target, readable, reader, default="eps"):
+    """What `reader` reads model's output as: what model records (its .predicts, kept in its checkpoint), else target,
+    else default (a function records nothing). A target that contradicts the record, and
+    a record that `reader` cannot read (readable), are refused with the way to read it. Defined in lesson 14."""
+    recorded = getattr(model, "predicts", None)
+    if target is not None:
+        target = _target_name("target", target, PREDICTS)
+        if recorded is not None and target != recorded:
+            raise ValueError(f"target={target!r}, but the model predicts {recorded!r} (it records so, and so does its "
+                             "checkpoint): leave target out")
+    chosen = target or recorded or default
+    if chosen not in readable:
+        way = WAYS.get(chosen, "read it as eps with helpers.AsEps(model, schedule) (lesson 14)")
+        raise ValueError(f"{reader} reads a network that predicts {' or '.join(readable)}, and this one predicts "
+                         f"{chosen!r}: {way}")
+    return chosen
 
 
 def _alpha_bar(alpha_bar, n, device, closed=False):
@@ -162,16 +186,19 @@ def x0_and_eps(prediction, x_t, alpha_bar, target):
 
 
 class AsEps(nn.Module):
-    """A network that predicts target (x0, v, score or velocity) read as an eps-predictor, eps(x_t, t), through
-    convert: so every sampler and likelihood of lessons 07-13 runs it unchanged. Defined in lesson 14."""
+    """A network that predicts target (x0, v, score or velocity; by default what it records) read as an eps-predictor,
+    eps(x_t, t), through convert: so every sampler and likelihood of lessons 07-13 runs it unchanged.
+    Defined in lesson 14 (what the network predicts)."""
 
-    def __init__(self, model, schedule, target):
+    predicts = "eps"
+
+    def __init__(self, model, schedule, target=None):
         super().__init__()
         schedule = check_model_schedule(model, schedule)
         if target == "edm":
             raise ValueError("a network trained with target='edm' predicts x0 (EDM's denoiser): pass target='x0' "
                              "(TrainConfig.predicts says so)")
-        self.model, self.target, self.T = model, _target_name("target", target), schedule.T
+        self.model, self.target, self.T = model, read_as(model, target, TARGETS, "helpers.AsEps"), schedule.T
         self.d = getattr(model, "d", None)
         self.register_buffer("alpha_bar", schedule.alpha_bar.double().clone())
 

@@ -22,7 +22,8 @@ def _check_config(config):
 
 
 def build_model(config, schedule, x0):
-    """The network a config trains: NoisePredictor(T, hidden), with input scaling from the data's std if asked.
+    """The network a config trains: NoisePredictor(T, hidden) that records the config's target, with input scaling
+    from the data's std if asked; for target 'edm', that network (recording 'edm') inside helpers.Preconditioned.
 
     Defined in lesson 08 (training).
     """
@@ -31,10 +32,10 @@ def build_model(config, schedule, x0):
     if config.scaled_input and x0.shape[0] < 2:
         raise ValueError(f"x0 needs at least 2 points to estimate the data's std for input scaling, got {x0.shape[0]}")
     if config.target == "edm":
-        raw = NoisePredictor(schedule.T, config.hidden, d=x0.shape[1])
+        raw = NoisePredictor(schedule.T, config.hidden, d=x0.shape[1], predicts="edm")
         return Preconditioned(raw, schedule, x0.std().item()).to(x0.device)
     c_in = input_scale(schedule, x0.std().item()) if config.scaled_input else None
-    return NoisePredictor(schedule.T, config.hidden, c_in=c_in, d=x0.shape[1]).to(x0.device)
+    return NoisePredictor(schedule.T, config.hidden, c_in=c_in, d=x0.shape[1], predicts=config.predicts).to(x0.device)
 
 
 def learning_rate(config, step):
@@ -92,6 +93,11 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
     x0 = check_points("x0", x0, getattr(model, "d", None))
     if objective is None:
         schedule = check_model_schedule(model, schedule)
+        # Trained for one target, a network that records another would be read wrongly by every sampler afterwards.
+        recorded = getattr(model, "predicts", config.predicts)
+        if recorded != config.predicts:
+            raise ValueError(f"model records that it predicts {recorded!r} and config.target {config.target!r} trains "
+                             f"{config.predicts!r}: build it with helpers.build_model(config, schedule, x0)")
     if every is not None:
         check_int("every", every, 1)
     label_dropout = check_float("label_dropout", label_dropout, 0.0, 1.0, low_open=False, high_open=False)

@@ -217,8 +217,10 @@ print("per coordinate:", [[round(v, 3) for v in row] for row in variances], f"; 
 # target's variance is near 1 on average over the two coordinates, not in each.
 #
 # Now the committed $\boldsymbol\epsilon$-network (lesson 08's default recipe, seed 0) beside an $\mathbf{x}_0$- and an EDM-network trained live with the same
-# recipe and seed ($\mathbf{v}$ is left to the benchmark below, to keep the lesson within its minute). `helpers.AsEps` reads each as an
-# $\boldsymbol\epsilon$-predictor, so lesson 07's sampler runs it unchanged. One draw:
+# recipe and seed ($\mathbf{v}$ is left to the benchmark below, to keep the lesson within its minute). Each network records what it
+# predicts (`net.predicts`, kept in its checkpoint): `helpers.AsEps` reads each as an $\boldsymbol\epsilon$-predictor by that record, so
+# lesson 07's sampler runs it unchanged, and a helper that reads $\boldsymbol\epsilon$ refuses the $\mathbf{x}_0$-network itself rather than read
+# its output as noise. One draw:
 
 # %% tags=["nbval-ignore-output"] nbval_why="wall time, and the last digits of trained weights differ between machines and thread counts."
 networks = {"eps": helpers.load_model(helpers.COMMITTED_CHECKPOINT)}
@@ -228,8 +230,14 @@ for target in ("x0", "edm"):
     trained = helpers.train(helpers.build_model(config, schedule, x_data), x_data, schedule, config, progress=False)
     networks[target] = trained["model"]
     print(f"{target:4s} trained in {trained['seconds']:.1f} s")
-views = {name: net if name == "eps" else helpers.AsEps(net, schedule, "x0" if name == "edm" else name)
-         for name, net in networks.items()}
+views = {name: net if net.predicts == "eps" else helpers.AsEps(net, schedule) for name, net in networks.items()}
+
+# %%
+print("what each network records it predicts:", {name: net.predicts for name, net in networks.items()})
+try:
+    helpers.sample(networks["x0"], schedule, 10)
+except ValueError as error:
+    print("ValueError:", error)
 
 # %% tags=["nbval-ignore-output"] nbval_why="samples of networks trained live: their last digits differ between machines."
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.5), sharex=True, sharey=True)
@@ -569,7 +577,7 @@ for metric in ("off_curve", "coverage_gap", "stray", "sample_nll", "cross_entrop
 # %%
 @torch.no_grad()
 def loss_per_step(name, n=2000):
-    network, predicts = networks[name], "x0" if name == "edm" else name
+    network, predicts = networks[name], networks[name].predicts
     out = []
     for t in steps:
         x0, eps, x_t = noisy(n, t, seed=300 + t)

@@ -35,9 +35,9 @@ TINY = helpers.TrainConfig(steps=30, batch_size=64, hidden=16, lr=1e-2)
 CLEAR = (TypeError, ValueError, FloatingPointError, OSError)
 
 
-def net(T=100, seed=0):
+def net(T=100, seed=0, predicts="eps"):
     torch.manual_seed(seed)
-    return helpers.NoisePredictor(T, 16)
+    return helpers.NoisePredictor(T, 16, predicts=predicts)
 
 
 def raises(call, exception, words):
@@ -471,8 +471,8 @@ SLIPS_RAISE = {
     "ConsistencyObjective with a teacher of 50 steps": (lambda: helpers.ConsistencyObjective(SCH, net(50)), ValueError,
                                                         ["built for T = 50"]),
     "ConsistencyObjective with a seed for a generator": (
-        lambda: helpers.ConsistencyObjective(SCH)(helpers.Preconditioned(net(), SCH, 0.1), XT, 3), TypeError, ["generator"]),
-    "save_weights of a Preconditioned student": (lambda: helpers.save_weights(helpers.Preconditioned(net(), SCH, 0.1), "x.pt"),
+        lambda: helpers.ConsistencyObjective(SCH)(helpers.Preconditioned(net(predicts="edm"), SCH, 0.1), XT, 3), TypeError, ["generator"]),
+    "save_weights of a Preconditioned student": (lambda: helpers.save_weights(helpers.Preconditioned(net(predicts="edm"), SCH, 0.1), "x.pt"),
                                                  TypeError, ["save its .raw network"]),
     "train with partners and no objective": (lambda: helpers.train(net(), XT, SCH, TINY, progress=False, partners=XT),
                                              ValueError, ["give objective="]),
@@ -578,7 +578,7 @@ ORACLE = helpers.s_curve_oracle(SCH)
 FLOW = helpers.FlowOracle(helpers.s_curve_oracle())
 REF = helpers.s_curve(6, seed=5)
 GRID = torch.tensor([0.5, 0.9, 1.0], dtype=torch.float64)
-STUDENT = helpers.Preconditioned(helpers.NoisePredictor(100, 16), SCH, 0.1)
+STUDENT = helpers.Preconditioned(helpers.NoisePredictor(100, 16, predicts="edm"), SCH, 0.1)
 
 
 def figure(draw):
@@ -638,8 +638,8 @@ ENTRY_POINTS = {
     "target_of": (lambda x: helpers.target_of(x, x, 0.5, "v"), "x0"),
     "to_flow": (lambda x: helpers.to_flow(x, 0.5)[0], "x_t"),
     "x0_and_eps": (lambda x: helpers.x0_and_eps(x, x, 0.0, "v"), "x_t"),
-    "AsEps": (lambda x: helpers.AsEps(NET, SCH, "v")(x, 3), "x_t"),
-    "Preconditioned": (lambda x: helpers.Preconditioned(NET, SCH, 0.1)(x, 3), "x_t"),
+    "AsEps": (lambda x: helpers.AsEps(NET, SCH)(x, 3), "x_t"),
+    "Preconditioned": (lambda x: STUDENT(x, 3), "x_t"),
     "flow_path": (lambda x: helpers.flow_path(x, 0.5, torch.zeros(6, 2)), "x0"),
     "flow_loss": (lambda x: helpers.flow_loss(VNET, x, generator=seeded()), "x0"),
     "flow_solve": (lambda x: helpers.flow_solve(lambda y, s: torch.zeros_like(y), x, helpers.flow_grid(3)), "x"),

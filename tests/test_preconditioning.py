@@ -1,5 +1,6 @@
 """Lesson 14's EDM wrapper: it leaves the exact denoiser unchanged, and its input and raw target have unit variance."""
 
+import dataclasses
 import math
 
 import pytest
@@ -44,7 +45,7 @@ def test_edm_loss_is_unit_weight_on_the_raw_output():
     """Trained as an x0-prediction with weighting 'edm', the wrapped network's loss is the raw network's plain MSE on
     its own target (x0 - c_skip x~) / c_out, up to the weights' normalisation: Karras et al.'s lambda c_out^2 = 1."""
     torch.manual_seed(0)
-    raw = helpers.NoisePredictor(SCH.T, 32).double()
+    raw = helpers.NoisePredictor(SCH.T, 32, predicts="edm").double()
     data_std = 0.7
     wrapped = Preconditioned(raw, SCH, data_std)
     x0 = helpers.s_curve(2000, seed=3).double()
@@ -78,6 +79,15 @@ def test_input_and_raw_target_have_unit_variance():
 def test_a_preconditioned_network_is_not_wrapped_twice():
     """Wrapping twice would apply EDM's coefficients twice and predict nonsense in silence (issue 36)."""
     schedule = helpers.sigmoid_schedule(100)
-    wrapped = helpers.Preconditioned(helpers.build_model(helpers.DEFAULT, schedule, helpers.s_curve(100)), schedule, 0.5)
+    wrapped = helpers.build_model(dataclasses.replace(helpers.DEFAULT, target="edm"), schedule, helpers.s_curve(100))
+    assert isinstance(wrapped, Preconditioned) and wrapped.raw.predicts == "edm"
     with pytest.raises(TypeError, match="already Preconditioned"):
         helpers.Preconditioned(wrapped, schedule, 0.5)
+
+
+def test_a_network_trained_for_another_target_is_not_wrapped():
+    """The committed eps-network wrapped in EDM's coefficients predicts nonsense in silence (issue 36): its record says
+    eps, and the wrapper refuses it."""
+    schedule = helpers.sigmoid_schedule(100)
+    with pytest.raises(ValueError, match="predicts 'eps'"):
+        helpers.Preconditioned(helpers.load_model(), schedule, 0.5)

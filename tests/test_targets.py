@@ -177,10 +177,10 @@ def test_sampling_a_target_equals_sampling_its_eps_view(target, method):
     """sample_steps(target=...) (x0_and_eps, x0_hat straight into DDIM's update) draws the same samples as the same
     network read as an eps-predictor through convert (helpers.AsEps), noise for noise."""
     torch.manual_seed(0)
-    net = helpers.NoisePredictor(SCH.T, 32)
+    net = helpers.NoisePredictor(SCH.T, 32, predicts=target)
     kwargs = dict(n=500, steps=20, method=method, eta=0.5 if method == "ddim" else 0.0)
     direct = helpers.sample_steps(net, SCH, generator=seeded(1), target=target, **kwargs)
-    through_eps = helpers.sample_steps(helpers.AsEps(net, SCH, target), SCH, generator=seeded(1), **kwargs)
+    through_eps = helpers.sample_steps(helpers.AsEps(net, SCH), SCH, generator=seeded(1), **kwargs)
     torch.testing.assert_close(direct, through_eps, rtol=0, atol=1e-4)
 
 

@@ -71,8 +71,8 @@ def test_target_loss_is_the_weighted_eps_loss_of_the_same_network(target, weight
     (helpers.AsEps, through convert) under that weighting's eps weights: per step, the two agree up to the weights'
     normalisation."""
     torch.manual_seed(0)
-    net = helpers.NoisePredictor(SCH.T, 16).double()
-    view = helpers.AsEps(net, SCH, target)
+    net = helpers.NoisePredictor(SCH.T, 16, predicts=target).double()
+    view = helpers.AsEps(net, SCH)
     eps_weights = helpers.eps_weights(SCH, weighting, 0.8)
     weights = helpers.loss_weights(SCH, target, weighting, 0.8).double()
     x0 = helpers.s_curve(64, seed=5).double()

@@ -34,7 +34,7 @@ def setup():
 def new_student(schedule, x0, seed):
     """An untrained x0-predicting student: lesson 14's preconditioning around the course's MLP."""
     torch.manual_seed(seed)
-    return helpers.Preconditioned(helpers.NoisePredictor(schedule.T, DISTILL.hidden), schedule, x0.std().item())
+    return helpers.Preconditioned(helpers.NoisePredictor(schedule.T, DISTILL.hidden, predicts="edm"), schedule, x0.std().item())
 
 
 def teacher_map(teacher, schedule, x_T):
