@@ -97,8 +97,11 @@ class DigitJudge:
         return to_unit(to_levels(check_points("x", x, D).detach().cpu().float()))
 
     def probabilities(self, x):
-        """The classifier's p(label | image), shape (N, 10)."""
-        return torch.as_tensor(self.classifier.predict_proba(self.images(x).numpy()))
+        """The classifier's p(label | image), shape (N, 10): column k is digit k (0 for a digit the training split
+        lacks), so that argmax is the digit itself."""
+        p = torch.zeros(len(x), 10, dtype=torch.float64)
+        p[:, torch.as_tensor(self.classifier.classes_)] = torch.as_tensor(self.classifier.predict_proba(self.images(x).numpy()))
+        return p
 
     def features(self, x):
         """The first 16 principal components of the training images, shape (N, 16), float64."""

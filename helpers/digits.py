@@ -57,7 +57,7 @@ def to_levels(x):
 
     The inverse of to_unit on bin centres, and of dequantise on anything it draws. Defined in lesson 17 (digits).
     """
-    x = check_points("x", x, d=None)
+    x = _in_unit_range("x", check_points("x", x, d=None))
     return ((x + 1) / BIN).floor().clamp(0, LEVELS - 1).long()
 
 
@@ -92,11 +92,12 @@ def dequantise(x0, generator=None):
 
 
 def _in_unit_range(name, x):
-    """x itself, unless it looks like scikit-learn's raw pixels: whole numbers from 0 up to 16 (samples overshoot [-1, 1],
-    but are never whole numbers)."""
-    if x.min() >= 0 and x.max() > 1.5 and bool((x == x.round()).all()):
-        raise ValueError(f"{name} must hold values in [-1, 1], got whole numbers up to {x.max().item():.3g}: scikit-learn's "
-                         "pixels 0 .. 16 are 2 (v + 1/2) / 17 - 1 here, as helpers.digits_split gives them")
+    """x itself, unless it looks like scikit-learn's pixels: whole numbers from 0 up to 16, or those divided by 16 (the
+    course's images are bin centres, never multiples of 1/16, and samples overshoot [-1, 1] with no such pattern)."""
+    if x.min() >= 0 and bool((x * 16 == (x * 16).round()).all()):
+        seen = "whole numbers" if x.max() > 1.5 and bool((x == x.round()).all()) else "multiples of 1/16 in [0, 1]"
+        raise ValueError(f"{name} must hold values in [-1, 1], got {seen}: scikit-learn's pixels v = 0 .. 16 are "
+                         "2 (v + 1/2) / 17 - 1 here, as helpers.digits_split gives them")
     return x
 
 

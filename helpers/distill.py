@@ -121,7 +121,7 @@ class ConsistencyObjective:
             check_model_schedule(teacher, self.schedule)
             read_as(teacher, None, ("eps", "x0"), "ConsistencyObjective's teacher")
             teacher.eval()
-        self.teacher, self.target = teacher, None
+        self.teacher, self.target, self.student = teacher, None, None
 
     def _f(self, net, x, n):
         """f(x, grid point n): the network's x0, or x itself at the data (n = FINEST)."""
@@ -133,8 +133,12 @@ class ConsistencyObjective:
         _check_student(student, self.schedule)
         x0 = check_points("x0", x0)
         generator = check_generator(generator)
+        if self.student is not None and student is not self.student:
+            # The EMA target follows one student: another one would learn towards the first one's weights.
+            raise ValueError("this ConsistencyObjective already trains another student (its EMA target follows that "
+                             "one): make a new ConsistencyObjective for each student")
         if self.target is None:
-            self.target = copy.deepcopy(student).requires_grad_(False)
+            self.target, self.student = copy.deepcopy(student).requires_grad_(False), student
         else:
             with torch.no_grad():
                 for p_target, p in zip(self.target.parameters(), student.parameters()):

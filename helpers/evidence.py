@@ -74,7 +74,11 @@ class Comparison:
         return all(abs(d) <= self.margin for d in self.differences)
 
     def summary(self, digits=2):
-        """One line: every seed's difference, their mean and s.d., and the verdict."""
+        """One line: every seed's difference, their mean and s.d., and the verdict; with at least `digits` decimals, and
+        more where the largest difference would otherwise round to 0.00 beside a verdict that tells the two apart."""
+        largest = max(abs(d) for d in self.differences)
+        if 0 < largest < 0.5 * 10**-digits:
+            digits = -math.floor(math.log10(largest))
         each = " ".join(f"{d:+.{digits}f}" for d in self.differences)
         return f"{each} (mean {self.mean:+.{digits}f}, s.d. {self.sd:.{digits}f}) -> {self.verdict}"
 

@@ -45,6 +45,11 @@ class Preconditioned(nn.Module):
                              "predicts='edm' (helpers.NoisePredictor(..., predicts='edm'); build_model does for "
                              "TrainConfig(target='edm'))")
         schedule = check_model_schedule(raw, schedule)
+        if not (schedule.alpha_bar > 0).all():
+            # nu = sqrt((1 - alpha_bar) / alpha_bar) is infinite there, and c_skip x~, c_out raw(...) become 0 times inf.
+            raise ValueError("EDM's preconditioning needs alpha_bar > 0 at every step, and this schedule reaches "
+                             f"alpha_bar = {schedule.alpha_bar.min().item():.3g} (zero terminal SNR): train target 'v' "
+                             "there, which stays defined (lesson 14)")
         self.raw, self.T, self.d = raw, schedule.T, getattr(raw, "d", 2)
         self.data_std = check_float("data_std", data_std, 0.0, float("inf"))
         alpha_bar = schedule.alpha_bar.double()

@@ -191,3 +191,28 @@ def test_guidance_with_a_label_per_point_is_each_label_s_own():
     got = helpers.Guided(model, labels, 1.5)(x, 5)
     want = torch.cat([helpers.Guided(model, int(c), 1.5)(x[k : k + 1], 5) for k, c in enumerate(labels)])
     torch.testing.assert_close(got, want)
+
+
+def test_a_judge_of_some_digits_counts_each_by_its_own_label():
+    """Fitted on three digits, the classifier's columns are those digits: argmax is the digit itself, and its own test
+    split is balanced against itself (issue 36: 100 % imbalance, an index compared with a label)."""
+    x_train, labels_train, x_test, labels_test = SPLIT
+    keep_train, keep_test = torch.isin(labels_train, torch.tensor([3, 5, 8])), torch.isin(labels_test, torch.tensor([3, 5, 8]))
+    judge = helpers.DigitJudge(x_train[keep_train], labels_train[keep_train], x_test[keep_test], labels_test[keep_test])
+    p = judge.probabilities(x_test[keep_test])
+    assert p.shape == (int(keep_test.sum()), 10) and set(p.argmax(1).tolist()) <= {3, 5, 8}
+    assert (p.argmax(1) == labels_test[keep_test]).double().mean() > 0.9
+    assert judge.scores(x_test[keep_test]).balance < 5
+
+
+@pytest.mark.parametrize("scale", [1.0, 1 / 16], ids=["raw pixels", "pixels / 16"])
+def test_pixels_of_scikit_learn_are_refused_where_images_are_expected(scale):
+    """to_levels, dequantise and the judge take images in [-1, 1] (bin centres or samples); scikit-learn's pixels 0 .. 16,
+    or those divided by 16, were read as points of [-1, 1] in silence (issue 36)."""
+    pixels = torch.as_tensor(load_digits().data[:20], dtype=torch.float32) * scale
+    for call in (helpers.to_levels, lambda x: helpers.dequantise(x, seeded(0))):
+        with pytest.raises(ValueError, match="scikit-learn's pixels"):
+            call(pixels)
+    # The same images as the course holds them pass, and samples that overshoot [-1, 1] too.
+    helpers.to_levels(SPLIT[0][:20])
+    helpers.to_levels(SPLIT[0][:20] * 1.1)

@@ -245,3 +245,14 @@ def test_ddim_step_with_one_alpha_bar_per_point():
     together = _ddim_step(x, eps, ab_t, ab_s)
     one_by_one = torch.cat([helpers.ddim_step(x[i:i + 1], eps[i:i + 1], ab_t[i].item(), ab_s[i].item()) for i in range(30)])
     assert torch.allclose(together, one_by_one, atol=1e-14)
+
+
+def test_a_consistency_objective_follows_one_student():
+    """Its EMA target is a copy of the first student it trains: a second student would learn towards the first one's
+    weights in silence (issue 36), so it is refused."""
+    objective = helpers.ConsistencyObjective(SCHEDULE)
+    first, second, x0 = Recorder(), Recorder(), gaussian_points(8)
+    objective(first, x0, torch.Generator().manual_seed(0))
+    objective(first, x0, torch.Generator().manual_seed(1))
+    with pytest.raises(ValueError, match="new ConsistencyObjective"):
+        objective(second, x0, torch.Generator().manual_seed(0))

@@ -73,3 +73,12 @@ def test_a_function_that_returns_no_number_is_named():
         helpers.compare(lambda s: "fast", lambda s: 1.0)
     with pytest.raises(ValueError, match="not a finite number"):
         helpers.compare(lambda s: float("nan"), lambda s: 1.0)
+
+
+def test_summary_shows_differences_that_the_verdict_tells_apart():
+    """Differences of a few thousandths printed to two decimals read -0.00 beside "A better on every seed" (issue 36):
+    the summary carries the decimals that show the largest one, and keeps two where they suffice."""
+    small = helpers.compare(lambda k: 1.0 + 0.001 * k, lambda k: 1.004 + 0.001 * k)
+    assert small.a_better and "-0.00 " not in small.summary() and small.summary().startswith("-0.004 -0.004")
+    large = helpers.compare(lambda k: 1.0 + k, lambda k: 1.25 + k)
+    assert large.summary().startswith("-0.25 -0.25")

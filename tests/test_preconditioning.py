@@ -91,3 +91,13 @@ def test_a_network_trained_for_another_target_is_not_wrapped():
     schedule = helpers.sigmoid_schedule(100)
     with pytest.raises(ValueError, match="predicts 'eps'"):
         helpers.Preconditioned(helpers.load_model(), schedule, 0.5)
+
+
+def test_zero_terminal_snr_is_refused_by_name():
+    """At alpha_bar = 0 EDM's coefficients are 0/0: the wrapper says so, instead of the samplers later blaming a diverged
+    training run (issue 36)."""
+    zero = helpers.zero_terminal_snr(SCH)
+    with pytest.raises(ValueError, match="zero terminal SNR"):
+        Preconditioned(helpers.NoisePredictor(SCH.T, 16, predicts="edm"), zero, 0.5)
+    with pytest.raises(ValueError, match="zero terminal SNR"):
+        helpers.build_model(dataclasses.replace(helpers.DEFAULT, target="edm"), zero, helpers.s_curve(100))
