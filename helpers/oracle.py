@@ -135,11 +135,11 @@ class MixtureOracle(nn.Module):
         chunk = max(1, CHUNK_NUMBERS // self.points.shape[0])
         for start in range(0, x.shape[0], chunk):
             logits = torch.addmm(self.log_weights, rows[start : start + chunk], self.columns)
-            # amax, not max, which also finds the indices (40 % of this loop's time); detached, because log q and m do not
+            # amax, not max, which also finds the indices (a fifth of this loop's time); detached, because log q and m do not
             # depend on the shift (its two terms' gradients cancel) and amax's backward would need logits unchanged.
             top = logits.detach().amax(1, keepdim=True)
-            # exp is ten times slower where it underflows (below -708); a weight under e^-700 = 1e-304 changes no sum that
-            # holds the top component's weight 1, so the sharp mixtures of the first steps clamp there first.
+            # exp is ten times slower where it underflows (below -708): the sharp mixtures of the first steps clamp at -700
+            # first, which moves each such weight by under e^-700 = 1e-304, below what any sum holding the top weight 1 shows.
             w = logits.sub_(top).clamp_(min=-700.0).exp_()
             # ([p, 1]^T w^T)^T: BLAS took 2.5x longer for w [p, 1], with few output columns.
             sums = (self.points_and_one @ w.T).T
