@@ -506,6 +506,25 @@ SLIPS_RAISE = {
     "digits_split called with a seed": (lambda: helpers.digits_split(1), TypeError, ["positional argument"]),
     "digits_schedule called with T": (lambda: helpers.digits_schedule(100), TypeError, ["positional argument"]),
     "check_exercise with a number for an id": (lambda: helpers.check_exercise(1.1, None), ValueError, ["exercise_id must be one of"]),
+    # Issue 36: each of these answered wrongly in silence before.
+    "sample of an x0-network": (lambda: helpers.sample(net(predicts="x0"), SCH, 4, generator=seeded()), ValueError,
+                                ["predicts 'x0'", "AsEps"]),
+    "sample_steps of a student file's raw network": (lambda: helpers.sample_steps(net(predicts="edm"), SCH, 4, 2,
+                                                                                   generator=seeded()), ValueError,
+                                                      ["Preconditioned"]),
+    "sample_steps of a Preconditioned student named eps": (lambda: helpers.sample_steps(STUDENT, SCH, 4, 2, target="eps",
+                                                                                         generator=seeded()), ValueError,
+                                                            ["target='eps'", "predicts 'x0'"]),
+    "Preconditioned around an eps-network": (lambda: helpers.Preconditioned(net(), SCH, 0.1), ValueError,
+                                             ["predicts 'eps'", "predicts='edm'"]),
+    "train an eps-network with target x0": (lambda: helpers.train(net(), XT, SCH, helpers.TrainConfig(**{**TINY.as_dict(), "target": "x0"}),
+                                                                   progress=False), ValueError, ["build_model"]),
+    "EDM's wrapper on zero terminal SNR": (lambda: helpers.Preconditioned(net(predicts="edm"), helpers.zero_terminal_snr(SCH), 0.1),
+                                           ValueError, ["zero terminal SNR"]),
+    "to_levels of scikit-learn's pixels as floats": (lambda: helpers.to_levels(DIGIT_LEVELS.float()), ValueError,
+                                                     ["scikit-learn's pixels"]),
+    "flow_sample of a noise predictor": (lambda: helpers.flow_sample(net(), 4, 2, generator=seeded()), ValueError,
+                                         ["predicts 'eps'"]),
 }
 
 
