@@ -404,8 +404,8 @@ def move_every_control(page, stem):
 
 def wait_for_new_figure(page, image, old):
     """The figure's new source, once the redraw has finished: a new figure, the kernel idle (the control's callback has
-    ended) and the figure unchanged for 150 ms (a redraw can replace it in several steps). A fixed half-second wait here
-    cost about 20 s of the test command's time."""
+    ended) and the figure unchanged for 150 ms (a redraw can replace it in several steps), instead of a fixed half second
+    after each change: two per control, about 60 a test run."""
     page.wait_for_function(SETTLED_FIGURE.replace("IMAGE", image), arg=old, timeout=30_000, polling=50)
     return page.evaluate(f"{image}.getAttribute('src')")
 
