@@ -10,7 +10,7 @@ import torch
 
 from ._checks import check_weights, count_nonfinite
 from .flows import VelocityPredictor
-from .model import ConditionalNoisePredictor, NoisePredictor
+from .model import UNWRITTEN, ConditionalNoisePredictor, NoisePredictor
 
 # What save_weights writes: lesson 05's noise predictors and lesson 12's velocity network.
 SAVABLE = (NoisePredictor, VelocityPredictor)
@@ -18,8 +18,6 @@ SAVABLE = (NoisePredictor, VelocityPredictor)
 FORMAT = "scurve-diffusion/weights-v2"
 # The network lessons 06, 07, 09, 10 and the talk load: lesson 08's default recipe, made by tools/make_checkpoint.py.
 COMMITTED_CHECKPOINT = Path(__file__).resolve().parent.parent / "notebooks" / "checkpoints" / "ddpm_scurve.pt"
-# Settings a configuration leaves out when they have these values (helpers.NoisePredictor.config).
-UNWRITTEN = {"d": 2, "predicts": "eps"}
 # v1 files (before 2026-12) carried no checksum, so a damaged one could not be told from a good one.
 OLD_FORMATS = ("scurve-diffusion/weights-v1",)
 

@@ -83,10 +83,7 @@ def alpha_bar_of(s):
 
 
 def flow_time(alpha_bar):
-    """The inverse of alpha_bar_of: s = sqrt(1 - alpha_bar) / (sqrt(alpha_bar) + sqrt(1 - alpha_bar)).
-
-    Defined in lesson 12 (flow matching).
-    """
+    """alpha_bar_of's inverse: s = sqrt(1 - alpha_bar) / (sqrt(alpha_bar) + sqrt(1 - alpha_bar)). Defined in lesson 12."""
     alpha_bar = _check_unit("alpha_bar", alpha_bar)
     return (1 - alpha_bar).sqrt() / (alpha_bar.sqrt() + (1 - alpha_bar).sqrt())
 
@@ -138,9 +135,8 @@ class VelocityPredictor(TimeMLP):
 
     The time enters as TIME_FEATURES of lesson 05's sinusoidal features of TIME_SCALE * s, projected by one Linear
     to the three layers' embeddings; the network of lessons 05-08 has a learned table per integer step instead, which
-    continuous time cannot use. With data_std
-    the network sees x_s / sqrt((1 - s)^2 data_std^2 + s^2), inputs of unit variance at every s (lesson 08's c_in).
-    Defined in lesson 12 (flow matching).
+    continuous time cannot use. With data_std the network sees x_s / sqrt((1 - s)^2 data_std^2 + s^2), inputs of unit
+    variance at every s (lesson 08's c_in). Defined in lesson 12 (flow matching).
     """
 
     predicts = "flow"
@@ -181,9 +177,8 @@ def build_flow_model(config, x0):
 
 def flow_solve(velocity, x, s, method="euler", keep_chain=False):
     """Integrate dx/ds = velocity(x, s) over the grid s (a 1-d float64 tensor, either direction) by Euler's method
-    or Heun's (the trapezoid of the slopes at both ends of an Euler step). Euler costs one evaluation per step and
-    Heun two. Returns the last x, or with keep_chain all len(s) states. Defined in lesson 12 (flow matching).
-    """
+    or Heun's (the trapezoid of the slopes at both ends of an Euler step), one or two evaluations per step. Returns the
+    last x, or with keep_chain all len(s) states. Defined in lesson 12 (flow matching)."""
     if method not in ODE_METHODS:
         raise ValueError(f"method must be one of {list(ODE_METHODS)}, got {method!r}")
     if not callable(velocity):
@@ -203,11 +198,9 @@ def flow_solve(velocity, x, s, method="euler", keep_chain=False):
 
 
 def flow_grid(n_steps, shift=1.0):
-    """n_steps + 1 times from s = 1 down to 0: u evenly spaced, s = shift u / (1 + (shift - 1) u).
-
-    shift = 1 gives equal steps; shift < 1 puts more of them near the data (Esser et al. 2024, §5.3.2, shift their
-    time the same way). Defined in lesson 12 (flow matching).
-    """
+    """n_steps + 1 times from s = 1 down to 0: u evenly spaced, s = shift u / (1 + (shift - 1) u). shift = 1 gives
+    equal steps; shift < 1 puts more of them near the data (Esser et al. 2024, §5.3.2, shift their time the same way).
+    Defined in lesson 12 (flow matching)."""
     n_steps = check_int("n_steps", n_steps, 1)
     return shift_times(torch.linspace(1, 0, n_steps + 1, dtype=torch.float64), shift)
 
@@ -222,9 +215,7 @@ def shift_times(u, shift):
 @torch.no_grad()
 def flow_sample(model, n, n_steps, method="euler", shift=1.0, generator=None, x1=None, keep_chain=False):
     """Draw n points by integrating the flow from s = 1 (x1, by default N(0, I) drawn on the CPU) to s = 0 over
-    flow_grid(n_steps, shift). Returns x_0 (n, 2), or with keep_chain all n_steps + 1 states.
-    Defined in lesson 12 (flow matching).
-    """
+    flow_grid(n_steps, shift). Returns x_0 (n, 2), or with keep_chain all n_steps + 1 states. Defined in lesson 12."""
     n = check_int("n", n, 1)
     read_as(model, None, ("flow",), "helpers.flow_sample", default="flow")
     generator = check_generator(generator)

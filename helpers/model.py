@@ -10,6 +10,8 @@ from ._checks import check_finite, check_float, check_int, check_points, check_s
 from .targets import PREDICTS
 
 EMBEDDINGS = ("learned", "sinusoidal")
+# Settings a network's configuration leaves out when they have these values (NoisePredictor.config).
+UNWRITTEN = {"d": 2, "predicts": "eps"}
 
 
 def sinusoidal_embedding(t, dim):
@@ -96,9 +98,9 @@ class NoisePredictor(TimeMLP):
     def config(self):
         """What a checkpoint must match: T, hidden, embedding, whether inputs are scaled, d unless it is 2 and what the
         network predicts unless eps (so that files saved before lessons 17 and 14 keep their checksums)."""
-        config = {"T": self.T, "hidden": self.hidden, "embedding": self.embedding, "scaled_input": self.c_in is not None}
-        config.update({} if self.d == 2 else {"d": self.d}, **({} if self.predicts == "eps" else {"predicts": self.predicts}))
-        return config
+        config = {"T": self.T, "hidden": self.hidden, "embedding": self.embedding, "scaled_input": self.c_in is not None,
+                  "d": self.d, "predicts": self.predicts}
+        return {k: v for k, v in config.items() if k not in UNWRITTEN or v != UNWRITTEN[k]}
 
     def forward(self, xt, t):
         return self._forward(xt, t)
