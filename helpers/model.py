@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from ._checks import check_finite, check_float, check_int, check_points, check_schedule, check_steps
-from .targets import PREDICTS
+from .targets import PREDICTS, _target_name
 
 EMBEDDINGS = ("learned", "sinusoidal")
 # Settings a network's configuration leaves out when they have these values (NoisePredictor.config).
@@ -75,8 +75,8 @@ class NoisePredictor(TimeMLP):
 
     def __init__(self, T=100, hidden=128, embedding="learned", c_in=None, d=2, predicts="eps"):
         T = check_int("T", T, 1)
-        if predicts not in PREDICTS or predicts == "flow":
-            raise ValueError(f"predicts must be one of {[p for p in PREDICTS if p != 'flow']}, got {predicts!r:.80}")
+        # Anything but a flow's velocity, which takes flow time, not steps.
+        _target_name("predicts", predicts, PREDICTS[:-1])
         check_int("hidden", hidden, 1)
         if embedding not in EMBEDDINGS:
             raise ValueError(f"embedding must be one of {list(EMBEDDINGS)}, got {embedding!r}")

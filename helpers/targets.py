@@ -38,8 +38,8 @@ def _target_name(name, value, allowed=TARGETS):
 
 def read_as(model, target, readable, reader, default="eps"):
     """What `reader` reads model's output as: what model records (its .predicts, kept in its checkpoint), else target,
-    else default (a function records nothing). A target that contradicts the record, and
-    a record that `reader` cannot read (readable), are refused with the way to read it. Defined in lesson 14."""
+    else default (a function records nothing). A target that contradicts the record, and a record that `reader`
+    cannot read (readable), are refused with the way to read it. Defined in lesson 14."""
     recorded = getattr(model, "predicts", None)
     if target is not None:
         target = _target_name("target", target, PREDICTS)
