@@ -117,7 +117,8 @@ def check_steps(name, t, T, n=None, device=None):
         t = torch.from_numpy(np.ascontiguousarray(t))
     elif isinstance(t, (list, tuple)):
         try:
-            t = torch.tensor(t)
+            # An empty sequence would become a float tensor, and be blamed on its dtype.
+            t = torch.tensor(t, dtype=torch.long if len(t) == 0 else None)
         except (TypeError, ValueError, RuntimeError) as error:
             raise TypeError(f"{name} must hold integer time steps, got {t!r:.80}") from error
     if isinstance(t, torch.Tensor):

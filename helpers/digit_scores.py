@@ -20,7 +20,7 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 
-from ._checks import check_float, check_points
+from ._checks import check_float, check_int, check_points
 from .digits import D, to_levels, to_unit
 
 COMPONENTS = 16
@@ -87,6 +87,12 @@ class DigitJudge:
         labels, labels_test = np.asarray(labels), np.asarray(labels_test)
         if labels.shape != (len(self.x_train),) or labels_test.shape != (len(self.x_test),):
             raise ValueError("labels and labels_test must hold one label per image of x_train and x_test")
+        for name, values in (("labels", labels), ("labels_test", labels_test)):
+            if values.dtype.kind not in "iu" or values.min() < 0 or values.max() > 9:
+                raise ValueError(f"{name} must be digits 0 .. 9 (integers), got {values.dtype} values from "
+                                 f"{values.min()} to {values.max()}")
+        if len(np.unique(labels)) < 2:
+            raise ValueError(f"labels must hold at least 2 digits to fit a classifier, got only {labels[0]}")
         self.classifier = LogisticRegression(max_iter=5000).fit(self.x_train.numpy(), labels)
         self.pca = PCA(COMPONENTS, random_state=0).fit(self.x_train.numpy())
         self.test_shares = np.bincount(labels_test, minlength=10) / len(labels_test)
@@ -128,6 +134,7 @@ class DigitJudge:
     def floor(self, n, seeds=range(5)):
         """The scores of n training images drawn without replacement (per seed): what a perfect copier gets, and,
         except for the nearest-neighbour measures, what new draws from the data's own distribution would get."""
+        n = check_int("n", n, 2, len(self.x_train) + 1)
         rows = []
         for seed in seeds:
             index = torch.randperm(len(self.x_train), generator=torch.Generator().manual_seed(seed))[:n]

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
-from ._checks import check_generator, check_int, check_points
+from ._checks import check_finite, check_generator, check_int, check_points
 from .config import TrainConfig
 from .model import ConditionalNoisePredictor, NoisePredictor, input_scale
 from .schedules import linear_schedule
@@ -92,10 +92,12 @@ def dequantise(x0, generator=None):
 
 
 def _in_unit_range(name, x):
-    """x itself, unless it looks like scikit-learn's pixels: whole numbers from 0 up to 16, or those divided by 16 (the
-    course's images are bin centres, never multiples of 1/16, and samples overshoot [-1, 1] with no such pattern)."""
-    if x.min() >= 0 and bool((x * 16 == (x * 16).round()).all()):
-        seen = "whole numbers" if x.max() > 1.5 and bool((x == x.round()).all()) else "multiples of 1/16 in [0, 1]"
+    """x itself, unless it looks like scikit-learn's pixels: whole numbers from 0 up to 16, or those divided by 16 or 8
+    (v / 8 - 1 in [-1, 1]): the course's images are bin centres, none but 0 a multiple of 1/16, and samples overshoot
+    [-1, 1] with no such pattern."""
+    # Of the bin centres only v = 8's, 0, is a multiple of 1/16: an image of all 8s is the course's own.
+    if bool((x * 16 == (x * 16).round()).all()) and bool((x != 0).any()):
+        seen = "whole numbers" if x.max() > 1.5 and bool((x == x.round()).all()) else "multiples of 1/16"
         raise ValueError(f"{name} must hold values in [-1, 1], got {seen}: scikit-learn's pixels v = 0 .. 16 are "
                          "2 (v + 1/2) / 17 - 1 here, as helpers.digits_split gives them")
     return x
@@ -111,6 +113,10 @@ def bits_per_dim(log_p, d=D):
     if not isinstance(log_p, torch.Tensor) or not log_p.is_floating_point() or log_p.numel() == 0:
         raise TypeError(f"log_p must be a float tensor of log densities, one per image (e.g. helpers.ode_log_likelihood("
                         f"...).log_p, or -helpers.elbo(...).nll_bound), got {type(log_p).__name__}")
+    if log_p.ndim > 1:
+        raise ValueError(f"log_p must hold one log density per image, shape (N,), got {tuple(log_p.shape)}: sum a "
+                         "pixel's terms over the image first")
+    check_finite("log_p", log_p)
     return -(log_p.double().mean().item() + d * math.log(BIN)) / (d * math.log(2))
 
 

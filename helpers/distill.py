@@ -28,6 +28,9 @@ def student_steps(schedule, n_steps):
     T - 1 down. Halving n_steps keeps every other step, so each grid lies inside the one twice as fine, which
     progressive distillation needs. n_steps: a power of two up to FINEST. Defined in lesson 16 (one step)."""
     schedule = check_schedule(schedule)
+    if schedule.T < FINEST:
+        raise ValueError(f"schedule must have T >= {FINEST} steps (the students' grids are {FINEST} of its steps), got "
+                         f"T = {schedule.T}")
     n_steps = check_int("n_steps", n_steps, 1, FINEST + 1)
     if FINEST % n_steps:
         raise ValueError(f"n_steps must divide {FINEST} (1, 2, 4, 8, 16 or 32), got {n_steps}")

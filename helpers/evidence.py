@@ -8,7 +8,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from ._checks import check_float
+from ._checks import check_float, check_int
 
 MIN_SEEDS = 5
 
@@ -76,6 +76,7 @@ class Comparison:
     def summary(self, digits=2):
         """One line: every seed's difference, their mean and s.d., and the verdict; with at least `digits` decimals, and
         more where the largest difference would otherwise round to 0.00 beside a verdict that tells the two apart."""
+        digits = check_int("digits", digits, 0)
         largest = max(abs(d) for d in self.differences)
         if 0 < largest < 0.5 * 10**-digits:
             digits = -math.floor(math.log10(largest))

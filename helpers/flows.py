@@ -110,20 +110,20 @@ class FlowOracle(nn.Module):
         self.singular_at_data = mixture.std == 0
 
     def _terms(self, x, s):
-        x = check_points("x", x).to(self.mixture.points.device, torch.float64)
+        x = check_points("x", x, self.mixture.d).to(self.mixture.points.device, torch.float64)
         s = check_times(s, x.shape[0], x.device)
         if self.singular_at_data and bool((s == 0).any()):
             raise ValueError("s must be > 0 for a finite training set's flow (std 0): at s = 0 its velocity is infinite")
-        a, s2, log_q, m = self.mixture.path_terms(x, 1 - s, (1 - s) ** 2 * self.mixture.std**2 + s**2)
+        a, s2, log_q, m = self.mixture._path_terms(x, 1 - s, (1 - s) ** 2 * self.mixture.std**2 + s**2)
         return x, s, a, s2, log_q, m
 
     def log_prob(self, x, s):
         """log q_s(x), the density of x_s. Defined in lesson 12 (flow matching)."""
-        x = check_points("x", x)
+        x = check_points("x", x, self.mixture.d)
         return in_dtype("log q_s(x)", self._terms(x, s)[4], x.dtype)
 
     def forward(self, x, s):
-        x = check_points("x", x)
+        x = check_points("x", x, self.mixture.d)
         xd, s, a, s2, _, m = self._terms(x, s)
         x0_hat = m + a * self.mixture.std**2 / s2 * (xd - a * m)
         eps_hat = s * (xd - a * m) / s2
@@ -183,7 +183,7 @@ def flow_solve(velocity, x, s, method="euler", keep_chain=False):
         raise ValueError(f"method must be one of {list(ODE_METHODS)}, got {method!r}")
     if not callable(velocity):
         raise TypeError(f"velocity must be a function velocity(x, s), got {type(velocity).__name__}")
-    x = check_points("x", x)
+    x = check_points("x", x, d=None)
     s = _check_unit("s", s)
     if s.ndim != 1 or s.shape[0] < 2:
         raise ValueError(f"s must be a 1-d grid of at least 2 times, got shape {tuple(s.shape)}")
@@ -209,7 +209,8 @@ def shift_times(u, shift):
     """s = shift u / (1 + (shift - 1) u) for times u in [0, 1]: the map of flow_grid, also used to draw training
     times near the data (benchmarks/flow_race.py)."""
     shift = check_float("shift", shift, 0.0, float("inf"))
-    return shift * u / (1 + (shift - 1) * u)
+    # u = 1 is the noise, s = 1 exactly; the formula rounds there when shift is far from 1 (1 + (1e-6 - 1) != 1e-6).
+    return torch.where(u == 1, 1.0, shift * u / (1 + (shift - 1) * u))
 
 
 @torch.no_grad()
@@ -240,7 +241,10 @@ def straightness(chain, times):
     moves, chord = chain[1:] - chain[:-1], chain[-1] - chain[0]
     velocity = moves / (times[1:] - times[:-1])[:, None, None]
     chord_velocity = chord / (times[-1] - times[0])
-    shape = (chord.norm(dim=-1) / moves.norm(dim=-1).sum(0)).mean().item()
+    arc = moves.norm(dim=-1).sum(0)
+    if not (arc > 0).all():
+        raise ValueError(f"chain does not move {int((arc == 0).sum())} of its points: a path of length 0 has no shape (0/0)")
+    shape = (chord.norm(dim=-1) / arc).mean().item()
     # The mean over the grid's intervals, weighted by their lengths: the time average of the integral.
     weights = ((times[1:] - times[:-1]) / (times[-1] - times[0]))[:, None]
     deviation = ((weights * ((velocity - chord_velocity) ** 2).sum(-1)).sum(0).mean() / (chord_velocity**2).sum(-1).mean()).item()

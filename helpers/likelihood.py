@@ -98,6 +98,10 @@ def elbo(model, schedule, x0, sigma="beta_tilde", prior=None, generator=None):
     gives no density. Computed in float64. Defined in lesson 13 (likelihood).
     """
     schedule = check_model_schedule(model, schedule)
+    if schedule.alpha_bar[-1] == 0:
+        # beta_T = 1: the reverse mean divides eps by sqrt(alpha_T) = 0, and eps says nothing about x_0 there.
+        raise ValueError("the schedule ends at alpha_bar = 0 (zero terminal SNR), where the ELBO of an eps-prediction is "
+                         "not defined: measure it on a schedule with alpha_bar_T > 0")
     read_as(model, None, ("eps",), "helpers.elbo")
     check_weights(model)
     sigma = _check_sigma(sigma)
@@ -138,7 +142,8 @@ def elbo(model, schedule, x0, sigma="beta_tilde", prior=None, generator=None):
             steps.append(_gaussian_kl(mean_q, var_q, mu_theta(xt, t), variance[t]))
         x1 = q_sample64(0)
         decoder = ((x0 - mu_theta(x1, 0)) ** 2).sum(1) / (2 * s64.beta[0]) + d / 2 * torch.log(2 * math.pi * s64.beta[0])
-    terms = ElboTerms(prior_term, torch.stack(steps), decoder, d)
+    # T = 1 has no L_{t-1}: the decoder alone follows the prior.
+    terms = ElboTerms(prior_term, torch.stack(steps) if steps else x0.new_zeros(0, n), decoder, d)
     if not torch.isfinite(terms.nll_bound).all():
         raise ValueError("the ELBO is not finite: the model's predictions overflowed (the S-curve lies within 0.2)")
     return terms
@@ -191,6 +196,9 @@ def ode_log_likelihood(model, schedule, x0, steps=None, divergence="exact", meth
     x0 = check_points("x0", x0, getattr(model, "d", 2)).to(device, torch.float64)
     d = x0.shape[1]
     down, alpha_bar = _grid(schedule, schedule.T if steps is None else steps)
+    if alpha_bar.min() == 0:
+        raise ValueError("steps must stop before alpha_bar = 0, where this schedule ends (zero terminal SNR): the ODE's "
+                         "time sqrt((1 - alpha_bar) / alpha_bar) is infinite there; pass steps without the last one")
     # Grid point 0 is x_0 itself (alpha_bar = 1), then the steps from the smallest up.
     up, alpha_bar = down.flip(0).to(device), alpha_bar.flip(0)
     if method not in ("euler", "heun"):

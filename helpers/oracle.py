@@ -62,6 +62,14 @@ def in_dtype(what, value, dtype):
     return result
 
 
+def _per_point(name, value, x):
+    """A finite number or one per point of x as a float64 tensor of shape (N, 1) on x's device."""
+    value = torch.as_tensor(value, dtype=torch.float64, device=x.device)
+    if value.numel() not in (1, x.shape[0]) or not torch.isfinite(value).all():
+        raise ValueError(f"{name} must be a finite number or one per point ({x.shape[0]}), got shape {tuple(value.shape)}")
+    return value.reshape(-1, 1).expand(x.shape[0], 1)
+
+
 class MixtureOracle(nn.Module):
     """The exact eps*(x_t, t), score, log density and E[x_0 | x_t] for data sum_j w_j N(p_j, std^2 I).
 
@@ -76,6 +84,8 @@ class MixtureOracle(nn.Module):
     def __init__(self, points, log_weights, std, schedule=None):
         super().__init__()
         points = check_points("points", points, d=None)
+        if not isinstance(log_weights, torch.Tensor):
+            raise TypeError(f"log_weights must be a tensor of shape ({points.shape[0]},), got {type(log_weights).__name__}")
         if log_weights.shape != (points.shape[0],):
             raise ValueError(f"log_weights must have shape ({points.shape[0]},), got {tuple(log_weights.shape)}")
         # log_prob would be off by this constant: a mixture's weights sum to 1 (1e-5 leaves room for float32 log weights).
@@ -83,7 +93,7 @@ class MixtureOracle(nn.Module):
         if not abs(total) < 1e-5:
             raise ValueError(f"log_weights must be normalised (the weights sum to 1), got log(sum of weights) = {total:.3g}; "
                              "subtract torch.logsumexp(log_weights, 0)")
-        self.std = float(std)
+        self.std = check_float("std", std, 0.0, math.inf, low_open=False)
         if schedule is not None:
             check_schedule(schedule)
         # Without a schedule only the data's own density (t=None) is available.
@@ -120,33 +130,50 @@ class MixtureOracle(nn.Module):
                                  "you make it, or give alpha_bar= (or t=None for the data themselves)")
             t = check_steps("t", t, self.T, n=x.shape[0], device=x.device)
             alpha_bar = self.alpha_bar[t].unsqueeze(1)
-        return x, *self.path_terms(x, alpha_bar.sqrt(), alpha_bar * self.std**2 + 1 - alpha_bar)
+        return x, *self._path_terms(x, alpha_bar.sqrt(), alpha_bar * self.std**2 + 1 - alpha_bar)
 
     def path_terms(self, x, a, s2):
         """For x = a x_0 + independent Gaussian noise, where x given component J is N(a p_J, s2 I): a, s2, log q(x)
-        and m = E[p_J | x]. x: float64 (N, d) on the oracle's device; a, s2: (N, 1). Any Gaussian path uses it:
+        and m = E[p_J | x], in float64. a, s2: numbers or one per point, s2 > 0. Any Gaussian path uses it:
         lesson 09's a = sqrt(alpha_bar), s2 = alpha_bar std^2 + 1 - alpha_bar; lesson 12's a = 1 - s,
         s2 = (1 - s)^2 std^2 + s^2.
         """
+        x = check_points("x", x, self.d).to(self.points.device, torch.float64)
+        a, s2 = (_per_point(name, v, x) for name, v in (("a", a), ("s2", s2)))
+        if not (s2 > 0).all():
+            raise ValueError(f"s2 must be > 0 (a variance), got values from {s2.min().item():.3g}: at s2 = 0 the "
+                             "density is a sum of point masses")
+        return self._path_terms(x, a, s2)
+
+    def _path_terms(self, x, a, s2):
+        """path_terms on checked inputs: x float64 (N, d) on the oracle's device, a and s2 of shape (N, 1)."""
         # -|x - a p|^2 / 2s^2 = [x a/s^2, -a^2/2s^2] . [p, |p|^2] - |x|^2/2s^2: one (N, 3) x (3, M) product per
         # chunk, whatever the step of each point. The last term is the same for every p; only log q needs it.
         rows = torch.cat([x * a / s2, -(a**2) / (2 * s2)], dim=1)
+        far = (x**2).sum(1) / (2 * s2.squeeze(1))
+        # Beyond 1e8, top - |x|^2 / 2s^2 cancels digits of log q (1e-3 nats for points at 1e6): there the top component's
+        # term is computed directly, from |x - a p_J|^2, which needs its index.
+        exact = bool(far.max() > 1e8)
         log_q, m = [], []
         chunk = max(1, CHUNK_NUMBERS // self.points.shape[0])
         for start in range(0, x.shape[0], chunk):
-            logits = torch.addmm(self.log_weights, rows[start : start + chunk], self.columns)
+            part = slice(start, start + chunk)
+            logits = torch.addmm(self.log_weights, rows[part], self.columns)
             # amax, not max, which also finds the indices (a fifth of this loop's time); detached, because log q and m do not
             # depend on the shift (its two terms' gradients cancel) and amax's backward would need logits unchanged.
-            top = logits.detach().amax(1, keepdim=True)
+            top, nearest = logits.detach().max(1, keepdim=True) if exact else (logits.detach().amax(1, keepdim=True), None)
             # exp is ten times slower where it underflows (below -708): the sharp mixtures of the first steps clamp at -700
             # first, which moves each such weight by under e^-700 = 1e-304, below what any sum holding the top weight 1 shows.
             w = logits.sub_(top).clamp_(min=-700.0).exp_()
             # ([p, 1]^T w^T)^T: BLAS took 2.5x longer for w [p, 1], with few output columns.
             sums = (self.points_and_one @ w.T).T
             total = sums[:, -1:]
+            if exact:
+                j = nearest.squeeze(1)
+                top = self.log_weights[j, None] - ((x[part] - a[part] * self.points[j]) ** 2).sum(1, keepdim=True) / (2 * s2[part])
             log_q.append((top + total.log()).squeeze(1))
             m.append(sums[:, :-1] / total)
-        log_q = torch.cat(log_q) - (x**2).sum(1) / (2 * s2.squeeze(1)) - self.d / 2 * torch.log(2 * math.pi * s2.squeeze(1))
+        log_q = torch.cat(log_q) - (0 if exact else far) - self.d / 2 * torch.log(2 * math.pi * s2.squeeze(1))
         return a, s2, log_q, torch.cat(m)
 
     def log_prob(self, x, t):

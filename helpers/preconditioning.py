@@ -16,9 +16,14 @@ from ._checks import check_float, check_model_schedule, check_points
 
 
 def edm_coefficients(alpha_bar, data_std):
-    """(c_skip, c_out, c_in, c_noise) at alpha_bar (a float64 tensor), Karras et al. 2022, Table 1, with
+    """(c_skip, c_out, c_in, c_noise) at alpha_bar (a number or a tensor, in (0, 1)), as float64, Karras et al. 2022, Table 1, with
     sigma = nu = sqrt((1 - alpha_bar) / alpha_bar). Defined in lesson 14 (what the network predicts)."""
     data_std = check_float("data_std", data_std, 0.0, float("inf"))
+    alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
+    # At 0, nu is infinite and c_out is inf / inf; at 1, c_noise = log(0) / 4.
+    if not torch.isfinite(alpha_bar).all() or not ((alpha_bar > 0) & (alpha_bar < 1)).all():
+        raise ValueError(f"alpha_bar must be in (0, 1), got values from {alpha_bar.min().item():.3g} to "
+                         f"{alpha_bar.max().item():.3g}")
     nu = ((1 - alpha_bar) / alpha_bar).sqrt()
     total = (nu**2 + data_std**2).sqrt()
     return data_std**2 / total**2, nu * data_std / total, 1 / total, nu.log() / 4

@@ -127,7 +127,10 @@ def zero_terminal_snr(schedule):
     sampler's N(0, I) start is the forward process's end; an eps-network has nothing to predict there (lesson 14's
     sampler needs x0 or v). Computed in float64, stored in float32 like the others. Defined in lesson 14.
     """
-    root = check_schedule(schedule).alpha_bar.double().sqrt()
+    if check_schedule(schedule).T < 2:
+        raise ValueError("schedule must have T >= 2 steps: its first alpha_bar is kept and its last is set to 0, "
+                         f"and with T = {schedule.T} they are the same step")
+    root = schedule.alpha_bar.double().sqrt()
     root = (root - root[-1]) * root[0] / (root[0] - root[-1])
     alpha_bar = root**2
     alpha = alpha_bar / torch.cat([alpha_bar.new_ones(1), alpha_bar[:-1]])

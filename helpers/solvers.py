@@ -165,6 +165,9 @@ def grid_alpha_bar(schedule, n, grid="lambda"):
         raise ValueError(f"grid must be one of {list(GRIDS)}, got {grid!r}")
     ab = schedule.alpha_bar.double().cpu()
     first, last = ab[0].item(), ab[-1].item()
+    if last == 0 and grid in ("lambda", "karras"):
+        raise ValueError(f"grid {grid!r} is even in a time that is infinite at alpha_bar = 0, where this schedule ends "
+                         "(zero terminal SNR): use grid 't' or 'shift'")
     u = torch.linspace(1, 0, n, dtype=torch.float64)  # 1 at the last (noisiest) step, 0 at the first
     if grid == "t":
         position = u * (schedule.T - 1)
@@ -189,6 +192,8 @@ def grid_steps(schedule, n, grid="lambda"):
     two values meet one step, the one nearer the noise moves up to the next free step. Defined in lesson 15.
     """
     schedule = check_schedule(schedule)
+    if schedule.T < 2:
+        raise ValueError("the schedule has T = 1 step, and a grid needs at least 2 distinct steps: use a longer schedule")
     n = check_int("n", n, 2, schedule.T + 1)
     if grid == "t":
         return samplers.timesteps(n, schedule.T)
@@ -223,6 +228,10 @@ def _langevin(eps_fn, x, alpha_bar, n_steps, snr, generator):
     for _ in range(n_steps):
         score = -eps_fn(x) / b
         z = noise(x.shape, generator, x.device, x.dtype)
-        delta = 2 * (snr * z.norm(dim=1).mean() / score.norm(dim=1).mean()) ** 2
+        size = score.norm(dim=1).mean()
+        if not size > 0:
+            raise FloatingPointError(f"eps_fn returned {size.item() * b} for every point: the step 2 (snr |z| / |score|)^2 "
+                                     "needs a score that is not 0 everywhere")
+        delta = 2 * (snr * z.norm(dim=1).mean() / size) ** 2
         x = x + delta * score + (2 * delta) ** 0.5 * z
     return x

@@ -206,4 +206,12 @@ class AsEps(nn.Module):
         x_t = check_points("x_t", x_t, self.d)
         t = torch.as_tensor(t, device=self.alpha_bar.device)
         prediction = self.model(x_t, t)
-        return convert(prediction, x_t, self.alpha_bar[t], self.target, "eps")
+        alpha_bar = self.alpha_bar[t].expand(x_t.shape[0])
+        # At alpha_bar = 0 (zero terminal SNR) x_t is the noise itself, whatever the network says about x_0.
+        noise = alpha_bar == 0
+        if not noise.any():
+            return convert(prediction, x_t, alpha_bar, self.target, "eps")
+        eps = x_t.clone()
+        if not noise.all():
+            eps[~noise] = convert(prediction[~noise], x_t[~noise], alpha_bar[~noise], self.target, "eps")
+        return eps

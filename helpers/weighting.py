@@ -17,6 +17,7 @@ w(t) / A^2 (helpers.targets.floor_factor), so "which target" and "which weightin
 
 import torch
 
+from ._checks import check_float, check_schedule
 from .targets import _target_name, floor_factor
 
 WEIGHTINGS = ("own", "eps", "x0", "v", "elbo", "min_snr", "edm")
@@ -28,6 +29,7 @@ def eps_weights(schedule, weighting, data_std=None):
 
     data_std (the data's std, lesson 08's input_scale) is needed for 'edm' only. Defined in lesson 14.
     """
+    schedule = check_schedule(schedule)
     if weighting not in WEIGHTINGS[1:]:
         raise ValueError(f"weighting must be one of {list(WEIGHTINGS[1:])}, got {weighting!r:.80}")
     beta, alpha_bar = schedule.beta.double(), schedule.alpha_bar.double()
@@ -44,8 +46,9 @@ def eps_weights(schedule, weighting, data_std=None):
     if weighting == "min_snr":
         return snr.clamp(max=MIN_SNR_GAMMA) / snr
     if weighting == "edm":
-        if data_std is None or not data_std > 0:
-            raise ValueError(f"weighting 'edm' needs the data's std (data_std > 0), got {data_std!r}")
+        if data_std is None:
+            raise ValueError("weighting 'edm' needs the data's std (data_std > 0), got None")
+        data_std = check_float("data_std", data_std, 0.0, float("inf"))
         return (1 / snr + data_std**2) / data_std**2
     # From beta in float64, as helpers.elbo does: near the data 1 - alpha_bar is 1e-5, where float32's cumprod is off.
     alpha_bar = torch.cumprod(1 - beta, 0)
@@ -61,6 +64,7 @@ def loss_weights(schedule, target, weighting, data_std=None):
     """
     # Checked first: with weighting 'own' the target is not otherwise used, and a misspelt one would pass unseen.
     _target_name("target", target)
+    schedule = check_schedule(schedule)
     if weighting == "own":
         return torch.ones(schedule.T)
     weights = eps_weights(schedule, weighting, data_std) / floor_factor(schedule.alpha_bar.double(), target)

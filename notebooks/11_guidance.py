@@ -142,14 +142,49 @@ plt.show()
 # $\boldsymbol\epsilon_\theta(\mathbf{x}_t, t)$. Everything else is lesson 08's default recipe, 1 500 steps.
 
 # %%
+torch.manual_seed(helpers.DEFAULT.seed)
 model = helpers.ConditionalNoisePredictor(T, n_labels=3, c_in=helpers.input_scale(schedule, x0.std().item()))
 result = helpers.train(model, x0, schedule, helpers.DEFAULT, labels=labels, label_dropout=0.1, progress=False)
-net = result["model"].eval()
+live = result["model"].eval()
 print(f"{sum(p.numel() for p in model.parameters())} parameters; final loss (mean of the last 100 steps) "
       f"{result['losses'][-100:].mean().item():.3f}")
 
 # %% tags=["nbval-ignore-output"] nbval_why="wall time differs between machines and runs."
 print(f"trained {helpers.DEFAULT.steps} steps in {result['seconds']:.1f} s")
+
+# %% [markdown]
+# The rest of the lesson uses the committed file of this recipe (tools/make_lesson_networks.py), so that its numbers are
+# the same on every machine.
+# Is the file this recipe? Where course.py pins the CPU's kernels (every CPU with AVX2, docs/decisions.md) the live
+# network equals it bit for bit. Elsewhere training rounds differently and, chaotic as training is, lands on another
+# network, as another seed would. What the recipe fixes is how close its network comes to the exact answer: the RMS
+# distance to the exact $\boldsymbol\epsilon$ (the labelled oracle) on 2 000 noisy points at each of ten steps, for each label (from that
+# label's data) and for none. The live network's must lie within `RECIPE_MARGIN` of the file's: 4√2 standard deviations
+# of that distance over five other training seeds (`benchmarks/recipe_spread.py`).
+
+# %%
+net = helpers.load_model(helpers.COMMITTED_CHECKPOINT.parent / "guidance_net.pt")
+
+
+@torch.no_grad()
+def recipe_error(network):
+    """A label-conditional network's RMS distance to the exact eps, over ten steps and each label and none (2 000 points
+    each)."""
+    total = 0.0
+    for t in range(5, T, 10):
+        for c in (0, 1, 2, None):
+            # Points of label c (all points for none): elsewhere q_t(x | c) is nearly 0 and its eps is not learned.
+            xt = helpers.q_sample((x0 if c is None else x0[labels == c])[:2000], t, schedule, generator=seeded(500 + t))
+            total += (network(xt, t, c).double() - oracle(xt.double(), t, c)).pow(2).mean().item() / 40
+    return math.sqrt(total)
+
+
+# 4 x sqrt(2) x the s.d. of this error over seeds 1-5 of the recipe (benchmarks/recipe_spread.py, docs/benchmarks.md)
+RECIPE_MARGIN = 0.037
+error_file, error_live = recipe_error(net), recipe_error(live)
+print(f"RMS error in eps: the file {error_file:.4f}, the live network {error_live:.4f}; "
+      f"within the recipe's margin of {RECIPE_MARGIN}: {abs(error_live - error_file) < RECIPE_MARGIN}")
+assert abs(error_live - error_file) < RECIPE_MARGIN
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Two ways to guide

@@ -217,20 +217,59 @@ print("per coordinate:", [[round(v, 3) for v in row] for row in variances], f"; 
 # target's variance is near 1 on average over the two coordinates, not in each.
 #
 # Now the committed $\boldsymbol\epsilon$-network (lesson 08's default recipe, seed 0) beside an $\mathbf{x}_0$- and an EDM-network trained live with the same
-# recipe and seed ($\mathbf{v}$ is left to the benchmark below, to keep the lesson within its minute). Each network records what it
-# predicts (`net.predicts`, kept in its checkpoint): `helpers.AsEps` reads each as an $\boldsymbol\epsilon$-predictor by that record, so
-# lesson 07's sampler runs it unchanged, and a helper that reads $\boldsymbol\epsilon$ refuses the $\mathbf{x}_0$-network itself rather than read
-# its output as noise. One draw:
+# recipe and seed ($\mathbf{v}$ is left to the benchmark below, to keep the lesson within its minute).
 
-# %% tags=["nbval-ignore-output"] nbval_why="wall time, and the last digits of trained weights differ between machines and thread counts."
-networks = {"eps": helpers.load_model(helpers.COMMITTED_CHECKPOINT)}
+# %% tags=["nbval-ignore-output"] nbval_why="wall time differs between machines and runs."
+live = {}
 for target in ("x0", "edm"):
     config = dataclasses.replace(helpers.DEFAULT, target=target)
     torch.manual_seed(0)
     trained = helpers.train(helpers.build_model(config, schedule, x_data), x_data, schedule, config, progress=False)
-    networks[target] = trained["model"]
+    live[target] = trained["model"].eval()
     print(f"{target:4s} trained in {trained['seconds']:.1f} s")
+
+# %% [markdown]
+# The rest of the lesson uses the committed files of these two recipes (tools/make_lesson_networks.py), so that its
+# numbers are the same on every machine: training's last digits depend on how a CPU rounds. Each network records what it
+# predicts (`net.predicts`, kept in its checkpoint): `helpers.AsEps` reads each as an $\boldsymbol\epsilon$-predictor by that record, so
+# lesson 07's sampler runs it unchanged, and a helper that reads $\boldsymbol\epsilon$ refuses the $\mathbf{x}_0$-network itself rather than read
+# its output as noise.
+
+# %%
+CHECKPOINTS = helpers.COMMITTED_CHECKPOINT.parent
+networks = {"eps": helpers.load_model(helpers.COMMITTED_CHECKPOINT), "x0": helpers.load_model(CHECKPOINTS / "target_x0.pt"),
+            # The wrapper as helpers.build_model makes it, from the float32 data's std.
+            "edm": helpers.Preconditioned(helpers.load_model(CHECKPOINTS / "target_edm.pt"), schedule, x_data.std().item()).eval()}
 views = {name: net if net.predicts == "eps" else helpers.AsEps(net, schedule) for name, net in networks.items()}
+
+# %% [markdown]
+# **Check 3.** The live networks are the files' recipe. Where course.py pins the CPU's kernels (every CPU with AVX2,
+# docs/decisions.md) each equals its file bit for bit. Elsewhere training rounds differently and, chaotic as training is,
+# lands on another network, as another seed would. What a recipe fixes is how close its network comes to the exact answer:
+# the RMS distance to the exact $\boldsymbol\epsilon$ (lesson 09's oracle), each network read as an $\boldsymbol\epsilon$-predictor, on 2 000 noisy
+# points at each of ten steps. Each live network's must lie within `RECIPE_MARGIN` of its file's: 4√2 standard
+# deviations of that distance over five other training seeds (`benchmarks/recipe_spread.py`).
+
+# %%
+@torch.no_grad()
+def recipe_error(network):
+    """A network's RMS distance to the exact eps, read as an eps-predictor (helpers.AsEps), over ten steps (2 000 points
+    each)."""
+    total = 0.0
+    for t in range(5, T, 10):
+        x_t = noisy(2000, t, seed=400 + t)[2]
+        eps_view = helpers.AsEps(network, schedule)(x_t.float(), torch.full((2000,), t)).double()
+        total += (eps_view - oracle(x_t, t)).pow(2).mean().item() / 10
+    return math.sqrt(total)
+
+
+# 4 x sqrt(2) x the s.d. of this error over seeds 1-5 of the recipe (benchmarks/recipe_spread.py, docs/benchmarks.md)
+RECIPE_MARGIN = {"x0": 0.052, "edm": 0.0089}
+for target in ("x0", "edm"):
+    error_file, error_live = recipe_error(networks[target]), recipe_error(live[target])
+    print(f"{target:4s} RMS error in eps: the file {error_file:.4f}, the live network {error_live:.4f}; "
+          f"within the recipe's margin of {RECIPE_MARGIN[target]}: {abs(error_live - error_file) < RECIPE_MARGIN[target]}")
+    assert abs(error_live - error_file) < RECIPE_MARGIN[target]
 
 # %%
 print("what each network records it predicts:", {name: net.predicts for name, net in networks.items()})
@@ -433,7 +472,7 @@ print(f"reference: KL of N(0, {variance_T:.4f} I), a Gaussian with q_T's varianc
 # start's mismatch, which lesson 09 measured, more than information left behind.
 
 # %% [markdown]
-# **Check 3.** The same KL for the reference schedule by Monte Carlo from $q_T$ itself (200 000 draws of $\mathbf{x}_T$), and the
+# **Check 4.** The same KL for the reference schedule by Monte Carlo from $q_T$ itself (200 000 draws of $\mathbf{x}_T$), and the
 # quadrature with 24 nodes instead of 16:
 
 # %%

@@ -43,6 +43,52 @@ def course():
     return module
 
 
+# The browser fixtures, one per pytest worker for the whole run (a worker runs several browser files in turn): one
+# Chromium, one JupyterLab server and one JupyterLab tab, shared by tests/test_browser.py, the later lessons' files, the
+# decks and the site (tests/test_lab_presenting.py starts its own server: it tests a learner's fresh workspace). Each
+# started once less per file saves its start-up: Chromium about a second, JupyterLab's server about 4 s, its page 5-6 s.
+
+@pytest.fixture(scope="session")
+def browser():
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, require
+
+    require("chromium", CHROMIUM, "apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory):
+    """(base URL, token): JupyterLab on a learner's workspace (tools/lab_session.py)."""
+    from test_browser import CHROMIUM, lab_session, require
+
+    require("chromium", CHROMIUM, "apt-get install chromium")
+    with lab_session.serve(tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def lab_tab(browser, jupyterlab):
+    """(page, blocked requests): one JupyterLab tab in Presentation Mode (larger text), in which the lessons are opened one
+    after another, as a learner keeps one tab open. Loading JupyterLab afresh for each lesson took 5-6 s against 2 s to
+    open a lesson in a loaded tab (docs/decisions.md, "Test-suite time budget")."""
+    from test_browser import LOCAL, isolated_page
+
+    base, token = jupyterlab
+    page, blocked = isolated_page(browser, LOCAL)
+    page.goto(f"{base}/lab?reset&token={token}")
+    page.wait_for_function("window.jupyterapp?.shell", timeout=60_000)
+    page.evaluate("async () => { await window.jupyterapp.restored; "
+                  "await window.jupyterapp.commands.execute('application:toggle-presentation-mode'); }")
+    page.wait_for_selector(".jp-LabShell.jp-mod-presentationMode", state="attached", timeout=10_000)
+    yield page, blocked
+    page.close()
+
+
 # One lesson's tests (`python3 course.py test --lesson 08`): its notebook under nbval, its exercises, its deck, its
 # browser run, and the tests of the helpers it teaches. A test belongs to lesson NN when one of its parameters names it
 # ("08_training", "08.1", a path to 08_...), when its name starts test_08_, or when its module lists NN in LESSONS

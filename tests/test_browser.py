@@ -30,17 +30,6 @@ def require(thing, found, hint):
     pytest.skip(f"{thing} not found: {hint}")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require("chromium", CHROMIUM, "apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def isolated_page(browser, allowed, height=800):
     """A new page, 1280 px wide, whose requests outside `allowed` URL prefixes are aborted and recorded."""
     page = browser.new_page(viewport={"width": 1280, "height": height})
@@ -62,13 +51,6 @@ def expected_slides(notebook):
     kinds = [c.metadata.get("slideshow", {}).get("slide_type", "-") for c in notebook.cells]
     kinds = [k for k in kinds if k != "skip"]
     return kinds.count("slide") + (kinds[0] != "slide")
-
-
-@pytest.fixture(scope="module")
-def jupyterlab(tmp_path_factory):
-    require("chromium", CHROMIUM, "apt-get install chromium")
-    with lab_session.serve(tmp_path_factory.mktemp("lab")) as server:
-        yield server
 
 
 # Runs the cells up to and including cell `last` and counts, among those, code cells never run and error outputs.
@@ -280,22 +262,6 @@ def test_float_sliders_start_on_their_step_grid():
     assert bad == []
     # Planted: lesson 16's first sliders.
     assert off_grid_sliders("FloatSlider(value=0.3, min=-1.4, max=1.4, step=0.05)")
-
-
-@pytest.fixture(scope="module")
-def lab_tab(browser, jupyterlab):
-    """(page, blocked requests): one JupyterLab tab in Presentation Mode (larger text), in which a file's lessons are
-    opened one after another, as a learner keeps one tab open. Loading JupyterLab afresh for each lesson took 5-6 s
-    against 2 s to open a lesson in a loaded tab (docs/decisions.md, "Test-suite time budget")."""
-    base, token = jupyterlab
-    page, blocked = isolated_page(browser, LOCAL)
-    page.goto(f"{base}/lab?reset&token={token}")
-    page.wait_for_function("window.jupyterapp?.shell", timeout=60_000)
-    page.evaluate("async () => { await window.jupyterapp.restored; "
-                  "await window.jupyterapp.commands.execute('application:toggle-presentation-mode'); }")
-    page.wait_for_selector(".jp-LabShell.jp-mod-presentationMode", state="attached", timeout=10_000)
-    yield page, blocked
-    page.close()
 
 
 # Opens a lesson in the tab and waits until it is the notebook in view, with its session.

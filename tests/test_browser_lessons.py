@@ -4,9 +4,9 @@ tests/test_browser.py's."""
 
 import pytest
 
-from test_browser import LATER_LESSONS_A, browser, jupyterlab, lab_tab, run_lesson_in_lab  # noqa: F401 (fixtures)
+from test_browser import LATER_LESSONS_A, run_lesson_in_lab
 
 
 @pytest.mark.parametrize("name", LATER_LESSONS_A)
-def test_later_lesson_runs_in_jupyterlab(lab_tab, name):  # noqa: F811 (fixtures)
+def test_later_lesson_runs_in_jupyterlab(lab_tab, name):
     run_lesson_in_lab(lab_tab, name)

@@ -12,7 +12,7 @@ import sys
 import nbformat
 import pytest
 
-from test_browser import ROOT, SCREENSHOTS, browser, expected_slides, isolated_page, require  # noqa: F401 (fixture)
+from test_browser import ROOT, SCREENSHOTS, expected_slides, isolated_page, require
 
 sys.path.insert(0, str(ROOT / "slides"))
 import build as deck_builder  # noqa: E402
@@ -157,7 +157,7 @@ def deck_problems(walk):
 
 # Planted defects: the checks above find each defect once its fix is undone. ---------------------------------------
 
-def walk_planted(browser, monkeypatch, name, undo=(), html_change=None):  # noqa: F811 (fixture)
+def walk_planted(browser, monkeypatch, name, undo=(), html_change=None):
     """Build notebook `name`'s deck with slides/build.py's functions in `undo` replaced by "change nothing" and the
     deck's HTML passed through html_change, then walk it at 1280x720 and return deck_problems and the headings' style."""
     for function in undo:
@@ -190,19 +190,19 @@ def old_deck(html):
     return changed
 
 
-def test_planted_old_deck_splits_numbers_and_rows(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
+def test_planted_old_deck_splits_numbers_and_rows(browser, built_decks, monkeypatch):
     problems, _ = walk_planted(browser, monkeypatch, "course_talk", html_change=old_deck)
     split = [word for _, words in problems["split words"] for word in words]
     assert "0.3411" in split or "stray" in split, problems["split words"]
     assert problems["wrapped rows"], "the talk's ablation rows wrapped in the old deck"
 
 
-def test_planted_blank_talk_slide(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
+def test_planted_blank_talk_slide(browser, built_decks, monkeypatch):
     problems, _ = walk_planted(browser, monkeypatch, "course_talk", undo=["leave_out_empty"])
     assert problems["blank"], "the talk's hidden set-up cell makes a blank slide"
 
 
-def test_planted_try_it_without_figure_and_upper_case_headings(browser, built_decks, monkeypatch):  # noqa: F811
+def test_planted_try_it_without_figure_and_upper_case_headings(browser, built_decks, monkeypatch):
     """Lesson 10's deck with its figures left where the notebook has them and without the template's rule that keeps
     headings' case (the white theme upper-cases them, and maths in them with it: η becomes H)."""
     problems, transforms = walk_planted(browser, monkeypatch, "10_fewer_steps", undo=["figures_beside_controls"],
@@ -211,12 +211,12 @@ def test_planted_try_it_without_figure_and_upper_case_headings(browser, built_de
     assert "uppercase" in transforms
 
 
-def test_planted_figure_below_code(browser, built_decks, monkeypatch):  # noqa: F811 (fixtures)
+def test_planted_figure_below_code(browser, built_decks, monkeypatch):
     problems, _ = walk_planted(browser, monkeypatch, "12_flow_matching", undo=["split_tall_figures"])
     assert problems["figure below the screen"]
 
 
-def test_untypeset_maths_is_found(browser):  # noqa: F811 (fixture)
+def test_untypeset_maths_is_found(browser):
     """UNTYPESET finds TeX left in a slide's text, inline or display, and not the same characters inside code."""
     page = browser.new_page()
     page.set_content('<div class="reveal"><div class="slides"><p>$x_t = 1$ and \\(y\\)</p>'

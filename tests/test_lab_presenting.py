@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 import course
-from test_browser import (LOCAL, ROOT, RUN_UP_TO, SCREENSHOTS, browser, expected_slides, isolated_page,  # noqa: F401
-                          move_every_control, open_lesson, require)
+from test_browser import (LOCAL, ROOT, RUN_UP_TO, SCREENSHOTS, expected_slides, isolated_page, move_every_control,
+                          open_lesson, require)
 from lab_session import CHROMIUM, serve
 
 
@@ -60,7 +60,7 @@ def open_notebooks(page):
     return page.evaluate("Array.from(window.jupyterapp.shell.widgets('main')).filter(w => w.context).map(w => w.context.path)")
 
 
-def test_lab_start_opens_lesson_01_alone(browser, lab):  # noqa: F811 (fixture)
+def test_lab_start_opens_lesson_01_alone(browser, lab):
     """The last session left three lessons open; `course.py lab`'s start page opens lesson 01 alone, and starts one kernel.
     First in this file: no other page of the server has written the workspace yet."""
     base, token, _ = lab
@@ -104,7 +104,7 @@ CONTROLS_IN_VIEW = """() => {
 }"""
 
 
-def test_live_slides_then_reopened(browser, lab):  # noqa: F811 (fixture)
+def test_live_slides_then_reopened(browser, lab):
     """jupyterlab-slideshow (the notebook toolbar's deck button, command deck:start): run the lesson, start the slides at
     its top, press on (deck:forward, the → key) to the slide with the controls: they show, and each redraws the figure.
     Then the lesson is saved and reopened (check_reopened)."""
@@ -139,7 +139,7 @@ HEADINGS_KEEP_CASE = ("Array.from(document.querySelectorAll('.reveal h1, .reveal
                       ".every(h => getComputedStyle(h).textTransform === 'none')")
 
 
-def open_rise(browser, base, token, path):  # noqa: F811 (fixture name)
+def open_rise(browser, base, token, path):
     page, blocked = isolated_page(browser, LOCAL, height=720)
     page.goto(f"{base}/rise/{path}?token={token}")
     page.wait_for_selector(".reveal .slides section h2", state="attached", timeout=60_000)
@@ -147,7 +147,7 @@ def open_rise(browser, base, token, path):  # noqa: F811 (fixture name)
     return page, blocked
 
 
-def test_rise_shows_every_slide_scrolls_tall_ones_keeps_headings_and_opens_overview_and_notes(browser, lab):  # noqa: F811
+def test_rise_shows_every_slide_scrolls_tall_ones_keeps_headings_and_opens_overview_and_notes(browser, lab):
     """The RISE slideshow of lesson 01: a slide per notebook slide, a slide taller than the screen scrolls, headings keep
     their case (maths in them would change: eta = 0 upper-cased is H = 0), and the overview (W) and speaker view (T) open."""
     base, token, _ = lab
@@ -212,7 +212,7 @@ def shown_text(page, expected):
     return page.evaluate("document.querySelector('.jp-NotebookPanel').innerText")
 
 
-def check_reopened(browser, lab, page, name):  # noqa: F811 (fixture name)
+def check_reopened(browser, lab, page, name):
     """The lesson run on `page`, saved (JupyterLab autosaves) and reopened with a fresh kernel, as after a new
     `course.py lab`: a note where its controls were, not "model not found"."""
     base, token, root = lab

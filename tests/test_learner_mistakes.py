@@ -707,7 +707,8 @@ DIGITS_X, DIGIT_LABELS = helpers.digits_split()[:2]
 DIGIT_LEVELS = torch.as_tensor(helpers.to_levels(DIGITS_X[:5]), dtype=torch.float32)
 # What works in any dimension (lesson 17 runs it on 64 pixels): three coordinates per point are data, not a mistake.
 ANY_DIMENSION = {"q_sample", "q_step", "posterior", "reverse_mean", "ddim_step", "solve", "dpm_solve", "langevin",
-                 "training_set_oracle", "convert", "target_of", "to_flow", "x0_and_eps", "build_model", "dequantise"}
+                 "training_set_oracle", "convert", "target_of", "to_flow", "x0_and_eps", "build_model", "dequantise",
+                 "flow_solve"}
 # Where None is the argument's default (draw the start), it is not a mistake.
 NONE_IS_DEFAULT = {"sample x_T", "sample_steps x_T", "flow_sample x1"}
 SWEEP = [(e, v) for e in ENTRY_POINTS for v in VARIANTS if not (v == "None" and e in NONE_IS_DEFAULT)]

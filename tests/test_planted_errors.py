@@ -5,6 +5,7 @@ test exercises exactly the code the lessons show. Nothing is written anywhere.
 """
 
 import ast
+import copy
 import math
 from pathlib import Path
 
@@ -488,6 +489,73 @@ def test_11_guidance_convention_planted(schedule, x0, convention):
     assert lesson["convention_gap"](wrong, w=w) > 0.01
 
 
+# Lessons 11, 12 and 14 use committed files of the networks they train live; each lesson's recipe check (its
+# recipe_error and RECIPE_MARGIN) is the test that the file is the recipe (tools/make_lesson_networks.py). It passes a
+# network that differs by rounding and fails another recipe's network.
+
+CHECKPOINTS = helpers.COMMITTED_CHECKPOINT.parent
+
+
+def lesson_constant(stem, name):
+    """The literal a lesson assigns to name (a number or a dict of numbers)."""
+    for cell in jupytext.read(NOTEBOOKS / f"{stem}.py").cells:
+        if cell.cell_type == "code":
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
+                    return ast.literal_eval(node.value)
+    raise LookupError(f"{stem} assigns no constant {name}")
+
+
+def rounded_apart(network):
+    """network with every weight moved by a relative 1e-6, as another CPU's rounding of the same training might."""
+    other = copy.deepcopy(network)
+    with torch.no_grad():
+        for parameter in other.parameters():
+            parameter.mul_(1 + 1e-6 * torch.randn(parameter.shape, generator=torch.Generator().manual_seed(1)))
+    return other
+
+
+def same_recipe(lesson, margin, live, committed):
+    return abs(lesson["recipe_error"](live) - lesson["recipe_error"](committed)) < margin
+
+
+def test_11_recipe_check_planted(schedule):
+    """The guidance network's check fails the file with its labels 0 and 2 exchanged (a label embedding in the wrong row)."""
+    lesson = lesson_functions("11_guidance")
+    x0, u0 = helpers.s_curve(10_000, return_u=True)
+    lesson.update(T=schedule.T, schedule=schedule, x0=x0, labels=helpers.labels_of(u0), oracle=helpers.LabelledOracle(schedule),
+                  seeded=lambda k: torch.Generator().manual_seed(k))
+    margin = lesson_constant("11_guidance", "RECIPE_MARGIN")
+    net = helpers.load_model(CHECKPOINTS / "guidance_net.pt")
+    assert same_recipe(lesson, margin, rounded_apart(net), net)
+    swapped = copy.deepcopy(net)
+    with torch.no_grad():
+        for embedding in swapped.label_embeddings:
+            embedding.weight[[0, 2]] = embedding.weight[[2, 0]].clone()
+    assert not same_recipe(lesson, margin, swapped, net)
+
+
+def test_12_recipe_check_planted():
+    """The velocity network's check fails lesson 16's reflowed network, the same architecture trained on other pairs."""
+    lesson = lesson_functions("12_flow_matching")
+    lesson.update(oracle=helpers.FlowOracle(helpers.s_curve_oracle()), seeded=lambda k: torch.Generator().manual_seed(k))
+    margin = lesson_constant("12_flow_matching", "RECIPE_MARGIN")
+    net = helpers.load_model(CHECKPOINTS / "flow_net.pt")
+    assert same_recipe(lesson, margin, rounded_apart(net), net)
+    assert not same_recipe(lesson, margin, helpers.load_model(CHECKPOINTS / "student_reflow.pt"), net)
+
+
+def test_14_recipe_check_planted(schedule):
+    """The EDM network's check fails the x0-network of the same recipe and seed, another target, and the other way round."""
+    lesson = targets_lesson(schedule)
+    margin = lesson_constant("14_targets", "RECIPE_MARGIN")
+    x0_net = helpers.load_model(CHECKPOINTS / "target_x0.pt")
+    edm = helpers.Preconditioned(helpers.load_model(CHECKPOINTS / "target_edm.pt"), schedule, helpers.s_curve(10_000).std().item())
+    assert same_recipe(lesson, margin["x0"], rounded_apart(x0_net), x0_net)
+    assert not same_recipe(lesson, margin["x0"], edm, x0_net)
+    assert not same_recipe(lesson, margin["edm"], x0_net, edm)
+
+
 # Lesson 12's path and loss, checked against closed forms (issue 19) ----------------------------------------------
 
 def test_12_path_and_loss_closed_forms():
@@ -685,7 +753,7 @@ def test_14_conversions_against_the_oracle_planted(schedule):
 
 
 def test_14_kl_quadrature_planted(schedule):
-    """Check 3: the Gauss-Hermite KL agrees with Monte Carlo; nodes missing their factor sqrt(2) (a rule for exp(-z^2)
+    """Check 4: the Gauss-Hermite KL agrees with Monte Carlo; nodes missing their factor sqrt(2) (a rule for exp(-z^2)
     used as if for the standard normal) do not."""
     lesson = targets_lesson(schedule)
     oracle = lesson["oracle"]
@@ -936,7 +1004,7 @@ def test_17_digits_unit_checks_planted(monkeypatch):
         assert fails(check), name
         monkeypatch.undo()
     test_digits.test_the_finite_set_oracle_s_density_in_64_dimensions_is_torch_s_mixture()
-    replanted(monkeypatch, oracle.MixtureOracle, "path_terms", "self.d / 2 * torch.log", "torch.log")
+    replanted(monkeypatch, oracle.MixtureOracle, "_path_terms", "self.d / 2 * torch.log", "torch.log")
     assert fails(test_digits.test_the_finite_set_oracle_s_density_in_64_dimensions_is_torch_s_mixture)
 
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
-from test_browser import SCREENSHOTS, browser, isolated_page  # noqa: F401 (fixture)
+from test_browser import SCREENSHOTS, isolated_page
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -101,7 +101,7 @@ def broken_links(page_file: Path, links, ids):
     return broken
 
 
-def check_page(browser, page_file: Path, figures=0, has_maths=False, lesson=True, screenshot=None):  # noqa: F811
+def check_page(browser, page_file: Path, figures=0, has_maths=False, lesson=True, screenshot=None):
     """Open page_file from disk with every other request blocked and return its problems, as sentences. A lesson page
     (built from a notebook) must also show no test marker, in its code either; the decisions page names them."""
     page, blocked = isolated_page(browser, ("file:", "data:", "blob:"))
@@ -132,7 +132,7 @@ def check_page(browser, page_file: Path, figures=0, has_maths=False, lesson=True
 
 
 @pytest.mark.parametrize("stem", PAGES)
-def test_site_page(browser, site, stem):  # noqa: F811 (fixture)
+def test_site_page(browser, site, stem):
     figures, has_maths = figures_and_maths(stem)
     page_file = site / f"{stem}.html"
     lesson = stem in NOTEBOOK_PAGES
@@ -170,7 +170,7 @@ def served(folder):
         server.server_close()
 
 
-def test_site_served_search_finds_lessons(browser, site):  # noqa: F811 (fixture)
+def test_site_served_search_finds_lessons(browser, site):
     """Over HTTP, as `python3 -m http.server -d build/site` serves it: the search page finds the lesson on guidance."""
     with served(site) as base:
         page, blocked = isolated_page(browser, (base, "data:"))
@@ -218,7 +218,7 @@ PLANT_GROUPS = [["console error"], [defect for defect in PLANTS if defect != "co
 
 
 @pytest.mark.parametrize("defects", PLANT_GROUPS, ids=lambda group: f"{len(group)} defects")
-def test_site_check_catches_planted(browser, site, tmp_path, defects):  # noqa: F811 (fixture)
+def test_site_check_catches_planted(browser, site, tmp_path, defects):
     stem = "03_forward_process"
     figures, has_maths = figures_and_maths(stem)
 
