@@ -107,6 +107,10 @@ WALK_SLIDES = """async () => {
     const walker = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (node.parentElement.closest(".MathJax_CHTML, .MathJax, .MJX_Assistive_MathML, script, style, aside.notes")) continue;
+      // A word can only be broken in a text that takes two lines or more: most take one, and measuring each word is slow.
+      const whole = document.createRange();
+      whole.selectNodeContents(node);
+      if (lines(whole) < 2) continue;
       for (const m of node.textContent.matchAll(/[\\p{L}\\p{N}_.%]+/gu)) {
         const range = document.createRange();
         range.setStart(node, m.index);
