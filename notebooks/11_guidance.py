@@ -166,6 +166,7 @@ print(f"trained {helpers.DEFAULT.steps} steps in {result['seconds']:.1f} s")
 net = helpers.load_model(helpers.COMMITTED_CHECKPOINT.parent / "guidance_net.pt")
 
 
+# %%
 @torch.no_grad()
 def recipe_error(network):
     """A label-conditional network's RMS distance to the exact eps, over ten steps and each label and none (2 000 points

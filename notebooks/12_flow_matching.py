@@ -194,6 +194,7 @@ print(f"trained {config.steps} steps in {result['seconds']:.1f} s")
 net = helpers.load_model(helpers.COMMITTED_CHECKPOINT.parent / "flow_net.pt")
 
 
+# %%
 @torch.no_grad()
 def recipe_error(network):
     """A velocity network's RMS distance to v*, over ten times s (2 000 points of the path each)."""

@@ -240,6 +240,29 @@ def test_control_cells_keep_what_the_controls_need():
     assert control_cells([nbformat.v4.new_code_cell(source) for source in sources]) == [0, 1, 2, 3]
 
 
+TRAINS = ("helpers.train(", "helpers.train_digits(")
+
+
+def trained_for_controls(cells):
+    """The cells of a lesson's browser slice (control_cells) that train a network."""
+    return [i for i in control_cells(cells) if any(call in cells[i].source for call in TRAINS)]
+
+
+def test_no_explorer_trains_a_network():
+    """A lesson's controls use committed networks, so the browser run trains nothing: lessons 11, 12 and 14 train live
+    beside their committed files (tools/make_lesson_networks.py), and their slices once pulled the training in through a
+    cell that both loaded the file and compared it with the live network (28 s of lesson 14's browser run)."""
+    trained = {name: trained_for_controls(nbformat.read(ROOT / "notebooks" / name, as_version=4).cells)
+               for name in LAB_LESSONS}
+    assert {name: cells for name, cells in trained.items() if cells} == {}
+    # Planted: the network's file loaded in the cell that compares it with the live one.
+    sources = ["import helpers\nfrom ipywidgets import interact",
+               "live = helpers.train(model, x0, schedule, config)['model']",
+               "net = helpers.load_model(path)\nassert abs(error(net) - error(live)) < margin",
+               "interact(lambda s: net(x, s), s=(0.0, 1.0));"]
+    assert trained_for_controls([nbformat.v4.new_code_cell(source) for source in sources]) == [1]
+
+
 def off_grid_sliders(source):
     """FloatSliders in a cell whose value is not min + k step in floating point: the front end snaps such a value when
     it draws the slider, and the update that follows leaves the first figure beside the next one (seen in lesson 16:
