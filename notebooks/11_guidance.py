@@ -153,8 +153,8 @@ print(f"{sum(p.numel() for p in model.parameters())} parameters; final loss (mea
 print(f"trained {helpers.DEFAULT.steps} steps in {result['seconds']:.1f} s")
 
 # %% [markdown]
-# The rest of the lesson uses the committed file of this recipe (tools/make_lesson_networks.py), so that its numbers are
-# the same on every machine.
+# The rest of the lesson uses the committed file of this recipe (tools/make_lesson_networks.py), so that its numbers do
+# not depend on how a CPU rounds the training.
 # Is the file this recipe? Where course.py pins the CPU's kernels (every CPU with AVX2, docs/decisions.md) the live
 # network equals it bit for bit. Elsewhere training rounds differently and, chaotic as training is, lands on another
 # network, as another seed would. What the recipe fixes is how close its network comes to the exact answer: the RMS

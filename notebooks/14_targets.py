@@ -230,7 +230,7 @@ for target in ("x0", "edm"):
 
 # %% [markdown]
 # The rest of the lesson uses the committed files of these two recipes (tools/make_lesson_networks.py), so that its
-# numbers are the same on every machine: training's last digits depend on how a CPU rounds. Each network records what it
+# numbers do not depend on how a CPU rounds the training. Each network records what it
 # predicts (`net.predicts`, kept in its checkpoint): `helpers.AsEps` reads each as an $\boldsymbol\epsilon$-predictor by that record, so
 # lesson 07's sampler runs it unchanged, and a helper that reads $\boldsymbol\epsilon$ refuses the $\mathbf{x}_0$-network itself rather than read
 # its output as noise.
