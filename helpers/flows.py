@@ -233,11 +233,10 @@ def straightness(chain, times):
     E ||chord/Delta||^2 with Delta = times[-1] - times[0] (Liu et al. 2023's straightness, normalised), is 0 exactly when
     one Euler step over the whole path lands on its end. Defined in lesson 12 (flow matching).
     """
-    chain, times = torch.as_tensor(chain), _as_float64("times", times)
+    chain, times = torch.as_tensor(chain).to(torch.float64), _as_float64("times", times)
     if chain.ndim != 3 or chain.shape[-1] != 2 or chain.shape[0] != times.shape[0] or times.shape[0] < 2:
         raise ValueError(f"chain must have shape (len(times), n, 2) with at least 2 times, got {tuple(chain.shape)} for "
                          f"{times.shape[0]} times")
-    chain = chain.to(torch.float64)
     moves, chord = chain[1:] - chain[:-1], chain[-1] - chain[0]
     velocity = moves / (times[1:] - times[:-1])[:, None, None]
     chord_velocity = chord / (times[-1] - times[0])
