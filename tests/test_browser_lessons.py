@@ -1,6 +1,6 @@
 """The later lessons in JupyterLab (every other one; tests/test_browser_lessons_b.py has the rest): files of their own,
-so that the test command's two workers (`--dist loadfile`) share the browser runs. The fixtures and the run itself are
-tests/test_browser.py's."""
+so that the test command's two workers (`--dist loadfile`) share the browser runs. The run itself is
+tests/test_browser.py's; the browser and JupyterLab fixtures, shared per worker, are tests/conftest.py's."""
 
 import pytest
 
