@@ -93,8 +93,9 @@ def lab_tab(browser, jupyterlab):
 # browser run, and the tests of the helpers it teaches. A test belongs to lesson NN when one of its parameters names it
 # ("08_training", "08.1", a path to 08_...), when its name starts test_08_, or when its module lists NN in LESSONS
 # ("all": every lesson). Tests that name no lesson run only in the whole suite, and so do the files that retrain a
-# committed network (RETRAINS = True): they check tools/make_*.py's recipes, not the lesson, and took 25-45 s each,
-# most of the 60 s one lesson's tests may take (docs/decisions.md, "Test-suite time budget").
+# committed network (RETRAINS = True): they check tools/make_*.py's recipes, not the lesson, and take 25-45 s each
+# when they retrain (tests/retrains.py), most of the 60 s one lesson's tests may take (docs/decisions.md, "Test-suite
+# time budget").
 LESSON_NAME = re.compile(r"(\d\d)[._]")
 
 
@@ -127,7 +128,8 @@ def long_first(item):
     which hold few tests, last), and a long file that starts last decides when the run ends. So: files that run lessons
     in JupyterLab first (40-150 s a file), then the other browser tests (decks, site: 50-80 s a file), then the lesson
     notebooks from the last lesson back (the later lessons train and integrate: 30-80 s each under nbval), then the rest
-    (seconds a file). Files that retrain a committed network (RETRAINS = True: 25-50 s a file) go with the JupyterLab runs."""
+    (seconds a file). Files that retrain a committed network (RETRAINS = True: 25-50 s a file when they retrain) go with
+    the JupyterLab runs."""
     if item.path.suffix == ".ipynb":
         return (2, -int(item.path.name[:2]) if item.path.name[:2].isdigit() else 0)
     fixtures = set(getattr(item, "fixturenames", ()))
