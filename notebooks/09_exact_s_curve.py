@@ -477,12 +477,13 @@ def bench_metric(prior, who, metric):
     return lambda k: bench["runs"][f"{k}|{prior}|{who}|beta_tilde"][metric]
 
 
-for prior in ("N(0, I)", "Gaussian, q(x_T)'s moments"):
+print("start minus exact q(x_T), mean ± s.d. over ten seeds:")
+for prior, short in (("N(0, I)", "N(0, I)"), ("Gaussian, q(x_T)'s moments", "moments")):
     for who in ("oracle", "network"):
         for metric in ("coverage_gap", "off_curve"):
             result = helpers.compare(bench_metric(prior, who, metric), bench_metric("q(x_T), exact", who, metric),
                                      bench["seeds"], names=(prior, "q(x_T)"))
-            print(f"{prior:27s} {who:8s} {metric:13s} mean {result.mean:+.3f}, s.d. {result.sd:.3f} -> {result.verdict}")
+            print(f"{short:8s} {who:8s} {metric:13s} {result.mean:+.3f} ± {result.sd:.3f} -> {result.verdict}")
             assert result.verdict == "no consistent difference"
 # The file's seeds 0-4 are this lesson's runs: on any CPU they agree to far below the metrics' seed-to-seed spread.
 largest = max(abs(getattr(q, m) - bench["runs"][f"{k}|{prior}|{who}|{sigma}"][m]) for (k, prior, who, sigma), q in runs.items()
