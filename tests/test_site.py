@@ -57,8 +57,14 @@ READ_PAGE = """async () => {
   const prose = main.cloneNode(true);
   // The theme's print-only header repeats the title as plain text; on screen it is hidden.
   prose.querySelectorAll('pre, code, mjx-container, script, style, .onlyprint').forEach(e => e.remove());
+  // The navigation beside it carries the lessons' titles, maths included (lessons 05 and 06).
+  const navigation = Array.from(document.querySelectorAll('.bd-sidebar-primary nav, .bd-sidebar-secondary nav')).map(nav => {
+    const copy = nav.cloneNode(true);
+    copy.querySelectorAll('pre, code, mjx-container, script, style').forEach(e => e.remove());
+    return copy.textContent;
+  }).join(' ');
   return {
-    prose: prose.textContent, text: main.textContent,
+    prose: prose.textContent, navigation, text: main.textContent,
     outputs: Array.from(main.querySelectorAll('.cell_output')).map(e => e.textContent).join(' '),
     maths: document.querySelectorAll('mjx-container').length,
     mathErrors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length,
@@ -120,6 +126,9 @@ def check_page(browser, page_file: Path, figures=0, has_maths=False, lesson=True
     raw = RAW_TEX.findall(seen["prose"])
     if raw or seen["mathErrors"]:
         problems.append(f"maths not rendered: {raw[:3]}, {seen['mathErrors']} TeX errors")
+    raw_in_navigation = RAW_TEX.findall(seen["navigation"])
+    if raw_in_navigation:
+        problems.append(f"maths not rendered in the navigation: {raw_in_navigation[:3]}")
     if has_maths and seen["maths"] == 0:
         problems.append("maths not rendered: no typeset formula on a page whose notebook has maths")
     # A widget shows as its repr in an output (or in text); the code that makes it names IntSlider( too.
@@ -215,6 +224,19 @@ PLANTS = {
 # Planted together where each check's finding can come only from its own defect; a console error alone, since a blocked
 # request or a missing image logs one too.
 PLANT_GROUPS = [["console error"], [defect for defect in PLANTS if defect != "console error"]]
+
+
+def test_site_check_catches_untypeset_navigation(browser, site, tmp_path):
+    """A page without maths of its own still shows lessons 05 and 06's titles, with maths, in its navigation: Sphinx
+    loaded MathJax only on pages with maths, so the benchmarks and decisions pages showed them as TeX. Planted: the
+    MathJax script taken out of such a page."""
+    stem = "benchmarks"
+
+    def without_mathjax(html):
+        return re.sub(r'<script[^>]*src="[^"]*mathjax[^"]*"[^>]*></script>', "", html, flags=re.IGNORECASE)
+
+    problems = check_page(browser, planted_site(site, tmp_path, stem, without_mathjax), lesson=False)
+    assert any(p.startswith("maths not rendered in the navigation") for p in problems), problems
 
 
 @pytest.mark.parametrize("defects", PLANT_GROUPS, ids=lambda group: f"{len(group)} defects")

@@ -46,3 +46,6 @@ def visit_open(self, node):
 
 def setup(app):
     app.add_node(HideCodeCellNode, override=True, html=(visit_open, depart_HideCellInput))
+    # MathJax on every page, not only on pages with maths of their own: every page's navigation carries the lessons'
+    # titles, and lessons 05 and 06's have maths (the docs pages showed them as TeX).
+    app.set_html_assets_policy("always")
