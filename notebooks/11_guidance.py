@@ -107,9 +107,10 @@ for t in (10, 50, 99):
     se = torch.stack([((w**2) * (one_hot[:, c] - p_mc[:, c : c + 1]) ** 2).sum(1) for c in range(3)], 1).sqrt()
     # Where every effective draw has the same label the estimate's s.e. is 0; a floor of 1e-4 keeps z finite there.
     z = ((p_mc - probs).abs() / se.clamp(min=1e-4)).max().item()
-    print(f"t = {t + 1:3d}: sum of p(c|x_t) - 1 up to {(probs.sum(1) - 1).abs().max().item():.0e}; "
-          f"max |exact - Monte Carlo| / s.e. = {z:.1f}")
-    assert (probs.sum(1) - 1).abs().max() < 1e-8 and z < 4.5
+    # The sum's gap to 1 is at rounding level (1e-16 to 1e-13 here, its digits set by the CPU): printed as a bound.
+    sums_to_one = (probs.sum(1) - 1).abs().max().item() < 1e-12
+    print(f"t = {t + 1:3d}: sum of p(c|x_t) within 1e-12 of 1: {sums_to_one}; max |exact - Monte Carlo| / s.e. = {z:.1f}")
+    assert sums_to_one and z < 4.5
 
 # %% [markdown]
 # The classifier over the plane, each place coloured by the labels' colours above mixed in proportion to $p(c\mid\mathbf{x}_t)$, with the shrunken
