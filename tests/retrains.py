@@ -12,7 +12,7 @@ retrains now and passes or fails on the comparison. To retrain everything and wr
 
     COURSE_RETRAIN=record python3 course.py test tests/test_committed_*.py
 
-(`COURSE_RETRAIN=always` retrains without writing). docs/decisions.md, "Retraining when the recipe changes", says why.
+(`COURSE_RETRAIN=always` retrains without writing). docs/decisions.md, "Issue 35, fourth round", says why.
 """
 
 import ast
