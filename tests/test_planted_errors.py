@@ -982,7 +982,8 @@ def test_17_bits_per_dim_planted():
 def test_17_digits_unit_checks_planted(monkeypatch):
     """tests/test_digits.py catches: a dequantisation spread over two bins, bits per dimension without the bin's volume,
     a Fréchet distance without the factor 2 on its cross term, the ODE likelihood's change of volume taken for d = 2 in
-    any dimension, and the oracle's log density with the 2-D normaliser."""
+    any dimension, the oracle's log density with the 2-D normaliser, the ELBO's prior term halved, and the
+    nearest-neighbour ratio by the mean distance instead of the median."""
     import helpers.digit_scores as digit_scores
     import helpers.digits as digits
     import helpers.likelihood as likelihood
@@ -1006,6 +1007,19 @@ def test_17_digits_unit_checks_planted(monkeypatch):
     test_digits.test_the_finite_set_oracle_s_density_in_64_dimensions_is_torch_s_mixture()
     replanted(monkeypatch, oracle.MixtureOracle, "_path_terms", "self.d / 2 * torch.log", "torch.log")
     assert fails(test_digits.test_the_finite_set_oracle_s_density_in_64_dimensions_is_torch_s_mixture)
+    monkeypatch.undo()
+    # The ELBO's prior term against its closed form: the KL halved.
+    test_digits.test_the_elbo_in_five_dimensions_has_the_gaussian_kl_in_closed_form()
+    replanted(monkeypatch, likelihood, "elbo", "prior_term = torch.distributions.kl_divergence(q_T, p_T)",
+              "prior_term = 0.5 * torch.distributions.kl_divergence(q_T, p_T)")
+    monkeypatch.setattr(helpers, "elbo", likelihood.elbo)
+    assert fails(test_digits.test_the_elbo_in_five_dimensions_has_the_gaussian_kl_in_closed_form)
+    monkeypatch.undo()
+    # The nearest-neighbour ratio against scikit-learn's: the mean in place of the median.
+    judge = helpers.DigitJudge(*test_digits.SPLIT)
+    test_digits.test_the_judge_scores_the_data_as_its_definitions_say(judge)
+    replanted(monkeypatch, digit_scores.DigitJudge, "scores", "nn_ratio=d1.median().item()", "nn_ratio=d1.mean().item()")
+    assert fails(lambda: test_digits.test_the_judge_scores_the_data_as_its_definitions_say(judge))
 
 
 
