@@ -87,6 +87,25 @@ def test_the_unlabelled_networks_are_the_recipe_s_for_their_images(n):
     scores_as_the_recipe(committed, n)
 
 
+def knows_its_own_images(network):
+    """The 50-image network memorises (lesson 17): it scores its own 50 training images better than 50 other training
+    images by more than half the smallest gap between own and test images over the recipe's five benchmark seeds."""
+    gaps = [row["test"]["elbo_bpd"] - row["train"]["elbo_bpd"] for row in BENCHMARK["memorisation"] if row["n"] == 50]
+    assert len(gaps) == 5
+    x_train = helpers.digits_split()[0]
+    order = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(make_digits.ORDER_SEED))
+    own, others = elbo_bits(network, x_train[order[:50]]), elbo_bits(network, x_train[order[50:100]])
+    assert others - own > min(gaps) / 2, (own, others, gaps)
+
+
+def test_the_50_image_network_knows_which_images_it_was_trained_on():
+    """Its test likelihood alone cannot tell: any 50 training images give 4.61-4.78 bits on the test split."""
+    knows_its_own_images(helpers.load_model(make_digits.file_of("n50")))
+    # Planted: the network of all 1 347 images, trained on both sets, tells them apart by 0.003 bits.
+    with pytest.raises(AssertionError):
+        knows_its_own_images(helpers.load_model(make_digits.file_of("n1347")))
+
+
 def test_a_short_training_fails_both_comparisons(short_network):
     """The comparisons can fail: the recipe cut to 300 steps is told apart from the committed network and from the
     recipe's benchmark seeds."""
