@@ -60,8 +60,10 @@ def inputs_digest(files, root=ROOT) -> str:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+             if line.startswith("model name")]
+    cpu = names[0] if names else platform.processor()
     kernels = ", ".join(f"{name}={os.environ[name]}" for name in KERNEL_SETTINGS if name in os.environ)
     return f"{cpu}; torch {torch.__version__}; {kernels}"
 
