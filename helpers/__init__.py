@@ -21,7 +21,7 @@ from .schedules import (
 )
 from .config import DEFAULT, REFERENCE, TrainConfig
 from .training import build_model, learning_rate, train
-from .evidence import compare
+from .evidence import compare, redraw_margin
 from .exercises import check_exercise
 from .oracle import quadrature, s_curve_oracle, training_set_oracle
 from .flows import (
@@ -131,6 +131,7 @@ __all__ = [
     "q_sample",
     "q_step",
     "quadrature",
+    "redraw_margin",
     "reverse_mean",
     "reverse_sigma",
     "s_curve",

@@ -229,7 +229,8 @@ assert reaches(mine, target) and reach["worst"] is not None and reach["worst"] <
 assert not any(reaches(r["final"], target_tilde) for r in results["default"])
 
 # %% [markdown]
-# The claims below compare over the benchmark's five training seeds (`helpers.compare`, lesson 07). The reference is one
+# The claims below compare over the benchmark's five training seeds (`helpers.compare`, lesson 07: the 95 % interval of
+# the mean difference decides). The reference is one
 # run of 316 000 steps, so against it each seed of the default is compared with that one run; the longer runs (three
 # times the steps) share their seeds with the default runs, so those comparisons are paired. Off-curve is compared as
 # distance from the data's.
@@ -265,12 +266,13 @@ assert claims["stray, 3x longer vs default"].a_better and claims["coverage gap, 
 
 # %% [markdown]
 # So the default recipe reaches the reference's final quality within 10 s of training on every seed, and ends closer to
-# the data on both numbers on every seed. Two caveats, printed above. First, much of its lead in precision is the sampler: sampled with
-# $\tilde\beta_t$ too, the reference's network sits at the data's off-curve, which no default run reaches, although
-# their coverage is more even. Second, on every seed the default leaves more strays (points far off the curve) than the
-# reference's 316 000 steps. Training the default three times longer leaves fewer strays on every seed, but overshoots:
-# on every seed its samples become *sharper* than the data, which is not better, and cover the curve less evenly
-# (docs/benchmarks.md).
+# the data on both numbers: each interval above lies below 0. These are five training seeds, so the intervals are wide
+# (Student's t with four degrees of freedom, 2.78); every one of them still excludes 0. Two caveats, printed above.
+# First, much of its lead in precision is the sampler: sampled with $\tilde\beta_t$ too, the reference's network sits at
+# the data's off-curve, which no default run reaches, although their coverage is more even. Second, the default leaves
+# more strays (points far off the curve) than the reference's 316 000 steps. Training the default three times longer
+# leaves fewer strays, but overshoots: on every seed its samples become *sharper* than the data, which is not better,
+# and cover the curve less evenly (docs/benchmarks.md).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** Start the training cell before explaining the recipe: it prints its own training time when it is done, and on a
@@ -366,7 +368,7 @@ Path("checkpoints/damaged.pt").unlink()
 # - The reference recipe is slow mainly because of small batches at a low learning rate on poorly scaled inputs.
 # - The default recipe — batch 1024, lr $10^{-2}$ with warm-up and cosine decay, input scaling, weight EMA, steps
 #   drawn near the data, sampling with $\tilde\beta_t$ — reaches the reference's final quality within 10 s of training
-#   on every seed of the benchmark's 2-core CPU, where the reference trains for over ten minutes. Much of the gain in
+#   on each of five training seeds on the benchmark's 2-core CPU, where the reference trains for over ten minutes. Much of the gain in
 #   precision is the sampler's, and the default leaves more strays.
 # - Checkpoints hold weights, configuration and a checksum only; loading refuses the wrong network and a damaged file.
 #

@@ -332,11 +332,14 @@ for (name, nfe), q in sweep.items():
     print(f"{name:15s} {nfe:4d} {q.off_curve:10.2f} {q.stray:8.2f} {q.coverage_gap:7.2f} {q.nll:7.3f}")
 
 # %% [markdown]
-# That table is one draw: one start and one noise seed. Whether a sampler "matches" the 100-step DDPM is a comparison,
-# so it must hold over seeds. The rule: off-curve and coverage gap each no worse than the 100-step DDPM's *on the same
-# seed* by more than two data-floor standard deviations. `benchmarks/sample_seeds.py` ran every row on five seeds (each
-# seed its own start and noise, shared by all samplers and by the exact network), too slow to repeat here; its seed 0
-# is this lesson's draw, checked first.
+# That table is one draw: one start and one noise seed. Whether a sampler is as good as the 100-step DDPM is a
+# comparison, so it rests on lesson 07's rule over ten seeds, with a margin that is measured: the 100-step DDPM run
+# twice from the same start with fresh noise, on twenty other seeds (`helpers.redraw_margin`, two s.d. of that
+# difference). A sampler qualifies when its off-curve is at least as close to the data's as the DDPM's and its coverage
+# gap no larger, each by the interval's worse end staying inside the margin (`no_worse`; off-curve as the distance to
+# the data's value, `target=`, since a curve sharper than the data is not better). `benchmarks/sample_seeds.py` ran
+# every row on ten seeds (each seed its own start and noise, shared by all samplers and by the exact network), too slow
+# to repeat here; its seed 0 is this lesson's draw, checked first.
 
 # %%
 seeds_run = json.loads(Path("../benchmarks/results/sampling-seeds-cpu-2core.json").read_text())
@@ -344,27 +347,40 @@ per_seed = {(r["sampler"], r["nfe"], r["seed"]): r for r in seeds_run["rows"]}
 SEEDS = seeds_run["seeds"]
 assert all(abs(per_seed[name, nfe, 0]["network"][metric] - getattr(q, metric)) < 1e-3
            for (name, nfe), q in sweep.items() for metric in ("off_curve", "coverage_gap"))
+TARGET = {"off_curve": seeds_run["data_floor"]["off_curve"]["mean"], "coverage_gap": None}
+
+
+def distance(metric, value):
+    return value if TARGET[metric] is None else abs(value - TARGET[metric])
+
+
+def margin_of(metric, who):
+    redraw = {r["seed"]: r[who] for r in seeds_run["redraws"]}
+    return helpers.redraw_margin(lambda k: distance(metric, redraw[k][0][metric]),
+                                 lambda k: distance(metric, redraw[k][1][metric]), seeds_run["redraw_seeds"])
 
 
 def against_ddpm(name, nfe, metric, who="network"):
     return helpers.compare(lambda k: per_seed[name, nfe, k][who][metric], lambda k: per_seed["DDPM", 100, k][who][metric],
-                           SEEDS, names=(f"{name}, {nfe}", "DDPM, 100"), margin=2 * floor_sd[metric])
+                           SEEDS, names=(f"{name}, {nfe}", "DDPM, 100"), margin=margin_of(metric, who),
+                           target=TARGET[metric])
 
 
-def seeds_matching(name, nfe, who="network"):
-    results = [against_ddpm(name, nfe, metric, who) for metric in ("off_curve", "coverage_gap")]
-    return sum(all(r.differences[i] <= r.margin for r in results) for i in range(len(SEEDS))), results
+def as_good(name, nfe, who="network"):
+    return all(against_ddpm(name, nfe, metric, who).no_worse for metric in ("off_curve", "coverage_gap"))
 
 
-print(f"seeds on which each sampler matches the 100-step DDPM (network | exact network); gap differences per seed")
+print(f"margins (two s.d. of the 100-step DDPM against itself, {len(seeds_run['redraw_seeds'])} seeds): "
+      + ", ".join(f"{m} {margin_of(m, 'network'):.2f}" for m in TARGET))
+print(f"as good as the 100-step DDPM (network | exact network), and the gap's difference per seed, over {len(SEEDS)} seeds:")
 for (name, nfe) in sorted(sweep, key=lambda key: (key[1], key[0])):
     if nfe >= 19 and (name, nfe) != ("DDPM", 100):
-        n_net, (_, gap_net) = seeds_matching(name, nfe)
-        n_exact, _ = seeds_matching(name, nfe, "oracle")
-        print(f"{name:14s} {nfe:3d}: {n_net}/5 | {n_exact}/5   gap {gap_net.summary()}")
-fewest = min((nfe, name) for (name, nfe) in sweep if seeds_matching(name, nfe)[0] == len(SEEDS))
-print(f"fewest NFE that match on every seed: {fewest[1]} with {fewest[0]} evaluations")
-assert fewest == (49, "Heun") and seeds_matching("DDIM, eta = 0", 50)[0] == seeds_matching("DDIM, eta = 1", 50)[0] == 5
+        print(f"{name:14s} {nfe:3d}: {'yes' if as_good(name, nfe) else 'no':3s} | {'yes' if as_good(name, nfe, 'oracle') else 'no':3s}"
+              f"  gap {against_ddpm(name, nfe, 'coverage_gap').summary()}")
+fewest = min((nfe, name) for (name, nfe) in sweep if as_good(name, nfe))
+print(f"fewest NFE as good as the 100-step DDPM: {fewest[1]} with {fewest[0]} evaluations")
+assert fewest == (19, "Heun") and not as_good("DDIM, eta = 0", 20) and not as_good("DDPM", 20)
+assert all(as_good(name, 50) for name in ("DDIM, eta = 0", "DDIM, eta = 1")) and as_good("Heun", 49)
 
 # %% [markdown]
 # The energy distance (×10³, lesson 07) of the same samples comes from the benchmark's run: it costs about 2 s per cloud,
@@ -405,12 +421,14 @@ plt.show()
 # off-curve below the data's 10 is not better (the oracle's $\eta = 1$ samples at 20 evaluations sit at 7.4 in the
 # benchmark: too tight).
 #
-# Over five seeds, Heun with 49 evaluations is the fewest that match the 100-step DDPM on every seed, and DDIM with 50,
-# either $\eta$, matches on every seed too: Heun's lead is one evaluation. Heun with 19 matches on 4 of 5 seeds, so it is
-# not a match by this rule. The rule is strict: DDIM with $\eta = 0$ at 20 misses on every seed, its coverage gap 0.52–0.71
-# points above the 100-step DDPM's against an allowance of 0.52 (printed above).
+# Over ten seeds, Heun with 19 evaluations is the fewest as good as the 100-step DDPM: closer to the data's off-curve,
+# and a coverage gap larger by 0.32 points on average, inside the 0.71 that the DDPM moves by between two of its own draws
+# (printed above). DDIM with 50, either $\eta$, and Heun with 49 qualify too. DDIM with $\eta = 0$ at 20 does not: its
+# gap's interval reaches past the margin. An earlier version of this lesson used five seeds and a margin of two
+# data-floor s.d. (0.52 for the gap) and named Heun at 49; the 100-step DDPM itself moves by more than that between
+# draws, so that margin made chance verdicts (docs/decisions.md, "Evidence: the calibrated rule").
 #
-# One row runs backwards: **Heun at 99 evaluations matches on fewer seeds than at 49.** More steps do not always help:
+# One row runs backwards: **Heun's coverage gap is larger at 99 evaluations than at 49.** More steps do not always help:
 
 # %%
 def heun_gap_change(who):
@@ -420,14 +438,17 @@ def heun_gap_change(who):
 
 for who in ("network", "oracle"):
     print(f"{who:8s} coverage gap, Heun 99 minus Heun 49: {heun_gap_change(who).summary()}")
-assert heun_gap_change("network").b_better and not heun_gap_change("oracle").b_better
+print("exact network as good as the 100-step DDPM, Heun 49 | 99:", as_good("Heun", 49, "oracle"), as_good("Heun", 99, "oracle"))
+assert heun_gap_change("network").b_better and heun_gap_change("oracle").verdict == "undecided"
 
 # %% [markdown]
-# With the network, Heun's coverage gap grows from 49 to 99 evaluations on every seed; with the exact network it does
-# not. As the steps shrink, Heun converges to the *network's own* ODE map, and the coverage of that map is the
-# network's: the exact network's rows match on every seed at both budgets, so the solver is not at fault. At 49
-# evaluations Heun's discretisation error partly offsets the network's error along the curve (the gap is lower on every
-# seed); at 99 it is too small to. Convergence to the network's ODE is not convergence to the data. Exercise 1 asks whether a better
+# With the network, Heun's coverage gap grows from 49 to 99 evaluations (the interval lies above 0); with the exact
+# network the interval holds 0 and is a few hundredths wide. As the steps shrink, Heun converges to the *network's own*
+# ODE map, and the coverage of that map is the network's. At 49 evaluations Heun's discretisation error partly offsets
+# the network's error along the curve; at 99 it is too small to. Convergence to the network's ODE is not convergence to
+# the data. The exact network's deterministic rows fail the off-curve test (the "no" column above, printed True/False
+# here): its ODE samples sit further *below* the data's off-curve than its 100-step DDPM does, a curve too sharp, which
+# the two-sided test does not count as better. Exercise 1 asks whether a better
 # choice of *which* steps matches with fewer evaluations. The benchmark `benchmarks/sample_speed.py` times every row.
 
 # %% [markdown] slideshow={"slide_type": "notes"}

@@ -19,6 +19,7 @@ from sklearn.datasets import make_s_curve
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
 import helpers
+from test_evidence import TRIALS, calibration, redraws  # noqa: F401 (redraws: the calibration's fixture)
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -434,11 +435,31 @@ def test_divergence_check_planted(monkeypatch):
 def test_compare_direction_planted(monkeypatch):
     """A verdict that ignores lower_is_better calls the worse method better whenever higher is better."""
     def verdict(lower_is_better):
-        return helpers.compare(lambda s: 2.0, lambda s: 1.0, names=("A", "B"), lower_is_better=lower_is_better).verdict
+        return helpers.compare(lambda s: 2.0 + 0.1 * s, lambda s: 1.0, names=("A", "B"), lower_is_better=lower_is_better).verdict
 
-    assert verdict(True) == "B better on every seed" and verdict(False) == "A better on every seed"
-    monkeypatch.setattr(helpers.evidence.Comparison, "_better", lambda self, d: (-d > self.margin) - (-d < -self.margin))
-    assert verdict(False) == "B better on every seed"
+    assert verdict(True) == "B better" and verdict(False) == "A better"
+    monkeypatch.setattr(helpers.evidence.Comparison, "a_better", property(lambda self: self.interval[1] < 0))
+    assert verdict(False) != "A better"
+
+
+def test_compare_every_seed_rule_planted(monkeypatch, redraws):
+    """The old rule, "within the margin on every seed" (the interval replaced by the differences' range), fails the
+    calibration: the 100-step DDPM failed to match itself on 3 of 10 tries that way (issue 37)."""
+    assert calibration(redraws, 0.0)[0].get("A matches B", 0) >= 0.95 * TRIALS
+    monkeypatch.setattr(helpers.evidence.Comparison, "interval", property(lambda self: (min(self.differences), max(self.differences))))
+    assert calibration(redraws, 0.0)[0].get("A matches B", 0) < 0.95 * TRIALS
+
+
+def test_compare_one_sided_match_planted(monkeypatch):
+    """A match that only bounds A from above (the old "no worse") lets a method sharper than the baseline match it."""
+    wobble = [0.01, -0.02, 0.015, -0.005, 0.0, 0.02, -0.01, 0.005, -0.015, 0.01]
+
+    def sharper():
+        return helpers.compare(lambda s: 0.9 + wobble[s], lambda s: 1.0, seeds=range(10), margin=0.05).matches
+
+    assert not sharper()
+    monkeypatch.setattr(helpers.evidence.Comparison, "matches", property(lambda self: self.interval[1] <= self.margin))
+    assert sharper()
 
 
 def test_compare_pairing_planted():
