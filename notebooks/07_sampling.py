@@ -323,7 +323,7 @@ plt.show()
 
 # %% [markdown]
 # One run cannot settle it: the coverage gap's floor has a standard deviation of about 0.3 points. Lesson 09 answers
-# with the exact network over five seeds: for this stochastic sampler the start makes no consistent difference, and
+# with the exact network over five seeds: for this stochastic sampler no cost of the start is measurable, and
 # lesson 10 shows that for a deterministic one it decides everything. The mismatch is real all the same. In the bound of lesson 06 it is the
 # term $L_T = D_\mathrm{KL}(q(\mathbf{x}_T\mid\mathbf{x}_0)\,\|\,\mathcal{N}(0, I))$, which per coordinate is
 # $\tfrac12(v + \mu^2 - 1 - \log v)$ with $v = 1-\bar\alpha_T$, $\mu = \sqrt{\bar\alpha_T}x_0$; and a third of the
