@@ -21,7 +21,10 @@ Runs on as many torch threads as OMP_NUM_THREADS allows (printed first); the who
    normalised to mean 1 so that the learning rate means the same: helpers.loss_weights(schedule, "eps", "elbo"), lesson
    14's. Measured as in 2.
 
-4. With --reference, only this: the reference recipe's network (helpers.REFERENCE, 316 000 steps, about 11 minutes on
+4. With --add-seeds 5,6,7,8,9 --recipes L_simple,ELBO, only this: those recipes trained on those seeds and measured as
+   in 2, their rows added to an existing <out>/<name>.json ("seeds_added" records which); lesson 13's ten-seed
+   comparison of section 3 uses them.
+5. With --reference, only this: the reference recipe's network (helpers.REFERENCE, 316 000 steps, about 11 minutes on
    one thread), one seed (0), measured as in 2, plus its ELBO bound with its own sampler's variances (sigma^2 = beta);
    its row is added to an existing <out>/<name>.json as "reference".
 Writes <out>/<name>.json.
@@ -122,6 +125,8 @@ def main():
     parser.add_argument("--name", default="likelihood-cpu-2core")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--reference", action="store_true", help="train the reference recipe once and add its row")
+    parser.add_argument("--add-seeds", default="", help="comma-separated seeds to add for --recipes, to an existing file")
+    parser.add_argument("--recipes", default="L_simple,ELBO", help="comma-separated recipes for --add-seeds")
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
@@ -132,8 +137,18 @@ def main():
     prior = moments_prior(schedule, x0)
     held_out = helpers.s_curve(2_000, seed=500).double()
     log_q0 = oracle.log_prob(held_out, None)
+    path = Path(args.out) / f"{args.name}.json"
     if args.reference:
-        add_reference(Path(args.out) / f"{args.name}.json", schedule, x0, prior, held_out)
+        add_reference(path, schedule, x0, prior, held_out)
+        return
+    if args.add_seeds:
+        out = json.loads(path.read_text())
+        seeds = [int(k) for k in args.add_seeds.split(",")]
+        for name in args.recipes.split(","):
+            out["runs"] += run_recipe(name, recipes(schedule, x0, u)[name], seeds, schedule, prior, held_out)
+            out.setdefault("seeds_added", {})[name] = sorted(set(out.get("seeds_added", {}).get(name, [])) | set(seeds))
+        path.write_text(json.dumps(out, indent=1) + "\n")
+        print(f"added seeds {seeds} of {args.recipes}; wrote {path}")
         return
     out = {"name": args.name, "machine": platform.machine(), "torch": torch.__version__, "threads": torch.get_num_threads(),
            "seeds": list(SEEDS), "held_out_entropy": -log_q0.mean().item(), "missing": MISSING}
@@ -141,25 +156,36 @@ def main():
 
     out["exact"] = measure(oracle, schedule, prior, 0, held_out)
     out["committed"] = measure(model, schedule, prior, 0, held_out)
-    recipes = {
+    out["runs"] = []
+    for name, recipe in recipes(schedule, x0, u).items():
+        out["runs"] += run_recipe(name, recipe, SEEDS, schedule, prior, held_out)
+    out["seconds"] = time.perf_counter() - start
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path} after {out['seconds']:.0f} s")
+
+
+def recipes(schedule, x0, u):
+    """Each recipe of sections 2 and 3: (training config, training data, objective or None for L_simple)."""
+    return {
         "brief": (dataclasses.replace(helpers.DEFAULT, steps=150), x0, None),
         "default": (helpers.DEFAULT, x0, None),
         "missing end": (helpers.DEFAULT, x0[u > -1.5 * math.pi + MISSING], None),
         "L_simple": (dataclasses.replace(helpers.DEFAULT, t_power=1.0), x0,
                      weighted_objective(schedule, torch.ones(schedule.T))),
-        "ELBO": (dataclasses.replace(helpers.DEFAULT, t_power=1.0), x0, weighted_objective(schedule, helpers.loss_weights(schedule, "eps", "elbo"))),
+        "ELBO": (dataclasses.replace(helpers.DEFAULT, t_power=1.0), x0,
+                 weighted_objective(schedule, helpers.loss_weights(schedule, "eps", "elbo"))),
     }
-    out["runs"] = []
-    for name, (config, data, objective) in recipes.items():
-        for seed in SEEDS:
-            trained, seconds = train(dataclasses.replace(config, seed=seed), schedule, data, objective)
-            row = {"recipe": name, "seed": seed, "train_seconds": seconds, **measure(trained, schedule, prior, seed, held_out)}
-            out["runs"].append(row)
-            print(f"{name:12s} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items() if isinstance(v, float)))
-    out["seconds"] = time.perf_counter() - start
-    path = Path(args.out) / f"{args.name}.json"
-    path.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {path} after {out['seconds']:.0f} s")
+
+
+def run_recipe(name, recipe, seeds, schedule, prior, held_out):
+    """Train one recipe on each seed and measure it (section 2's measurements); returns the rows."""
+    config, data, objective = recipe
+    rows = []
+    for seed in seeds:
+        trained, seconds = train(dataclasses.replace(config, seed=seed), schedule, data, objective)
+        rows.append({"recipe": name, "seed": seed, "train_seconds": seconds, **measure(trained, schedule, prior, seed, held_out)})
+        print(f"{name:12s} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in rows[-1].items() if isinstance(v, float)))
+    return rows
 
 
 def add_reference(path, schedule, x0, prior, held_out):

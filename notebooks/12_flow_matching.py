@@ -507,7 +507,7 @@ for method in ("euler", "heun"):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The race: flow matching against DDPM
 #
-# `benchmarks/flow_race.py` trains, for each of seeds 0–4, three networks with lesson 08's recipe: DDPM (steps $t = \lfloor T u^3\rfloor$),
+# `benchmarks/flow_race.py` trains, for each of seeds 0–9, three networks with lesson 08's recipe: DDPM (steps $t = \lfloor T u^3\rfloor$),
 # "FM" ($s \sim U[0, 1]$) and "FM, s near data" (training times from the shift map above, applied to $u \sim U[0, 1]$). Every sampler
 # runs on the same grids from the same start, DDPM's prior at $s_T = 0.348$ where its schedule ends (lesson 10); there DDIM and the
 # flow's Euler are one update (check 4), so they share one exact-field floor. The shifts were chosen on seeds 10 and 11, not the
@@ -573,7 +573,7 @@ floors = [np.median(list(race_numbers(DDIM, SHARED, b, floor=True).values())) fo
 ax.plot(nfe, floors, "k--", label="exact field (both samplers)")
 ax.axhline(DATA_OFF, color="0.6", linestyle=":", label="the data")
 ax.set(xscale="log", xlabel="network evaluations (NFE)", ylabel="off-curve RMS ×10³",
-       title=f"grid '{SHARED}', one start per seed: median and the 5 seeds")
+       title=f"grid '{SHARED}', one start per seed: median and the {len(race['seeds'])} seeds")
 ax.set_xticks(nfe, [str(n) for n in nfe], minor=False)
 ax.minorticks_off()
 ax.legend(loc="upper right")
@@ -583,12 +583,11 @@ plt.show()
 # On one grid from one start the floor is common, so what separates the samplers is the network (the table above, grid
 # $s_T$ with shift 1/8; at 50 and 100 NFE the rounding to DDPM's steps leaves 49 and 77):
 #
-# 1. **Plain flow matching loses to DDIM at every budget**, its error larger by 4.3–5.2 (each interval above 0).
+# 1. **Plain flow matching loses to DDIM at every budget**, its error larger by 4.8–5.6 (each interval above 0, ten seeds).
 #    Only 2 % of its training times fall below $s = 0.02$, against 47.9 % of DDPM's steps.
-# 2. **Trained near the data, flow matching beats DDIM from 10 NFE on**: its error is smaller by 1.2–2.0 (intervals below 0;
-#    at 5 NFE it is smaller on every seed, but one seed's spread leaves the interval touching 0: undecided), and from
-#    20 NFE on its median sits 1.0–1.5 above the floor while DDIM's sits 2.4–2.9 above it. Its coverage gap against
-#    DDIM's is undecided at every budget (each interval holds 0). But its training times are nearer the data than DDPM's (56.6 % against 47.9 % below
+# 2. **Trained near the data, flow matching beats DDIM at every budget**: its error is smaller by 1.0–1.8 (each interval
+#    below 0), and from 20 NFE on its median sits 0.9–1.4 above the floor while DDIM's sits 2.3–2.8 above it. Its coverage
+#    gap is larger than DDIM's at 5 NFE (by 0.51 points, interval 0.12 to 0.90) and undecided from 10 NFE on. But its training times are nearer the data than DDPM's (56.6 % against 47.9 % below
 #    $s = 0.02$); the race matches the recipe, not this share, so it does not isolate the parametrisation.
 #
 # Each sampler on its *own* best grid is a different question, since the grids' floors differ as well:
@@ -604,13 +603,12 @@ for budget in race["budgets"]:
     print(f"{budget:4d} NFE: " + "; ".join(f"{what} {c.mean:+5.2f} [{c.interval[0]:+5.2f}, {c.interval[1]:+5.2f}] ({c.verdict})"
                                        for what, c in zip(("networks", "exact-field floors"), own_grid[budget])))
 for budget, (near, plain, gap) in same_grid.items():
-    assert (near.a_better or budget == 5) and plain.b_better and gap.verdict == "undecided"
-assert same_grid[5][0].verdict == "undecided"
+    assert near.a_better and plain.b_better and (gap.b_better if budget == 5 else gap.verdict == "undecided")
 assert all(own_grid[b][1].a_better for b in race["budgets"]) and all(own_grid[b][0].a_better for b in race["budgets"][1:])
 
 # %% [markdown]
-# There the flow (from $s = 1$, shift 1/16) is ahead by 0.5–1.7 from 10 NFE on (intervals below 0), but its grid's floor is ahead by
-# 0.5–1.2 too: about as much. Most of that comparison measures the grids, not the networks; the same-grid race above does not.
+# There the flow (from $s = 1$, shift 1/16) is ahead by 0.4–1.6 from 10 NFE on (intervals below 0), but its grid's floor is ahead by
+# 0.6–1.2 too: about as much. Most of that comparison measures the grids, not the networks; the same-grid race above does not.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
@@ -622,10 +620,10 @@ assert all(own_grid[b][1].a_better for b in race["budgets"]) and all(own_grid[b]
 # - The flow's paths have the same shape as the DDPM state's but a steadier speed. Both solvers keep their orders (Euler 1,
 #   Heun 2) in both views; in the flow's coordinates Heun's error is 1.1–1.3 times lower, and Euler's only with few steps.
 #   Whether the steadier speed is the cause is not tested here.
-# - In the race (5 seeds, one grid and one start for both, so one exact-field floor), where training lands decides the winner:
-#   flow matching trained with $s$ uniform (2 % of its times below $s = 0.02$) loses to DDIM at every budget; trained near the
-#   data (56.6 %, against DDPM's 47.9 %) it wins from 10 NFE on (undecided at 5), coverage undecided throughout (95 %
-#   intervals over five seeds; a ten-seed re-run is open). Each on its
+# - In the race (10 seeds, one grid and one start for both, so one exact-field floor), where training lands decides the
+#   winner: flow matching trained with $s$ uniform (2 % of its times below $s = 0.02$) loses to DDIM at every budget; trained
+#   near the data (56.6 %, against DDPM's 47.9 %) it wins at every budget (95 % intervals), with coverage undecided from
+#   10 NFE on and worse at 5. Each on its
 #   own best grid, the floors differ about as much as the networks do.
 #
 # **References.** Y. Lipman et al., "Flow matching for generative modeling", ICLR 2023 (eq. 9, Thm. 1); X. Liu, C. Gong, Q. Liu,

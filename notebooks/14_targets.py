@@ -175,36 +175,50 @@ def target_of(x0, eps, alpha_bar, target):
 
 x0, eps, x_t = noisy(5, 50, seed=0)
 ab = schedule.alpha_bar[50].double()
-print("target_of agrees with helpers.target_of and with the definition from eps and x_t:",
-      all(torch.allclose(target_of(x0, eps, ab, name), helpers.target_of(x0, eps, ab.reshape(1, 1), name)) and
-          torch.allclose(target_of(x0, eps, ab, name), as_target(eps, x_t, ab.item(), name)) for name in ("eps", "x0", "v")))
+agrees = all(torch.allclose(target_of(x0, eps, ab, name), helpers.target_of(x0, eps, ab.reshape(1, 1), name)) and
+             torch.allclose(target_of(x0, eps, ab, name), as_target(eps, x_t, ab.item(), name)) for name in ("eps", "x0", "v"))
+print("target_of agrees with helpers.target_of and with the definition from eps and x_t:", agrees)
+assert agrees
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check 2.** The wrapper around the exact answer: choose the raw $F$ as the wrapper's inverse applied to lesson 09's
-# denoiser, and `helpers.Preconditioned` must give the denoiser back. And the raw target's variance must be 1 at every
+# denoiser, with the coefficients written from the equation above, and `helpers.Preconditioned` (which computes its own)
+# must give the denoiser back. And the raw target's variance must be 1 at every
 # step when $\sigma_\text{data}$ is the data's std (Karras et al. 2022, Appendix B.6).
 
 # %%
+def edm_by_hand(alpha_bar, data_std):
+    """c_skip, c_out, c_in of Table 1 as written above, with sigma = nu."""
+    nu2 = (1 - alpha_bar) / alpha_bar
+    return data_std**2 / (nu2 + data_std**2), nu2.sqrt() * data_std / (nu2 + data_std**2).sqrt(), 1 / (nu2 + data_std**2).sqrt()
+
+
+def wrapper_gap(oracle, schedule, data_std, x_t, step):
+    """|Preconditioned(F)(x_t) - D*(x_t)| for F = (D* - c_skip x~) / c_out written from its input c_in x~, with the
+    coefficients of edm_by_hand: the helper's own coefficients never enter F."""
+    c_skip, c_out, c_in = edm_by_hand(schedule.alpha_bar.double(), data_std)
+
+    class Inverse(torch.nn.Module):
+        T = schedule.T
+
+        def forward(self, u, k):
+            x_tilde = u / c_in[k]
+            return (oracle.denoise(x_tilde * schedule.alpha_bar[k].double().sqrt(), k) - c_skip[k] * x_tilde) / c_out[k]
+
+    wrapped = helpers.Preconditioned(Inverse(), schedule, data_std)
+    return (wrapped(x_t, torch.tensor(step)) - oracle.denoise(x_t, step)).abs().max().item()
+
+
 data_std = x_data.double().std().item()
-c_skip, c_out, c_in, _ = helpers.edm_coefficients(schedule.alpha_bar.double(), data_std)
-
-
-class Inverse(torch.nn.Module):
-    """F = (D* - c_skip x~) / c_out, written from its input c_in x~."""
-
-    T = T
-
-    def forward(self, u, t):
-        x_tilde = u / c_in[t]
-        x_t = x_tilde * schedule.alpha_bar[t].double().sqrt()
-        return (oracle.denoise(x_t, t) - c_skip[t] * x_tilde) / c_out[t]
-
-
-wrapped = helpers.Preconditioned(Inverse(), schedule, data_std)
+c_skip, c_out, c_in = edm_by_hand(schedule.alpha_bar.double(), data_std)
+helper_gap = max((ours - theirs).abs().max().item() for ours, theirs in
+                 zip((c_skip, c_out, c_in), helpers.edm_coefficients(schedule.alpha_bar.double(), data_std)))
+assert helper_gap < 1e-12
+print("helpers.edm_coefficients against the equation: c_skip, c_out and c_in agree to within 1e-12 at every step")
 gaps, variances = [], []
 for t in (0, 50, 99):
     x0, eps, x_t = noisy(20_000, t, seed=200 + t)
-    gaps.append((wrapped(x_t, torch.tensor(t)) - oracle.denoise(x_t, t)).abs().max().item())
+    gaps.append(wrapper_gap(oracle, schedule, data_std, x_t, t))
     x_tilde = x_t / schedule.alpha_bar[t].double().sqrt()
     variances.append(((x0 - c_skip[t] * x_tilde) / c_out[t]).var(0).tolist())
 check_small(dict(zip(("t = 0", "t = 50", "t = 99"), gaps)), 1e-10, "wrapper around the exact F, gap to the exact denoiser")

@@ -95,6 +95,23 @@ for step in (60, 30, 5):
     print(f"via step {step:2d}: largest distance to the direct map {gap:.1e}")
     assert gap < 1e-6
 
+# %% [markdown]
+# Check 1 holds for the flow of *any* ODE, so it cannot tell whether $\Phi$ is the right one. **Check 1b:** $\Phi$ agrees with
+# lesson 10's Heun sampler driven by the same oracle (`helpers.sample_steps(..., "heun")`, 50 steps), another solver of the
+# probability-flow ODE, written through DDIM's update instead of scipy's. They differ by Heun's own error and its last
+# jump from step 0 to $\mathbf{x}_0$, under $2\cdot10^{-3}$; an ODE with the sign of $\boldsymbol\epsilon$ flipped lands elsewhere
+# (tests/test_planted_errors.py plants it).
+
+# %%
+def heun_gap(starts, mapped):
+    """RMS distance between the exact map's points and lesson 10's Heun (50 steps) with the oracle from the same starts."""
+    return rms(helpers.sample_steps(oracle, schedule, len(starts), 50, "heun", x_T=starts.double()), mapped)
+
+
+gap_to_heun = heun_gap(starts[:300], exact[:300])
+print(f"exact map against Heun with 50 steps (the same oracle), RMS: {gap_to_heun:.1e}")
+assert gap_to_heun < 2e-3
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The map as a displacement field: each arrow runs from a start to its $\Phi(\mathbf{x}_T)$, coloured by where on the curve it lands
 # (lesson 09's curve coordinate $u$). Where neighbouring starts land far apart, on different arms of the S, $\Phi$ changes fast.

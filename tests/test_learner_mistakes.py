@@ -410,6 +410,8 @@ SLIPS_RAISE = {
                                  ["at least 5 distinct seeds"]),
     "compare of a function returning a pair": (lambda: helpers.compare(lambda s: (1.0, 2.0), lambda s: 1.0), TypeError,
                                                          ["must return a number"]),
+    "redraw_margin over the five evidence seeds": (lambda: helpers.redraw_margin(lambda s: 1.0, lambda s: 1.1, range(5)),
+                                                   ValueError, ["at least 10 distinct seeds"]),
     "tilted_sample with w NaN": (lambda: helpers.tilted_sample(helpers.LabelledOracle(), 0, math.nan, 5), ValueError, ["w must be in"]),
     "elbo with sigma 'beta tilde'": (lambda: helpers.elbo(net(), SCH, XT, sigma="beta tilde"), ValueError, ["sigma must be one of"]),
     "elbo on a schedule of another length": (lambda: helpers.elbo(net(), helpers.sigmoid_schedule(50), XT), ValueError,

@@ -1058,3 +1058,122 @@ def test_printed_number_guard_planted(tmp_path, monkeypatch):
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
         nbformat.write(notebook, path)
         assert fails(test_portability.test_printed_numbers_carry_only_meaningful_digits, path) is not right, text
+
+
+@pytest.mark.parametrize("planted", ["sqrt c_skip", "2 c_out"])
+def test_14_wrapper_check_planted(monkeypatch, schedule, planted):
+    """Lesson 14's check 2 writes the raw F from the equation's coefficients, not from helpers.edm_coefficients, so a
+    wrong coefficient in the helper that Preconditioned uses moves the wrapper away from the exact denoiser (issue 37:
+    the check used to build F from the same helper and stayed at 1.4e-16 with both errors planted)."""
+    import helpers.preconditioning as preconditioning
+
+    lesson = lesson_functions("14_targets")
+    oracle = helpers.s_curve_oracle(schedule)
+    x0 = helpers.s_curve(2_000, seed=3).double()
+    data_std = x0.std().item()
+    alpha_bar = schedule.alpha_bar[50].double()
+    x_t = alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * torch.randn(x0.shape, dtype=torch.float64,
+                                                                       generator=torch.Generator().manual_seed(4))
+    assert lesson["wrapper_gap"](oracle, schedule, data_std, x_t, 50) < 1e-10
+    right = preconditioning.edm_coefficients
+
+    def wrong(alpha_bar, data_std):
+        c_skip, c_out, c_in, c_noise = right(alpha_bar, data_std)
+        return (c_skip.sqrt(), c_out, c_in, c_noise) if planted == "sqrt c_skip" else (c_skip, 2 * c_out, c_in, c_noise)
+
+    monkeypatch.setattr(preconditioning, "edm_coefficients", wrong)
+    assert lesson["wrapper_gap"](oracle, schedule, data_std, x_t, 50) > 1e-3
+
+
+@pytest.mark.parametrize("shift", [-0.05, 0.05])
+def test_13_prior_term_information_planted(schedule, shift):
+    """Lesson 13's equality E[L_T] = I(x_0; x_T) with the exact prior fails when L_T is 0.05 nats off either way (its
+    check 2, a one-sided bound with 0.57 nats of slack, cannot see that)."""
+    lesson = lesson_functions("13_likelihood")
+    oracle = helpers.s_curve_oracle(schedule)
+    x0 = helpers.s_curve(4_000, seed=5)
+    prior = helpers.elbo(oracle, schedule, x0, prior=lambda x: oracle.log_prob(x, schedule.T - 1),
+                         generator=torch.Generator().manual_seed(4)).prior
+    assert abs(lesson["information_gap"](prior, oracle, schedule)[0]) < 4
+    assert abs(lesson["information_gap"](prior + shift, oracle, schedule)[0]) > 4
+
+
+@pytest.mark.parametrize("planted", ["DPM-Solver-2 without 1/(2r)", "DPM-Solver++(2M) with r inverted"])
+def test_15_readable_solvers_planted(monkeypatch, schedule, planted):
+    """Lesson 15's check 2 compares the readable solvers with helpers.dpm_solve on a grid even in t, where no r is 1/2
+    or 1; on the grid even in lambda it used (issue 37) both planted errors pass."""
+    import helpers.solvers as solvers
+
+    lesson = lesson_functions("15_solvers")
+    lesson["oracle"] = helpers.s_curve_oracle(schedule)
+    x_T = helpers.gaussian_prior(helpers.s_curve(10_000), schedule, 200, torch.Generator().manual_seed(1)).double()
+    method = "dpm2" if planted.startswith("DPM-Solver-2") else "dpm++2m"
+
+    def gap(kind):
+        grid = helpers.grid_alpha_bar(schedule, 7, kind)
+        ab = grid.tolist()
+        ours = helpers.dpm_solve(lambda x, k: lesson["exact_eps"](x, ab[k]), x_T, grid, method)
+        if method == "dpm2":
+            readable = x_T
+            for k in range(0, 6, 2):
+                readable = lesson["dpm_solver_2"](lesson["exact_eps"], readable, *ab[k:k + 3])
+        else:
+            readable = lesson["dpm_solver_pp_2m"](lesson["exact_eps"], x_T, ab)
+        return (ours - readable).abs().max().item()
+
+    assert gap("t") < 1e-12
+    if method == "dpm2":
+        monkeypatch.setattr(solvers, "_singlestep", lambda eps_fn, ab: _planted_singlestep(solvers, eps_fn, ab))
+    else:
+        monkeypatch.setattr(solvers, "_multistep", lambda predict, ab: _planted_multistep(solvers, predict, ab))
+    assert gap("t") > 1e-6 and gap("lambda") < 1e-12
+
+
+def _planted_singlestep(solvers, eps_fn, ab):
+    """DPM-Solver-2's step with the stage's difference added as it is, without 1/(2r)."""
+    def step(x, segment):
+        i, stages, j = segment
+        eps_i = eps_fn(x, i)
+        if ab[j] == 1 or not stages:
+            return solvers.samplers._ddim_step(x, eps_i, ab[i], ab[j])
+        d1 = eps_fn(solvers.samplers._ddim_step(x, eps_i, ab[i], ab[stages[0]]), stages[0]) - eps_i
+        return solvers.samplers._ddim_step(x, eps_i + d1, ab[i], ab[j])
+
+    return step
+
+
+def _planted_multistep(solvers, predict, ab):
+    """DPM-Solver++(2M) with r = h / h_previous instead of h_previous / h."""
+    previous = None
+
+    def step(x, k):
+        nonlocal previous
+        x0_hat, _ = predict(x, k)
+        combined = x0_hat
+        if k > 0 and ab[k + 1] < 1:
+            h = solvers._half_log_snr(ab[k + 1]) - solvers._half_log_snr(ab[k])
+            r = h / (solvers._half_log_snr(ab[k]) - solvers._half_log_snr(ab[k - 1]))
+            combined = (1 + 1 / (2 * r)) * x0_hat - previous / (2 * r)
+        previous = x0_hat
+        b = (1 - ab[k]) ** 0.5
+        return solvers.samplers._ddim_step(x, (x - ab[k] ** 0.5 * combined) / b, ab[k], ab[k + 1], x0_hat=combined)
+
+    return step
+
+
+def test_16_exact_map_is_the_probability_flow_planted(monkeypatch, schedule):
+    """Lesson 16's check 1 (every stop on a path maps to the same x_0) holds for any ODE; check 1b (the exact map agrees
+    with lesson 10's Heun) fails when the exact map's ODE has the sign of eps flipped."""
+    import helpers.samplers as samplers
+
+    lesson = lesson_functions("16_one_step")
+    lesson.update(oracle=helpers.s_curve_oracle(schedule), schedule=schedule, alpha_bar=schedule.alpha_bar)
+    starts = helpers.gaussian_prior(helpers.s_curve(10_000), schedule, 100, torch.Generator().manual_seed(5))
+    assert lesson["heun_gap"](starts, lesson["exact_map"](starts)) < 2e-3
+    real = samplers.solve_ivp
+    monkeypatch.setattr(samplers, "solve_ivp", lambda fun, *args, **kwargs: real(lambda s, y: -fun(s, y), *args, **kwargs))
+    flipped = lesson["exact_map"](starts)
+    midway = lesson["exact_map"](starts, schedule.alpha_bar[30].item())
+    onward = helpers.ode_reference(lesson["oracle"], midway, schedule.alpha_bar[30].item(), 1 - 1e-12, rtol=1e-9, atol=1e-11)
+    assert (onward - flipped).norm(dim=1).max() < 1e-6  # check 1 still passes
+    assert lesson["heun_gap"](starts, flipped) > 1e-2
