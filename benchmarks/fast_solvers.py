@@ -1,5 +1,5 @@
-"""Lesson 15's fast solvers against the 100-step DDPM: quality over five paired seeds, each beside its exact-network
-floor, and the time for 10 000 points.
+"""Lesson 15's fast solvers against the 100-step DDPM: quality over paired seeds, each beside its exact-network floor,
+and the time for 10 000 points.
 
     .venv/bin/python benchmarks/fast_solvers.py --name fast-solvers-cpu-2core   # about 22 minutes on 2 cores
 
@@ -8,13 +8,17 @@ Sections, in one run:
   mean over both seeds and 10 and 20 NFE of the larger of off-curve's and coverage gap's excess over that seed's
   100-step DDPM, each in units of its margin (two data-floor s.d.): how far the sampler is from lesson 10's rule;
 - grids: every solver on every grid at 10 NFE (Heun and PC at 9), seeds 0-4, network and exact network;
-- race: every solver on its chosen grid at 3 to 50 NFE, seeds 0-4, network and exact network;
+- race: every solver on its chosen grid at 3 to 50 NFE, seeds 0-9, network and exact network, judged by lesson 10's
+  rule (docs/decisions.md, "Evidence: the calibrated rule"): off-curve as the distance from the data's and the coverage
+  gap, each compared with the 100-step DDPM's by helpers.compare, with the margins that benchmarks/sample_seeds.py
+  measured on its redraws of the same 100-step DDPM (same network, seeds scheme and size); a row is as good as the DDPM
+  when both are no_worse;
 - noise: DDIM with eta = 0, 0.5 and 1 and DDPM on DDIM's chosen grid at 10 and 20 NFE, seeds 0-4: the knob between the
   ODE and the reverse SDE;
 - start: N(0, I) at step T - 1 corrected by 0 to 100 Langevin steps (helpers.langevin, snr 0.16) with the exact and the
   network's eps, seeds 0-4: its energy distance to exact draws of q_T, and the exact network's samples from it by
   DPM-Solver++(2M) at 20 NFE on its chosen grid; helpers.gaussian_prior's start beside it;
-- speed: for the fastest sampler that matches on every seed, the time for 10 000 points through each removal of
+- speed: for the fewest-NFE sampler as good as the 100-step DDPM, the time for 10 000 points through each removal of
   overhead, quiet and beside one busy process, at one torch thread (what `course.py lab` gives a kernel on 2 cores)
   and quiet at two, beside the 100-step DDPM it matches (the same network through helpers.sample_steps); and the cost
   of the evaluations alone (FastEps at the sampler's steps, no solver arithmetic): the floor of NFE x cost per evaluation.
@@ -24,21 +28,26 @@ benchmarks/sample_seeds.py does, so every sampler and both networks share start 
 Writes <out>/<name>.json; --sections runs some sections again and keeps the others' results from that file.
 """
 
+import json
 import os
 import platform
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
 import helpers
+import sample_seeds
 from load import timed_settings
 from sections import data_floor, finish, start
 
 # Inductor compiles in a pool of worker processes that outlive the compile; one in-process thread keeps the timings quiet.
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
+HERE = Path(__file__).resolve().parent
 N_SAMPLES = 10_000
 SEEDS = range(5)
+RACE_SEEDS = range(10)
 CHOICE_SEEDS = (10, 11)
 SOLVERS = ("ddim", "heun", "dpm2", "dpm3", "dpm++2m", "pc")
 BUDGETS = (3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50)
@@ -119,13 +128,13 @@ def choose(setup):
     return scores, best
 
 
-def rows_for(setup, solver, grid, budgets, snr):
+def rows_for(setup, solver, grid, budgets, snr, seeds=SEEDS):
     rows = []
     for budget in budgets:
         steps, nfe = setup.steps(solver, budget, grid)
         if any(r["nfe"] == nfe for r in rows):
             continue
-        for seed in SEEDS:
+        for seed in seeds:
             row = {"solver": solver, "grid": grid, "nfe": nfe, "seed": seed, "steps": steps.tolist()}
             for who in setup.networks:
                 row[who] = setup.quality(who, solver, steps, seed, snr or helpers.PC_SNR)
@@ -134,13 +143,16 @@ def rows_for(setup, solver, grid, budgets, snr):
     return rows
 
 
-def matching_seeds(rows, baselines, floor, who="network"):
-    """Per (solver, grid, nfe): the seeds on which the row meets lesson 10's rule against that seed's 100-step DDPM."""
-    result = {}
+def as_good(rows, baselines, redraws, who="network"):
+    """Per (solver, grid, nfe): whether the row is as good as the 100-step DDPM over the race seeds (lesson 10's rule)."""
+    margin = sample_seeds.margins(redraws, who)
+    by_key = {}
     for row in rows:
-        ok = all(row[who][m] - baselines[row["seed"]][who][m] <= 2 * floor[m]["sd"] for m in RULE)
-        result.setdefault((row["solver"], row["grid"], row["nfe"]), []).append(ok)
-    return result
+        by_key.setdefault((row["solver"], row["grid"], row["nfe"]), {})[row["seed"]] = row[who]
+    return {key: all(helpers.compare(lambda k: sample_seeds.distance(redraws, m, per_seed[k][m]),
+                                     lambda k: sample_seeds.distance(redraws, m, baselines[k][who][m]), sorted(per_seed),
+                                     margin=margin[m]).no_worse for m in RULE)
+            for key, per_seed in by_key.items()}
 
 
 def noise_rows(setup, grid):
@@ -260,26 +272,31 @@ def main():
         report["choice_scores"], report["best"] = choose(setup)
     best = report["best"]
     if "grids" in sections or "race" in sections:
-        report["ddpm_100"] = {seed: {who: setup.quality(who, "ddpm", 100, seed) for who in setup.networks} for seed in SEEDS}
+        report["ddpm_100"] = {seed: {who: setup.quality(who, "ddpm", 100, seed) for who in setup.networks} for seed in RACE_SEEDS}
     baselines = {int(seed): value for seed, value in report["ddpm_100"].items()}
     if "grids" in sections:
         report["grids"] = [row for solver in SOLVERS for grid in helpers.GRIDS
                            for row in rows_for(setup, solver, grid, (10,), best[solver]["snr"])]
     if "race" in sections:
-        race = [row for solver in SOLVERS for row in rows_for(setup, solver, best[solver]["grid"], BUDGETS, best[solver]["snr"])]
-        matches = matching_seeds(race, baselines, setup.floor)
-        every_seed = sorted((nfe, solver) for (solver, grid, nfe), ok in matches.items() if all(ok))
-        report.update(race=race, matching={f"{s}|{g}|{n}": ok for (s, g, n), ok in matches.items()},
-                      fewest_matching_every_seed=every_seed[0] if every_seed else None)
+        race = [row for solver in SOLVERS
+                for row in rows_for(setup, solver, best[solver]["grid"], BUDGETS, best[solver]["snr"], RACE_SEEDS)]
+        redraws = json.loads((HERE / "results" / "sampling-seeds-cpu-2core.json").read_text())
+        good = {who: as_good(race, baselines, redraws, who) for who in setup.networks}
+        fewest = sorted((nfe, solver) for (solver, grid, nfe), ok in good["network"].items() if ok)
+        report.update(race=race, race_seeds=list(RACE_SEEDS),
+                      as_good={who: {f"{s}|{g}|{n}": ok for (s, g, n), ok in verdicts.items()} for who, verdicts in good.items()},
+                      fewest_as_good=fewest[0] if fewest else None)
+        report.pop("matching", None)
+        report.pop("fewest_matching_every_seed", None)
     if "noise" in sections:
         report["noise"] = noise_rows(setup, best["ddim"]["grid"])
     if "start" in sections:
         report["start"] = start_rows(setup, best["dpm++2m"]["grid"])
-    if "speed" in sections and report.get("fewest_matching_every_seed"):
-        nfe, solver = report["fewest_matching_every_seed"]
+    if "speed" in sections and report.get("fewest_as_good"):
+        nfe, solver = report["fewest_as_good"]
         report["speed"] = speed(setup, solver, best[solver]["grid"], nfe, args.repeats)
     path = finish(args, report, began)
-    print(f"fewest NFE matching on every seed: {report.get('fewest_matching_every_seed')}; wrote {path}")
+    print(f"fewest NFE as good as the 100-step DDPM: {report.get('fewest_as_good')}; wrote {path}")
 
 
 if __name__ == "__main__":

@@ -493,9 +493,11 @@ for high, low in ((0.5, 0.0), (1.0, 0.5)):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Fast: how few steps?
 #
-# Lesson 15 found that DPM-Solver++(2M) matches the S-curve's 100-step DDPM on every seed from 20 evaluations (NFE). Here the
-# reference is the 1 000-step DDPM, and we ask the same question with lesson 10's rule applied to the Fréchet distance: no
-# worse than the reference by more than two standard deviations of the training images' own score, on every seed, from the same starts. The solver runs
+# Lesson 15 found DPM-Solver++(2M) as good as the S-curve's 100-step DDPM from 20 evaluations (NFE). Here the reference is
+# the 1 000-step DDPM, and we ask the same question of the Fréchet distance with this course's first, per-seed rule: no
+# worse than the reference by more than two standard deviations of the training images' own score, on every seed, from the
+# same starts. (Lesson 10's interval rule needs the 1 000-step DDPM run twice from each start for its margin; that re-run
+# is open, docs/decisions.md.) The solver runs
 # on the even log-SNR grid (Lu et al. 2022, §3.3; lesson 15's shifted grid was chosen for the S-curve's schedule). Beside the
 # network, the finite-set optimum, run the same way.
 
@@ -526,7 +528,7 @@ for nfe in nfes:
     print(f"{nfe:4d} {mean_sd([fd(mlp[s], nfe) for s in seeds]):>12s} {str([round(d, 2) for d in to_ddpm]):>36s} "
           f"{sum(d <= margin for d in to_ddpm):>4d}/5 {sum(abs(d) <= margin for d in to_own):>6d}/5 | "
           f"{mean_sd([fd(fast_oracle[s], nfe) for s in seeds]):>13s} {sum(d <= margin for d in exact):>6d}/5")
-two_d = json.loads(Path("../benchmarks/results/fast-solvers-cpu-2core.json").read_text())["fewest_matching_every_seed"]
+two_d = json.loads(Path("../benchmarks/results/fast-solvers-cpu-2core.json").read_text())["fewest_as_good"]
 print(f"fewest NFE on every seed: no worse than DDPM-1000 {fewest['ddpm'] or 'none up to 50'}; within the margin of its own "
       f"50 NFE {fewest['own']}; the S-curve (lesson 15, no worse than DDPM-100): {two_d[0]}")
 
