@@ -372,11 +372,12 @@ def as_good(name, nfe, who="network"):
 
 print(f"margins (two s.d. of the 100-step DDPM against itself, {len(seeds_run['redraw_seeds'])} seeds): "
       + ", ".join(f"{m} {margin_of(m, 'network'):.2f}" for m in TARGET))
-print(f"as good as the 100-step DDPM (network | exact network), and the gap's difference per seed, over {len(SEEDS)} seeds:")
+print(f"as good as the 100-step DDPM (network | exact network), over {len(SEEDS)} seeds; the network's gap minus the DDPM's:")
 for (name, nfe) in sorted(sweep, key=lambda key: (key[1], key[0])):
     if nfe >= 19 and (name, nfe) != ("DDPM", 100):
+        gap = against_ddpm(name, nfe, "coverage_gap")
         print(f"{name:14s} {nfe:3d}: {'yes' if as_good(name, nfe) else 'no':3s} | {'yes' if as_good(name, nfe, 'oracle') else 'no':3s}"
-              f"  gap {against_ddpm(name, nfe, 'coverage_gap').summary()}")
+              f"  gap {gap.mean:+.2f}, 95% [{gap.interval[0]:+.2f}, {gap.interval[1]:+.2f}]")
 fewest = min((nfe, name) for (name, nfe) in sweep if as_good(name, nfe))
 print(f"fewest NFE as good as the 100-step DDPM: {fewest[1]} with {fewest[0]} evaluations")
 assert fewest == (19, "Heun") == (seeds_run["fewest_as_good"]["nfe"], seeds_run["fewest_as_good"]["sampler"])
@@ -437,8 +438,9 @@ def heun_gap_change(who):
                            SEEDS, names=("Heun 99", "Heun 49"))
 
 
+print("coverage gap, Heun 99 minus Heun 49, per seed:")
 for who in ("network", "oracle"):
-    print(f"{who:8s} coverage gap, Heun 99 minus Heun 49: {heun_gap_change(who).summary()}")
+    print(f"  {who:8s} {heun_gap_change(who).summary()}")
 print("exact network as good as the 100-step DDPM, Heun 49 | 99:", as_good("Heun", 49, "oracle"), as_good("Heun", 99, "oracle"))
 assert heun_gap_change("network").b_better and heun_gap_change("oracle").verdict == "undecided"
 
