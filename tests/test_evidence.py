@@ -1,6 +1,8 @@
 """helpers.compare: paired over seeds, verdicts from the 95 % interval, a measured margin for "matches", and the
 rule's calibration: the course's sampler against itself matches, a planted shift is found."""
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -98,16 +100,22 @@ class GaussianEps(torch.nn.Module):
 TRIALS, N_POINTS = 200, 500
 
 
-@pytest.fixture(scope="module")
-def redraws():
+@functools.cache
+def redraw_metrics():
     """The course's DDPM sampler (50 steps) twice from each start with fresh noise: per trial, 10 calibration seeds and
-    10 evidence seeds, each giving two clouds of 500 points whose metric is the mean of x^2. All in one batch."""
+    10 evidence seeds, each giving two clouds of 500 points whose metric is the mean of x^2. All in one batch, computed
+    once for this file and tests/test_planted_errors.py."""
     schedule = helpers.sigmoid_schedule(100)
     start = torch.randn(TRIALS * 20, 1, N_POINTS, 2, generator=torch.Generator().manual_seed(0)).expand(-1, 2, -1, -1)
     samples = helpers.sample_steps(GaussianEps(schedule, 0.5), schedule, start.numel() // 2, 50, "ddpm",
                                    generator=torch.Generator().manual_seed(1), x_T=start.reshape(-1, 2))
     metric = samples.reshape(TRIALS, 20, 2, -1).pow(2).mean(-1).double().numpy()
     return metric[:, :10], metric[:, 10:]
+
+
+@pytest.fixture
+def redraws():
+    return redraw_metrics()
 
 
 def calibration(redraws, shift_in_sds):
