@@ -96,6 +96,13 @@ class Comparison:
             return f"{self.names[1]} better"
         return "undecided"
 
+    def brief(self, digits=2):
+        """The mean difference, its 95 % interval and the verdict, without the per-seed differences: one short line for
+        comparisons over many seeds."""
+        digits = check_int("digits", digits, 0)
+        low, high = self.interval
+        return f"{self.mean:+.{digits}f}, 95% [{low:+.{digits}f}, {high:+.{digits}f}] -> {self.verdict}"
+
     def summary(self, digits=2):
         """One line: every seed's difference, their mean, the 95 % interval and the verdict; with at least `digits`
         decimals, and more where the largest difference would otherwise round to 0.00."""

@@ -416,7 +416,7 @@ ten = {"leakage %, network, w = 1 vs w = 0": helpers.compare(bench_value("CFG, n
                                                                   names=("eta = 0", "eta = 1"))}
 print(f"over the file's {len(bench['seeds'])} seeds: mean difference, 95 % interval, verdict")
 for name, result in ten.items():
-    print(f"{name:40s} {result.mean:+6.2f} [{result.interval[0]:+6.2f}, {result.interval[1]:+6.2f}] -> {result.verdict}")
+    print(f"{name:40s} {result.brief()}")
 gap = ten["gap %, exact, w = 4, eta = 0 vs eta = 1"]
 # The file's seeds 0-4 are this lesson's own runs: on any CPU they agree to a sample's worth (one point of 2 000 is 0.05 %).
 largest = max(abs(scores[who, w, k][i] - bench_scores[who, f"{w:g}", str(k)][i]) for who in whos for w in weights

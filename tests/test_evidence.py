@@ -166,6 +166,7 @@ def test_table_prints_every_seed_the_interval_and_the_verdict():
     assert lines[1].split() == ["10", "1.000", "0.250", "+0.750"]
     assert "mean +0.950, 95% interval [+0.754, +1.146] over 5 seeds" in lines[-1] and lines[-1].endswith("slow better")
     assert result.summary() == "+0.75 +0.85 +0.95 +1.05 +1.15 (mean +0.95, 95% [+0.75, +1.15]) -> slow better"
+    assert result.brief() == "+0.95, 95% [+0.75, +1.15] -> slow better" and result.brief(3).startswith("+0.950, 95% [+0.754,")
 
 
 @pytest.mark.parametrize("seeds", [range(4), [1, 1, 2, 3, 4]])
