@@ -73,8 +73,9 @@ def as_target(eps, x_t, alpha_bar, target):
 
 
 # %% [markdown]
-# **Check 1.** Convert the exact $\boldsymbol\epsilon^*$ with `helpers.convert` and compare each with the oracle's own route to it: lesson 09's
-# denoiser $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t]$ and score (computed from the mixture, not from $\boldsymbol\epsilon^*$), and lesson 12's `FlowOracle` at the flow time
+# **Check 1.** Convert the exact $\boldsymbol\epsilon^*$ with `helpers.convert` and compare each with another route to it: lesson 09's
+# denoiser $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t]$, the score as autograd's gradient of the mixture's $\log q_t$ (the oracle's $\boldsymbol\epsilon^*$ is
+# $-\sqrt{1-\bar\alpha}$ times its own closed-form score, so that score would be no second route), and lesson 12's `FlowOracle` at the flow time
 # $s = b/(a+b)$, where the flow's state is $\mathbf{x}_t/(a+b)$ (`helpers.to_flow`). Float64; the largest gap over 2 000 points per step,
 # relative to the largest value (at $t = 0$ the score is $\boldsymbol\epsilon$ times $1/\sqrt{1-\bar\alpha_0} \approx 211$).
 
@@ -84,7 +85,9 @@ def oracle_gaps(t):
     ab = schedule.alpha_bar[t].item()
     eps_star = oracle(x_t, t)
     x_s, s = helpers.to_flow(x_t, ab)
-    routes = {"x0": oracle.denoise(x_t, t), "score": oracle.score(x_t, t), "velocity": flow_oracle(x_s, s[0].item()),
+    x_grad = x_t.clone().requires_grad_(True)
+    score = torch.autograd.grad(oracle.log_prob(x_grad, t).sum(), x_grad)[0]
+    routes = {"x0": oracle.denoise(x_t, t), "score": score, "velocity": flow_oracle(x_s, s[0].item()),
               "v": as_target(eps_star, x_t, ab, "v")}
     return {name: ((helpers.convert(eps_star, x_t, ab, "eps", name) - route).abs().max() / route.abs().max()).item()
             for name, route in routes.items()}
