@@ -1,9 +1,9 @@
-"""Lesson 16's students against the exact flow map and the 100-step DDPM, over five training seeds, and the time for
+"""Lesson 16's students against the exact flow map and the 100-step DDPM, over ten training seeds, and the time for
 10 000 points.
 
-    .venv/bin/python benchmarks/one_step.py --name one-step-cpu-2core   # about 15 minutes on 2 cores
+    .venv/bin/python benchmarks/one_step.py --name one-step-cpu-2core   # about 25 minutes on one core
 
-For each seed k = 0..4, the recipes of tools/make_students.py train every student with seed k (progressive
+For each seed k = 0..9, the recipes of tools/make_students.py train every student with seed k (progressive
 distillation's five rounds, consistency distillation, consistency training and one reflow round), timed. Then on seed
 k's start points (helpers.gaussian_prior with generator seed 2 + 100 k, noise from 3 + 100 k, as
 benchmarks/fast_solvers.py), every sampler at 1, 2 and 4 steps is scored:
@@ -12,8 +12,9 @@ benchmarks/fast_solvers.py), every sampler at 1, 2 and 4 steps is scored:
   where few data points are (the ends, |u| > 0.8 u_max);
 - by lesson 09's sharp metrics on 10 000 points, against that seed's 100-step DDPM by lesson 10's rule (off-curve and
   coverage gap no worse by more than two data-floor s.d.).
-The floors beside them: the teacher (DPM-Solver++(2M), shifted grid, 20 and 50 NFE), DDIM with the teacher and with
-the exact network at 1, 2 and 4 steps. Straightness (helpers.straightness) of the teacher's ODE paths in the flow's
+The floors beside them: the teacher (DPM-Solver++(2M), shifted grid, 20 and 50 NFE), DDIM with the teacher at 32 steps
+(progressive distillation's own teacher: its first round learns two of these steps in one), DDIM with the teacher and
+with the exact network at 1, 2 and 4 steps. Straightness (helpers.straightness) of the teacher's ODE paths in the flow's
 coordinates and of the reflowed network's, on N_PATHS starts. Speed: 10 000 points from each committed student at 1, 2
 and 4 steps, through the helpers (and with FastEps for progressive distillation), at one thread quiet and busy and two
 quiet.
@@ -29,6 +30,7 @@ from pathlib import Path
 import torch
 
 import helpers
+from helpers.distill import FINEST
 from load import timed_settings
 from sections import data_floor, finish, start
 
@@ -37,7 +39,7 @@ sys.path.insert(0, str(HERE.parent / "tools"))
 import make_students  # noqa: E402
 
 N_SAMPLES, N_MAP, N_PATHS = 10_000, 2000, 200
-SEEDS = range(5)
+SEEDS = range(10)
 STEPS = (1, 2, 4)
 METRICS = ("off_curve", "stray", "coverage_gap", "nll")
 RULE = ("off_curve", "coverage_gap")
@@ -78,6 +80,7 @@ def samplers(setup, students, seed):
     for nfe in (20, 50):
         out[f"teacher, DPM-Solver++(2M) {nfe} NFE"] = (nfe, lambda x, nfe=nfe: helpers.sample_steps(
             setup.teacher, s, x.shape[0], helpers.grid_steps(s, nfe, "shift"), "dpm++2m", x_T=x), True)
+    out[f"teacher, DDIM {FINEST}"] = (FINEST, lambda x: ddim(setup.teacher, s, x, FINEST), True)
     for k in STEPS:
         out[f"teacher, DDIM {k}"] = (k, lambda x, k=k: ddim(setup.teacher, s, x, k), True)
         out[f"exact network, DDIM {k}"] = (k, lambda x, k=k: ddim(setup.oracle, s, x, k).float(), True)

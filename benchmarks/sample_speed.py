@@ -12,7 +12,9 @@ would be), in the same run. Today's cost is lesson 07's sampler: helpers.sample,
 "Matches the 100-step DDPM" uses the lesson's rule: off-curve and coverage gap each no worse than the 100-step DDPM
 row's by more than two standard deviations of the data-vs-data floor.
 
-Writes <out>/<name>.json and prints a table.
+Writes <out>/<name>.json and prints a table. With --keep-times the quality is measured afresh (after the committed
+network changed) and every time is kept from the existing file, so that a run beside other work leaves the timings as
+they were measured.
 """
 
 import argparse
@@ -66,7 +68,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--name", default="sampling")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--keep-times", action="store_true", help="re-measure quality only; keep the file's times")
     args = parser.parse_args()
+    kept = json.loads((args.out / f"{args.name}.json").read_text()) if args.keep_times else None
 
     schedule = helpers.sigmoid_schedule(100)
     x0 = helpers.s_curve(10_000)
@@ -98,7 +102,13 @@ def main():
     lesson_07_quality = rounded(helpers.sharp_quality(lesson_07()))
 
     lesson_07_seconds = {}
-    for load in LOADS:
+    if kept:
+        machine = kept["machine"]
+        for row, old in zip(rows, kept["rows"]):
+            assert (row["sampler"], row["nfe"]) == (old["sampler"], old["nfe"])
+            row.update({f"seconds_{load}": old[f"seconds_{load}"] for load in LOADS})
+        lesson_07_seconds = {load: kept["lesson_07_sampler"][f"seconds_{load}"] for load in LOADS}
+    for load in () if kept else LOADS:
         with machine_load(load):
             for row in rows:
                 method, eta = SAMPLERS[row["sampler"]]

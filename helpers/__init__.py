@@ -20,7 +20,7 @@ from .schedules import (
     zero_terminal_snr,
 )
 from .config import DEFAULT, REFERENCE, TrainConfig
-from .training import build_model, learning_rate, train
+from .training import build_model, ema_weight, learning_rate, train
 from .evidence import compare, redraw_margin
 from .exercises import check_exercise
 from .oracle import quadrature, s_curve_oracle, training_set_oracle
@@ -48,7 +48,7 @@ from .fast import FastEps
 from .distill import DISTILL, ConsistencyObjective, progressive_objective, student_steps
 from .digits import (DIGITS, bits_per_dim, dequantise, digits_network, digits_schedule, digits_split, plot_digits,
                      to_levels, train_digits)
-from .digit_scores import DigitJudge, frechet_distance, nearest
+from .digit_scores import DigitJudge, frechet_distance, kernel_distance, nearest
 
 __all__ = [
     "AsEps",
@@ -94,6 +94,7 @@ __all__ = [
     "dpm_solve",
     "edm_coefficients",
     "elbo",
+    "ema_weight",
     "energy_distance",
     "eps_loss",
     "eps_weights",
@@ -111,6 +112,7 @@ __all__ = [
     "half_log_snr",
     "input_scale",
     "invert",
+    "kernel_distance",
     "labels_of",
     "langevin",
     "learning_rate",

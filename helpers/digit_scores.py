@@ -6,7 +6,12 @@ on the training split only, and each with what it cannot see:
   a training image is classified as confidently as a new one;
 - the Fréchet distance (Heusel et al. 2017's FID formula, a squared distance) between Gaussians fitted to samples and to
   the test split, in the first 16 principal components of the training images. It sees means and covariances only, and a
-  copy of the training set scores as well as new data (its reference: training images against the test split);
+  copy of the training set scores as well as new data (its reference: training images against the test split). From a
+  finite sample it is biased upwards (a sample's covariance misses the true one by chance, and the distance counts it);
+- the kernel distance (Bińkowski et al. 2018's KID, "Demystifying MMD GANs"): the unbiased estimate of the squared
+  maximum mean discrepancy with the kernel (a.b / 16 + 1)^3, in the same 16 components. Its expectation is 0 for two
+  samples of one distribution at any sample size, so a sample of the test split's own distribution scores about 0 where
+  the Fréchet distance does not; one draw can be negative;
 - nearest-neighbour distances: each sample's distance to its nearest training image, d1, over the test images' own
   (the ratio of medians, 1 for new data from the same distribution, 0 for copies), and the share of samples with
   d1 / d2 < 1/3, d2 the second-nearest (Yoon et al. 2023's copy rule). It cannot tell a copy from a good sample that
@@ -50,6 +55,23 @@ def frechet_distance(x, y):
     return ((x.mean(0) - y.mean(0)) ** 2).sum().item() + (cx.trace() + cy.trace() - 2 * cross).item()
 
 
+def kernel_distance(x, y):
+    """The unbiased estimate of MMD^2 between the clouds x and y (rows, at least 2 each) with the cubic polynomial kernel
+    k(a, b) = (a.b / d + 1)^3, d the number of coordinates: the means of k over pairs of two different rows of x, over
+    pairs of two different rows of y, less twice its mean over (row of x, row of y); float64 (Bińkowski et al. 2018's
+    KID). Defined in lesson 17."""
+    x = check_points("x", x, d=None).detach().cpu().double()
+    y = _same_space("y", check_points("y", y, d=None), x)
+    if min(len(x), len(y)) < 2:
+        raise ValueError(f"x and y need at least 2 points each for the unbiased estimate, got {len(x)} and {len(y)}")
+
+    def within(z):
+        k = (z @ z.T / z.shape[1] + 1) ** 3
+        return (k.sum() - k.diagonal().sum()).item() / (len(z) * (len(z) - 1))
+
+    return within(x) + within(y) - 2 * ((x @ y.T / x.shape[1] + 1) ** 3).mean().item()
+
+
 def nearest(x, reference):
     """Each row of x's Euclidean distances to its nearest and second-nearest row of reference (at least 2 rows):
     (d1, d2), float64. Defined in lesson 17 (digits)."""
@@ -65,13 +87,14 @@ def nearest(x, reference):
 @dataclass(frozen=True)
 class DigitScores:
     """One set of samples, measured: confident (% labelled with probability >= 0.9), balance (total variation between
-    the labels' shares and the test split's, %), frechet (in 16 principal components; the test split is the
+    the labels' shares and the test split's, %), frechet and kid (in 16 principal components; the test split is the
     reference), nn_ratio (median d1 over the test images' median d1) and copies (% with d1 / d2 < 1/3).
     Defined in lesson 17."""
 
     confident: float
     balance: float
     frechet: float
+    kid: float
     nn_ratio: float
     copies: float
 
@@ -127,6 +150,7 @@ class DigitJudge:
             confident=100 * (p.max(1).values >= confident).double().mean().item(),
             balance=100 * 0.5 * float(np.abs(shares - self.test_shares).sum()),
             frechet=frechet_distance(self.features(x), self.features(self.x_test)),
+            kid=kernel_distance(self.features(x), self.features(self.x_test)),
             nn_ratio=d1.median().item() / self.test_nearest,
             copies=100 * (d1 < COPY_RATIO * d2).double().mean().item(),
         )

@@ -66,9 +66,25 @@ def batches(n, batch_size, generator, device):
         yield from torch.split(order, batch_size)
 
 
+def ema_weight(decay, n):
+    """The weight of the n-th update (n = 1, 2, ...) in a bias-corrected EMA of the weights: (1 - decay) / (1 - decay**n).
+
+    The plain EMA, e_n = decay * e_(n-1) + (1 - decay) * theta_n from e_0 = theta_0, keeps decay**n of the initial,
+    random weights after n steps: 29 % after 1 229 steps at decay 0.999. Started from 0 instead and divided by
+    1 - decay**n (Adam's correction of its moment estimates, Kingma & Ba 2015, Algorithm 1), it is a weighted
+    average of theta_1..theta_n alone, with weights proportional to decay**(n - k); written as one update of the
+    previous average, that is this weight. The first update (weight 1) replaces the initial weights.
+    Defined in lesson 08 (training).
+    """
+    decay = check_float("decay", decay, 0.0, 1.0, low_open=False)
+    n = check_int("n", n, 1)
+    return (1 - decay) / (1 - decay**n)
+
+
 def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=True, labels=None, label_dropout=0.0,
           objective=None, partners=None, augment=None):
-    """Train model on the points x0 with Adam, gradient clipping and optional EMA of the weights.
+    """Train model on the points x0 with Adam, gradient clipping and optional EMA of the weights (bias-corrected:
+    helpers.ema_weight).
 
     The loss is L_simple (helpers.eps_loss) for config.target "eps" with weighting "own" or "eps"; otherwise the
     target's MSE weighted per step by helpers.weighting.loss_weights (lesson 14). With objective given: objective(model, x0_batch, generator) returns
@@ -166,8 +182,9 @@ def train(model, x0, schedule, config, on_checkpoint=None, every=None, progress=
         optimizer.step()
         if ema is not None:
             with torch.no_grad():
+                weight = ema_weight(config.ema_decay, step + 1)
                 for p_ema, p in zip(ema.parameters(), model.parameters()):
-                    p_ema.lerp_(p, 1 - config.ema_decay)
+                    p_ema.lerp_(p, weight)
         losses[step] = loss.detach()
         done = step + 1
         if on_checkpoint is not None and ((every and done % every == 0) or done == config.steps):

@@ -100,7 +100,10 @@ print(f"a step on 1024 points costs {per_step:.1f}x a step on 128 points (8x the
 #    The diffusion itself is unchanged: same $q$, same loss, same sampler.
 # 4. **EMA of the weights** (decay 0.995, ≈ 200-step memory): sample from a running average of the weights, which
 #    smooths out the last steps' noise. With the learning rate already decayed to 0 its effect here is within one
-#    seed's noise; it matters more when training stops before the decay ends.
+#    seed's noise; it matters more when training stops before the decay ends. The average is *bias-corrected*
+#    (`helpers.ema_weight`, the correction Adam applies to its moments: Kingma & Ba 2015, Algorithm 1): a plain EMA
+#    started from the initial weights still holds $0.995^{300} = 22\%$ of that random network after 300 steps; the
+#    corrected one weighs the trained weights $\theta_1, \dots, \theta_n$ alone, in proportion to $0.995^{n-k}$.
 # 5. **Steps near the data.** Uniform steps give each of the 100 steps 1 % of the training. But how far a sample ends
 #    from the curve is settled in the last reverse steps, where the network must tell the data's own noise (std 0.01)
 #    from the diffusion's. Drawing $t = \lfloor T u^3 \rfloor$, $u \sim U[0, 1)$, puts over a fifth of the draws on the
@@ -142,6 +145,22 @@ t_drawn = (T * u ** helpers.DEFAULT.t_power).long().clamp(max=T - 1)
 assert torch.equal(t_drawn, helpers.skewed_steps(100_000, T, helpers.DEFAULT.t_power, torch.Generator().manual_seed(0)))
 share = torch.bincount(t_drawn, minlength=T).double() / len(t_drawn)
 print(f"t = 1: {share[0]:.1%} of the draws (uniform: 1 %); t ≤ 8: {share[:8].sum():.1%}; t > 50: {share[50:].sum():.1%}")
+
+# %% [markdown]
+# The bias-corrected EMA, checked by bookkeeping: follow the share each set of weights holds in the average through 300
+# updates of `helpers.ema_weight`, and compare with the closed form $0.995^{n-k}(1 - 0.995)/(1 - 0.995^n)$, in which the
+# initial weights have no share at all.
+
+# %%
+decay, n = helpers.DEFAULT.ema_decay, 300
+shares = torch.ones(1, dtype=torch.float64)  # before any update: the initial weights alone
+for k in range(1, n + 1):
+    w = helpers.ema_weight(decay, k)
+    shares = torch.cat([(1 - w) * shares, torch.tensor([w], dtype=torch.float64)])
+closed = decay ** torch.arange(n - 1, -1, -1, dtype=torch.float64) * (1 - decay) / (1 - decay**n)
+assert shares[0] == 0 and torch.allclose(shares[1:], closed, rtol=1e-12, atol=0)
+print(f"after {n} updates: initial weights' share {shares[0]:.0f} (a plain EMA: {decay**n:.1%}); the last update's "
+      f"{shares[-1]:.4f}, the first's {shares[1]:.5f}")
 
 # %% [markdown]
 # Run it yourself: `.venv/bin/python benchmarks/train_speed.py --help`.
@@ -390,11 +409,14 @@ def lr_at(step, steps, peak, warmup):
 helpers.check_exercise("08.1", lr_at)
 
 # %% [markdown]
-# **2.** Write `ema_update(ema, weights, decay)`: one EMA step for two lists of tensors, updating `ema` in place to
-# `decay * ema + (1 - decay) * weights` and returning it.
+# **2. Derive, then write.** The plain update `decay * ema + (1 - decay) * weights`, started from the initial weights,
+# never forgets them. Write `ema_update(ema, weights, decay, n)`, the $n$-th update ($n = 1, 2, \dots$) of two lists of
+# tensors in place, returning `ema`, such that after $n$ updates `ema` is $\sum_k \text{decay}^{n-k}\theta_k \big/
+# \sum_k \text{decay}^{n-k}$ over the $n$ weight sets $\theta_k$ passed so far, whatever `ema` held before the first.
+# What weight must the $n$-th update give $\theta_n$?
 
 # %%
-def ema_update(ema, weights, decay):
+def ema_update(ema, weights, decay, n):
     return None  # your code here
 
 

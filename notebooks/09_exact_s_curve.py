@@ -521,7 +521,7 @@ assert exact_minus_data["beta_tilde"].max() < -1 and network_minus_data.min() > 
 # So with a perfect network $\sigma_t^2 = \beta_t$ is closer to the data (the interval lies below 0): its samples sit 0.07–0.29 below the
 # data's off-curve (the last step returns a posterior mean; 0.07–0.36 over the appendix's ten seeds), while $\tilde\beta_t$ samples a curve more than 1 too sharp
 # (below 10 is not better). The trained network's own blur reverses that choice for it (the interval lies above 0): with $\tilde\beta_t$
-# its samples sit above the data's off-curve on every seed, and that excess is the network's own error, since the same
+# its samples sit 0.65–0.90 above the data's off-curve on these five seeds, and that excess is the network's own error, since the same
 # sampler with the exact network lands below the data.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

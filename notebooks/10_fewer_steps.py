@@ -181,7 +181,7 @@ for start_name, x_T in (("N(0, I)", start_wide), ("q(x_T)'s moments", start_matc
 # From $\mathcal N(0, I)$ the ODE sends 17 % of the network's samples more than 0.05 (five times the data's noise)
 # off the curve, and the oracle's ODE fails too. From the Gaussian with $q(\mathbf{x}_T)$'s mean and covariance (lesson 09, now
 # `helpers.gaussian_prior`) the ODE's samples sit at least as close to the curve as the stochastic sampler's, with about as
-# many strays (off-curve 11.32 against 12.26, stray 0.62 % against 0.58 %). From here on every
+# many strays (off-curve 11.28 against 12.25, stray 0.62 % against 0.61 %). From here on every
 # sampler starts from that Gaussian, with the same draws. The readable version of the helper, checked:
 
 # %%
@@ -307,7 +307,7 @@ for method in ("ddim", "heun"):
 # %% [markdown]
 # With the oracle the lines are straight with slopes $-1$ and $-2$. With the trained network they level off at about
 # 0.008 (printed above): the distance between the network's ODE and the exact one, which more steps cannot remove. Heun
-# reaches it with 18 evaluations (0.0084), though not steadily (0.0106 at 22); Euler only at 99 (0.0078, from 0.0116 at
+# reaches it with 18 evaluations (0.0084), though not steadily (0.0106 at 22); Euler only at 99 (0.0078, from 0.0117 at
 # 33). (For scale: the data's own scatter about the curve is 0.01.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -419,7 +419,7 @@ plt.show()
 # %% [markdown]
 # Read the one-draw table against the 100-step DDPM row. At 5 evaluations every sampler is far from the curve; at 10,
 # DDIM (either $\eta$) is closest to it. At 20 (19 for Heun) DDIM and Heun get below the 100-step DDPM's off-curve of
-# 12.26, DDIM with $\eta = 1$ lowest (11.45), but it covers the curve unevenly until 50 steps (gap 3.38 % at 20); and
+# 12.25, DDIM with $\eta = 1$ lowest (11.43), but it covers the curve unevenly until 50 steps (gap 3.41 % at 20); and
 # off-curve below the data's 10 is not better (the oracle's $\eta = 1$ samples at 20 evaluations sit at 7.4 in the
 # benchmark: too tight).
 #

@@ -244,7 +244,7 @@ print(f"data variance per coordinate: {x0.var(0).mean().item():.4f}")
 # %% [markdown]
 # The floor has a local peak near $s = 0.05$ and climbs to 1 only below $s \approx 0.01$, the data's thickness (off this grid): at $s = 0$, $\mathbf{x}_0$ says
 # nothing about $\boldsymbol\epsilon$. As $s \to 1$ it falls towards the data's variance per coordinate (printed above), since $\mathbf{x}_1$ reveals nothing about
-# $\mathbf{x}_0$. The network's excess over the floor, relative to it, is largest nearest the data (+8.1 % at $s = 0.02$, 0.2–2.0 % from
+# $\mathbf{x}_0$. The network's excess over the floor, relative to it, is largest nearest the data (+8.0 % at $s = 0.02$, 0.2–2.0 % from
 # $s = 0.1$ on): the region that decides the samples' precision, where the field changes fastest, and which $s \sim U[0, 1]$
 # trains no more than any other stretch of the same length (2 % of training times fall below $s = 0.02$).
 

@@ -433,7 +433,8 @@ elbo_vs_ode = helpers.compare(elbo_nll, ode_nll, seeds=range(5), names=("ELBO bo
 print(elbo_vs_ode)
 
 # %% [markdown]
-# On every seed the ODE gives the larger log-likelihood, by 0.44 to 0.60 nats per point. The exact network's two numbers
+# The ODE gives the larger log-likelihood, by 0.44 to 0.60 nats per point on these five seeds (95 % interval of the mean
+# 0.47 to 0.62). The exact network's two numbers
 # differ by about as much (below), so the gap is mostly the bound's slack, not the network's doing. The cross-entropies
 # $-\mathbb{E}_q[\log p]$ in nats per point, side by side, on the first 2 000 points of this lesson, the ODE on the course grid (its error
 # with the exact network is printed above).
@@ -506,11 +507,11 @@ for (a, metric), result in kl_claims.items():
 
 # %% [markdown]
 # Each number sees what the other misses. The network that never saw one end puts its samples exactly where data are:
-# its $\mathbb{E}_p[-\log q]$ against the default's is undecided (the interval holds 0 and spans only $\pm 0.04$ nats), and its off-curve is close (10.57 against 10.35). But
-# the data at the missing end get little mass from it: its $\mathbb{E}_q[-\log p]$ is worse than the default's by about 1 nat on every
-# seed, which is what its coverage gap (15.6 %) says in other units. The briefly trained network is blurred: its samples
-# land far from the curve (off-curve 346), and both numbers see it, $\mathbb{E}_p[-\log q]$ by hundreds of nats because the exact density
-# falls off fast across the curve, $\mathbb{E}_q[-\log p]$ by 2.6 nats because a blurred density still covers the data. The exact
+# its $\mathbb{E}_p[-\log q]$ against the default's is undecided (the interval holds 0 and spans only $\pm 0.04$ nats), and its off-curve is close (10.56 against 10.33). But
+# the data at the missing end get little mass from it: its $\mathbb{E}_q[-\log p]$ is worse than the default's by about 1 nat (interval
+# 0.91 to 1.12), which is what its coverage gap (15.6 %) says in other units. The briefly trained network is blurred: its samples
+# land far from the curve (off-curve 52), and both numbers see it, $\mathbb{E}_p[-\log q]$ by 13 nats because the exact density
+# falls off fast across the curve, $\mathbb{E}_q[-\log p]$ by 1.3 nats because a blurred density still covers the data. The exact
 # network's $\mathbb{E}_p[-\log q]$ lies *below* the data's entropy ($-3.382$ against $-3.218$): its 100-step samples are sharper than the
 # data (off-curve 8.41 against the data's 9.99), which precision rewards and coverage would not.
 
@@ -538,8 +539,8 @@ for metric, result in loss_claims.items():
 print("  off-curve error, per seed:", " ".join(f"{d:+.2f}" for d in loss_claims["off_curve_error"].differences))
 
 # %% [markdown]
-# Over ten seeds, the ELBO's weights give a slightly *worse* ODE likelihood (by 0.017 nats per point, interval 0.004 to
-# 0.029), and every other interval holds 0: the ELBO bound itself and all three sample measures are undecided. An earlier
+# Over ten seeds, the ELBO's weights give a slightly *worse* ODE likelihood (by 0.017 nats per point, interval 0.005 to
+# 0.030), and every other interval holds 0: the ELBO bound itself and all three sample measures are undecided. An earlier
 # version of this lesson had five seeds and called the samples better "on every seed"; seeds 5–9 did not agree (the
 # off-curve error is smaller on three of them and larger on two, by up to 0.82), which is what a sign count over five seeds risks.
 # So the literature's trade-off, better likelihood for worse samples, does not appear here. A possible reason for the
@@ -627,14 +628,14 @@ interact(show_point, u=FloatSlider(value=1.0, min=-4.5, max=4.5, step=0.1, descr
 # - ELBO $\le$ ODE log-likelihood is guaranteed only when both describe one model (exact score, continuous time, same
 #   prior); for the trained network the ODE's is larger on each of five seeds, by 0.44–0.60 nats.
 # - $\mathbb{E}_q[-\log p_\theta]$ measures coverage and lesson 09's $\mathbb{E}_p[-\log q]$ precision: a network missing one end of the curve is
-#   worse by about 1 nat in the first (interval 0.90 to 1.11) and undecided in the second (interval within $\pm 0.04$).
+#   worse by about 1 nat in the first (interval 0.91 to 1.12) and undecided in the second (interval within $\pm 0.04$).
 # - ELBO weights against $L_\text{simple}$ (uniform steps, ten seeds): the ODE likelihood is slightly worse with the ELBO's
-#   weights (by 0.017 nats, 95 % interval 0.004 to 0.029); the bound and the samples are undecided. The known trade-off
+#   weights (by 0.017 nats, 95 % interval 0.005 to 0.030); the bound and the samples are undecided. The known trade-off
 #   (better likelihood, worse samples) did not appear on this schedule.
 # - The reference recipe's network, one training run of 316 000 steps in the benchmark (so no comparison over seeds): on
 #   the benchmark's 2 000 held-out points (entropy $-3.218$) its ODE cross-entropy is $-3.161$, against the committed network's
-#   $-3.117$; its ELBO bound is $-2.476$ with $\tilde\beta_t$ and $-2.912$ with its own sampler's $\sigma_t^2 = \beta_t$. The choice of variances
-#   moves its bound by 0.44 nats, ten times the two networks' difference by the ODE (0.04): $\tilde\beta_t$ is tiny at the first
+#   $-3.116$; its ELBO bound is $-2.476$ with $\tilde\beta_t$ and $-2.912$ with its own sampler's $\sigma_t^2 = \beta_t$. The choice of variances
+#   moves its bound by 0.44 nats, ten times the two networks' difference by the ODE (0.045): $\tilde\beta_t$ is tiny at the first
 #   steps, where each KL divides the mean's error by $\sigma_t^2$.
 #
 # **References.** Ho, Jain & Abbeel 2020, "Denoising diffusion probabilistic models", eqs. 3, 5 and 13; Chen, Rubanova,

@@ -357,13 +357,13 @@ for name in ("x0/own", "v/own", "edm/own"):
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What the seeds say, in the numbers printed above:
-# - **$\mathbf{x}_0$-prediction is worse on every metric and every seed**: twice the off-curve error and about 16 times the strays.
+# - **$\mathbf{x}_0$-prediction is worse on every metric** (every interval above 0): twice the off-curve error and about 16 times the strays.
 #   Its own loss weighs the step near the data by $1/\mathrm{SNR}$, $2\cdot 10^{-5}$ at $t = 0$, so the steps that set the samples' sharpness
 #   barely train, and reading its output as $\boldsymbol\epsilon$ multiplies its error by $a/b = \sqrt{\mathrm{SNR}_0} \approx 211$ there. The weighting is only part of it:
 #   trained with $L_\text{simple}$'s weights (x0/eps in section 3) it still reaches only 16.5.
 # - **Between $\mathbf{v}$ and $\boldsymbol\epsilon$ every interval holds 0 ("undecided").** On this schedule $\bar\alpha \ge 0.78$, so $\mathbf{v} = a\boldsymbol\epsilon - b\mathbf{x}_0$ is mostly $\boldsymbol\epsilon$ (its std is
 #   within 12 % of $\boldsymbol\epsilon$'s at every step, 0.88 at the last), and its own weight $1/\bar\alpha$ stays between 1 and 1.29.
-# - **EDM's wrapper gives a lower cross-entropy on every seed** (by about 0.03 nats, interval below 0); of its sample
+# - **EDM's wrapper gives a lower cross-entropy** (by about 0.03 nats, interval below 0); of its sample
 #   metrics only the coverage gap's interval excludes 0, and only just (its upper end is $-0.00$): a verdict for new seeds
 #   to confirm, not one to build on. It predicts $\mathbf{x}_0$ too; what helps is $c_\text{skip}$ and $c_\text{out}$, which hand the network a residual of unit variance to
 #   predict. Its weight $w_\text{EDM}$ is not the reason: section 3's table has the wrapper doing as well under $L_\text{simple}$ (edm/eps), and
@@ -433,10 +433,11 @@ for name in ("eps/elbo", "eps/min_snr", "eps/edm", "edm/eps"):
         print(f"{label(metric):22s} {comparison.summary()}")
 
 # %% [markdown]
-# With the default's step density, the ELBO's weights (which also rise towards the data) make off-curve, strays and
-# cross-entropy worse on every seed, and so do min-SNR-5 and EDM's weights on the $\boldsymbol\epsilon$-target, each of which moves weight to the
-# noisiest steps. EDM's
-# wrapper keeps its advantage in cross-entropy under $L_\text{simple}$ (edm/eps), and there its coverage gap is lower on every seed too.
+# With the default's step density, the ELBO's weights (which also rise towards the data) leave every interval holding 0
+# over these five seeds: off-curve comes closest (+0.90, interval $-0.03$ to $+1.83$), undecided, which is not "no effect".
+# Min-SNR-5 and EDM's weights on the $\boldsymbol\epsilon$-target, each of which moves weight to the noisiest steps, make off-curve, strays and
+# cross-entropy worse (intervals above 0). EDM's
+# wrapper keeps its advantage in cross-entropy under $L_\text{simple}$ (edm/eps), and there its coverage gap is lower too (interval below 0).
 # Min-SNR-5 swamps every target. At a fixed objective the parameterisation matters too: under $L_\text{simple}$'s weights, $\mathbf{x}_0$ reaches
 # 16.5 where $\boldsymbol\epsilon$ reaches 10.4, and the EDM wrapper 9.8; no weighting rescues $\mathbf{x}_0$.
 
@@ -552,9 +553,9 @@ for recipe in ("v", "x0"):
         print(f"{label(metric):22s} {comparison.summary()}")
 
 # %% [markdown]
-# What the seeds say: on the rescaled schedule, with the same budget, $\mathbf{v}$-networks stray more on every seed (0.60 % against 0.31 %)
-# and are undecided (intervals holding 0) in off-curve distance and coverage; $\mathbf{x}_0$-networks cover the curve better on every seed but
-# stray more too. Removing the start's mismatch gave no overall improvement. Lesson 09 found why the start matters little
+# What the seeds say: on the rescaled schedule, with the same budget, $\mathbf{v}$-networks stray more (0.60 % against 0.31 %, interval above 0)
+# and are undecided (intervals holding 0) in off-curve distance and coverage; $\mathbf{x}_0$-networks cover the curve better (interval below 0)
+# but stray more too. Removing the start's mismatch gave no overall improvement. Lesson 09 found why the start matters little
 # here: the stochastic sampler forgets it. And the rescaled schedule moves steps away from the data: 20 steps with
 # $\bar\alpha > 0.99$ instead of 39, a likely reason for the strays. Even the exact network's samples change (off-curve 8.4 to 6.8):
 # the schedule changes the sampler. Predicting $\mathbf{x}_0$ or $\mathbf{v}$ (or lesson 12's velocity) is what makes it usable at all; an
@@ -686,12 +687,13 @@ interact(show_losses, target=Dropdown(options=["eps", "x0", "edm"], value="edm",
 #   (`helpers.convert`), equal to the oracle's separate routes to about $10^{-12}$ relative (check 1). Each target's irreducible loss
 #   is the $\boldsymbol\epsilon$-floor times $A^2$: $1/\mathrm{SNR}$, $1/\bar\alpha$, $1 + \mathrm{SNR}$, $(1 + 1/\sqrt{\mathrm{SNR}})^2$; at $t = 0$ these are $2.2\cdot10^{-5}$, 1, $4.5\cdot10^{4}$
 #   and 1.01.
-# - **Training with each target** (lesson 08's recipe, five paired seeds): $\mathbf{x}_0$ is worse on every seed (off-curve 20.6 against
+# - **Training with each target** (lesson 08's recipe, five paired seeds): $\mathbf{x}_0$ is worse on every metric (off-curve 20.6 against
 #   10.4, strays 4.7 % against 0.29 %); $\mathbf{v}$ against $\boldsymbol\epsilon$ is undecided on this schedule; EDM's preconditioning
-#   lowers the cross-entropy on every seed, by $0.03 \pm 0.01$ nats. The exact network's floor through the same sampler: off-curve
+#   lowers the cross-entropy, by $0.03 \pm 0.01$ nats (interval below 0). The exact network's floor through the same sampler: off-curve
 #   8.4, no strays, cross-entropy 0.006 nats above the entropy.
-# - **Weighting.** With lesson 08's step density, the ELBO's weights, min-SNR-5 and EDM's weights on the $\boldsymbol\epsilon$-loss are each worse
-#   than $L_\text{simple}$ in off-curve, strays and cross-entropy on every seed; min-SNR-5 leaves 24 % strays with any target, because 86 of
+# - **Weighting.** With lesson 08's step density, min-SNR-5 and EDM's weights on the $\boldsymbol\epsilon$-loss are each worse than
+#   $L_\text{simple}$ in off-curve, strays and cross-entropy (intervals above 0), and the ELBO's weights are undecided in each
+#   (five seeds); min-SNR-5 leaves 24 % strays with any target, because 86 of
 #   this schedule's 100 steps have $\mathrm{SNR} > 5$. At a fixed weighting the target still matters ($\mathbf{x}_0$ 16.5 against $\boldsymbol\epsilon$ 10.4 under
 #   $L_\text{simple}$).
 # - **A schedule that ends in noise.** $D_\mathrm{KL}(q_T\|\mathcal N(0,I))$ is 0.695 nats for the course's schedule (almost all of it the variance

@@ -603,7 +603,7 @@ for n in (5, 10, 15):
 print("use_lu_lambdas=True picks helpers.grid_steps(schedule, n, 'lambda') for n = 5, 10, 15:", lu.timesteps.tolist())
 
 # %% [markdown]
-# They agree to $5\cdot10^{-8}$, not to $10^{-12}$ as lesson 10's DDIM did: `DPMSolverMultistepScheduler.step` converts the
+# They agree to $6\cdot10^{-8}$, not to $10^{-12}$ as lesson 10's DDIM did: `DPMSolverMultistepScheduler.step` converts the
 # sample to float32 before its update (`sample = sample.to(torch.float32)`, diffusers 0.42.1), so its float64 run is rounded
 # to float32 once per step. What you built is what the library does; `UniPCMultistepScheduler` (Zhao et al. 2023) adds a
 # corrector to the same multistep predictor and is left for the exercises' further reading.
@@ -671,7 +671,7 @@ interact(show_solver, solver=Dropdown(options=[(NAMES[k], k) for k in ("ddim", "
 # - **Speed.** 280 ms for 10 000 points at 20 NFE on both cores through `sample_steps`, 3.5 times faster than the 100-step
 #   DDPM through the same path; 143 ms once the solver's overhead is gone. The floor of 20 evaluations is 115 ms, so 0.1 s
 #   is out of reach here.
-# - **`diffusers`' `DPMSolverMultistepScheduler`** computes the same DPM-Solver++(2M), to $5\cdot10^{-8}$ in float64 (its step rounds
+# - **`diffusers`' `DPMSolverMultistepScheduler`** computes the same DPM-Solver++(2M), to $6\cdot10^{-8}$ in float64 (its step rounds
 #   the sample to float32), and its `use_lu_lambdas` picks our even-$\lambda$ steps.
 #
 # **References.** Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver: a fast ODE solver for diffusion probabilistic model

@@ -9,6 +9,7 @@ import scipy.linalg
 import scipy.stats
 import torch
 from sklearn.datasets import load_digits
+from sklearn.metrics.pairwise import polynomial_kernel
 from sklearn.neighbors import NearestNeighbors
 from torch import nn
 
@@ -63,6 +64,22 @@ def test_frechet_distance_agrees_with_scipy_and_the_one_dimensional_closed_form(
     one_d = (x.mean() - y.mean()).item() ** 2 + (x.std() - y.std()).item() ** 2
     assert helpers.frechet_distance(x, y) == pytest.approx(one_d, rel=1e-9)
     assert helpers.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_kernel_distance_is_the_unbiased_mmd_by_scikit_learn_s_kernel_and_near_0_for_one_distribution():
+    a, b = SPLIT[0][:300, :16].double(), SPLIT[2][:200, :16].double() * 1.3 + 0.1
+    k_aa, k_bb, k_ab = (polynomial_kernel(u.numpy(), v.numpy(), degree=3, gamma=1 / 16, coef0=1) for u, v in
+                        ((a, a), (b, b), (a, b)))
+    want = ((k_aa.sum() - np.trace(k_aa)) / (300 * 299) + (k_bb.sum() - np.trace(k_bb)) / (200 * 199) - 2 * k_ab.mean())
+    assert helpers.kernel_distance(a, b) == pytest.approx(want, rel=1e-9)
+    # Unbiased: over many pairs of small samples of one distribution its mean is 0 (within 4 standard errors), where the
+    # Fréchet distance of the same pairs is positive on every pair.
+    g = torch.Generator().manual_seed(11)
+    pairs = [(torch.randn(30, 16, generator=g, dtype=torch.float64), torch.randn(30, 16, generator=g, dtype=torch.float64))
+             for _ in range(400)]
+    kid = np.array([helpers.kernel_distance(u, v) for u, v in pairs])
+    assert abs(kid.mean()) < 4 * kid.std(ddof=1) / len(kid) ** 0.5 and (kid < 0).any()
+    assert min(helpers.frechet_distance(u, v) for u, v in pairs) > 0
 
 
 def test_nearest_distances_agree_with_scikit_learn():

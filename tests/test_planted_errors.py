@@ -1003,7 +1003,7 @@ def test_17_bits_per_dim_planted():
 def test_17_digits_unit_checks_planted(monkeypatch):
     """tests/test_digits.py catches: a dequantisation spread over two bins, bits per dimension without the bin's volume,
     a Fréchet distance without the factor 2 on its cross term, the ODE likelihood's change of volume taken for d = 2 in
-    any dimension, the oracle's log density with the 2-D normaliser, the ELBO's prior term halved, and the
+    any dimension, the kernel distance with its diagonal kept (the biased estimate), the oracle's log density with the 2-D normaliser, the ELBO's prior term halved, and the
     nearest-neighbour ratio by the mean distance instead of the median."""
     import helpers.digit_scores as digit_scores
     import helpers.digits as digits
@@ -1013,13 +1013,15 @@ def test_17_digits_unit_checks_planted(monkeypatch):
 
     checks = (test_digits.test_dequantisation_is_uniform_across_each_bin, test_digits.test_bits_per_dim_counts_the_mass_of_each_bin,
               test_digits.test_frechet_distance_agrees_with_scipy_and_the_one_dimensional_closed_form,
-              test_digits.test_the_ode_likelihood_in_five_dimensions_is_the_gaussian_s_own)
+              test_digits.test_the_ode_likelihood_in_five_dimensions_is_the_gaussian_s_own,
+              test_digits.test_kernel_distance_is_the_unbiased_mmd_by_scikit_learn_s_kernel_and_near_0_for_one_distribution)
     for check in checks:
         check()
     plants = ((digits, "dequantise", "(2 * u - 1) * (BIN / 2)", "(2 * u - 1) * BIN"),
               (digits, "bits_per_dim", " + d * math.log(BIN)", ""),
               (digit_scores, "frechet_distance", "- 2 * cross", "- cross"),
-              (likelihood, "ode_log_likelihood", "log_prior + d / 2 * math.log", "log_prior + math.log"))
+              (likelihood, "ode_log_likelihood", "log_prior + d / 2 * math.log", "log_prior + math.log"),
+              (digit_scores, "kernel_distance", "(k.sum() - k.diagonal().sum())", "k.sum()"))
     for check, (module, name, old, new) in zip(checks, plants):
         replanted(monkeypatch, module, name, old, new)
         monkeypatch.setattr(helpers, name, getattr(module, name))
@@ -1177,3 +1179,14 @@ def test_16_exact_map_is_the_probability_flow_planted(monkeypatch, schedule):
     onward = helpers.ode_reference(lesson["oracle"], midway, schedule.alpha_bar[30].item(), 1 - 1e-12, rtol=1e-9, atol=1e-11)
     assert (onward - flipped).norm(dim=1).max() < 1e-6  # check 1 still passes
     assert lesson["heun_gap"](starts, flipped) > 1e-2
+
+
+def test_ema_without_its_bias_correction_planted(monkeypatch):
+    """The EMA test compares helpers.train's average with numpy's weighted average of the weights it saw; the plain EMA
+    (every update weighted 1 - decay, so the initial weights keep decay**n) fails it."""
+    import helpers.training as training
+    from test_training import ema_against_the_weights_it_saw
+
+    assert ema_against_the_weights_it_saw()[0] < 1e-6
+    monkeypatch.setattr(training, "ema_weight", lambda decay, n: 1 - decay)
+    assert ema_against_the_weights_it_saw()[0] > 1e-3

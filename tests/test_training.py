@@ -2,6 +2,7 @@ import copy
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -45,14 +46,32 @@ def test_last_step_is_always_a_checkpoint():
     assert seen == [25, 50, 60]
 
 
-def test_ema_is_an_exponential_average_of_the_weights():
-    config = replace(SMALL, steps=1, ema_decay=0.9)
+def ema_against_the_weights_it_saw(steps=40, decay=0.9):
+    """Train with an EMA, recording the raw weights after every step; return the largest gap between the EMA and the
+    average of the recorded weights with weights proportional to decay**(n - k), computed as numpy's weighted average
+    (not by the update the helper runs), and the gap to the initial weights."""
+    config = replace(SMALL, steps=steps, ema_decay=decay)
     model = small_model(config)
-    before = [p.detach().clone() for p in model.parameters()]
-    result = helpers.train(model, helpers.s_curve(500), SCH, config, progress=False)
-    assert result["model"] is not model
-    for start, now, ema in zip(before, model.parameters(), result["model"].parameters()):
-        torch.testing.assert_close(ema, 0.9 * start + 0.1 * now.detach())
+    initial = [p.detach().clone() for p in model.parameters()]
+    seen = []
+    result = helpers.train(model, helpers.s_curve(500), SCH, config, every=1, progress=False,
+                           on_checkpoint=lambda step, ema: seen.append([p.detach().clone() for p in model.parameters()]))
+    assert result["model"] is not model and len(seen) == steps
+    shares = decay ** np.arange(steps - 1, -1, -1.0)
+    gap = 0.0
+    for i, ema in enumerate(result["model"].parameters()):
+        history = np.stack([weights[i].double().numpy() for weights in seen])
+        want = np.average(history, axis=0, weights=shares)
+        gap = max(gap, float(np.abs(ema.double().numpy() - want).max()))
+    moved = max(float((ema - start).abs().max()) for ema, start in zip(result["model"].parameters(), initial))
+    return gap, moved
+
+
+def test_ema_is_a_bias_corrected_average_of_the_trained_weights_alone():
+    gap, moved = ema_against_the_weights_it_saw()
+    # 40 steps at decay 0.9: a plain EMA from the initial weights would still hold 0.9**40 = 1.5 % of them.
+    assert gap < 1e-6 and moved > 1e-2
+    assert helpers.ema_weight(0.9, 1) == 1.0 and helpers.ema_weight(0.995, 10_000) == pytest.approx(0.005)
 
 
 def test_learning_rate_schedule():
