@@ -237,17 +237,17 @@ one_step = json.loads(Path("../benchmarks/results/one-step-cpu-2core.json").read
 pd_1 = [r for r in one_step["rows"] if r["sampler"] == "progressive distillation 1"]
 ddpm_off = np.mean([v["off_curve"] for v in one_step["ddpm_100"].values()])
 print(f"one step, progressive distillation: off-curve {np.mean([r['off_curve'] for r in pd_1]):.1f} against the 100-step "
-      f"DDPM's {ddpm_off:.1f} (5 seeds), 10 000 points in "
+      f"DDPM's {ddpm_off:.1f} ({len(one_step['seeds'])} seeds), 10 000 points in "
       f"{1e3 * one_step['speed']['seconds']['1 thread, quiet']['progressive distillation, 1 step(s), FastEps']:.0f} ms")
 digits = json.loads(Path("../benchmarks/results/digits-cpu-2core.json").read_text())
 by_size = {n: np.mean([r["test"]["elbo_bpd"] - r["train"]["elbo_bpd"] for r in digits["memorisation"] if r["n"] == n])
            for n in (50, 1000)}
 print(f"8x8 digits: test {np.mean([r['ode_bpd'] for r in digits['quality']]):.2f} bits/dim (ODE); test minus own images "
-      f"(ELBO): {by_size[50]:.2f} bits with 50 training images, {by_size[1000]:.2f} with 1 000 (5 seeds)")
+      f"(ELBO): {by_size[50]:.2f} bits with 50 training images, {by_size[1000]:.2f} with 1 000 ({len(digits['seeds'])} seeds)")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker's note.** The exact network's ODE returns the data's entropy; the ELBO stays above it even for the exact
-# network: that gap is the bound's own slack. Lesson 14's lines: an x0-network is worse on every seed, v against eps is undecided
+# network: that gap is the bound's own slack. Lesson 14's lines: an x0-network is worse on every metric, v against eps is undecided
 # on this schedule, and EDM's preconditioning lowers the cross-entropy by 0.03 nats. New Part III lessons join this
 # slide's list when the talk is rebuilt.
 
