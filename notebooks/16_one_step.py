@@ -404,7 +404,7 @@ for name in names:
 
 # %%
 SHORT = {"progressive distillation 1": "PD 1", "progressive distillation 4": "PD 4", "cd 1": "CD 1", "ct 1": "CT 1",
-         "reflow 1": "reflow 1", "teacher, DPM-Solver++(2M) 20 NFE": "teacher 20 NFE", "teacher, DDIM 32": "DDIM 32"}
+         "reflow 1": "reflow 1", "teacher, DPM-Solver++(2M) 20 NFE": "teacher-20", "teacher, DDIM 32": "DDIM 32"}
 
 
 def paired(a, b, key="rms", scale=1e3):

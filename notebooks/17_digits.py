@@ -211,7 +211,7 @@ conv = {r["seed"]: r for r in results["network"]}
 seeds = results["seeds"]
 probe = results["network_probe"]
 print(f"seconds per step, timed in turns: MLP {1000 * probe['mlp_seconds_per_step']:.1f} ms ({results['mlp_parameters']:,} "
-      f"parameters), convolutional {1000 * probe['conv_seconds_per_step']:.1f} ms ({conv[0]['parameters']:,}): "
+      f"parameters),\nconvolutional {1000 * probe['conv_seconds_per_step']:.1f} ms ({conv[0]['parameters']:,}): "
       f"{conv[0]['steps']} steps against 5 000")
 
 
@@ -279,8 +279,8 @@ def kernel_distance_by_sklearn(a, b):
 
 kid = helpers.kernel_distance(torch.as_tensor(features_a), torch.as_tensor(features_b))
 assert abs(kid - kernel_distance_by_sklearn(features_a, features_b)) < 1e-9 * max(1.0, abs(kid))
-print(f"check 3b: the kernel distance {1e3 * kid:.3f} ×10⁻³ of these test and training images, by scikit-learn's "
-      "polynomial_kernel: they agree to within 1e-9")
+print(f"check 3b: the kernel distance {1e3 * kid:.3f} ×10⁻³ of these images,\nby scikit-learn's polynomial_kernel: "
+      "they agree to within 1e-9")
 
 # %% [markdown]
 # What the nearest-neighbour measures cannot see: a copy with noise on it. Training images plus $\mathcal N(0, 0.3^2)$ per
@@ -322,12 +322,12 @@ bound = helpers.elbo(network, schedule, x_like, generator=seeded(4))
 ode = helpers.ode_log_likelihood(network, schedule, x_like, helpers.grid_steps(schedule, 50))
 print(f"committed network: ELBO {helpers.bits_per_dim(-bound.nll_bound):.3f} bits/dim, "
       f"ODE (Heun, 50 steps) {helpers.bits_per_dim(ode.log_p):.3f} bits/dim; uniform density {math.log2(17):.3f}")
-print(f"{len(seeds)} seeds: ELBO {mean_sd([mlp[s]['elbo_bpd'] for s in seeds], digits=3)} bits/dim; ODE at 25, 50, 100 Heun steps: "
+print(f"{len(seeds)} seeds: ELBO {mean_sd([mlp[s]['elbo_bpd'] for s in seeds], digits=3)} bits/dim;\nODE at 25, 50, 100 Heun steps: "
       + ", ".join(mean_sd([mlp[s]["ode_bpd_steps"][str(n)] if n != 50 else mlp[s]["ode_bpd"] for s in seeds], digits=3)
                   for n in (25, 50, 100)))
 # Not a race between two models: the same ODE integrated more finely, so the question is how far off 50 steps are.
 step_gap = helpers.compare(lambda k: mlp[k]["ode_bpd"], lambda k: mlp[k]["ode_bpd_steps"]["100"], seeds)
-print(f"ODE bits/dim at 50 minus at 100 steps: {interval(step_gap)}; the seeds' own s.d. at 100 steps "
+print(f"ODE bits/dim at 50 minus at 100 steps: {interval(step_gap)};\nthe seeds' own s.d. at 100 steps "
       f"{np.std([mlp[s]['ode_bpd_steps']['100'] for s in seeds], ddof=1):.3f}")
 
 # %%
@@ -341,7 +341,8 @@ for key in KEYS:
 # **Baselines: what 0.87 and 3.89 mean.** Three models with no network, each fitted to the training split in a line or two:
 # independent pixels (each pixel's histogram, section 1's shares, spread uniformly within bins), one Gaussian fitted to the
 # dequantised training images, and one Gaussian per digit (a mixture weighted by the digits' shares). Their test bits per
-# dimension are exact, on the same dequantised test images as section 1; their samples (450, five draws) go to the same judge.
+# dimension are exact, on the same dequantised test images as section 1 (the network's is its ELBO); their samples (450,
+# five draws) go to the same judge.
 
 # %%
 x_dequantised = helpers.dequantise(x_train, seeded(7)).double()
@@ -375,14 +376,14 @@ test_bits = {"independent pixels": helpers.bits_per_dim(uniform_in_bins(x_spread
              "one Gaussian": helpers.bits_per_dim(one_gaussian.log_prob(x_spread.double())),
              "one Gaussian per digit": helpers.bits_per_dim(per_digit_log_p(x_spread))}
 DIGITS_SHOWN = {"frechet": 2, "kid": 1, "confident": 1, "nn_ratio": 2}  # what each measure's spread leaves meaningful
-print(f"{'model':22s} {'bits/dim':>11s} {'Fréchet':>11s} {'kid ×10³':>11s} {'confident %':>11s} {'NN ratio':>11s}")
+print(f"{'model':18s} {'bits/dim':>8s} {'Fréchet':>11s} {'kid ×10³':>11s} {'confident %':>11s} {'NN ratio':>11s}")
 for name, bits in test_bits.items():
     draws = [judge.scores(baseline_samples(name, k)) for k in range(5)]
-    print(f"{name:22s} {bits:11.2f} " + " ".join(
+    print(f"{name.replace('one Gaussian per', 'Gaussian per'):18s} {bits:8.2f} " + " ".join(
         f"{mean_sd([getattr(d, key) for d in draws], SCALE.get(key, 1), digits):>11s}"
         for key, digits in DIGITS_SHOWN.items()))
-network_bits = f"{np.mean([mlp[s]['elbo_bpd'] for s in seeds]):.2f} (ELBO)"
-print(f"{f'the network ({len(seeds)} seeds)':22s} {network_bits:>11s} " + " ".join(
+network_bits = np.mean([mlp[s]["elbo_bpd"] for s in seeds])
+print(f"{f'network, {len(seeds)} seeds':18s} {network_bits:8.2f} " + " ".join(
     f"{mean_sd([table[s][key] for s in seeds], SCALE.get(key, 1), digits):>11s}"
     for key, digits in DIGITS_SHOWN.items()))
 assert test_bits["independent pixels"] < np.mean([mlp[s]["ode_bpd"] for s in seeds]) < np.mean([mlp[s]["elbo_bpd"] for s in seeds])
@@ -552,7 +553,7 @@ for high, low in ((0.5, 0.0), (1.0, 0.5)):
         step = helpers.compare(lambda k: by_w[high, k][key], lambda k: by_w[low, k][key], guide_seeds,
                                names=(f"w = {high}", f"w = {low}"))
         # Less diversity is not better or worse by itself: the test split's own value is the reference.
-        print(f"{key:9s} w = {high} - w = {low}, {len(guide_seeds)} seeds: "
+        print(f"{key:9s} w = {high} - w = {low}: "
               + (step.brief(3) if key == "frechet" else interval(step)))
 
 # %% [markdown]
@@ -587,15 +588,15 @@ def fd(row, nfe=0):
 
 margins = {who: helpers.redraw_margin(lambda k: fd(rows[k]), lambda k: rows[k]["ddpm_1000_again"]["frechet"], seeds)
            for who, rows in (("network", mlp), ("optimum", fast_oracle))}
-print(f"margins (two s.d. of DDPM-1000 against itself): network {margins['network']:.3f}, optimum {margins['optimum']:.3f}; "
-      f"DDPM-1000's Fréchet: network {mean_sd([fd(mlp[s]) for s in seeds])}, optimum {mean_sd([fd(fast_oracle[s]) for s in seeds])}")
+print(f"margins (two s.d. of DDPM-1000 against itself): network {margins['network']:.3f}, optimum {margins['optimum']:.3f}")
+print(f"DDPM-1000's Fréchet: network {mean_sd([fd(mlp[s]) for s in seeds])}, optimum {mean_sd([fd(fast_oracle[s]) for s in seeds])}")
 verdicts = {}
 for who, rows in (("network", mlp), ("optimum", fast_oracle)):
     print(f"{who}: DPM-Solver++(2M) - DDPM-1000, Fréchet distance, {len(seeds)} seeds")
     for nfe in nfes:
         verdicts[who, nfe] = helpers.compare(lambda k: fd(rows[k], nfe), lambda k: fd(rows[k]), seeds,
                                              names=(f"{nfe} NFE", "DDPM-1000"), margin=margins[who])
-        print(f"  {nfe:3d} NFE: {verdicts[who, nfe].brief(3)}")
+        print(f"  {nfe:2d}: {verdicts[who, nfe].brief(3)}")
 fewest = {who: next((nfe for nfe in nfes if verdicts[who, nfe].matches), None) for who in ("network", "optimum")}
 # The same question asked of the kernel distance (×10³), with its own redraw margin.
 kid_margin = helpers.redraw_margin(lambda k: 1000 * mlp[k]["ddpm_1000"]["kid"], lambda k: 1000 * mlp[k]["ddpm_1000_again"]["kid"],
@@ -604,10 +605,10 @@ print(f"network, kernel distance ×10³ (margin {kid_margin:.1f}), DPM-Solver++(
 for nfe in (10, 20, 50):
     by_kid = helpers.compare(lambda k: 1000 * mlp[k]["dpm"][str(nfe)]["kid"], lambda k: 1000 * mlp[k]["ddpm_1000"]["kid"],
                              seeds, names=(f"{nfe} NFE", "DDPM-1000"), margin=kid_margin)
-    print(f"  {nfe:3d} NFE: {by_kid.brief(1)}")
+    print(f"  {nfe:2d}: {by_kid.brief(1)}")
 two_d = json.loads(Path("../benchmarks/results/fast-solvers-cpu-2core.json").read_text())["fewest_as_good"]
 print(f"fewest NFE that match DDPM-1000: network {fewest['network'] or 'none up to 50'}, optimum "
-      f"{fewest['optimum'] or 'none up to 50'}; the S-curve (lesson 15, against DDPM-100): {two_d[0]}")
+      f"{fewest['optimum'] or 'none up to 50'};\nthe S-curve (lesson 15, against DDPM-100): {two_d[0]}")
 
 # %% [markdown]
 # By the Fréchet distance DPM-Solver++(2M) matches the 1 000-step DDPM from 10 evaluations: at every budget from 10 to 50
