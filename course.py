@@ -27,8 +27,6 @@ STAMP = VENV / "course-installed.sha256"
 FIRST_LESSON = "notebooks/01_data.ipynb"
 # The learner's own copy of the lessons: JupyterLab autosaves, and the committed notebooks are the tested source.
 WORKSPACE = ROOT / "workspace"
-# JupyterLab's saved layouts, emptied at each `course.py lab`: it then opens lesson 01 alone.
-LAYOUTS = ROOT / "build" / "lab-layouts"
 WORKSPACE_FILES = ("notebooks/*.ipynb", "notebooks/solutions/*.py", "notebooks/checkpoints/ddpm_scurve.pt",
                    "benchmarks/results/*.json", "slides/*.ipynb", "notebooks/rise.css", "slides/rise.css")
 # Warnings printed by a lesson carry the kernel's temp file name unless this is fixed (see docs/contributing.md).
@@ -241,18 +239,14 @@ def workspace_message(report: dict, target: Path = WORKSPACE) -> str:
     return "\n".join(lines)
 
 
-def lab_options(root: Path, is_root_user: bool, layouts: Path = None) -> list:
-    """JupyterLab on root, opening lesson 01 alone. layouts: an empty folder for JupyterLab's saved layouts, so that it
-    starts from an empty layout instead of reopening every lesson of the last session, each with a kernel of its own
-    (4 kernels on a 2-core machine, issue 27). (The URL's `?reset` did the same, but Jupyter prints the link it opens as
-    default_url + "?token=...", and two "?" make the token part of the path: the printed link led to the login page,
-    issue 39.) Saved lessons keep no widget output (strip_widget_views). Jupyter refuses to run as root without
-    --allow-root, because a root server can do anything to the machine; containers and cloud notebooks often run as
-    root, so the flag is added there, and only there."""
-    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}",
+def lab_options(root: Path, is_root_user: bool) -> list:
+    """JupyterLab on root, opening lesson 01 alone: `?reset` starts from an empty layout instead of reopening every
+    lesson of the last session, each with a kernel of its own (4 kernels on a 2-core machine, issue 27). Saved lessons
+    keep no widget output (strip_widget_views). Jupyter refuses to run as root without --allow-root, because a root
+    server can do anything to the machine; containers and cloud notebooks often run as root, so the flag is added
+    there, and only there."""
+    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}?reset",
                "--ContentsManager.pre_save_hook=course.strip_widget_views"]
-    if layouts is not None:
-        options.append(f"--LabApp.workspaces_dir={layouts}")
     return options + ["--allow-root"] if is_root_user else options
 
 
@@ -354,9 +348,7 @@ def main(argv) -> int:
     if command == "lab":
         print(workspace_message(make_workspace()))
         is_root_user = hasattr(os, "geteuid") and os.geteuid() == 0
-        shutil.rmtree(LAYOUTS, ignore_errors=True)
-        LAYOUTS.mkdir(parents=True)
-        run([python, "-m", "jupyter", "lab", *lab_options(WORKSPACE, is_root_user, LAYOUTS), *rest], env=env)
+        run([python, "-m", "jupyter", "lab", *lab_options(WORKSPACE, is_root_user), *rest], env=env)
     elif command == "test":
         # --dist loadfile keeps each notebook's cells in one kernel; a worker takes a file at a time, in the order
         # tests/conftest.py sets (the longest first). (--dist loadgroup could split the browser runs finer, but

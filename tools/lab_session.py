@@ -46,10 +46,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-# The log of the server serve() started last: what Jupyter prints for a learner, the link to open included.
-LOG = None
-
-
 @contextlib.contextmanager
 def serve(root: Path, env=None):
     """Start JupyterLab on a learner's workspace made in root, with `course.py lab`'s options and defaults, no news or
@@ -77,9 +73,7 @@ def serve(root: Path, env=None):
     server_env = {**os.environ, **(env or {}), "JUPYTER_CONFIG_DIR": str(root / "config"),
                   "JUPYTER_RUNTIME_DIR": str(root / "runtime")}
     server_env.pop("MPLBACKEND", None)
-    global LOG
-    LOG = root / "server.log"
-    log = open(LOG, "w")
+    log = open(root / "server.log", "w")
     server = subprocess.Popen(command, cwd=root, env=server_env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
