@@ -351,22 +351,24 @@ DATA_OFF = redraws["data_floor"]["off_curve"]["mean"]
 RULE = ("off_curve", "coverage_gap")
 
 
+def distance(metric, value):
+    """Off-curve as its distance to the data's (too sharp is not better); the other metrics as they are."""
+    return abs(value - DATA_OFF) if metric == "off_curve" else value
+
+
 def value(name, key):
-    """{seed: the sampler's number}; off-curve as its distance to the data's (too sharp is not better)."""
-    out = {r["seed"]: r[key] for r in rows if r["sampler"] == name}
-    return {k: abs(v - DATA_OFF) for k, v in out.items()} if key == "off_curve" else out
+    """{seed: the sampler's number, by `distance`}."""
+    return {r["seed"]: distance(key, r[key]) for r in rows if r["sampler"] == name}
 
 
 def redraw_margin(metric):
     pairs = {r["seed"]: r["network"] for r in redraws["redraws"]}
-    distance = (lambda v: abs(v - DATA_OFF)) if metric == "off_curve" else (lambda v: v)
-    return helpers.redraw_margin(lambda k: distance(pairs[k][0][metric]), lambda k: distance(pairs[k][1][metric]),
-                                 redraws["redraw_seeds"])
+    return helpers.redraw_margin(lambda k: distance(metric, pairs[k][0][metric]),
+                                 lambda k: distance(metric, pairs[k][1][metric]), redraws["redraw_seeds"])
 
 
 margin = {metric: redraw_margin(metric) for metric in RULE}
-ddpm_100 = {m: {int(k): (abs(v[m] - DATA_OFF) if m == "off_curve" else v[m]) for k, v in results["ddpm_100"].items()}
-            for m in RULE}
+ddpm_100 = {m: {int(k): distance(m, v[m]) for k, v in results["ddpm_100"].items()} for m in RULE}
 
 
 def as_good(name):
