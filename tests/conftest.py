@@ -96,7 +96,7 @@ def lab_tab(browser, jupyterlab):
 # committed network (RETRAINS = True): they check tools/make_*.py's recipes, not the lesson, and take 25-45 s each
 # when they retrain (tests/retrains.py), most of the 60 s one lesson's tests may take (docs/decisions.md, "Test-suite
 # time budget").
-LESSON_NAME = re.compile(r"(\d\d)[._]")
+LESSON_NAME = re.compile(r"(\d\da?)[._]")
 
 
 def pytest_addoption(parser):
@@ -109,7 +109,8 @@ def lessons_of(item):
     if getattr(getattr(item, "module", None), "RETRAINS", False):
         return set()
     if item.path.suffix == ".ipynb":
-        return {item.path.name[:2]}
+        # "14" for lesson 14, "14a" for its appendix (`--lesson 14a`): a lesson's tests stay within their minute.
+        return {item.path.name.split("_")[0]}
     params = getattr(getattr(item, "callspec", None), "params", {})
     named = set()
     for value in params.values():
@@ -145,7 +146,7 @@ def pytest_collection_modifyitems(config, items):
     # A key per file and a stable sort: a file's tests stay together and in order.
     keys = {}
     items.sort(key=lambda item: keys.setdefault(item.path, long_first(item)))
-    wanted = {f"{int(n):02d}" for n in config.getoption("--lesson")}
+    wanted = {n.zfill(2) if n.isdigit() else n.zfill(3) for n in config.getoption("--lesson")}
     if not wanted:
         return
     kept = [item for item in items if (lessons := lessons_of(item)) & wanted or "all" in lessons]

@@ -11,7 +11,7 @@ import helpers
 LESSONS = ("all",)
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSON_CODE = "".join(p.read_text() for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")))
+LESSON_CODE = "".join(p.read_text() for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.py")))
 
 
 @pytest.mark.parametrize("name", helpers.__all__)

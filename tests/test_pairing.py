@@ -11,7 +11,8 @@ from jupytext.compare import compare_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON_NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-PAIRED = LESSON_NOTEBOOKS + [ROOT / "slides" / "course_talk.ipynb"]
+APPENDICES = sorted((ROOT / "notebooks").glob("[0-9][0-9]a_*.ipynb"))
+PAIRED = LESSON_NOTEBOOKS + APPENDICES + [ROOT / "slides" / "course_talk.ipynb"]
 
 
 def test_lessons_exist():
@@ -103,3 +104,14 @@ def test_instructor_notes_say_what_they_are(ipynb):
     notebook = nbformat.read(ipynb, as_version=4)
     notes = [c for c in notebook.cells if c.metadata.get("slideshow", {}).get("slide_type") == "notes"]
     assert notes and all(c.source.startswith(("**Instructor's note.**", "**Speaker's note.**")) for c in notes)
+
+
+@pytest.mark.parametrize("appendix", APPENDICES, ids=lambda p: p.stem)
+def test_appendix_and_its_lesson_link_each_other(appendix):
+    """An appendix (NNa_name) holds what lesson NN moved out of its main line: the lesson must say where it went, and the
+    appendix where it came from, or a learner never finds one from the other."""
+    lesson = [p for p in LESSON_NOTEBOOKS if p.name[:2] == appendix.name[:2]]
+    assert len(lesson) == 1, f"{appendix.name} has no lesson {appendix.name[:2]}"
+    prose = lambda path: "".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    assert appendix.name in prose(lesson[0]), f"{lesson[0].name} never links to {appendix.name}"
+    assert lesson[0].name in prose(appendix), f"{appendix.name} never links back to {lesson[0].name}"

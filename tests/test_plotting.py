@@ -84,7 +84,8 @@ INLINE_DPI = 100
 SMALLEST_POINTS = 10
 WIDEST_PX = COLUMN_PX * (SMALLEST_POINTS * INLINE_DPI / 72) / SMALLEST_TEXT_PX
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + [ROOT / "slides" / "course_talk.ipynb"]
+NOTEBOOKS = (sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((ROOT / "notebooks").glob("[0-9][0-9]a_*.ipynb"))
+             + [ROOT / "slides" / "course_talk.ipynb"])
 
 
 def test_matplotlib_text_is_at_least_the_course_minimum():

@@ -10,7 +10,8 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPARED = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + [ROOT / "slides" / "course_talk.ipynb"]
+COMPARED = (sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((ROOT / "notebooks").glob("[0-9][0-9]a_*.ipynb"))
+            + [ROOT / "slides" / "course_talk.ipynb"])
 LESSONS = ("all",)
 # float32 carries 7 significant digits and its last one moves with the kernels: six is the most a lesson prints.
 MAX_DIGITS = 6

@@ -20,7 +20,9 @@ from figure_checks import MARKER, environment
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")) + [ROOT / "slides" / "course_talk.py"]
+# Lessons (NN_name), their appendices (NNa_name: the full tables, searches and side topics a lesson links to) and the talk.
+SOURCES = (sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")) + sorted(NOTEBOOKS.glob("[0-9][0-9]a_*.py"))
+           + [ROOT / "slides" / "course_talk.py"])
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # No lesson cell takes a minute (each whole lesson runs in under one).
 CELL_TIMEOUT = 120

@@ -129,7 +129,7 @@ def main(argv=None):
                         help="without the course's pinned kernels (course.same_kernels): each CPU's own choice")
     args = parser.parse_args(argv)
     python = course.venv_python() if course.venv_python().exists() else Path(sys.executable)
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((ROOT / "notebooks").glob("[0-9][0-9]a_*.ipynb"))
     if args.lessons:
         notebooks = [p for p in notebooks if p.name[:2] in {f"{int(n):02d}" for n in args.lessons}]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()

@@ -2,7 +2,7 @@
 
     python3 course.py site
 
-Every lesson (notebooks/NN_*.ipynb, found by name, so a new lesson needs no change here), the course talk, the
+Every lesson (notebooks/NN_*.ipynb, found by name, each followed by its appendix NNa_*.ipynb if any; so a new lesson needs no change here), the course talk, the
 benchmarks and decisions pages, and a landing page with the lesson table. Sphinx with myst-nb and sphinx-book-theme;
 the pages load nothing from outside the site (website/conf.py). Open build/site/index.html from disk, or serve the
 folder with `python3 -m http.server -d build/site`.
@@ -28,7 +28,8 @@ TALK_TITLE = "The course talk (slides with speaker notes)"
 
 
 def lessons():
-    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    """The lessons, each followed by its appendix (NNa_name) when it has one."""
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 
 
 def pages():
@@ -85,7 +86,7 @@ def prepare(notebook, repository_path):
 
 def landing(entries):
     """index.md: what the course is, the lesson table and the table of contents, from the notebooks' own titles."""
-    rows = "\n".join(f"| {stem[:2] if stem[:2].isdigit() else '–'} | [{name}]({stem}.ipynb) |" for stem, name in entries)
+    rows = "\n".join(f"| {stem.split('_')[0] if stem[:2].isdigit() else '–'} | [{name}]({stem}.ipynb) |" for stem, name in entries)
     toc = "\n".join(stem for stem, _ in entries)
     docs = "\n".join(DOCS)
     readme = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## ", 1)[0].split("\n", 1)[1].strip()
