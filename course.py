@@ -121,6 +121,8 @@ LAB_OVERRIDES = {
     "jupyterlab-rise:plugin": {"scroll": True, "theme": "white"},
     "@jupyterlab/filebrowser-extension:browser": {"showLastModifiedColumn": False},
     "@jupyterlab/notebook-extension:tracker": {"kernelShutdown": True},
+    # No "get notified about official Jupyter news?" pop-up over the lessons' figures (issue 39).
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 
 
@@ -240,14 +242,37 @@ def workspace_message(report: dict, target: Path = WORKSPACE) -> str:
 
 
 def lab_options(root: Path, is_root_user: bool) -> list:
-    """JupyterLab on root, opening lesson 01 alone: `?reset` starts from an empty layout instead of reopening every
-    lesson of the last session, each with a kernel of its own (4 kernels on a 2-core machine, issue 27). Saved lessons
+    """JupyterLab on root, opening lesson 01 alone: its start page (START) forwards to START_LAB, whose `?reset` starts
+    from an empty layout instead of reopening every lesson of the last session, each with a kernel of its own (4 kernels
+    on a 2-core machine, issue 27). Saved lessons
     keep no widget output (strip_widget_views). Jupyter refuses to run as root without --allow-root, because a root
     server can do anything to the machine; containers and cloud notebooks often run as root, so the flag is added
     there, and only there."""
-    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}?reset",
+    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url={START}", "--ServerApp.jpserver_extensions=course=True",
                "--ContentsManager.pre_save_hook=course.strip_widget_views"]
     return options + ["--allow-root"] if is_root_user else options
+
+
+# The address Jupyter prints and opens, with its token. Jupyter appends "?token=..." to its default URL as text, so a
+# default URL that carries a query itself (JupyterLab's "?reset") printed as ".../01_data.ipynb?reset?token=...", which
+# lands on the login page (issue 39). This page, served by the extension below, forwards its query to START_LAB.
+START = "/course-start"
+START_LAB = f"/lab/tree/{FIRST_LESSON}?reset"
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "course"}]
+
+
+def _load_jupyter_server_extension(serverapp):
+    """Serve START: a redirect to START_LAB that keeps the token (jupyter_server's RedirectWithParams joins the queries
+    with '&'), so the printed link logs in and opens lesson 01 alone."""
+    from jupyter_server.base.handlers import RedirectWithParams
+    from jupyter_server.utils import url_path_join
+
+    base = serverapp.web_app.settings["base_url"]
+    serverapp.web_app.add_handlers(".*$", [(url_path_join(base, START), RedirectWithParams,
+                                            {"url": url_path_join(base, START_LAB), "permanent": False})])
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

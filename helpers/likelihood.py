@@ -42,8 +42,9 @@ class ElboTerms:
     def nll_bound(self):
         return self.prior + self.steps.sum(0) + self.decoder
 
-    def bits_per_dim(self):
-        """The mean bound in bits per dimension: nats / (d ln 2)."""
+    def continuous_bits_per_dim(self):
+        """The mean bound on -log p of a continuous density, in bits per dimension: nats / (d ln 2). Not the bits per
+        dimension of discrete data (`helpers.bits_per_dim`, lesson 17, which adds the bins' volume): one name each."""
         return self.nll_bound.mean().item() / (self.d * math.log(2))
 
 

@@ -27,7 +27,9 @@ _ = torch.manual_seed(0)
 #
 # $T = 100$ steps, with $\beta_t$ rising along a sigmoid from $10^{-5}$ to $5\cdot10^{-3}$:
 #
-# $$\beta_t = \sigma\big(s_t\big)\,(5\cdot10^{-3} - 10^{-5}) + 10^{-5},\qquad s_t \text{ evenly spaced in } [-6, 6].$$
+# $$\beta_t = \operatorname{sigmoid}\big(s_t\big)\,(5\cdot10^{-3} - 10^{-5}) + 10^{-5},\qquad s_t \text{ evenly spaced in } [-6, 6],$$
+#
+# with $\operatorname{sigmoid}(s) = 1/(1 + e^{-s})$ (the course keeps $\sigma$ for noise standard deviations).
 #
 # Then $\alpha_t = 1 - \beta_t$ is the fraction of *variance* of the signal kept at step $t$, and
 # $\bar\alpha_t = \prod_{s \le t} \alpha_s$ the fraction kept after the first $t$ steps.

@@ -7,6 +7,7 @@ they are skipped with the install hint when no chromium is found.
 import ast
 import json
 import os
+import re
 import sys
 import urllib.request
 from pathlib import Path
@@ -131,6 +132,58 @@ def test_lab_opens_lesson_01_with_the_course_in_view(browser, jupyterlab):
     )
     page.screenshot(path=str(SCREENSHOTS / "lab_file_browser.png"))
     assert len(names) >= 14 and not [n["name"] for n in names if n["cut"]], names
+    assert blocked == []
+    page.close()
+
+
+def test_the_link_jupyter_prints_opens_lesson_01(browser, jupyterlab):
+    """The link `course.py lab --no-browser` prints, pasted into a browser, opens lesson 01 (issue 39: with "?reset" in
+    the default URL Jupyter printed ".../01_data.ipynb?reset?token=...", and a browser, reading the token as part of the
+    first query, landed on the login page)."""
+    base, token = jupyterlab
+    printed = re.findall(r"http://127\.0\.0\.1:\d+/\S+", lab_session.LOG.read_text())
+    assert printed, lab_session.LOG.read_text()[-1000:]
+    link = printed[0]
+    assert link.count("?") == 1 and "token=" in link, link
+    page, blocked = isolated_page(browser, LOCAL)
+    # Jupyter prints a token it was given (as tools/lab_session.py gives it) as "...", one it made up (as in
+    # `course.py lab`) in full: put the real one in.
+    page.goto(link.replace("token=...", f"token={token}"))
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.context",
+                           timeout=60_000)
+    assert page.evaluate("window.jupyterapp.shell.currentWidget.context.path") == course.FIRST_LESSON
+    assert page.evaluate("[...window.jupyterapp.shell.widgets('main')].length") == 1
+    assert blocked == []
+    page.close()
+
+
+MENUS = ("File", "Edit", "View", "Run", "Kernel", "Tabs", "Settings", "Help")
+
+
+def test_the_menus_and_commands_the_readme_names_exist(browser, jupyterlab):
+    """Every "Menu → **Item**" and every "command palette's **Command**" in the README is in JupyterLab as installed
+    (issue 39: the README sent presenters to View → "Open as Reveal Slideshow", which that menu does not have)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = re.findall(rf"\b({'|'.join(MENUS)}) →\s+\*\*(.+?)\*\*", readme)
+    commands = re.findall(r"command palette's(?:\s+\(\*\*[^*]+\*\*\))?\s+\*\*(.+?)\*\*", readme)
+    assert len(named) >= 3 and len(commands) >= 2, (named, commands)
+    base, token = jupyterlab
+    page, blocked = isolated_page(browser, LOCAL)
+    page.goto(f"{base}/lab/tree/{course.FIRST_LESSON}?reset&token={token}")
+    page.wait_for_function("window.jupyterapp?.shell.currentWidget?.context", timeout=60_000)
+    items = {}
+    for menu in sorted({menu for menu, _ in named}):
+        page.click(f".lm-MenuBar-itemLabel:text-is('{menu}')")
+        page.wait_for_selector(".lm-Menu .lm-Menu-itemLabel", timeout=10_000)
+        items[menu] = set(page.eval_on_selector_all(".lm-Menu-itemLabel", "els => els.map(e => e.textContent.trim())"))
+        page.keyboard.press("Escape")
+        page.wait_for_selector(".lm-Menu", state="detached", timeout=10_000)
+    # The labels of every command JupyterLab has (the palette lists them by label).
+    palette = set(page.evaluate("(() => { const c = window.jupyterapp.commands; "
+                                "return c.listCommands().map(id => { try { return c.label(id, {}); } catch (e) { return ''; } }); })()"))
+    missing = [(menu, item) for menu, item in named if " ".join(item.split()) not in items[menu]]
+    missing += [("command palette", command) for command in commands if " ".join(command.split()) not in palette]
+    assert not missing, missing
     assert blocked == []
     page.close()
 

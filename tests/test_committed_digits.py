@@ -33,7 +33,7 @@ def elbo_bits(network, images):
     """The ELBO in bits per dimension on images (bin centres), dequantised once, with one draw of each x_t."""
     terms = helpers.elbo(network, helpers.digits_schedule(), helpers.dequantise(images, torch.Generator().manual_seed(3)),
                          generator=torch.Generator().manual_seed(4))
-    return terms.bits_per_dim() - math.log(2 / 17) / math.log(2)
+    return terms.continuous_bits_per_dim() - math.log(2 / 17) / math.log(2)
 
 
 def held_out_images():

@@ -149,7 +149,7 @@ def test_the_elbo_in_five_dimensions_has_the_gaussian_kl_in_closed_form():
     # which the helper itself calls.
     want = 0.5 * ((1 - a_T) + a_T * x0**2 - 1 - torch.log(1 - a_T)).sum(1)
     torch.testing.assert_close(terms.prior, want)
-    assert terms.d == 5 and terms.bits_per_dim() == pytest.approx(terms.nll_bound.mean().item() / (5 * math.log(2)))
+    assert terms.d == 5 and terms.continuous_bits_per_dim() == pytest.approx(terms.nll_bound.mean().item() / (5 * math.log(2)))
 
 
 def test_the_forward_process_in_64_dimensions_has_the_closed_form_variance():

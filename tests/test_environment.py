@@ -108,3 +108,21 @@ def test_lab_allows_root_only_for_root(course, tmp_path):
     assert "--allow-root" in course.lab_options(tmp_path, is_root_user=True)
     assert "--allow-root" not in course.lab_options(tmp_path, is_root_user=False)
     assert f"--ServerApp.root_dir={tmp_path}" in course.lab_options(tmp_path, is_root_user=False)
+
+
+def test_lab_overrides_name_real_settings(course):
+    """Each setting course.py gives JupyterLab (course.LAB_OVERRIDES) exists in its plugin's schema and takes that value:
+    JupyterLab ignores a misspelt plugin, key or value without a word, so the news pop-up of issue 39 would come back."""
+    import jsonschema
+
+    share = Path(sys.prefix) / "share" / "jupyter"
+    for plugin, values in course.LAB_OVERRIDES.items():
+        package, name = plugin.split(":")
+        schemas = [share / "lab" / "schemas" / package / f"{name}.json",
+                   *share.glob(f"labextensions/{package}/schemas/{package}/{name}.json")]
+        found = [path for path in schemas if path.exists()]
+        assert found, f"no settings schema for {plugin}"
+        properties = json.loads(found[0].read_text())["properties"]
+        for key, value in values.items():
+            assert key in properties, f"{plugin} has no setting {key!r}"
+            jsonschema.validate(value, properties[key])

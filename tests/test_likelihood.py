@@ -44,7 +44,7 @@ def test_elbo_terms_match_torch_distributions():
         torch.testing.assert_close(terms.steps[t - 1], want.detach(), rtol=1e-9, atol=1e-9)
     prior = kl_divergence(Normal(alpha_bar[-1].sqrt() * x0, (1 - alpha_bar[-1]).sqrt()), Normal(0.0, 1.0)).sum(1)
     torch.testing.assert_close(terms.prior, prior)
-    assert terms.bits_per_dim() == pytest.approx(terms.nll_bound.mean().item() / (2 * math.log(2)))
+    assert terms.continuous_bits_per_dim() == pytest.approx(terms.nll_bound.mean().item() / (2 * math.log(2)))
 
 
 def test_elbo_prior_closed_form_and_monte_carlo_agree():

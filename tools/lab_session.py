@@ -40,6 +40,10 @@ AWAIT_IDLE_KERNEL = """
 """
 
 
+# The log of the server serve() started last: what Jupyter printed, its links included.
+LOG = None
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -73,7 +77,9 @@ def serve(root: Path, env=None):
     server_env = {**os.environ, **(env or {}), "JUPYTER_CONFIG_DIR": str(root / "config"),
                   "JUPYTER_RUNTIME_DIR": str(root / "runtime")}
     server_env.pop("MPLBACKEND", None)
-    log = open(root / "server.log", "w")
+    global LOG
+    LOG = root / "server.log"
+    log = open(LOG, "w")
     server = subprocess.Popen(command, cwd=root, env=server_env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
