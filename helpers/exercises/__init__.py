@@ -7,10 +7,13 @@ share. Defined in lesson 01 (data).
 
 import importlib
 import pkgutil
+import textwrap
 
 from .base import Exercise, judge
 
 EXERCISES = {}
+# The width feedback is printed at.
+WIDTH = 76
 for _module in sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name.startswith("lesson")):
     EXERCISES.update(importlib.import_module(f"{__name__}.{_module}").EXERCISES)
 
@@ -28,7 +31,10 @@ def check_exercise(exercise_id, answer):
 
     Defined in lesson 01 (data).
     """
-    print(verdict(exercise_id, answer)[1])
+    # Wrapped at spaces: JupyterLab's output area breaks a long line wherever it reaches the edge, mid-word, and the
+    # website's output box is about 77 characters wide.
+    print("\n".join(textwrap.fill(line, WIDTH, break_long_words=False, break_on_hyphens=False) or line
+                    for line in verdict(exercise_id, answer)[1].splitlines()))
 
 
 __all__ = ["EXERCISES", "Exercise", "check_exercise", "verdict"]

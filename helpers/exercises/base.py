@@ -64,7 +64,7 @@ def prediction(measure, what, rel_tol=0.1):
 
     def test(predicted):
         predicted = number(predicted)
-        expect(is_number(predicted), "write your prediction as a number first, then run the cell")
+        expect(is_number(predicted), f"write your prediction as a number first, then run the cell (received {shown(predicted)})")
         value = measure()
         expect(
             math.isclose(predicted, value, rel_tol=rel_tol),
@@ -81,12 +81,36 @@ def choice(measure, choices):
     measure = functools.cache(measure)
 
     def test(predicted):
-        expect(isinstance(predicted, str) and predicted in choices, f"write your prediction as one of {sorted(choices)} first")
+        key = choice_key(predicted, choices)
+        expect(key is not None, f"write your prediction as one of {sorted(choices)} first (received {shown(predicted)})")
         answer, evidence = measure()
+        predicted = key
         expect(predicted == answer, f"the run shows {choices[answer]}: {evidence}")
         return f"The run shows {choices[answer]}: {evidence}."
 
     return test
+
+
+def shown(value):
+    """A learner's answer as feedback echoes it: its repr, short, and "a function" for a function."""
+    if isinstance(value, Guarded):
+        value = value.answer
+    if callable(value):
+        return f"a function ({getattr(value, '__name__', type(value).__name__)})"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def choice_key(predicted, choices):
+    """The key of choices a learner's answer means, read leniently: "B", "(b)", " b ", "b." and the choice's own words
+    all mean "b". None if it means none of them."""
+    if not isinstance(predicted, str):
+        return None
+    text = " ".join(predicted.strip().strip("()[]'\".").split()).lower()
+    for key, words in choices.items():
+        if text in (str(key).lower(), " ".join(str(words).split()).lower().rstrip(".")):
+            return key
+    return None
 
 
 class Guarded:
