@@ -72,6 +72,13 @@ READ_PAGE = """async () => {
                                                    output: !!i.closest('.cell_output')})),
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
     ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
+    // Printed output and display maths wider than their box: each must scroll and show the edge shadow that says so
+    // (website/static/course.css), or the end of the line is cut off with no sign (issue 39).
+    cutOff: Array.from(main.querySelectorAll('div.cell_output pre, mjx-container[display="true"]')).filter(e => {
+      const style = getComputedStyle(e);
+      return e.scrollWidth > e.clientWidth + 1 &&
+        !(['auto', 'scroll'].includes(style.overflowX) && style.backgroundImage.includes('radial-gradient'));
+    }).map(e => e.textContent.slice(0, 60)),
   };
 }"""
 
@@ -134,6 +141,7 @@ def check_page(browser, page_file: Path, figures=0, has_maths=False, lesson=True
     # A widget shows as its repr in an output (or in text); the code that makes it names IntSlider( too.
     problems += [f"widget repr on the page: {r}" for r in REPRS if r in seen["outputs"] + seen["prose"]]
     problems += [f"test marker on the page: {m}" for m in MARKERS if lesson and m in seen["text"]]
+    problems += [f"cut off with no sign: {text}" for text in seen["cutOff"]]
     shown = sum(image["output"] for image in seen["images"])
     if shown < figures:
         problems.append(f"figures missing: {shown} shown, the notebook draws {figures}")
@@ -217,6 +225,9 @@ PLANTS = {
     "widget repr": lambda h: h.replace(BODY, BODY + '<div class="cell_output"><div class="output text_plain"><pre>'
                                        "interactive(children=(IntSlider(value=3),))</pre></div></div>"),
     "test marker": lambda h: h.replace(BODY, BODY + "<p># NBVAL_IGNORE_OUTPUT</p>"),
+    # A printed line far wider than the column, in a box that hides what does not fit.
+    "cut off with no sign": lambda h: h.replace(BODY, BODY + '<div class="cell_output"><pre style="overflow: hidden">'
+                                                + "wide " * 80 + "</pre></div>"),
     "figures missing": lambda h: re.sub(r'<img[^>]*src="_images/[^"]*"[^>]*>', "", h),
 }
 
