@@ -142,27 +142,28 @@ for name, (x0_form, eps_form) in slips.items():
 # Subtracting the two means leaves only the noise terms (Ho et al. eq. 12):
 #
 # $$L_{t-1} = \frac{\lVert\tilde{\boldsymbol\mu}_t - \boldsymbol\mu_\theta\rVert^2}{2\sigma_t^2} + C
-#   = \underbrace{\frac{\beta_t^2}{2\sigma_t^2\,\alpha_t\,(1-\bar\alpha_t)}}_{\lambda_t}\,\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta(\mathbf{x}_t, t)\rVert^2 + C.$$
+#   = \underbrace{\frac{\beta_t^2}{2\sigma_t^2\,\alpha_t\,(1-\bar\alpha_t)}}_{w_t}\,\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta(\mathbf{x}_t, t)\rVert^2 + C.$$
 #
-# With $\sigma_t^2 = \beta_t$, $\lambda_t = \beta_t / (2\alpha_t(1-\bar\alpha_t))$. The check compares, at every step, the
-# KL of the two means (section 2) with $\lambda_t$ times the squared error, for random noises:
+# (Other texts call this weight λ_t; in this course λ is only the log-SNR, lesson 14.)
+# With $\sigma_t^2 = \beta_t$, $w_t = \beta_t / (2\alpha_t(1-\bar\alpha_t))$. The check compares, at every step, the
+# KL of the two means (section 2) with $w_t$ times the squared error, for random noises:
 
 # %%
-def check_weights(lam, beta):
-    """lam[t] ||eps - eps_pred||^2 equals ||mu_q - mu_p||^2 / (2 beta_t) at every code step t = 1 .. T-1."""
+def check_weights(w, beta):
+    """w[t] ||eps - eps_pred||^2 equals ||mu_q - mu_p||^2 / (2 beta_t) at every code step t = 1 .. T-1."""
     alpha_bar = torch.cumprod(1 - beta, dim=0)
     xt, eps, eps_pred = torch.randn(3, 2, dtype=beta.dtype)
     for t in range(1, len(beta)):
         mu_q = (xt - beta[t] / (1 - alpha_bar[t]).sqrt() * eps) / (1 - beta[t]).sqrt()
         mu_p = (xt - beta[t] / (1 - alpha_bar[t]).sqrt() * eps_pred) / (1 - beta[t]).sqrt()
         kl = ((mu_q - mu_p) ** 2).sum() / (2 * beta[t])
-        gap = abs(kl / (lam[t] * ((eps - eps_pred) ** 2).sum()) - 1).item()
-        assert gap < 1e-9, f"lambda is off by {gap:.1e} (relative) at code step t = {t}"
+        gap = abs(kl / (w[t] * ((eps - eps_pred) ** 2).sum()) - 1).item()
+        assert gap < 1e-9, f"w_t is off by {gap:.1e} (relative) at code step t = {t}"
 
 
 beta64 = beta.double()
-lam = beta64 / (2 * (1 - beta64) * (1 - torch.cumprod(1 - beta64, dim=0)))
-check_weights(lam, beta64)
+w = beta64 / (2 * (1 - beta64) * (1 - torch.cumprod(1 - beta64, dim=0)))
+check_weights(w, beta64)
 
 # %% [markdown]
 # The paper's $t = 1$ (code step 0) has no KL term: it is $L_0$, which Ho et al. score with a discrete decoder
@@ -170,19 +171,19 @@ check_weights(lam, beta64)
 # (their §3.4). Over the KL terms, code steps 1 … 99, the weights vary by this factor:
 
 # %%
-kl_lam = lam[1:]
-print(f"lambda_t over code steps 1..{T - 1}: from {kl_lam.min():.2e} (t = {kl_lam.argmin().item() + 1}) "
-      f"to {kl_lam.max():.2e} (t = {kl_lam.argmax().item() + 1}), a factor of {kl_lam.max() / kl_lam.min():.0f}")
+kl_w = w[1:]
+print(f"w_t over code steps 1..{T - 1}: from {kl_w.min():.2e} (t = {kl_w.argmin().item() + 1}) "
+      f"to {kl_w.max():.2e} (t = {kl_w.argmax().item() + 1}), a factor of {kl_w.max() / kl_w.min():.0f}")
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
-ax.semilogy(torch.arange(1, T), kl_lam)
-ax.set(xlabel="code step t (paper's t + 1)", ylabel=r"$\lambda_t$", title=r"the ELBO's weights that $L_\mathrm{simple}$ drops")
+ax.semilogy(torch.arange(1, T), kl_w)
+ax.set(xlabel="code step t (paper's t + 1)", ylabel=r"$w_t$", title=r"the ELBO's weights that $L_\mathrm{simple}$ drops")
 plt.show()
 
 # %% [markdown]
 # A factor of 23, not orders of magnitude: the ELBO weighs its first KL term 23 times more than its last. Ho et al.
-# found that dropping $\lambda_t$, training every step with equal weight, gives better samples (their Table 2).
+# found that dropping $w_t$, training every step with equal weight, gives better samples (their Table 2).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The loss in code
@@ -315,14 +316,15 @@ assert late < early < per_step["untrained"].min().item()
 # leaves the error $\mathbb{E}\,\lVert\boldsymbol\epsilon - \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]\rVert^2 > 0$ at every step.
 # Lesson 09 computes this floor exactly. A simple **lower bound**: a network that also knew which point of the
 # curve $\mathbf{x}_0$ was drawn around could only do better. `make_s_curve` adds Gaussian noise of std 0.1 to
-# each coordinate, $s = 0.01$ after the division by 10; given the curve point, $\mathbf{x}_0$ is Gaussian, the best
-# prediction of $\boldsymbol\epsilon$ is linear, and its error per coordinate is
+# each coordinate, $\delta = 0.01$ after the division by 10 (the data's own noise, $\delta$ throughout the course);
+# given the curve point, $\mathbf{x}_0$ is Gaussian, the best prediction of $\boldsymbol\epsilon$ is linear, and its error per
+# coordinate is
 #
-# $$\frac{\bar\alpha_t s^2}{\bar\alpha_t s^2 + 1 - \bar\alpha_t} \;\le\; \text{floor at step } t.$$
+# $$\frac{\bar\alpha_t \delta^2}{\bar\alpha_t \delta^2 + 1 - \bar\alpha_t} \;\le\; \text{floor at step } t.$$
 
 # %%
-s = 0.01
-bound = alpha_bar * s**2 / (alpha_bar * s**2 + 1 - alpha_bar)
+delta = 0.01
+bound = alpha_bar * delta**2 / (alpha_bar * delta**2 + 1 - alpha_bar)
 trained_se = errors["trained (lesson 08)"].std(dim=1) / math.sqrt(x0.shape[0])
 for t in (0, 9, T - 1):
     print(f"code step {t:2d}: floor >= {bound[t]:.4f}, trained {per_step['trained (lesson 08)'][t]:.4f} ± {trained_se[t]:.4f}")
@@ -333,7 +335,7 @@ print(f"averaged over steps: floor >= {bound.mean():.3f}, trained {per_step['tra
 # smaller than the data's own scatter around the curve (0.01), so most of the noise cannot be told apart from
 # the data. The trained network's loss at that step (printed above) is less than 1.2 times the bound: most of
 # it is this floor. A check that can fail: no network may beat the bound by more than 5 standard errors at any
-# step (a bound that forgot the division by 10, $s = 0.1$, fails it).
+# step (a bound that forgot the division by 10, $\delta = 0.1$, fails it).
 
 # %%
 def check_floor(losses, se, bound):
@@ -347,9 +349,9 @@ assert per_step["trained (lesson 08)"][0] < 1.2 * bound[0]
 wrong_bound = alpha_bar * 0.1**2 / (alpha_bar * 0.1**2 + 1 - alpha_bar)
 try:
     check_floor(per_step["trained (lesson 08)"], trained_se, wrong_bound)
-    print("s = 0.1: passes (not caught)")
+    print("delta = 0.1: passes (not caught)")
 except AssertionError as error:
-    print(f"s = 0.1: caught, {error}")
+    print(f"delta = 0.1: caught, {error}")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -364,8 +366,8 @@ plt.show()
 # ## Summary
 #
 # - The ELBO is $L_T$, a sum of KLs between Gaussians, and $L_0$; with fixed variances each KL is
-#   $\lambda_t\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta\rVert^2 + C$, with $\lambda_t$ varying by a factor of 23 over $t = 2 \dots T$.
-# - $L_\text{simple}$ drops $\lambda_t$: a plain mean-squared error on the noise, at a uniformly random step.
+#   $w_t\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta\rVert^2 + C$, with $w_t$ varying by a factor of 23 over $t = 2 \dots T$.
+# - $L_\text{simple}$ drops $w_t$: a plain mean-squared error on the noise, at a uniformly random step.
 # - The recipe's antithetic steps break for odd batches, which it never meets (10 000 = 78·128 + 16): a latent bug.
 #   Drawing $\lceil B/2 \rceil$ and cutting to $B$, as the upstream notebook did, fixes it.
 # - $L_\text{simple}$ cannot reach 0: the floor is $\mathbb{E}\lVert\boldsymbol\epsilon - \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]\rVert^2$, at least 0.82
@@ -373,7 +375,7 @@ plt.show()
 #
 # ## Exercises (solutions: `%load solutions/06_1.py`, `06_2.py`, `06_3.py`; each ends with its check)
 #
-# **1.** Write `elbo_weight(schedule, t)`: $\lambda_t$ for $\sigma_t^2 = \beta_t$, as a Python float, for a 0-based step `t`.
+# **1.** Write `elbo_weight(schedule, t)`: $w_t$ for $\sigma_t^2 = \beta_t$, as a Python float, for a 0-based step `t`.
 
 # %%
 def elbo_weight(schedule, t):

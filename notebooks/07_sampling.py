@@ -165,14 +165,16 @@ print("chain:", tuple(chain.shape), "= (T + 1 states, points, 2)")
 # ## Measuring samples against the known curve
 #
 # The S-curve is a known curve $\mathbf{c}(u)$ plus noise of std $\delta = 0.01$ (lesson 01). So each sample can be
-# projected on the curve, and two questions answered separately (lesson 09 derives everything exactly):
+# projected on the curve (its nearest curve point), and two questions answered separately:
 #
 # - **precision**: how far do samples sit off the curve? The **off-curve** RMS distance ×10³; data score about 10.
-#   **Strays**: the % of samples farther than $5\sigma$; data: 0.
+#   **Strays**: the % of samples farther than $5\delta = 0.05$; data: 0.
 # - **coverage**: is the whole curve populated evenly? The **coverage gap**: the largest difference, in %, between the
 #   share of samples and the share of the curve up to any point $u$ (a Kolmogorov–Smirnov distance); data: about 1.
 #
-# `helpers.sharp_quality` computes them, and the NLL under the exact density of lesson 09.
+# `helpers.sharp_quality` computes them; lesson 09 writes the projection out and measures each number's spread over
+# data samples. It also returns an NLL, computed from the exact density that lesson 09 derives; until then read only
+# the three numbers above.
 
 # %%
 fresh = helpers.s_curve(10_000, seed=7)
@@ -220,7 +222,7 @@ assert abs(helpers.sample_quality(fresh)) < 0.1 and quality.energy < 0.3 < helpe
 
 # %% [markdown]
 # By this number the model cannot be told from the data: both are within the floor. The off-curve RMS above separates
-# them clearly (lesson 09 measures how clearly).
+# them clearly (lesson 09's appendix measures how clearly).
 # From here on the sharp metrics are the headline numbers and the energy distance the secondary one.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -326,7 +328,7 @@ plt.show()
 # with the exact network over five seeds: for this stochastic sampler no cost of the start is measurable, and
 # lesson 10 shows that for a deterministic one it decides everything. The mismatch is real all the same. In the bound of lesson 06 it is the
 # term $L_T = D_\mathrm{KL}(q(\mathbf{x}_T\mid\mathbf{x}_0)\,\|\,\mathcal{N}(0, I))$, which per coordinate is
-# $\tfrac12(v + \mu^2 - 1 - \log v)$ with $v = 1-\bar\alpha_T$, $\mu = \sqrt{\bar\alpha_T}x_0$; and a third of the
+# $\tfrac12\big((1-\bar\alpha_T) + \bar\alpha_T x_0^2 - 1 - \log(1-\bar\alpha_T)\big)$ (`var_T` is $1-\bar\alpha_T$); and a third of the
 # sampler's starting points lie where training almost never put an $\mathbf{x}_T$:
 
 # %%

@@ -68,7 +68,7 @@ torch.testing.assert_close(result["losses"], torch.tensor(losses))
 # ## What makes it fast
 #
 # `benchmarks/train_speed.py` trains the reference recipe and the course's default on one machine and records the
-# sharp quality numbers of lesson 09 (10 000 samples, each recipe sampled with its own σ², lesson 07) against training
+# sharp quality numbers of lesson 07 (10 000 samples, each recipe sampled with its own σ²) against training
 # wall time. It also runs a cumulative ablation with one seed: the reference settings, then the default's changes
 # added one at a time in the order below. Its committed results, from a 2-core CPU:
 
@@ -109,7 +109,7 @@ print(f"a step on 1024 points costs {per_step:.1f}x a step on 128 points (8x the
 #    from the diffusion's. Drawing $t = \lfloor T u^3 \rfloor$, $u \sim U[0, 1)$, puts over a fifth of the draws on the
 #    first step (printed below). This re-weights $L_\text{simple}$'s terms by how often each step is drawn, as Karras
 #    et al. (2022, §5) choose their training noise levels and lesson 12 shifts flow matching's times. The best
-#    prediction at every step is still $\boldsymbol\epsilon^*$ (lesson 09); only a finite network's trade-off between
+#    possible prediction at every step is unchanged (lesson 09 computes it); only a finite network's trade-off between
 #    steps changes.
 # 6. **Sampling with $\sigma_t^2 = \tilde\beta_t$** (lesson 07), the posterior's own variance, instead of $\beta_t$,
 #    which adds more noise than the posterior at every step that adds noise. Ho et al. (2020, §3.2) found the two similar on images;
@@ -186,7 +186,7 @@ plt.show()
 # %%
 RECIPE = "default"  # or "reference"
 config = {"default": helpers.DEFAULT, "reference": helpers.REFERENCE}[RECIPE]
-print({k: v for k, v in config.as_dict().items()})
+print(", ".join(f"{k} {v}" for k, v in config.as_dict().items()))
 
 # %% [markdown]
 # During training, every 250 steps: 2 000 samples for the animation, and the reverse chain plus the sharp quality
@@ -278,7 +278,7 @@ claims = {
 for name, claim in claims.items():
     print(f"{name:44s} {claim.summary()}")
 below = [r["final"]["off_curve"] - floor for r in results["long"]]
-print(f"3x longer: off-curve minus the data's, per seed: {np.round(below, 2)}")
+print(f"3x longer: off-curve minus the data's, per seed: {' '.join(f'{b:+.2f}' for b in below)}")
 assert claims["off-curve error, default vs reference (beta)"].a_better and claims["coverage gap, default vs reference (beta)"].a_better
 assert claims["coverage gap, default vs reference (beta~)"].a_better and claims["stray, default vs reference (beta)"].b_better
 assert claims["stray, 3x longer vs default"].a_better and claims["coverage gap, 3x longer vs default"].b_better and max(below) < 0

@@ -5,11 +5,15 @@
 # trained network in fewer calls. DDIM (Song, Meng & Ermon 2021) is a family of samplers, indexed by $\eta$, that
 # reuses an $\boldsymbol\epsilon$-model on any subsequence of steps. With $\eta = 0$ it is deterministic: Euler's method on an
 # ordinary differential equation, the probability-flow ODE. Heun's method (Karras et al. 2022) solves that ODE
-# to second order. With lesson 09's exact score we measure the orders of convergence, then quality against the
-# number of network evaluations (NFE). Then we invert samples back to noise, and check that Hugging Face
-# `diffusers` does the same arithmetic.
+# to second order. With lesson 09's exact score we measure the orders of convergence, then decide, over ten seeds, the
+# fewest network evaluations (NFE) that sample as well as the 100-step sampler.
 #
-# **Assumes.** Lessons 07–09. The committed network of lesson 08 is loaded; nothing is trained here.
+# **What you need from earlier lessons.** Lesson 07: the reverse step ($\sigma_t^2 = \beta_t$ or $\tilde\beta_t$) and the calibrated
+# rule (`helpers.compare`). Lesson 09: the oracle ($\boldsymbol\epsilon^* = -\sqrt{1-\bar\alpha_t}\,\nabla\log q_t$, the exact $\log q_t$), the sharp
+# metrics' data floor, and that the stochastic sampler forgets a wrong start. Lesson 08: the committed network, loaded
+# here; nothing is trained.
+#
+# **Assumes.** Lessons 07–09.
 
 # %% slideshow={"slide_type": "subslide"}
 import json
@@ -36,17 +40,16 @@ floor_sd = {name: np.std([getattr(q, name) for q in floors], ddof=1) for name in
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## DDIM: one update for a whole family of samplers
 #
-# From step $t$ to any earlier step $s$ (in the paper, $\tau_i \to \tau_{i-1}$ of a subsequence $\tau$), predict $\mathbf{x}_0$ from the noise
-# prediction, then re-noise it to step $s$ with part of the predicted noise and part fresh noise
-# (Song et al. 2021, eq. 12):
+# From step $t$ to any earlier step $s$ (the paper's $\tau_i \to \tau_{i-1}$), predict $\mathbf{x}_0$, then re-noise it to step $s$ with
+# part of the predicted noise and part fresh noise (Song et al. 2021, eq. 12):
 #
 # $$\hat{\mathbf{x}}_0 = \frac{\mathbf{x}_t - \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon_\theta(\mathbf{x}_t, t)}{\sqrt{\bar\alpha_t}},\qquad
 #   \mathbf{x}_s = \sqrt{\bar\alpha_s}\,\hat{\mathbf{x}}_0 + \sqrt{1-\bar\alpha_s-\sigma^2}\;\boldsymbol\epsilon_\theta(\mathbf{x}_t, t) + \sigma\mathbf{z},$$
 #
 # $$\sigma = \eta\,\sqrt{\frac{1-\bar\alpha_s}{1-\bar\alpha_t}}\,\sqrt{1-\frac{\bar\alpha_t}{\bar\alpha_s}}\quad\text{(their eq. 16)}.$$
 #
-# Training never sees $s$ or $\eta$: any network trained with $L_\text{simple}$ can be sampled this way. The last step goes to
-# $\bar\alpha = 1$, where it returns $\hat{\mathbf{x}}_0$.
+# Training never sees $s$ or $\eta$: any network trained with $L_\text{simple}$ can be sampled this way. The last step, to
+# $\bar\alpha = 1$, returns $\hat{\mathbf{x}}_0$.
 
 # %%
 def ddim_step(x, eps, ab_t, ab_s, eta=0.0, z=None):
@@ -91,9 +94,8 @@ assert mean_gap < 1e-12 and sigma_gap < 1e-12
 # %% [markdown]
 # `helpers.sample_steps` runs any of these samplers on a subsequence of steps, drawing its noise on the CPU in the
 # same order as `helpers.sample`. So on all 100 steps it must give lesson 07's samples for the same seed: DDIM with
-# $\eta = 1$ those with $\tilde\beta_t$, and `"ddpm"` (the posterior mean with noise $\sqrt{\beta_t}$) those with $\beta_t$. The two codes order
-# their arithmetic differently, so they agree up to float32 rounding amplified over 100 steps: about $10^{-4}$. With $\eta = 0$ no noise is drawn at all: two different seeds
-# give identical samples.
+# $\eta = 1$ those with $\tilde\beta_t$, and `"ddpm"` (the posterior mean with noise $\sqrt{\beta_t}$) those with $\beta_t$, up to float32
+# rounding (the two codes order their arithmetic differently). With $\eta = 0$ no noise is drawn: two seeds give identical samples.
 
 # %%
 def seeded(k):
@@ -117,7 +119,7 @@ assert torch.equal(*deterministic)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## $\eta = 0$ is Euler's method on the probability-flow ODE
 #
-# Divide the update with $\eta = 0$ by $\sqrt{\bar\alpha_s}$ and write $\mathbf{y} = \mathbf{x}/\sqrt{\bar\alpha}$ and $\nu = \sqrt{(1-\bar\alpha)/\bar\alpha}$ (the noise-to-signal ratio; Karras et al. call it $\sigma$, but in this course $\sigma_t$ is the std of the noise a reverse step adds):
+# Divide the update with $\eta = 0$ by $\sqrt{\bar\alpha_s}$ and write $\mathbf{y} = \mathbf{x}/\sqrt{\bar\alpha}$ and $\nu = \sqrt{(1-\bar\alpha)/\bar\alpha}$ (the noise-to-signal ratio; Karras et al. call it $\sigma$, but here $\sigma_t$ is the std of the noise a reverse step adds):
 #
 # $$\mathbf{y}_s = \mathbf{y}_t + (\nu_s - \nu_t)\,\boldsymbol\epsilon_\theta(\mathbf{x}_t, t).$$
 #
@@ -126,8 +128,8 @@ assert torch.equal(*deterministic)
 # $\nabla_{\mathbf{y}}\log p(\mathbf{y};\nu) = \sqrt{\bar\alpha}\,\nabla_{\mathbf{x}}\log q_t$ for the density of $\mathbf{y}$, the right-hand side is $-\nu\nabla_{\mathbf{y}}\log p(\mathbf{y};\nu)$: Karras et al.
 # (2022), eq. 1 with their $\sigma(\tau) = \tau$. Its solutions carry $q_T$ to $q_0$ exactly, with no noise. **Heun's method**
 # (their Algorithm 1) takes the Euler step, evaluates the slope at its end, and redoes the step with the average slope:
-# two network calls per step, except one at a last step to $\nu = 0$, where the network has no input and we keep the
-# Euler step. So $N$ steps to $\mathbf{x}_0$ cost $2N - 1$ calls.
+# two network calls per step, except one at a last step to $\nu = 0$ (the network has no input there; we keep the
+# Euler step). So $N$ steps to $\mathbf{x}_0$ cost $2N - 1$ calls.
 #
 # Check 2: the DDIM step with $\boldsymbol\epsilon^*$ is the Euler step of Karras's eq. 1 computed from the oracle's *score*:
 
@@ -156,11 +158,11 @@ assert gap < 1e-12
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The ODE needs the right start
 #
-# This schedule ends at $\bar\alpha_T$ printed below, so $\mathbf{x}_T$'s noise has std $\sqrt{1-\bar\alpha_T} \approx 0.47$ and its std per coordinate is
-# about 0.5, not 1 (lessons 02 and 09). Lesson 07's stochastic sampler partly forgets a wrong start, because each step
-# adds fresh noise. The ODE forgets nothing: it is a one-to-one map, so a start distribution twice too wide becomes a
-# sample distribution with too much mass far from the curve. The exact network (the oracle) fails too, so the start is
-# the cause; the trained network, asked about points unlike any it was trained on, makes it much worse:
+# This schedule ends at $\bar\alpha_T$ printed below, so $\mathbf{x}_T$'s std per coordinate is about 0.5, not 1 (lessons 02 and 09).
+# Lesson 09 found that the stochastic sampler forgets a wrong start, because each step adds fresh noise. The ODE forgets
+# nothing: it is a one-to-one map, so a start twice too wide becomes samples with too much mass far from the curve. The
+# exact network (the oracle) fails too, so the start is the cause; the trained network, asked about points unlike any it
+# was trained on, makes it much worse:
 
 # %%
 start_wide = torch.randn(10_000, 2, generator=seeded(2))
@@ -178,11 +180,11 @@ for start_name, x_T in (("N(0, I)", start_wide), ("q(x_T)'s moments", start_matc
         print(f"{start_name:22s} {method + ', 100':10s} {row[0]:>20s} {row[1]:>20s}")
 
 # %% [markdown]
-# From $\mathcal N(0, I)$ the ODE sends 17 % of the network's samples more than 0.05 (five times the data's noise)
-# off the curve, and the oracle's ODE fails too. From the Gaussian with $q(\mathbf{x}_T)$'s mean and covariance (lesson 09, now
-# `helpers.gaussian_prior`) the ODE's samples sit at least as close to the curve as the stochastic sampler's, with about as
-# many strays (off-curve 11.28 against 12.25, stray 0.62 % against 0.61 %). From here on every
-# sampler starts from that Gaussian, with the same draws. The readable version of the helper, checked:
+# From $\mathcal N(0, I)$ the ODE sends 17 % of the network's samples more than 0.05 (five times the data's noise) off the
+# curve, and the oracle's ODE fails too. From the Gaussian with $q(\mathbf{x}_T)$'s mean and covariance (`helpers.gaussian_prior`) the ODE's
+# samples sit at least as close to the curve as the stochastic sampler's, with about as many strays (off-curve 11.28
+# against 12.25, stray 0.62 % against 0.61 %). From here on every sampler starts from that Gaussian, with the same
+# draws. The readable version of the helper, checked:
 
 # %%
 mean_T = alpha_bar[-1].sqrt() * x0.mean(0)
@@ -192,22 +194,20 @@ torch.testing.assert_close(readable, start_matched)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** Before showing the table, ask: which sampler cares more about a wrong start, the stochastic one or the ODE? Most say
-# the stochastic one, "it is noisier". The ODE is the fragile one: it is a one-to-one map that carries q(x_T) exactly onto
-# q_0, and it keeps a wrong start's proportions. Where the start's density is k times q(x_T)'s, the result's density at
-# the image point is k times q_0's, so N(0, I)'s excess in q(x_T)'s tails is carried, as excess, to wherever the ODE
-# takes those tails. The oracle row rules out the network as the culprit.
+# the stochastic one, "it is noisier". The ODE is the fragile one: a one-to-one map keeps a wrong start's proportions,
+# so N(0, I)'s excess in q(x_T)'s tails is carried, as excess, to wherever the ODE takes those tails. The oracle row
+# rules out the network as the culprit.
 
 # %% [markdown]
 # Check 2 confirms the algebra (it reduces to $\nu\sqrt{\bar\alpha} = \sqrt{1-\bar\alpha}$), not the theory. The theory says more: a
 # deterministic flow keeps every marginal of the noisy process. Why should a flow with no noise at all do that?
 #
-# Picture $q_t$ as a cloud of probability. The forward process spreads it out. Moving points *deterministically*
-# changes a density only through its flux: $\partial_t p = -\nabla\cdot(p\,\mathbf{v})$ (the continuity equation, mass
-# conservation). Diffusion changes $q_t$ through a flux too, $-\tfrac12 g^2\nabla q_t = q_t\cdot(-\tfrac12 g^2\nabla\log q_t)$: spreading is a
-# flow *down* the density at velocity $-\tfrac12 g^2\nabla\log q_t$. So the Fokker–Planck equation of the noisy process is a
-# continuity equation, with velocity = drift $-\tfrac12 g^2\,$score (Song et al. 2021, eq. 13). Points moved along that
-# field carry $q_0$ to $q_T$ through every marginal in between, although each single path differs from every noisy
-# one; moved backwards in time, they carry $q_T$ to $q_0$. That backward motion is the probability-flow ODE above.
+# Picture $q_t$ as a cloud of probability that the forward process spreads out. Moving points *deterministically* with a
+# velocity $\mathbf{v}$ changes a density only through its flux: $\partial_t p = -\nabla\cdot(p\,\mathbf{v})$ (the continuity equation).
+# Diffusion changes $q_t$ through a flux too, $-\tfrac12 g^2\nabla q_t = q_t\cdot(-\tfrac12 g^2\nabla\log q_t)$: spreading is a flow *down* the
+# density. So the noisy process's Fokker–Planck equation is a continuity equation, with velocity = drift $-\tfrac12 g^2\,$score
+# (Song et al. 2021, eq. 13). Points moved along that field pass through every marginal $q_t$, although no single path is
+# a noisy one; moved backwards in time, they carry $q_T$ to $q_0$. That backward motion is the probability-flow ODE above.
 #
 # **Check 3**, which would fail if the ODE were wrong: solve it with the exact network from 2 000 exact draws of $q_T$ to
 # step 1 (Heun, 33 intervals) and score the result under the exact $q_1$ of lesson 09. Its mean $-\log q_1$ must match that
@@ -229,17 +229,16 @@ def pf_ode_marginal_gap(eps_model, n=2_000, seed=43):
 
 
 z = pf_ode_marginal_gap(oracle)
-print("z-scores, ODE from q_T against fresh q_1 (mean -log q_1; mean x, mean y; var x, var y):", np.round(z, 2))
+print("z-scores, ODE from q_T against fresh q_1 (mean -log q_1; mean x, mean y; var x, var y):", " ".join(f"{v:+.2f}" for v in z))
 assert max(abs(v) for v in z) < 4
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Measured order of convergence
 #
-# With the exact $\boldsymbol\epsilon^*$ the only error left is the solver's. Solve the ODE from 200 exact draws of $q(\mathbf{x}_T)$ to step 1
-# (before the last jump to $\nu = 0$) with `scipy.integrate.solve_ivp` (DOP853, relative tolerance $10^{-11}$); that is
-# the reference. `helpers.solve` runs a sampler through any grid of $\bar\alpha$ values. On $N$ evenly spaced intervals of steps
-# ($N$ divides 99, so the grids are exactly even), the RMS distance to the reference should fall like $N^{-1}$ for Euler (DDIM)
-# and $N^{-2}$ for Heun.
+# With the exact $\boldsymbol\epsilon^*$ the only error left is the solver's. The reference: the ODE from 200 exact draws of $q(\mathbf{x}_T)$ to
+# step 1, solved by `scipy.integrate.solve_ivp` (DOP853, relative tolerance $10^{-11}$). `helpers.solve` runs a sampler
+# through any grid of $\bar\alpha$ values. On $N$ evenly spaced intervals ($N$ divides 99), the RMS distance to the reference
+# should fall like $N^{-1}$ for Euler (DDIM) and $N^{-2}$ for Heun.
 
 # %%
 def ode_rhs(nu, y_flat):
@@ -281,8 +280,8 @@ print(f"fitted orders (9 to 99 intervals): Euler/DDIM {orders['ddim']:.2f}, Heun
 assert abs(orders["ddim"] - 1) < 0.15 and abs(orders["heun"] - 2) < 0.2
 
 # %% [markdown]
-# The exercises and tests use this reference too, kept once as `helpers.ode_reference`; a `Schedule` carries $\nu$
-# per step as `noise_to_signal`. Both against the lines above:
+# The exercises use this reference too, as `helpers.ode_reference`; a `Schedule` carries $\nu$ per step as
+# `noise_to_signal`. Both against the lines above:
 
 # %%
 gap_reference = (helpers.ode_reference(oracle, starts, ab_double[-1].item(), ab_double[0].item()) - x_ref).abs().max()
@@ -306,16 +305,17 @@ for method in ("ddim", "heun"):
 
 # %% [markdown]
 # With the oracle the lines are straight with slopes $-1$ and $-2$. With the trained network they level off at about
-# 0.008 (printed above): the distance between the network's ODE and the exact one, which more steps cannot remove. Heun
-# reaches it with 18 evaluations (0.0084), though not steadily (0.0106 at 22); Euler only at 99 (0.0078, from 0.0117 at
-# 33). (For scale: the data's own scatter about the curve is 0.01.)
+# 0.008 (printed above), the distance between the network's ODE and the exact one, which more steps cannot remove
+# (the data's own scatter is 0.01). Heun reaches it with 18 evaluations (0.0084), though not steadily (0.0106 at 22);
+# Euler only at 99 (0.0078).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Quality against cost
 #
 # The same network, the same start (`gaussian_prior`, seed 2) and the same noise seed for every sampler: DDPM on a step
-# subsequence (lesson 07's $\sigma^2 = \beta$, respaced: $\beta' = 1 - \bar\alpha_t/\bar\alpha_s$), DDIM with $\eta = 0$ and $\eta = 1$, and Heun.
-# Heun on $N$ steps costs $2N - 1$ evaluations, so it gets $N$ = 3, 5, 10, 25, 50 for 5, 9, 19, 49, 99 NFE.
+# subsequence (lesson 07's $\sigma^2 = \beta$, respaced: $\beta' = 1 - \bar\alpha_t/\bar\alpha_s$), DDIM with $\eta = 0$ and $\eta = 1$, and Heun
+# ($N$ = 3, 5, 10, 25, 50 steps for 5, 9, 19, 49, 99 NFE). The one-draw table of all twenty runs, with timings, is in
+# docs/benchmarks.md ("Sampling in fewer steps"); here they feed the decision below and the figure after it.
 
 # %%
 budgets = [5, 10, 20, 50, 100]
@@ -327,19 +327,14 @@ for name, (method, eta) in samplers.items():
         samples = helpers.sample_steps(model, schedule, 10_000, n_steps, method, eta=eta, generator=seeded(3), x_T=start_matched)
         nfe = 2 * n_steps - 1 if method == "heun" else n_steps
         sweep[name, nfe] = helpers.sharp_quality(samples, energy=False)
-print(f"{'sampler':15s} {'NFE':>4s} {'off-curve':>10s} {'stray %':>8s} {'gap %':>7s} {'NLL':>7s}")
-for (name, nfe), q in sweep.items():
-    print(f"{name:15s} {nfe:4d} {q.off_curve:10.2f} {q.stray:8.2f} {q.coverage_gap:7.2f} {q.nll:7.3f}")
 
 # %% [markdown]
-# That table is one draw: one start and one noise seed. Whether a sampler is as good as the 100-step DDPM is a
-# comparison, so it rests on lesson 07's rule over ten seeds, with a margin that is measured: the 100-step DDPM run
-# twice from the same start with fresh noise, on twenty other seeds (`helpers.redraw_margin`, two s.d. of that
-# difference). A sampler qualifies when its off-curve is at least as close to the data's as the DDPM's and its coverage
-# gap no larger, each by the interval's worse end staying inside the margin (`no_worse`; off-curve as the distance to
-# the data's value, `target=`, since a curve sharper than the data is not better). `benchmarks/sample_seeds.py` ran
-# every row on ten seeds (each seed its own start and noise, shared by all samplers and by the exact network), too slow
-# to repeat here; its seed 0 is this lesson's draw, checked first.
+# One draw is one start and one noise seed. "As good as the 100-step DDPM" is a comparison, so it rests on lesson 07's
+# rule over ten seeds, with a measured margin: two s.d. of the difference between two runs of the 100-step DDPM from
+# one start with fresh noise (`helpers.redraw_margin`, twenty other seeds). A sampler qualifies when its off-curve is at
+# least as close to the data's as the DDPM's and its coverage gap no larger, each interval's worse end inside the margin
+# (`no_worse`; `target=` compares off-curve as the distance to the data's). `benchmarks/sample_seeds.py` ran every row
+# on ten seeds, too slow to repeat here; its seed 0 is this lesson's draw, checked first.
 
 # %%
 seeds_run = json.loads(Path("../benchmarks/results/sampling-seeds-cpu-2core.json").read_text())
@@ -385,9 +380,12 @@ assert not as_good("DDIM, eta = 0", 20) and not as_good("DDPM", 20)
 assert all(as_good(name, 50) for name in ("DDIM, eta = 0", "DDIM, eta = 1")) and as_good("Heun", 49)
 
 # %% [markdown]
-# The energy distance (×10³, lesson 07) of the same samples comes from the benchmark's run: it costs about 2 s per cloud,
-# too slow to compute twenty times here. The benchmark uses this network, this start and these seeds, so its off-curve,
-# stray and coverage numbers equal the table's, which the next cell checks before plotting.
+# Over ten seeds, **Heun with 19 evaluations is the fewest as good as the 100-step DDPM**: closer to the data's off-curve,
+# with a coverage gap larger by 0.32 points on average, inside the 0.71 that the DDPM moves by between two of its own
+# draws. DDIM with $\eta = 0$ at 20 does not qualify (its gap's interval reaches past the margin). The exact network's
+# deterministic rows fail on off-curve: their samples sit further *below* the data's than its DDPM's, a curve too sharp.
+#
+# The same runs as curves (the energy distance, ×10³, from the benchmark's run of the same network, start and seeds):
 
 # %%
 bench = json.loads(Path("../benchmarks/results/sampling-cpu-2core.json").read_text())
@@ -416,86 +414,16 @@ fig.suptitle("quality against cost: one network, four samplers")
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
-# Read the one-draw table against the 100-step DDPM row. At 5 evaluations every sampler is far from the curve; at 10,
-# DDIM (either $\eta$) is closest to it. At 20 (19 for Heun) DDIM and Heun get below the 100-step DDPM's off-curve of
-# 12.25, DDIM with $\eta = 1$ lowest (11.43), but it covers the curve unevenly until 50 steps (gap 3.41 % at 20); and
-# off-curve below the data's 10 is not better (the oracle's $\eta = 1$ samples at 20 evaluations sit at 7.4 in the
-# benchmark: too tight).
-#
-# Over ten seeds, Heun with 19 evaluations is the fewest as good as the 100-step DDPM: closer to the data's off-curve,
-# and a coverage gap larger by 0.32 points on average, inside the 0.71 that the DDPM moves by between two of its own draws
-# (printed above). DDIM with 50, either $\eta$, and Heun with 49 qualify too. DDIM with $\eta = 0$ at 20 does not: its
-# gap's interval reaches past the margin. An earlier version of this lesson used five seeds and a margin of two
-# data-floor s.d. (0.52 for the gap) and named Heun at 49; the 100-step DDPM itself moves by more than that between
-# draws, so that margin made chance verdicts (docs/decisions.md, "Evidence: the calibrated rule").
-#
-# One row runs backwards: **Heun's coverage gap is larger at 99 evaluations than at 49.** More steps do not always help:
-
-# %%
-def heun_gap_change(who):
-    return helpers.compare(lambda k: per_seed["Heun", 99, k][who]["coverage_gap"], lambda k: per_seed["Heun", 49, k][who]["coverage_gap"],
-                           SEEDS, names=("Heun 99", "Heun 49"))
-
-
-print(f"coverage gap, Heun 99 minus Heun 49, over {len(SEEDS)} seeds: mean difference, 95 % interval, verdict")
-for who in ("network", "oracle"):
-    print(f"  {who:8s} {heun_gap_change(who).brief()}")
-print("exact network as good as the 100-step DDPM, Heun 49 | 99:", as_good("Heun", 49, "oracle"), as_good("Heun", 99, "oracle"))
-assert heun_gap_change("network").b_better and heun_gap_change("oracle").verdict == "undecided"
-
-# %% [markdown]
-# With the network, Heun's coverage gap grows from 49 to 99 evaluations (the interval lies above 0); with the exact
-# network the interval holds 0 and is a few hundredths wide. As the steps shrink, Heun converges to the *network's own*
-# ODE map, and the coverage of that map is the network's. At 49 evaluations Heun's discretisation error partly offsets
-# the network's error along the curve; at 99 it is too small to. Convergence to the network's ODE is not convergence to
-# the data. The exact network's deterministic rows fail the off-curve test (the "no" column above, printed True/False
-# here): its ODE samples sit further *below* the data's off-curve than its 100-step DDPM does, a curve too sharp, which
-# the two-sided test does not count as better. Exercise 1 asks whether a better
-# choice of *which* steps matches with fewer evaluations. The benchmark `benchmarks/sample_speed.py` times every row.
-
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** The point to land: fewer steps is a numerical-analysis problem (the oracle rows in benchmarks/sample_speed.py show the
-# same limits with the exact network), until the network's own error takes over. At 10 evaluations on these evenly spaced
-# steps even the exact network misses the 100-step DDPM's quality with every sampler: too far off the curve with DDPM and
-# Heun, too uneven along it with DDIM. (A network trained for few steps, as in distillation, is another matter.)
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Inversion: from data back to noise
-#
-# The ODE runs both ways. DDIM with $\eta = 0$, stepped *up* the grid ($\bar\alpha$ decreasing), maps a data point to its latent
-# $\mathbf{x}_T$; running down again should return it. `helpers.invert` does the first half; its first move, from $\mathbf{x}_0$ itself,
-# uses the prediction at the smallest step, since the network has no input for $\nu = 0$. The round trip is exact only in the
-# limit of small steps: an explicit Euler step backwards does not undo one forwards. Its RMS error, on 2 000 data points:
-
-# %%
-points = x0[:2000]
-round_trip = {}
-for n_steps in (5, 20, 100):
-    for who, net in (("oracle", oracle), ("network", model)):
-        latent = helpers.invert(net, schedule, points, n_steps)
-        back = helpers.sample_steps(net, schedule, len(points), n_steps, "ddim", x_T=latent)
-        round_trip[who, n_steps] = (back - points).norm(dim=1).pow(2).mean().sqrt().item()
-    print(f"{n_steps:3d} steps: RMS round-trip error, oracle {round_trip['oracle', n_steps]:.4f}, network {round_trip['network', n_steps]:.4f}")
-assert round_trip["oracle", 5] > round_trip["oracle", 20] > round_trip["oracle", 100]
-
-# %%
-latent = helpers.invert(model, schedule, points, T)
-fig, (ax_data, ax_latent) = plt.subplots(1, 2, figsize=(9.6, 4.4), layout="constrained")
-ax_data.scatter(*points.T, c=u0[:2000], cmap="viridis", s=3)
-ax_latent.scatter(*start_matched[:2000].T, color="0.8", s=3, label="Gaussian start with x_T's moments")
-coloured = ax_latent.scatter(*latent.T, c=u0[:2000], cmap="viridis", s=3, label="latents of the data")
-ax_data.set(title=r"data $\mathbf{x}_0$, coloured by $u$", aspect="equal")
-ax_latent.set(title=r"their DDIM latents $\mathbf{x}_T$", aspect="equal")
-ax_latent.legend(loc="lower right")
-fig.colorbar(coloured, ax=[ax_data, ax_latent], label="position along the curve, $u$", fraction=0.03)
-plt.show()
+# same limits with the exact network), until the network's own error takes over. (A network trained for few steps, as in
+# distillation, is another matter.)
 
 # %% [markdown]
-# The latents keep the order along the curve: a smooth, one-to-one deformation of the S into a blob. The round trip's error
-# is discretisation error, and it falls with the number of steps. At 100 steps the trained network's round trip is *more*
-# accurate than the oracle's, as printed above; this lesson does not establish why. Either way, a good round trip shows
-# that a sampler is consistent with itself, not that its samples are right.
+# At 10 evaluations every sampler misses the 100-step DDPM's quality, even with the exact network: on these evenly
+# spaced steps that budget is limited by discretisation, not by the network. One row of the ten-seed study runs
+# backwards (Heun's coverage gap is larger at 99 evaluations than at 49), and the ODE maps data back to noise (DDIM
+# inversion) and the same samples come out of Hugging Face `diffusers`: [appendix 10a](10a_appendix.ipynb).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Try it
@@ -531,93 +459,27 @@ interact(show_sampler, n_steps=IntSlider(value=10, min=2, max=T, description="st
          eta=FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η"));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Bridge: Hugging Face `diffusers` does the same arithmetic
-#
-# `diffusers` ships these samplers as schedulers. Give its `DDPMScheduler` and `DDIMScheduler` our $\beta_t$, no clipping, and
-# our network, and run their loop: `scheduler.step(eps, t, x)` moves $\mathbf{x}$ one step. Their noise comes from the same CPU
-# generator in the same order. Two details matter: `DDPMScheduler`'s `"fixed_large"` variance is our $\sigma^2 = \beta$, and
-# `DDIMScheduler.step` finds the previous step as $t - T/N$. Its default "leading" steps run 95, 90, …, 0, so its first step
-# is step 96 while our start is matched to $\mathbf{x}_T$ at step 100; the "trailing" steps 99, 94, …, 4 start where our
-# start belongs. We use those, and hand our sampler the scheduler's own steps.
-
-# %%
-from diffusers import DDIMScheduler, DDPMScheduler  # noqa: E402  (imported here: the bridge is optional reading)
-
-
-def diffusers_loop(scheduler, net, x_T, generator, **step_kwargs):
-    x = x_T.clone()
-    for t in scheduler.timesteps:
-        x = scheduler.step(net(x, t), t, x, generator=generator, **step_kwargs).prev_sample
-    return x
-
-
-def make_schedulers(dtype):
-    common = dict(num_train_timesteps=T, trained_betas=beta.numpy(), clip_sample=False)
-    ddpm_scheduler = DDPMScheduler(variance_type="fixed_large", **common)
-    ddpm_scheduler.set_timesteps(timesteps=helpers.timesteps(20, T).tolist())
-    ddim_scheduler = DDIMScheduler(set_alpha_to_one=True, timestep_spacing="trailing", **common)
-    ddim_scheduler.set_timesteps(20)
-    for scheduler in (ddpm_scheduler, ddim_scheduler):
-        # The same alpha_bar values; only the precision of the scheduler's arithmetic on them changes.
-        scheduler.alphas_cumprod = scheduler.alphas_cumprod.to(dtype)
-    return ddpm_scheduler, ddim_scheduler
-
-
-model64 = helpers.load_model(helpers.COMMITTED_CHECKPOINT).double()
-ddpm_scheduler, ddim_scheduler = make_schedulers(torch.float32)
-print("diffusers' DDIM steps:", ddim_scheduler.timesteps[:4].tolist(), "...", ddim_scheduler.timesteps[-2:].tolist())
-
-# %%
-tolerance = {torch.float64: 1e-12, torch.float32: 1e-3}
-with torch.no_grad():
-    for net, dtype in ((model64, torch.float64), (model, torch.float32)):
-        ddpm_scheduler, ddim_scheduler = make_schedulers(dtype)
-        x_T = start_matched[:2000].to(dtype)
-        runs = {
-            "DDPM, 20 steps": (diffusers_loop(ddpm_scheduler, net, x_T, seeded(7)),
-                               helpers.sample_steps(net, schedule, 2000, ddpm_scheduler.timesteps, "ddpm", generator=seeded(7), x_T=x_T)),
-            "DDIM, eta = 0.5": (diffusers_loop(ddim_scheduler, net, x_T, seeded(7), eta=0.5),
-                                helpers.sample_steps(net, schedule, 2000, ddim_scheduler.timesteps, "ddim", eta=0.5, generator=seeded(7), x_T=x_T)),
-        }
-        for name, (theirs, ours) in runs.items():
-            gap = (theirs - ours).abs().max().item()
-            print(f"{str(dtype):14s} {name:16s} max |diffusers - ours| = {gap:.0e} (tolerance {tolerance[dtype]:.0e})")
-            assert gap < tolerance[dtype]
-
-# %% [markdown]
-# In float64 the two agree to rounding in the last digits: the same arithmetic. In float32 they differ by rounding, and
-# more than the 7 digits of float32 suggest: `diffusers` computes $\beta' = 1 - \bar\alpha_t/\bar\alpha_s$ from float32 $\bar\alpha$ values, and
-# where $\beta'$ is about $10^{-4}$ that subtraction keeps only 3–4 significant digits (our sampler does it in float64).
-# Handing the scheduler float64 $\bar\alpha$ (same values) is what makes the float64 run agree. `DDIMScheduler` with
-# `timestep_spacing="linspace"` would not agree: its `step` still subtracts $T/N$ to find the previous step, so it would
-# jump between steps the schedule did not choose. What you built is what the library does; from here, a `diffusers`
-# pipeline can take over.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - DDIM (eq. 12) reuses an $\boldsymbol\epsilon$-model on any subsequence of steps; $\eta = 1$ on the full sequence is lesson 07's sampler with
-#   $\tilde\beta_t$ (checked to $10^{-12}$ per step), and $\eta = 0$ is deterministic.
-# - $\eta = 0$ is Euler's method on the probability-flow ODE in $\mathbf{y} = \mathbf{x}/\sqrt{\bar\alpha}$ and $\nu = \sqrt{(1-\bar\alpha)/\bar\alpha}$; Heun's method is
-#   second order. Measured with the exact score: orders printed above, about 1 and 2.
-# - A deterministic sampler needs the right start: from $\mathcal N(0, I)$ this schedule's ODE fails; from a Gaussian with
-#   $q(\mathbf{x}_T)$'s moments its samples sit as close to the curve as the stochastic sampler's.
-# - With the trained network, the ODE error stops falling at the network's own error; the 100-step DDPM quality needs
-#   the number of evaluations printed above.
-# - DDIM inversion maps data to latents and back; `diffusers` computes the same samples.
+#   $\tilde\beta_t$, and $\eta = 0$ is Euler's method on the probability-flow ODE in $\mathbf{y}$ and $\nu$. Heun's method is second
+#   order; measured with the exact score, orders about 1 and 2.
+# - A deterministic sampler needs the right start: a Gaussian with $q(\mathbf{x}_T)$'s moments, not $\mathcal N(0, I)$.
+# - With the trained network the ODE error stops falling at the network's own error; over ten seeds, Heun with 19
+#   evaluations is the fewest as good as the 100-step DDPM.
 #
 # **References.** Song, Meng & Ermon 2021, "Denoising diffusion implicit models", eqs. 12 and 16 and §4.3; Song et al.
 # 2021, "Score-based generative modeling through SDEs", §4.3 (the probability-flow ODE); Karras, Aittala, Aila & Laine
 # 2022, "Elucidating the design space of diffusion-based generative models", eq. 1, eq. 5 and Algorithm 1; Nichol &
-# Dhariwal 2021 (respacing DDPM); Lin et al. 2024, "Common diffusion noise schedules and sample steps are flawed" (step
-# spacings); the `diffusers` library, von Platen et al.
+# Dhariwal 2021 (respacing DDPM).
 #
-# ## Exercises (solutions: `%load solutions/10_1.py`, `10_2.py`; each ends with its check)
+# ## Exercises (solutions: `%load solutions/10_1.py`, `10_2.py`, `10_3.py`; each ends with its check)
 #
 # **1.** Karras et al. (2022, eq. 5) space the noise levels as $\nu_i = \big(\nu_\max^{1/\rho} + \tfrac{i}{N-1}(\nu_\min^{1/\rho} - \nu_\max^{1/\rho})\big)^\rho$,
 # $i = 0, \dots, N-1$, with $\rho = 7$: more steps at low noise. Write `karras_steps(schedule, n, rho)`: for each $\nu_i$ between this
 # schedule's $\nu$ at the last and first steps, the step whose $\nu$ is nearest, as a strictly decreasing long tensor (drop
-# repeats). Then try `helpers.sample_steps(model, schedule, 10_000, karras_steps(schedule, 10, 7), "heun", ...)`.
+# repeats). Then try `helpers.sample_steps(model, schedule, 10_000, karras_steps(schedule, 10, 7), "heun", ...)`: does
+# this choice of steps match the 100-step DDPM with fewer evaluations?
 
 # %%
 def karras_steps(schedule, n, rho):
@@ -635,3 +497,16 @@ helpers.check_exercise("10.1", karras_steps)
 predicted_ratio = None  # your prediction, a number
 
 helpers.check_exercise("10.2", predicted_ratio)
+
+# %% [markdown]
+# **3. Derive, then write.** For one-dimensional Gaussian data, $x_0 \sim \mathcal N(0, \sigma_\text{data}^2)$, the probability-flow ODE
+# $dy/d\nu = -\nu\,\partial_y\log p(y;\nu)$ can be solved in closed form. Write `pf_ode_gaussian(y, nu_from, nu_to, sigma_data)`:
+# where the ODE carries the points `y` (a tensor) from $\nu$ = `nu_from` to $\nu$ = `nu_to`. Then, from your formula: a start
+# twice as wide as it should be ends how much too wide?
+
+# %%
+def pf_ode_gaussian(y, nu_from, nu_to, sigma_data):
+    return None  # your code here
+
+
+helpers.check_exercise("10.3", pf_ode_gaussian)

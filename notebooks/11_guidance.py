@@ -8,8 +8,12 @@
 # squeezes them towards the piece's middle. It does **not** sample the "tilted" density $q(\mathbf{x}\mid c)^{1+w}q(\mathbf{x})^{-w}$ it is often
 # said to sample (Bradley & Nakkiran 2024; Chidambaram et al. 2024); we draw from that density exactly and compare.
 #
-# **Assumes.** Lessons 08–10: the training recipe, the oracle, `helpers.sample_steps`. The lesson trains one network
-# live (6–9 s on 2 CPU cores; the lesson prints it).
+# **What you need from earlier lessons.** Lesson 08: the training recipe (`helpers.train`). Lesson 09: the oracle, a
+# mixture over the curve parameter $u$, with $\boldsymbol\epsilon = -\sqrt{1-\bar\alpha_t}\times$score, and its check by Bayes' rule (check 4).
+# Lesson 10: `helpers.sample_steps`, DDIM with $\eta = 1$ on all steps (lesson 07's sampler with $\tilde\beta_t$), and why samplers
+# start from `helpers.gaussian_prior`. Lesson 07: verdicts by `helpers.compare`.
+#
+# **Assumes.** Lessons 08–10. The lesson trains one network live (6–9 s on 2 CPU cores; the lesson prints it).
 
 # %% slideshow={"slide_type": "subslide"}
 import json
@@ -157,13 +161,12 @@ print(f"trained {helpers.DEFAULT.steps} steps in {result['seconds']:.1f} s")
 
 # %% [markdown]
 # The rest of the lesson uses the committed file of this recipe (tools/make_lesson_networks.py), so that its numbers do
-# not depend on how a CPU rounds the training.
-# Is the file this recipe? Where course.py pins the CPU's kernels (every CPU with AVX2, docs/decisions.md) the live
-# network equals it bit for bit. Elsewhere training rounds differently and, chaotic as training is, lands on another
-# network, as another seed would. What the recipe fixes is how close its network comes to the exact answer: the RMS
-# distance to the exact $\boldsymbol\epsilon$ (the labelled oracle) on 2 000 noisy points at each of ten steps, for each label (from that
-# label's data) and for none. The live network's must lie within `RECIPE_MARGIN` of the file's: 4√2 standard deviations
-# of that distance over five other training seeds (`benchmarks/recipe_spread.py`).
+# not depend on how a CPU rounds the training. Is the file this recipe? Where course.py pins the CPU's kernels (every CPU
+# with AVX2, docs/decisions.md) the live network equals it bit for bit; elsewhere training rounds differently and lands
+# on another network, as another seed would. What the recipe fixes is how close its network comes to the exact answer:
+# the RMS distance to the exact $\boldsymbol\epsilon$ on 2 000 noisy points at each of ten steps, for each label and for none. The live
+# network's must lie within `RECIPE_MARGIN` of the file's: 4√2 standard deviations of that distance over five other
+# training seeds (`benchmarks/recipe_spread.py`).
 
 # %%
 net = helpers.load_model(helpers.COMMITTED_CHECKPOINT.parent / "guidance_net.pt")
@@ -394,11 +397,9 @@ assert checks["|off-curve - data|, network vs exact, w = 4"].b_better
 # $w = 4$) and on the curve (off-curve 10.2). At $w$ = 1 and 4 exact guidance's gap exceeds it (intervals above 0).
 
 # %% [markdown]
-# **Appendix: the full grid.** `benchmarks/guidance.py` runs the same samplers at $w$ = 0, 0.5, 1, 2 and 4 and the
-# deterministic sampler ($\eta = 0$) with the exact scores, on ten seeds: 0–4 are this lesson's runs (the check below
-# asserts the file holds them), 5–9 are new. Its tables are in `docs/benchmarks.md`. Over the ten seeds, the story's
-# two main effects hold (leakage falls, the gap grows with $w$), and one more result belongs here: with the same exact
-# scores the deterministic sampler crowds the arc more.
+# **Appendix: the full grid.** `benchmarks/guidance.py` runs the same samplers at $w$ = 0, 0.5, 1, 2 and 4, and the
+# deterministic sampler ($\eta = 0$) with the exact scores, on ten seeds (0–4 are this lesson's runs, as the check below
+# asserts); its tables are in `docs/benchmarks.md`. Over the ten seeds the two main effects hold, and one more result:
 
 # %%
 bench = json.loads(Path("../benchmarks/results/guidance-cpu-2core.json").read_text())
@@ -426,8 +427,8 @@ assert gap.b_better and largest < 0.1 and ten["leakage %, network, w = 1 vs w = 
 assert all(ten[f"gap %, {who}, w = 4 vs w = 0"].b_better for who in ("CFG, network", "exact guidance"))
 
 # %% [markdown]
-# What guidance samples depends on the sampler (Bradley & Nakkiran 2024): at $w = 4$ the deterministic sampler's gap is
-# larger (the interval over ten seeds lies above 0), so "guidance samples X" needs its sampler named.
+# with the same exact scores, the deterministic sampler crowds the arc more (at $w = 4$ its gap's interval lies above 0).
+# What guidance samples depends on the sampler (Bradley & Nakkiran 2024).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Try it
@@ -464,9 +465,9 @@ interact(show_guidance, w=FloatSlider(value=2.0, min=0.0, max=8.0, step=0.5, des
 #   $p(c\mid\mathbf{x}_t)$; checked against the unconditional density, finite differences and Monte Carlo.
 # - One network with a null label gives $\boldsymbol\epsilon_\theta(\mathbf{x}_t, t, c)$ and $\boldsymbol\epsilon_\theta(\mathbf{x}_t, t)$; classifier-free guidance mixes them, and equals
 #   classifier guidance with $\gamma = 1 + w$ and the implicit classifier (checked with the exact one).
-# - As $w$ grows, leakage falls to 0 and coverage within the piece shrinks, for the network and for the exact scores alike,
-#   (95 % intervals over the appendix's ten seeds, `benchmarks/guidance.py`); with the exact scores the deterministic
-#   sampler shrinks it more. What guidance samples depends on the sampler.
+# - As $w$ grows, leakage falls to 0 and coverage within the piece shrinks, for the network and for the exact scores alike
+#   (over ten seeds, `benchmarks/guidance.py`); the deterministic sampler shrinks it more. What guidance samples depends on
+#   the sampler.
 # - Guidance does not sample $q(\mathbf{x}\mid c)^{1+w}q(\mathbf{x})^{-w}$: exact draws of that density keep the piece covered.
 #
 # **References.** J. Ho, T. Salimans, "Classifier-free diffusion guidance", 2022 (eq. 6); P. Dhariwal, A. Nichol, "Diffusion models
@@ -475,22 +476,25 @@ interact(show_guidance, w=FloatSlider(value=2.0, min=0.0, max=8.0, step=0.5, des
 #
 # ## Exercises (solutions: `%load solutions/11_1.py`, `11_2.py`; each ends with its check)
 #
-# **1.** Write `classifier_probs(x, t)`: $p(c\mid\mathbf{x}_t)$ for the three labels, shape (N, 3), from the oracles' `log_prob` alone
-# (`oracle.conditional[c].log_prob(x, t)` and `oracle.unconditional.log_prob(x, t)`), by Bayes' rule.
+# **1. Derive, then write.** Why does guidance squeeze? Take one dimension and Gaussians: a label's density
+# $q(x\mid c) = \mathcal N(m_c, v_c)$ inside the whole data's $q(x) = \mathcal N(m, v)$. Write `tilted_gaussian(m_c, v_c, m, v, w)`:
+# the mean and variance of $q(x\mid c)^{1+w}q(x)^{-w}$, normalised, as a tuple of two floats (assume it is normalisable). Then,
+# from your formula: when $v_c < v$, what does $w > 0$ do to the variance, compared with $v_c$?
 
 # %%
-def classifier_probs(x, t):
+def tilted_gaussian(m_c, v_c, m, v, w):
     return None  # your code here
 
 
-helpers.check_exercise("11.1", classifier_probs)
+helpers.check_exercise("11.1", tilted_gaussian)
 
 # %% [markdown]
-# **2. Predict, then check.** Guide the *middle* stroke ($c = 1$) with the exact scores at $w = 2$. Where do the samples go?
-# (a) evenly along the stroke, as the data; (b) towards the middle of the stroke; (c) towards its two ends. Enter a letter;
-# the check samples and says.
+# **2. Predict, then check.** At $w = 4$, rejection sampling of the tilted density kept the share of the upper arc's points
+# printed in its section (the rest were rejected). What percentage of the *middle stroke's* points ($c = 1$) does it reject
+# at $w = 4$? Enter a number in %; the check computes it on about 10 000 of the stroke's points and says whether you are
+# within 20 %.
 
 # %%
-prediction = None  # "a", "b" or "c"
+predicted_rejected = None  # your prediction, in %
 
-helpers.check_exercise("11.2", prediction)
+helpers.check_exercise("11.2", predicted_rejected)

@@ -2,13 +2,16 @@
 # # Lesson 12 — Flow matching: the same model, seen from the other side
 #
 # **Goal.** Flow matching (Lipman et al. 2023; Liu et al. 2023, rectified flow; Albergo & Vanden-Eijnden 2023) regresses a
-# network on the *velocities* of straight lines joining noise and data pairs; the ODE that network defines carries noise to
-# data along paths that are only nearly straight, and sampling follows it with an ODE solver. We train the course's MLP this way, compute the exact velocity field of the S-curve with lesson 09's
-# quadrature, and show that the flow-matching ODE *is* lesson 10's probability-flow ODE after a change of time and scale.
-# Then we measure what is really different: how straight the paths are, what that does to the solver's error, and who
-# wins a race at equal training budget.
+# network on the *velocities* of straight lines joining noise and data pairs, and samples by solving the ODE that network
+# defines. We train the course's MLP this way, compute the exact velocity field with lesson 09's quadrature, and show that
+# the flow-matching ODE *is* lesson 10's probability-flow ODE after a change of time and scale, with DDIM as its Euler
+# method. So training is what separates the two recipes, and a race at equal budget shows what decides it.
 #
-# **Assumes.** Lessons 08–10. The lesson trains one network live (6–9 s on 2 quiet CPU cores).
+# **Assumes.** What you need from earlier lessons: lesson 10's probability-flow ODE in $\mathbf{y} = \mathbf{x}/\sqrt{\bar\alpha}$ and $\nu = \sqrt{(1-\bar\alpha)/\bar\alpha}$,
+# DDIM with $\eta = 0$ as its Euler method, Heun's method, the Gaussian start where the schedule ends; lesson 09's
+# S-curve as a mixture over quadrature nodes, exact $\boldsymbol\epsilon^*$ and denoiser, loss floor and sharp metrics; lesson 08's
+# default recipe and committed networks; lesson 07's comparisons over seeds (`helpers.compare`). The lesson trains one
+# network live (6–9 s on 2 quiet CPU cores).
 
 # %% slideshow={"slide_type": "subslide"}
 import json
@@ -180,15 +183,12 @@ print(f"{sum(p.numel() for p in model.parameters())} parameters; final loss (mea
 # %% tags=["nbval-ignore-output"] nbval_why="wall time differs between machines and runs."
 print(f"trained {config.steps} steps in {result['seconds']:.1f} s")
 
+
 # %% [markdown]
 # The rest of the lesson uses the committed file of this recipe (tools/make_lesson_networks.py), so that its numbers do
-# not depend on how a CPU rounds the training.
-# Is the file this recipe? Where course.py pins the CPU's kernels (every CPU with AVX2, docs/decisions.md) the live
-# network equals it bit for bit. Elsewhere training rounds differently and, chaotic as training is, lands on another
-# network, as another seed would. What the recipe fixes is how close its network comes to the exact answer: the RMS
-# distance to the exact field $\mathbf{v}^*$ on 2 000 points of the path at each of ten times. The live network's must lie within
-# `RECIPE_MARGIN` of the file's: 4√2 standard deviations of that distance over five other training seeds
-# (`benchmarks/recipe_spread.py`).
+# not depend on how a CPU rounds the training. Another CPU's training lands on another network, as another seed would, so
+# the check is on what the recipe fixes: the RMS distance to the exact field $\mathbf{v}^*$ (2 000 points of the path at each of ten
+# times) must lie within `RECIPE_MARGIN` of the file's, 4√2 standard deviations over five other seeds (`benchmarks/recipe_spread.py`).
 
 # %%
 net = helpers.load_model(helpers.COMMITTED_CHECKPOINT.parent / "flow_net.pt")
@@ -242,11 +242,10 @@ plt.show()
 print(f"data variance per coordinate: {x0.var(0).mean().item():.4f}")
 
 # %% [markdown]
-# The floor has a local peak near $s = 0.05$ and climbs to 1 only below $s \approx 0.01$, the data's thickness (off this grid): at $s = 0$, $\mathbf{x}_0$ says
-# nothing about $\boldsymbol\epsilon$. As $s \to 1$ it falls towards the data's variance per coordinate (printed above), since $\mathbf{x}_1$ reveals nothing about
-# $\mathbf{x}_0$. The network's excess over the floor, relative to it, is largest nearest the data (+8.0 % at $s = 0.02$, 0.2–2.0 % from
-# $s = 0.1$ on): the region that decides the samples' precision, where the field changes fastest, and which $s \sim U[0, 1]$
-# trains no more than any other stretch of the same length (2 % of training times fall below $s = 0.02$).
+# The floor climbs to 1 only below $s \approx 0.01$, the data's thickness (off this grid): at $s = 0$, $\mathbf{x}_0$ says nothing about $\boldsymbol\epsilon$. As
+# $s \to 1$ it falls towards the data's variance per coordinate (printed above). The network's excess over the floor is largest
+# nearest the data (+8.0 % at $s = 0.02$, 0.2–2.0 % from $s = 0.1$ on), where the field changes fastest and which $s \sim U[0, 1]$
+# trains no more than any other stretch of the same length.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The field, exact and learned
@@ -279,13 +278,14 @@ interact(show_field, s=FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, descr
 #
 # Divide the path by $1-s$: $\mathbf{y} = \mathbf{x}_s/(1-s) = \mathbf{x}_0 + \nu\boldsymbol\epsilon$ with $\nu = s/(1-s)$. That is lesson 10's $\mathbf{y} = \mathbf{x}_t/\sqrt{\bar\alpha_t}$ at the
 # noise-to-signal ratio $\nu = \sqrt{(1-\bar\alpha)/\bar\alpha}$, so flow time $s$ is DDPM's $\bar\alpha(s) = (1-s)^2 / k(s)^2$ with $k(s)^2 = (1-s)^2 + s^2$, and the
-# DDPM state is $\mathbf{z} = \mathbf{x}_s / k(s)$. The noise of $\mathbf{x}_s$ is the noise of $\mathbf{x}_\text{DDPM}$, so $\mathbb E[\boldsymbol\epsilon\mid\mathbf{x}_s] = \boldsymbol\epsilon^*(\mathbf{x}_s/k, \bar\alpha(s))$, and from
-# $\mathbf{x}_s = (1-s)\mathbf{x}_0 + s\boldsymbol\epsilon$:
+# DDPM state is $\mathbf{x}_\text{DDPM} = \mathbf{x}_s / k(s)$. The pair $(\mathbf{x}_0, \boldsymbol\epsilon)$ behind $\mathbf{x}_s$ is the pair behind $\mathbf{x}_\text{DDPM}$, so $\mathbb E[\boldsymbol\epsilon\mid\mathbf{x}_s] = \boldsymbol\epsilon^*(\mathbf{x}_\text{DDPM}, \bar\alpha(s))$, and
+# $\mathbb E[\mathbf{x}_0\mid\mathbf{x}_s]$ is lesson 09's exact denoiser at $\mathbf{x}_\text{DDPM}$. From the flow's side, $\mathbf{x}_s = \mathbf{x}_0 + s(\boldsymbol\epsilon - \mathbf{x}_0)$ gives
 #
-# $$\mathbf{v}^*(\mathbf{x}, s) = \frac{\boldsymbol\epsilon^*(\mathbf{x}/k(s),\ \bar\alpha(s)) - \mathbf{x}}{1-s}\qquad (s < 1).$$
+# $$\mathbb E[\mathbf{x}_0\mid\mathbf{x}_s] = \mathbf{x}_s - s\,\mathbf{v}^*(\mathbf{x}_s, s).$$
 #
-# Check 3: the flow oracle against lesson 09's DDPM oracle (`mixture(x, None, alpha_bar=...)`) through this formula, at
-# points of every scale:
+# Check 3: this denoiser, from the flow oracle, against lesson 09's DDPM oracle (`mixture(x, None, alpha_bar=...)`) through
+# lesson 04's $\hat{\mathbf{x}}_0 = (\mathbf{x}_\text{DDPM} - \sqrt{1-\bar\alpha}\,\boldsymbol\epsilon^*)/\sqrt{\bar\alpha}$, at points of every scale. So $\mathbf{v}^*$ and $\boldsymbol\epsilon^*$ carry the same
+# information; exercise 12.1 asks for the velocity from a noise prediction.
 
 # %%
 def k_of(s):
@@ -295,12 +295,11 @@ def k_of(s):
 worst = 0.0
 for s in (0.01, 0.1, 0.3, 0.6, 0.9, 0.99):
     x = helpers.flow_path(x0[:2000], s, eps[:2000]).double()
-    k = k_of(s)
-    via_ddpm = (mixture(x / k, None, alpha_bar=helpers.alpha_bar_of(s).item()) - x) / (1 - s)
-    rel = ((via_ddpm - oracle(x, s)).norm(dim=1) / oracle(x, s).norm(dim=1)).max().item()
-    worst = max(worst, rel)
-print(f"max relative gap between v* and the DDPM oracle's eps* after the change of variables: {worst:.0e}")
-assert worst < 1e-5
+    x_ddpm, ab = x / k_of(s), helpers.alpha_bar_of(s).item()
+    via_ddpm = (x_ddpm - (1 - ab) ** 0.5 * mixture(x_ddpm, None, alpha_bar=ab)) / ab**0.5
+    worst = max(worst, (via_ddpm - (x - s * oracle(x, s))).abs().max().item())
+print(f"max gap between x_s - s v* and lesson 09's denoiser at the DDPM state: {worst:.0e}")
+assert worst < 1e-9
 
 # %% [markdown]
 # The ODEs agree too, not only their fields. Solve the flow's ODE in $(\mathbf{x}, s)$ and lesson 10's $d\mathbf{y}/d\nu = \boldsymbol\epsilon^*$ in $(\mathbf{y}, \nu)$,
@@ -349,123 +348,7 @@ print(f"alpha_bar_T = {alpha_bar_T:.3f} is flow time s = {helpers.flow_time(alph
 assert abs(helpers.alpha_bar_of(helpers.flow_time(alpha_bar_T)).item() - alpha_bar_T) < 1e-12
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Straightness
-#
-# Take the *same* exact ODE in two sets of coordinates, on the same time grid: the flow's $\mathbf{x}_s$, and the DDPM (variance-
-# preserving) state $\mathbf{z} = \mathbf{x}_s/k(s)$, whose velocity is $\mathbf{v}^*(k\mathbf{z}, s)/k - \mathbf{z}\,k'/k$ with $k' = (2s - 1)/k$. Two measures of straightness, on 200
-# fine steps from $s = 1$ to 0.01, for 200 points: the **shape**, chord over arc length (1 for a straight line); and the **velocity
-# deviation**, how far the velocity strays from the constant one that would cover the chord in the same time, averaged over
-# time, $\frac{1}{\Delta s}\mathbb E\!\int\|\mathbf{v} - \text{chord}/\Delta s\|^2 ds$, relative to $\mathbb E\|\text{chord}/\Delta s\|^2$ (Liu et al. 2023's straightness, normalised). Euler's method is
-# exact when the deviation is 0. First, a check that the DDPM-coordinate velocity is lesson 10's ODE, written from $\boldsymbol\epsilon^*$:
-# with $\mathbf{z} = \sqrt{\bar\alpha}\,\mathbf{y}$, $\dfrac{d\mathbf{z}}{ds} = \dfrac{d\log\sqrt{\bar\alpha}}{ds}\,\mathbf{z} + \sqrt{\bar\alpha}\,\boldsymbol\epsilon^*\,\dfrac{d\nu}{ds}$, $\dfrac{d\nu}{ds} = \dfrac{1}{(1-s)^2}$.
-
-# %%
-def vp_velocity(x, s):
-    k = k_of(s)
-    return oracle(k * x, s) / k - x * (2 * s - 1) / k**2
-
-
-def ddpm_state_velocity(x, s):
-    """The same ODE written from lesson 09's eps*: x = sqrt(alpha_bar) y with dy/dnu = eps* and nu = s / (1 - s)."""
-    ab = helpers.alpha_bar_of(s).item()
-    d_log_sqrt_ab = -1 / (1 - s) - (2 * s - 1) / k_of(s) ** 2
-    return d_log_sqrt_ab * x + ab**0.5 * mixture(x, None, alpha_bar=ab) / (1 - s) ** 2
-
-
-vp_gap = max(((vp_velocity(x, s) - ddpm_state_velocity(x, s)).norm(dim=1) / vp_velocity(x, s).norm(dim=1)).max().item()
-             for s in (0.05, 0.5, 0.9) for x in [helpers.flow_path(x0[:500], s, eps[:500]).double() / k_of(s)])
-print(f"velocity of x_s / k(s) vs the DDPM ODE from eps*: max relative gap {vp_gap:.0e}")
-assert vp_gap < 1e-8
-
-
-# `helpers.straightness(chain, times)` computes both. Checked on paths whose answers are known: a straight line at a
-# steady pace gives (1, 0), and a quarter circle at a steady pace gives chord/arc $2\sqrt2/\pi$ and deviation $\pi^2/8 - 1$.
-arc_times = torch.linspace(0, 1, 2001, dtype=torch.float64)
-angle = arc_times * math.pi / 2
-quarter = torch.stack([angle.cos(), angle.sin()], -1)[:, None, :]
-line = torch.stack([arc_times, 2 * arc_times], -1)[:, None, :]
-assert abs(helpers.straightness(line, arc_times)[0] - 1) < 1e-12 and helpers.straightness(line, arc_times)[1] < 1e-20
-quarter_shape, quarter_deviation = helpers.straightness(quarter, arc_times)
-assert abs(quarter_shape - 2 * 2**0.5 / math.pi) < 1e-6 and abs(quarter_deviation - (math.pi**2 / 8 - 1)) < 1e-6
-
-
-fine = torch.linspace(1, 0.01, 201, dtype=torch.float64)
-noise_start = torch.randn(200, 2, generator=seeded(5), dtype=torch.float64)
-paths = {"flow matching, x_s": helpers.flow_solve(oracle, noise_start, fine, "heun", keep_chain=True),
-         "DDPM (VP), x_s / k(s)": helpers.flow_solve(vp_velocity, noise_start, fine, "heun", keep_chain=True)}
-measures = {name: helpers.straightness(chain, fine) for name, chain in paths.items()}
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.8))
-for ax, (name, chain) in zip(axes, paths.items()):
-    ax.plot(chain[:, :60, 0], chain[:, :60, 1], color="C0", linewidth=0.6)
-    ax.scatter(*chain[-1].T, s=4, color="C3")
-    ax.set(aspect="equal", title=f"{name}\nchord/arc {measures[name][0]:.3f}, velocity deviation {measures[name][1]:.3f}")
-fig.tight_layout()
-plt.show()
-(shape_fm, dev_fm), (shape_vp, dev_vp) = measures.values()
-assert abs(shape_fm - shape_vp) < 0.01 and dev_vp > 3 * dev_fm
-# The DDPM state's mean speed over the 200 paths, against the pace that covers the mean chord in the same time.
-vp_chain = paths["DDPM (VP), x_s / k(s)"]
-speed = ((vp_chain[1:] - vp_chain[:-1]).norm(dim=-1) / (fine[:-1] - fine[1:])[:, None]).mean(1)
-pace = speed / ((vp_chain[-1] - vp_chain[0]).norm(dim=-1).mean() / (fine[0] - fine[-1]))
-peak = pace.argmax().item()
-print(f"chord/arc: flow {shape_fm:.3f}, DDPM state {shape_vp:.3f}; the DDPM state's speed peaks at "
-      f"{pace[peak].item():.2f} times the chord's pace, at s = {(fine[peak] + fine[peak + 1]).item() / 2:.2f}")
-
-# %% [markdown]
-# In shape the two views are alike (chord/arc within 0.01, printed above): both paths run almost straight and turn onto the
-# curve at the end. They differ in speed. The flow covers its path at a steady pace; the DDPM state starts almost at rest at
-# $s = 1$ (its velocity there is $-\mathbb E[\mathbf{x}_0] \approx 0$), speeds up to the peak printed above, before the middle of the path,
-# and slows again near the data. So its velocity deviation is several times the flow's (the titles). Neither path was
-# straightened: rectified flow (Liu et al. 2023) makes paths straighter by *reflow*, training again on the pairs of noise and
-# the sample the first flow carries it to. This lesson does not reflow; its paths are the first flow's.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Steadier paths, same orders
-#
-# Lesson 10's experiment for both views: from 100 noise points, $N$ equal steps from $s = 1$ to $s = 0.05$ with Euler and Heun,
-# each in its own coordinates, against `solve_ivp`'s solution. The DDPM state's end point is mapped back to $\mathbf{x}_s = k\,\mathbf{z}$, so both
-# errors are measured in the same units. (Euler here, on $\mathbf{z}$ in $s$, is not DDIM: DDIM is Euler in the flow's coordinates, as
-# check 4 showed.) Check 5: the fitted orders are about 1 and 2.
-
-# %%
-s_end, n_list = 0.05, np.array([8, 16, 32, 64, 128])
-starts = noise_start[:100]
-order_errors, orders = {}, {}
-for name, field, scale in (("flow matching", oracle, 1.0), ("DDPM (VP)", vp_velocity, k_of(s_end))):
-    exact_end = solve_ivp(lambda s, x: field(torch.from_numpy(x).reshape(-1, 2), s).numpy().ravel(), (1.0, s_end),
-                          starts.numpy().ravel(), method="DOP853", rtol=1e-11, atol=1e-13).y[:, -1].reshape(-1, 2)
-    for method in ("euler", "heun"):
-        err = np.array([(helpers.flow_solve(field, starts, torch.linspace(1, s_end, n + 1, dtype=torch.float64), method)
-                         - torch.from_numpy(exact_end)).norm(dim=1).pow(2).mean().sqrt().item() * scale for n in n_list])
-        order_errors[name, method] = err
-        orders[name, method] = -np.polyfit(np.log(n_list), np.log(err), 1)[0]
-        print(f"{name:14s} {method:5s}: order {orders[name, method]:.2f}; RMS error at {n_list.tolist()} steps: "
-              + " ".join(f"{e:.1e}" for e in err))
-assert all(abs(orders[key] - (1 if key[1] == "euler" else 2)) < (0.15 if key[1] == "euler" else 0.25) for key in orders)
-
-# %%
-fig, ax = plt.subplots(figsize=(6.5, 4.2))
-for (name, method), err in order_errors.items():
-    nfe = n_list if method == "euler" else 2 * n_list
-    ax.loglog(nfe, err, "o-" if name == "flow matching" else "s--", color="C0" if method == "euler" else "C1",
-              label=f"{method.capitalize()}, {name}")
-ax.set(xlabel="network evaluations (NFE)", ylabel="RMS error of x_s at s = 0.05", title="the solver's error with the exact field")
-ax.legend()
-plt.show()
-ratio = {method: order_errors["DDPM (VP)", method] / order_errors["flow matching", method] for method in ("euler", "heun")}
-print("error ratio DDPM (VP) / flow matching:", {m: np.round(r, 2).tolist() for m, r in ratio.items()})
-assert (ratio["heun"] > 1.05).all() and ratio["euler"][0] > 1.05 and (ratio["euler"][2:] < 1).all()
-
-# %% [markdown]
-# Same orders in both views. Heun's error is smaller in the flow's coordinates at every step count, by the ratios printed
-# (falling towards about 1.1 as the steps shrink); Euler's is smaller only with few steps, and from 32 steps on it is a few
-# per cent *larger* than on the DDPM state. The factors are modest although the velocity deviation differs several-fold:
-# most of the DDPM state's extra deviation is made on the noisy half of the path (its slow start near $s = 1$ and its speed-up
-# around $s = \tfrac12$), where the field is smooth and easy to follow, while the error at $s = 0.05$ is made in the last stretch,
-# where the paths turn onto the curve and the two views nearly coincide ($k(0.05) = 0.95$).
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Sampling the trained network
+# ## The time grid
 #
 # `helpers.flow_sample` integrates from $N(0, I)$ at $s = 1$ to $s = 0$ on `helpers.flow_grid(n_steps, shift)`. With $N$ steps and
 # $u_k = 1 - k/N$ evenly spaced, the grid is
@@ -473,36 +356,21 @@ assert (ratio["heun"] > 1.05).all() and ratio["euler"][0] > 1.05 and (ratio["eul
 # $$s_k = \frac{c\,u_k}{1 + (c - 1)\,u_k},\qquad k = 0, \dots, N,$$
 #
 # the time map of Esser et al. 2024 (§5.3.2) with shift $c$: $c = 1$ gives equal steps, and $c < 1$ crowds the steps towards the
-# data (printed below for $N = 10$). Sharp metrics (lesson 09) of 10 000 samples, network and exact field, same start:
+# data, where the field changes fastest:
 
 # %%
-print("10 steps, shift 1:    ", helpers.flow_grid(10, 1.0).numpy().round(3))
-print("10 steps, shift 0.125:", helpers.flow_grid(10, 0.125).numpy().round(3))
-start = torch.randn(10_000, 2, generator=seeded(2))
-print(f"{'':8s} {'steps':>5s} {'shift':>6s} {'NFE':>4s} | network: off-curve stray %  gap % | exact field: off-curve stray %")
-for method in ("euler", "heun"):
-    for shift in (1.0, 0.125):
-        for n_steps in (10, 50):
-            q_net = helpers.sharp_quality(helpers.flow_sample(net, 10_000, n_steps, method, shift, x1=start), energy=False)
-            q_oracle = helpers.sharp_quality(helpers.flow_sample(oracle, 10_000, n_steps, method, shift, x1=start.double()).float(),
-                                             energy=False)
-            nfe = n_steps * (1 if method == "euler" else 2)
-            print(f"{method:8s} {n_steps:5d} {shift:6.3f} {nfe:4d} | {q_net.off_curve:17.2f} {q_net.stray:7.2f} "
-                  f"{q_net.coverage_gap:6.2f} | {q_oracle.off_curve:21.2f} {q_oracle.stray:7.2f}")
+for shift in (1.0, 0.125):
+    print(f"10 steps, shift {shift:<5g}: s = " + " ".join(f"{s:.3f}" for s in helpers.flow_grid(10, shift).tolist()))
 
 # %% [markdown]
-# On equal steps, 10 Euler steps leave the samples far off the curve even with the exact field: the last step, from
-# $s = 0.1$ to 0, crosses the region where the field changes fastest. Crowding the steps towards the data fixes most of it
-# at no extra cost: with the exact field, strays fall to 0.1 % or fewer. Off-curve *below* the data's value, about 10 (lesson 09),
-# means samples sharper than the data: Euler's error pulls them onto the curve. Heun on 50 shifted steps gives 10.05.
-# Wherever the exact field's samples come close to the data (shifted steps, or 50 steps), the network's stay at 16.1–18.5
-# with 1.6–3.8 % strays: that is the network's own error.
+# With the exact field, 10 Euler steps on equal steps leave the samples far off the curve, and the shifted grid fixes most
+# of that at no extra cost. [Appendix 12a](12a_appendix.ipynb) measures both grids, with the network and the
+# exact field; it also shows how straight the exact paths are in each view and what that does to Euler's and Heun's errors.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Before the race, ask the room which will win at 10 network evaluations, flow matching or DDPM with DDIM. Most say flow
-# matching, "its paths are straight". On the same grid from the same start, DDIM and the flow's Euler are one update, so only the
-# networks differ: trained with $s$ uniform, as most tutorials do, flow matching loses at every budget; trained near the data, it wins
-# at every budget on the race's shared shifted grid. The parametrisation alone does not decide it; where training lands does.
+# **Instructor's note.** Before the race, ask the room which will win at 10 network evaluations, flow matching or DDPM with
+# DDIM. Most say flow matching, "its paths are straight". On one grid from one start, DDIM and the flow's Euler are one
+# update, so only the networks differ; where each was trained decides it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The race: flow matching against DDPM
@@ -511,9 +379,9 @@ for method in ("euler", "heun"):
 # "FM" ($s \sim U[0, 1]$) and "FM, s near data" (training times from the shift map above, applied to $u \sim U[0, 1]$). Every sampler
 # runs on the same grids from the same start, DDPM's prior at $s_T = 0.348$ where its schedule ends (lesson 10); there DDIM and the
 # flow's Euler are one update (check 4), so they share one exact-field floor. The shifts were chosen on seeds 10 and 11, not the
-# race's: each sampler's best grid at 10 NFE, and the training shift whose network did best there. The compared number is the
-# off-curve *error* $|\text{off-curve} - \text{the data's}|$, since with the exact field samples land below the data's value, too sharp.
-# The race's seed-0 "FM" network is the one trained above (checked first). Full table: `docs/benchmarks.md`.
+# race's. The compared number is the off-curve *error* $|\text{off-curve} - \text{the data's}|$, since with the exact field samples
+# land below the data's value, too sharp. The race's seed-0 "FM" network is the one trained above (checked first). Full
+# tables: `docs/benchmarks.md`, "Flow matching against DDPM".
 
 # %%
 race = json.loads(Path("../benchmarks/results/flow-race-cpu-2core.json").read_text())
@@ -561,6 +429,8 @@ for budget in race["budgets"]:
     print(f"{nfe:4d} | {'':17s}" + " ".join(f"{m:{w}.2f}" for m, w in zip(medians, (6, 6, 7, 8))))
     for c, what in zip(same_grid[budget], ("off-curve error", "off-curve error", "coverage gap")):
         print(f"{'':5s}  {' - '.join(c.names):15s} {what:15s} {c.mean:+5.2f} [{c.interval[0]:+5.2f}, {c.interval[1]:+5.2f}]: {c.verdict}")
+for budget, (near, plain, gap) in same_grid.items():
+    assert near.a_better and plain.b_better and (gap.b_better if budget == 5 else gap.verdict == "undecided")
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -586,52 +456,28 @@ plt.show()
 # 1. **Plain flow matching loses to DDIM at every budget**, its error larger by 4.8–5.6 (each interval above 0, ten seeds).
 #    Only 2 % of its training times fall below $s = 0.02$, against 47.9 % of DDPM's steps.
 # 2. **Trained near the data, flow matching beats DDIM at every budget**: its error is smaller by 1.0–1.8 (each interval
-#    below 0), and from 20 NFE on its median sits 0.9–1.4 above the floor while DDIM's sits 2.3–2.8 above it. Its coverage
-#    gap is larger than DDIM's at 5 NFE (by 0.51 points, interval 0.12 to 0.90) and undecided from 10 NFE on. But its training times are nearer the data than DDPM's (56.6 % against 47.9 % below
-#    $s = 0.02$); the race matches the recipe, not this share, so it does not isolate the parametrisation.
+#    below 0). Its coverage gap is larger than DDIM's at 5 NFE (by 0.51 points, interval 0.12 to 0.90) and undecided from
+#    10 NFE on. Its training times are nearer the data than DDPM's (56.6 % against 47.9 % below $s = 0.02$): the race matches
+#    the recipe, not this share, so it does not isolate the parametrisation.
 #
-# Each sampler on its *own* best grid is a different question, since the grids' floors differ as well:
-
-# %%
-best = {(b["recipe"], b["sampler"]): b["grid"] for b in race["best_grid"]}
-print(f"FM near data's Euler on '{best[NEAR]}' against DDIM on '{best[DDIM]}': mean difference, 95 % interval (verdict)")
-own_grid = {}
-for budget in race["budgets"]:
-    own_grid[budget] = [race_compare(off_error(race_numbers(NEAR, best[NEAR], budget, floor=floor)),
-                                     off_error(race_numbers(DDIM, best[DDIM], budget, floor=floor)), names)
-                        for floor, names in ((False, ("FM near", "DDIM")), (True, ("Euler", "DDIM")))]
-    print(f"{budget:4d} NFE: " + "; ".join(f"{what} {c.mean:+5.2f} [{c.interval[0]:+5.2f}, {c.interval[1]:+5.2f}] ({c.verdict})"
-                                       for what, c in zip(("networks", "exact-field floors"), own_grid[budget])))
-for budget, (near, plain, gap) in same_grid.items():
-    assert near.a_better and plain.b_better and (gap.b_better if budget == 5 else gap.verdict == "undecided")
-assert all(own_grid[b][1].a_better for b in race["budgets"]) and all(own_grid[b][0].a_better for b in race["budgets"][1:])
-
-# %% [markdown]
-# There the flow (from $s = 1$, shift 1/16) is ahead by 0.4–1.6 from 10 NFE on (intervals below 0), but its grid's floor is ahead by
-# 0.6–1.2 too: about as much. Most of that comparison measures the grids, not the networks; the same-grid race above does not.
+# Each sampler on its own best grid is another question, since the grids' floors differ too: appendix 12a.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Flow matching regresses the network on the straight path's velocity $\boldsymbol\epsilon - \mathbf{x}_0$; the optimum is the marginal velocity
-#   $\mathbf{v}^* = \mathbb E[\boldsymbol\epsilon - \mathbf{x}_0\mid\mathbf{x}_s]$, computed here exactly and checked against Monte Carlo; its loss is the floor the network stays above.
-# - It is lesson 10's probability-flow ODE in other coordinates: $\mathbf{x}_s/k(s)$ is DDPM's state at $\bar\alpha(s) = (1-s)^2/k(s)^2$, the fields and
-#   trajectories agree to the solver's tolerance, and Euler on the flow is DDIM.
-# - The flow's paths have the same shape as the DDPM state's but a steadier speed. Both solvers keep their orders (Euler 1,
-#   Heun 2) in both views; in the flow's coordinates Heun's error is 1.1–1.3 times lower, and Euler's only with few steps.
-#   Whether the steadier speed is the cause is not tested here.
-# - In the race (10 seeds, one grid and one start for both, so one exact-field floor), where training lands decides the
-#   winner: flow matching trained with $s$ uniform (2 % of its times below $s = 0.02$) loses to DDIM at every budget; trained
-#   near the data (56.6 %, against DDPM's 47.9 %) it wins at every budget (95 % intervals), with coverage undecided from
-#   10 NFE on and worse at 5. Each on its
-#   own best grid, the floors differ about as much as the networks do.
+#   $\mathbf{v}^* = \mathbb E[\boldsymbol\epsilon - \mathbf{x}_0\mid\mathbf{x}_s]$, computed here exactly; its loss is the floor the network stays above.
+# - It is lesson 10's probability-flow ODE in other coordinates: $\mathbf{x}_s/k(s)$ is DDPM's state at $\bar\alpha(s) = (1-s)^2/k(s)^2$, the
+#   denoisers and trajectories agree to rounding and to the solver's tolerance, and Euler on the flow is DDIM.
+# - In the race (10 seeds, one grid and one start, so one exact-field floor) where training lands decides the winner: flow
+#   matching trained with $s$ uniform (2 % of its times below $s = 0.02$) loses to DDIM at every budget; trained near the data
+#   (56.6 %, against DDPM's 47.9 %) it wins at every budget (95 % intervals).
 #
 # **References.** Y. Lipman et al., "Flow matching for generative modeling", ICLR 2023 (eq. 9, Thm. 1); X. Liu, C. Gong, Q. Liu,
-# "Flow straight and fast: learning to generate and transfer data with rectified flow", ICLR 2023 (straightness, §2); M. Albergo,
+# "Flow straight and fast: learning to generate and transfer data with rectified flow", ICLR 2023; M. Albergo,
 # E. Vanden-Eijnden, "Building normalizing flows with stochastic interpolants", ICLR 2023; R. Gao et al., "Diffusion meets
 # flow matching: two sides of the same coin", blog post, 2024 (DDIM is the flow's Euler sampler); P. Esser et al., "Scaling
-# rectified flow transformers for high-resolution image synthesis", ICML 2024 (§5.3.2, shifted time steps); T. Karras et al.,
-# "Elucidating the design space of diffusion-based generative models", NeurIPS 2022.
+# rectified flow transformers for high-resolution image synthesis", ICML 2024 (§5.3.2, shifted time steps).
 #
 # ## Exercises (solutions: `%load solutions/12_1.py`, `12_2.py`; each ends with its check)
 #

@@ -1,24 +1,20 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # Lesson 13 — Likelihood: the ELBO evaluated, the ODE's exact log-likelihood, and both against the true density
 #
-# **Goal.** Lesson 06 stated the ELBO and trained on a simplified version of it; nobody has evaluated it yet. Here we
-# compute it term by term, for the committed network and for lesson 09's exact network $\boldsymbol\epsilon^*$, in nats per point and bits per
-# dimension. Then a second likelihood: the probability-flow ODE of lesson 10 is a one-to-one map, so the change of
-# variables gives its exact log-likelihood, $\log p(\mathbf{x}_0) = \log p_T(\mathbf{x}_T) + \int \operatorname{div}$. Because lesson 09 knows the true density
-# $q_0$, both can be checked: the ODE with $\boldsymbol\epsilon^*$ must return $\log q_0$ point by point, to solver accuracy, and the ELBO
-# must stay below it. The gap between the exact network's ELBO and the data's entropy is the bound's own slack, apart
-# from any network error. Then the two directions of KL, for networks that fail differently, and what training with
-# the ELBO's weights changes, from a benchmark over five seeds.
+# **Goal.** Lesson 06 stated the ELBO and trained on a simplified version of it; here we evaluate it, term by term, for
+# the committed network and for lesson 09's exact network $\boldsymbol\epsilon^*$, and follow it to continuous time, where the noise schedule
+# enters only through its end points. Then a second likelihood: lesson 10's probability-flow ODE is a one-to-one map, so the
+# change of variables gives its exact log-likelihood. Lesson 09's true density $q_0$ checks both: with $\boldsymbol\epsilon^*$ the ODE must
+# return $\log q_0$ point by point, and the ELBO's bound on $-\log p$ must stay above the data's entropy on average.
 #
-# **Assumes.** Lessons 06 (the ELBO), 07 (posterior, reverse step), 09 (the exact density and $\boldsymbol\epsilon^*$) and 10 (the ODE in
-# $\mathbf{y} = \mathbf{x}/\sqrt{\bar\alpha}$, $\nu = \sqrt{(1-\bar\alpha)/\bar\alpha}$). The committed network of lesson 08 is loaded; nothing is trained here.
+# **Assumes.** What you need from earlier lessons: lesson 06's ELBO, its KL terms between Gaussians and their weights $w_t$;
+# lesson 07's forward posterior and reverse step with variance $\sigma_t^2 = \tilde\beta_t$; lesson 09's exact density $q_t$, the data's
+# entropy and $\boldsymbol\epsilon^*$; lesson 10's probability-flow ODE in $\mathbf{y} = \mathbf{x}/\sqrt{\bar\alpha}$ and $\nu = \sqrt{(1-\bar\alpha)/\bar\alpha}$, Heun's method and its
+# Gaussian start with $q(\mathbf{x}_T)$'s moments. Lesson 08's committed network is loaded; nothing is trained here.
 
 # %% slideshow={"slide_type": "subslide"}
 import copy
-import json
 import math
-import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,7 +23,6 @@ from ipywidgets import FloatSlider, interact
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
 import helpers
-from helpers.likelihood import hutchinson_divergence
 
 torch.manual_seed(0)
 schedule = helpers.sigmoid_schedule(100)
@@ -60,11 +55,9 @@ def network64(x, t):
 #   L_T = D_\mathrm{KL}\big(\mathcal N(\sqrt{\bar\alpha_T}\mathbf{x}_0, (1-\bar\alpha_T)I)\,\|\,p(\mathbf{x}_T)\big).$$
 #
 # **The decoder $L_0$.** Ho et al. score 8-bit pixels with a discrete decoder (their eq. 13); our data are continuous, so
-# $L_0 = -\log\mathcal N(\mathbf{x}_0;\ \boldsymbol\mu_\theta(\mathbf{x}_1, 1),\ \beta_1 I)$. Why $\beta_1$: the course samples with $\sigma_t^2 = \tilde\beta_t$, and $\tilde\beta_1 = 0$, a last step with no noise
-# and so no density. $\beta_1$ (Ho et al.'s other choice, here $2.2\times10^{-5}$) is close to the best fixed variance: given $\mathbf{x}_1$, $\mathbf{x}_0$'s
-# spread across the curve is about $(1/\delta^2 + 1/\beta_1)^{-1} = 1.8\times10^{-5}$ with the data's $\delta = 0.01$.
-#
-# One draw of $\mathbf{x}_t$ per point and step; every step is summed, none sampled. The readable version, with `torch.distributions`:
+# $L_0 = -\log\mathcal N(\mathbf{x}_0;\ \boldsymbol\mu_\theta(\mathbf{x}_1, 1),\ \beta_1 I)$: with $\tilde\beta_1 = 0$ the sampler's last step has no noise and so no density, and $\beta_1$
+# ($2.2\times10^{-5}$) is close to $\mathbf{x}_0$'s spread across the curve given $\mathbf{x}_1$, $(1/\delta^2 + 1/\beta_1)^{-1} = 1.8\times10^{-5}$ with the data's $\delta = 0.01$.
+# One draw of $\mathbf{x}_t$ per point and step; every step is summed. The readable version, with `torch.distributions`:
 
 # %%
 def elbo_terms(eps_model, x0, sigma2, generator):
@@ -99,60 +92,12 @@ gaps = term_gaps(elbo_terms(network64, x0[:2000], schedule64.beta_tilde, seeded(
 print(f"largest gaps, readable vs helpers.elbo (L_T, L_(t-1), L_0): {gaps[0]:.0e}, {gaps[1]:.0e}, {gaps[2]:.0e}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Check 1: the KL form is the bound it came from
-#
-# Both versions use the rearranged bound (Ho et al. eq. 5). An independent route is the bound *before* rearranging
-# (their eq. 3): run the forward chain $\mathbf{x}_0 \to \mathbf{x}_1 \to \dots \to \mathbf{x}_T$ once per point and add up log densities,
-#
-# $$L = \mathbb{E}_q\Big[-\log p(\mathbf{x}_T) - \sum_{t\ge1}\log\frac{p_\theta(\mathbf{x}_{t-1}\mid\mathbf{x}_t)}{q(\mathbf{x}_t\mid\mathbf{x}_{t-1})}\Big].$$
-#
-# No posterior, no KL. Both are Monte Carlo estimates, so on the same points, with their own noise, the per-point
-# differences must average to zero within four standard errors.
-
-# %%
-def raw_bound(eps_model, x0, sigma2, generator):
-    """-log p(x_T) - sum_t log p_theta(x_{t-1} | x_t) / q(x_t | x_{t-1}) along one forward chain per point (eq. 3)."""
-    chain, total = [x0], torch.zeros(x0.shape[0], dtype=torch.float64)
-    for t in range(T):
-        mean = (1 - beta64[t]).sqrt() * chain[-1]
-        chain.append(mean + beta64[t].sqrt() * torch.randn(x0.shape, generator=generator, dtype=torch.float64))
-        total += Normal(mean, beta64[t].sqrt()).log_prob(chain[-1]).sum(1)
-    total -= Normal(0.0, 1.0).log_prob(chain[-1]).sum(1)
-    for t in range(T):
-        std = (sigma2[t] if t > 0 else beta64[0]).sqrt()
-        mean_p = helpers.reverse_mean(eps_model(chain[t + 1], t), chain[t + 1], t, schedule64)
-        total -= Normal(mean_p, std).log_prob(chain[t]).sum(1)
-    return total
-
-
-def forms_agree(kl_form, raw_form):
-    """z-score of the mean per-point difference (same points, independent noise); within 4 standard errors."""
-    difference = kl_form - raw_form
-    z = difference.mean() / (difference.std() / len(difference) ** 0.5)
-    assert abs(z) < 4, f"the KL form and the raw bound differ by {z:.1f} standard errors"
-    return z.item()
-
-
-for name, sigma2, seed in (("beta~", schedule64.beta_tilde, 2), ("beta", beta64, 4)):
-    kl_form = sum(part.sum(0) if part.ndim == 2 else part for part in elbo_terms(network64, x0[:2000], sigma2, seeded(seed)))
-    raw_form = raw_bound(network64, x0[:2000], sigma2, seeded(seed + 1))
-    z = forms_agree(kl_form, raw_form)
-    print(f"sigma^2 = {name:5s}: KL form {kl_form.mean():+.3f} (s.d. {kl_form.std():.2f}), "
-          f"raw form {raw_form.mean():+.3f} (s.d. {raw_form.std():.2f}) nats; z = {z:+.2f}")
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Ask the room which form is quieter before showing the standard deviations. Most expect the KL
-# form to be far quieter, since each KL integrates $\mathbf{x}_{t-1}$ out exactly. Here the two are about as noisy (printed): the
-# noise left in the KL form comes from the draws of $\mathbf{x}_t$ at the first steps, where $\sigma_t^2$ is tiny and the squared mean gap
-# is divided by it.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The ELBO of the trained network and of the exact network
 #
-# In nats per point and in bits per dimension ($\text{nats}/(d\ln 2)$). The exact network is lesson 09's $\boldsymbol\epsilon^*$: no
-# network error at all, so its bound is the best this sampler's variances ($\tilde\beta_t$) and this prior allow. Two priors:
-# $\mathcal N(0, I)$, the model's own, and, to see what is left without the prior's mismatch, the exact $q(\mathbf{x}_T)$ (by one Monte
-# Carlo draw per point).
+# In nats per point, and in bits per dimension, the bound over $d\ln 2$ (`ElboTerms.continuous_bits_per_dim()`): a bound on
+# $-\log$ of a *density*, negative here as the data's entropy is, not lesson 17's bits per dimension of discrete pixels (which
+# add the bins' volume). The exact network $\boldsymbol\epsilon^*$ has no network error, so its bound is the best these variances ($\tilde\beta_t$) and
+# this prior allow. Two priors: $\mathcal N(0, I)$, the model's own, and the exact $q(\mathbf{x}_T)$ (one Monte Carlo draw per point).
 
 # %%
 q_T = lambda x: oracle.log_prob(x, T - 1)  # noqa: E731 (a one-line density)
@@ -163,10 +108,10 @@ print(f"{len(x_eval)} points; data entropy: {entropy:.3f} nats per point = {entr
 print(f"{'eps':8s} {'prior':8s} {'L_T':>7s} {'sum L_t-1':>10s} {'L_0':>7s} {'bound':>7s} {'bits/dim':>9s} {'- entropy':>10s}")
 for (who, prior_name), e in elbos.items():
     print(f"{who:8s} {prior_name:8s} {e.prior.mean():7.3f} {e.steps.sum(0).mean():10.3f} {e.decoder.mean():7.3f} "
-          f"{e.nll_bound.mean():7.3f} {e.bits_per_dim():9.3f} {e.nll_bound.mean() - entropy:10.3f}")
+          f"{e.nll_bound.mean():7.3f} {e.continuous_bits_per_dim():9.3f} {e.nll_bound.mean() - entropy:10.3f}")
 
 # %% [markdown]
-# **Check 2.** The bound holds on average for any network: $\mathbb{E}_q[L] - H(q_0) = \mathrm{KL}(q_0\,\|\,p_\theta) + \mathbb{E}_q\,\mathrm{KL}(q(\mathbf{x}_{1:T}\mid\mathbf{x}_0)\,\|\,p_\theta(\mathbf{x}_{1:T}\mid\mathbf{x}_0)) \ge 0$.
+# **Check 1.** The bound holds on average for any network: $\mathbb{E}_q[L] - H(q_0) = \mathrm{KL}(q_0\,\|\,p_\theta) + \mathbb{E}_q\,\mathrm{KL}(q(\mathbf{x}_{1:T}\mid\mathbf{x}_0)\,\|\,p_\theta(\mathbf{x}_{1:T}\mid\mathbf{x}_0)) \ge 0$.
 # Per point it need not hold, so the check is on the mean of $L(\mathbf{x}_0) + \log q_0(\mathbf{x}_0)$, within Monte Carlo error:
 
 # %%
@@ -181,10 +126,9 @@ for key, e in elbos.items():
     print(f"{key[0]:8s} prior {key[1]:8s}: E[L + log q_0] = {check_bound(e.nll_bound, log_q0[:4000]):.3f} nats")
 
 # %% [markdown]
-# Check 2 is one-sided, and a bound can be loose by any amount. With the exact prior one term is an equality: the mean of
-# $L_T = D_\mathrm{KL}(q(\mathbf{x}_T\mid\mathbf{x}_0)\,\|\,q(\mathbf{x}_T))$ over the data is the information $\mathbf{x}_T$ keeps about $\mathbf{x}_0$,
-# $I(\mathbf{x}_0; \mathbf{x}_T) = H(\mathbf{x}_T) - H(\mathbf{x}_T\mid\mathbf{x}_0)$, with $H(\mathbf{x}_T\mid\mathbf{x}_0) = \log\big(2\pi e(1-\bar\alpha_T)\big)$ in closed form ($d = 2$) and
-# $H(\mathbf{x}_T)$ by Monte Carlo from 200 000 fresh draws: another route, which fails if $L_T$ is off either way.
+# Check 1 is one-sided. With the exact prior one term is an equality: the mean of $L_T = D_\mathrm{KL}(q(\mathbf{x}_T\mid\mathbf{x}_0)\,\|\,q(\mathbf{x}_T))$ is the
+# information $\mathbf{x}_T$ keeps about $\mathbf{x}_0$, $I(\mathbf{x}_0; \mathbf{x}_T) = H(\mathbf{x}_T) - H(\mathbf{x}_T\mid\mathbf{x}_0)$, with $H(\mathbf{x}_T\mid\mathbf{x}_0) = \log\big(2\pi e(1-\bar\alpha_T)\big)$ ($d = 2$) and
+# $H(\mathbf{x}_T)$ from 200 000 fresh draws: a route that fails if $L_T$ is off either way.
 
 # %%
 def information_gap(prior_terms, oracle, schedule, n=200_000, seed=8):
@@ -204,10 +148,9 @@ print(f"E[L_T] with the exact prior {elbos['exact', 'q_T'].prior.mean():.4f} nat
 assert abs(z_information) < 4
 
 # %% [markdown]
-# With the exact network and the exact prior, the slack (0.57 nats per point) is the bound's own: lesson 07's reverse
-# steps are Gaussians with fixed variances $\tilde\beta_t$, while the true $q(\mathbf{x}_{t-1}\mid\mathbf{x}_t)$ is not Gaussian near the curve. With
-# $\mathcal N(0, I)$ as the prior, $L_T$ adds lesson 02's mismatch ($\bar\alpha_T = 0.78$): 0.70 nats more. The trained network adds
-# only 0.08 nats to the exact network's bound: next to the bound's own slack, its error is small. Where it sits, step by step:
+# With the exact network and the exact prior, the slack (0.57 nats per point) is the bound's own: lesson 07's reverse steps
+# are Gaussians, while the true $q(\mathbf{x}_{t-1}\mid\mathbf{x}_t)$ is not Gaussian near the curve. The prior $\mathcal N(0, I)$ adds lesson 02's mismatch
+# ($\bar\alpha_T = 0.78$), 0.70 nats; the trained network adds only 0.08. Where that sits, step by step:
 
 # %%
 steps_axis = np.arange(1, T)
@@ -228,8 +171,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The exact network's terms are what no network can beat with these variances. Most of the sum comes from the first
-# steps, where $\sigma_t^2$ is smallest, and so does most of the network's excess:
+# Most of the sum, and of the network's excess, comes from the first steps, where $\sigma_t^2$ is smallest:
 
 # %%
 for t in (1, 5, 20, 50, 98):
@@ -239,10 +181,98 @@ print(f"summed over the steps: the network's excess is {excess.sum(0).mean():.3f
       f"of L_(t-1) summed {elbos['network', 'N(0, I)'].steps.sum(0).mean():.3f}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The ELBO as the steps shrink
+#
+# With $\sigma_t^2 = \tilde\beta_t$ a KL term has no variance part: $L_{t-1} = w_t\,\mathbb E\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta(\mathbf{x}_t, t)\rVert^2$, and lesson 06's weight $w_t$ depends on
+# the schedule only through $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$ and $\mathrm{SNR}_{t-1}$ (exercise 13.2 asks how). Read the network as a denoiser,
+# $\hat{\mathbf{x}}_0 = (\mathbf{x}_t - \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon_\theta)/\sqrt{\bar\alpha_t}$, whose error is $\lVert\mathbf{x}_0 - \hat{\mathbf{x}}_0\rVert^2 = \lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta\rVert^2/\mathrm{SNR}_t$, and let ever more, ever smaller steps fill
+# the same two end points. With the reverse variances $\tilde\beta_t$, as here, their sum tends to (Kingma et al. 2021, §5, eq. 15; time
+# $t \in [0, 1]$ runs from the data to the noise)
+#
+# $$L_\infty = \tfrac12\,\mathbb E\int_0^1 \Big(-\frac{d\,\mathrm{SNR}}{dt}\Big)\,\lVert\mathbf{x}_0 - \hat{\mathbf{x}}_0(\mathbf{x}_t, t)\rVert^2\,dt .$$
+#
+# With the SNR itself as the variable (their §5.1, eq. 18) only the end points are left: $L_\infty = \tfrac12\,\mathbb E\int_{\mathrm{SNR}_\text{min}}^{\mathrm{SNR}_\text{max}}\lVert\mathbf{x}_0 - \hat{\mathbf{x}}_0\rVert^2\,d\,\mathrm{SNR}$,
+# the same for every schedule between them, for a network that reads the noise level (an SNR that falls strictly with $t$
+# maps one onto the other). In the log-SNR $\lambda = \log\mathrm{SNR}$ of lesson 14, $d\,\mathrm{SNR} = \mathrm{SNR}\,d\lambda$ gives the noise's squared error with
+# weight one:
+#
+# $$L_\infty = \tfrac12\,\mathbb E\int_{\lambda_\text{min}}^{\lambda_\text{max}}\lVert\boldsymbol\epsilon - \hat{\boldsymbol\epsilon}(\mathbf{x}_\lambda, \lambda)\rVert^2\,d\lambda .$$
+#
+# The ELBO weighs every stretch of log-SNR alike; a schedule only decides where the steps fall, which is why lesson 14 plots
+# weightings against $\lambda$. With finitely many steps the shape matters. **Check 2**, with $\boldsymbol\epsilon^*$: its KL terms summed on the
+# course's 99 steps and on steps even in $\lambda$ between the same ends, each again with four times the steps, against the
+# integral by Gauss–Legendre quadrature in $\lambda$ (48 nodes, fresh noise at each). The exact denoiser's error can only fall as
+# the SNR rises, and a KL term weighs it at its interval's noisy end, so each term is at least the integral over its
+# interval: more steps must lower each sum towards the integral, never below it.
+
+# %%
+log_snr = (ab64 / (1 - ab64)).log()  # lambda at code steps 0 .. T-1
+
+
+def kl_sum(steps_log_snr, points):
+    """The exact network's KL terms L_(t-1) summed per point, on the schedule with these log-SNRs: (mean, s.e.)."""
+    alpha_bar = torch.sigmoid(steps_log_snr)
+    steps = helpers.schedule_from_beta(torch.cat([1 - alpha_bar[:1], 1 - alpha_bar[1:] / alpha_bar[:-1]]))
+    total = helpers.elbo(helpers.s_curve_oracle(steps), steps, points, generator=seeded(4)).steps.sum(0)
+    return total.mean().item(), total.std().item() / len(points) ** 0.5
+
+
+def continuous_limit(low, high, points, nodes=48, seed=9):
+    """1/2 E int_low^high ||eps - eps*||^2 d lambda by Gauss-Legendre quadrature in lambda, fresh noise at each node."""
+    u, weights = np.polynomial.legendre.leggauss(nodes)
+    generator, total = seeded(seed), torch.zeros(len(points), dtype=torch.float64)
+    for u_k, w_k in zip(u, weights):
+        ab = 1 / (1 + math.exp(-((high - low) / 2 * u_k + (high + low) / 2)))
+        eps = torch.randn(points.shape, generator=generator, dtype=torch.float64)
+        xt = ab**0.5 * points + (1 - ab) ** 0.5 * eps
+        total += (high - low) / 2 * w_k * ((eps - oracle(xt, None, alpha_bar=ab)) ** 2).sum(1) / 2
+    return total.mean().item(), total.std().item() / len(points) ** 0.5
+
+
+def four_times(values):
+    """Three more values, evenly spaced, in each interval: 4 (n - 1) + 1 in all, the ends kept."""
+    n = len(values)
+    return torch.from_numpy(np.interp(np.linspace(0, n - 1, 4 * (n - 1) + 1), np.arange(n), values.numpy()))
+
+
+def check_limit(sums, limit):
+    """Four times the steps lowers each shape's sum towards the limit, never below it (4 s.e.); the shapes' gap shrinks."""
+    def apart(a, b):
+        return (a[0] - b[0]) / math.hypot(a[1], b[1])
+
+    for shape in ("course", "even"):
+        assert apart(sums[shape, 99], sums[shape, 396]) > 4, f"four times the steps does not lower the {shape} sum"
+        assert apart(sums[shape, 396], limit) > -4, f"the {shape} sum with 396 steps falls below the continuous limit"
+    assert abs(sums["course", 396][0] - sums["even", 396][0]) < abs(sums["course", 99][0] - sums["even", 99][0])
+
+
+# %%
+shapes = {"course": log_snr, "even": torch.linspace(log_snr[0].item(), log_snr[-1].item(), T, dtype=torch.float64)}
+sums = {}
+for shape, grid in shapes.items():
+    sums[shape, 99] = kl_sum(grid, x_eval[:2000])
+    sums[shape, 396] = kl_sum(four_times(grid), x_eval[:2000])
+limit = continuous_limit(log_snr[-1].item(), log_snr[0].item(), helpers.s_curve(10_000, seed=13).double())
+check_limit(sums, limit)
+print(f"the exact network's KL terms summed, nats per point (mean ± s.e., 2 000 points), log-SNR from {log_snr[-1]:.2f} "
+      f"to {log_snr[0]:.2f}")
+print(f"{'steps':>5s}  {'the course shape':>16s}  {'even in log-SNR':>16s}  {'gap':>6s}")
+for n in (99, 396):
+    print(f"{n:5d}  " + "  ".join(f"{sums[shape, n][0]:8.3f} ± {sums[shape, n][1]:.3f}" for shape in shapes)
+          + f"  {sums['course', n][0] - sums['even', n][0]:6.3f}")
+print(f"continuous time, any shape: {limit[0]:.3f} ± {limit[1]:.3f} (10 000 points); the course's 99 steps exceed it by "
+      f"{sums['course', 99][0] - limit[0]:.3f} ± {math.hypot(sums['course', 99][1], limit[1]):.3f}")
+
+# %% [markdown]
+# With 99 steps the two shapes differ by 0.387 nats (the gap column), with four times the steps by 0.084; both sums have
+# come down towards the integral. The course's 99 steps cost about as much as the exact network's whole slack with the exact
+# prior (0.559 in the table above): with $\boldsymbol\epsilon^*$, nearly all of the bound's looseness is the price of finitely many Gaussian steps.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The probability-flow ODE's log-likelihood
 #
-# Lesson 10's ODE is $d\mathbf{y}/d\nu = \boldsymbol\epsilon(\sqrt{\bar\alpha}\,\mathbf{y}, \nu)$. Along one of its solutions the density of $\mathbf{y}$ changes by minus the divergence
-# of the velocity (the continuity equation; Chen et al. 2018, "instantaneous change of variables"):
+# Lesson 10's ODE is $d\mathbf{y}/d\nu = \boldsymbol\epsilon(\sqrt{\bar\alpha}\,\mathbf{y}, \nu)$. Along a solution the density of $\mathbf{y}$ changes by minus the velocity's divergence
+# (Chen et al. 2018, "instantaneous change of variables"):
 # $\frac{d}{d\nu}\log p_\nu(\mathbf{y}(\nu)) = -\nabla_{\mathbf{y}}\cdot\boldsymbol\epsilon = -\sqrt{\bar\alpha}\,\nabla_{\mathbf{x}}\cdot\boldsymbol\epsilon$. The density of $\mathbf{x} = \sqrt{\bar\alpha}\,\mathbf{y}$ is $p_\mathbf{x} = p_\mathbf{y}/\bar\alpha^{d/2}$, and at
 # $\nu = 0$ the two coordinates are the same. Solving from $\mathbf{x}_0$ up to $\nu_T$:
 #
@@ -260,9 +290,9 @@ def divergence(eps_fn, x):
 
 
 # %% [markdown]
-# **Check 3**, by another route: central finite differences of $\boldsymbol\epsilon$ (step $10^{-6}$, float64), for the exact network and for the
-# trained one (a float64 copy), at noisy points of all steps. The network's ReLUs make $\boldsymbol\epsilon_\theta$ piecewise linear in $\mathbf{x}$, so a
-# difference whose two ends straddle a kink is not a derivative: the check asks 99 % of the points to agree to $10^{-6}$.
+# **Check 3**, by another route: central finite differences of $\boldsymbol\epsilon$ (step $10^{-6}$, float64), for the exact network and a
+# float64 copy of the trained one, at noisy points of all steps. A difference straddling one of the network's ReLU kinks is
+# no derivative, so 99 % of the points must agree to $10^{-6}$.
 
 # %%
 def check_divergence(div_fn, eps_fn, x, h=1e-6):
@@ -281,17 +311,16 @@ for who, net in (("exact", oracle), ("network", model64)):
     print(f"{who}: autograd divergence agrees with finite differences at {agree:.1%} of 300 points")
 
 # %% [markdown]
-# `helpers.ode_log_likelihood` carries the integral as a third column beside $\mathbf{y}$ and solves both with Euler's or Heun's
-# method through `helpers.integrate`, the core every sampler uses. At $\nu = 0$ the exact network is evaluated exactly
-# ($\boldsymbol\epsilon^* = 0$ there); a network has no input at $\nu = 0$ and gives its step-1 prediction, as lesson 10's inversion does.
+# `helpers.ode_log_likelihood` carries the integral as a third column beside $\mathbf{y}$ and solves both through `helpers.integrate`,
+# the core every sampler uses. At $\nu = 0$, $\boldsymbol\epsilon^* = 0$ exactly; a network gives its step-1 prediction there, as in lesson 10.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Check 4: with $\boldsymbol\epsilon^*$ and the exact $q_T$, the ODE returns $\log q_0$, point by point
 #
-# The schedule's own grid cannot be refined (it has 100 steps), and its first interval, from $\nu = 0$ to $\nu_1 = 0.0047$, is
-# where the density changes fastest: the data's noise is $\delta = 0.01$. To measure the solver's order we give the exact network
-# finer grids with the same $\nu_T$: $N$ steps at $\nu_k = \nu_T (k/N)^2$ (denser near the data), a `Schedule` built from them
-# with `helpers.schedule_from_beta`. The error is the largest $|\log p_0 - \log q_0|$ over 200 points.
+# The course's grid has 100 steps, and its first interval, from $\nu = 0$ to $\nu_1 = 0.0047$, is where the density changes fastest
+# (the data's noise is $\delta = 0.01$). To measure the solver's order the exact network gets finer grids with the same $\nu_T$: $N$
+# steps at $\nu_k = \nu_T (k/N)^2$, a `Schedule` built with `helpers.schedule_from_beta`. The error is the largest $|\log p_0 - \log q_0|$
+# over 200 points; Heun's must fall with order 2 (Euler's, and both to 512 steps: [appendix 13a](13a_appendix.ipynb)).
 
 # %%
 def fine_schedule(n_steps, rho=2):
@@ -322,18 +351,14 @@ def check_order(n_steps, errors, order, finest):
 
 
 ode_points = x0[:200]
-n_grid = np.array([16, 32, 64, 128, 256, 512])
-ode_errors = {method: np.array([exact_likelihood_error(n, method, ode_points) for n in n_grid]) for method in ("euler", "heun")}
-ode_orders = {method: check_order(n_grid, ode_errors[method], order, finest)
-              for method, order, finest in (("euler", 1, 0.2), ("heun", 2, 2e-3))}
-for method in ode_errors:
-    print(f"{method:5s}: max error {ode_errors[method].round(5).tolist()} nats at {n_grid.tolist()} steps; "
-          f"measured order (64 to 512) {ode_orders[method]:.2f}")
+n_grid = np.array([32, 64, 128, 256])
+ode_errors = np.array([exact_likelihood_error(n, "heun", ode_points) for n in n_grid])
+ode_order = check_order(n_grid, ode_errors, 2, 5e-3)
+print(f"heun: max error {ode_errors.round(5).tolist()} nats at {n_grid.tolist()} steps; measured order (64 to 256) {ode_order:.2f}")
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4))
-for method, nfe in (("euler", n_grid), ("heun", 2 * n_grid)):
-    ax.loglog(nfe, ode_errors[method], "o-", label=f"{method.capitalize()}, order {ode_orders[method]:.2f}")
+ax.loglog(2 * n_grid, ode_errors, "o-", label=f"Heun, order {ode_order:.2f}")
 ax.set(xlabel="network evaluations", ylabel=r"max $|\log p_0 - \log q_0|$, nats",
        title=r"the ODE's log-likelihood with $\epsilon^*$ converges to $\log q_0$")
 ax.legend()
@@ -349,70 +374,18 @@ course_error = course_grid.log_p - log_q0[:2000]
 print(f"exact network, course grid (Heun, 100 steps): mean error {course_error.mean():+.3f} nats, "
       f"largest {course_error.abs().max():.3f}")
 
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Hutchinson's estimator
-#
-# The exact divergence costs one backward pass per dimension: 2 here, 3 072 for a 32×32 colour image. Hutchinson's
-# estimator replaces the trace by $\mathbf{v}^\top(\partial\boldsymbol\epsilon/\partial\mathbf{x})\mathbf{v}$ with a random $\mathbf{v}$ of independent $\pm1$ entries: one backward pass (a
-# vector–Jacobian product), unbiased because $\mathbb{E}[\mathbf{v}\mathbf{v}^\top] = I$. FFJORD (Grathwohl et al. 2019) and Song et al. (2021)
-# compute likelihoods this way, with one $\mathbf{v}$ per point kept along the whole path. Its cost is variance:
-
-# %%
-def hutchinson(eps_fn, x, v):
-    x = x.detach().requires_grad_(True)
-    vjp = torch.autograd.grad((eps_fn(x) * v).sum(), x)[0]
-    return (vjp * v).sum(1)
-
-
-# In 2-D the four sign patterns of v average v v^T to I exactly, so each estimator, averaged over them, must return the
-# exact trace (the autograd divergence above): the readable one and the helper's, each checked on its own. The network's
-# float64 copy keeps the comparison at float64's precision.
-eps_fn = lambda x: model64(x, probe_steps)  # noqa: E731
-patterns = [torch.tensor([a, b], dtype=torch.float64).expand_as(probe_points) for a in (-1.0, 1.0) for b in (-1.0, 1.0)]
-for estimator in (hutchinson, lambda f, x, v: hutchinson_divergence(f, x, v)[1]):
-    averaged = sum(estimator(eps_fn, probe_points, v) for v in patterns) / len(patterns)
-    torch.testing.assert_close(averaged, divergence(eps_fn, probe_points), rtol=1e-9, atol=1e-9)
-
-# %%
-hutch_points = x0[:500]
-exact_ode = helpers.ode_log_likelihood(model, schedule, hutch_points, prior=q_T)
-hutch_runs = torch.stack([helpers.ode_log_likelihood(model, schedule, hutch_points, divergence="hutchinson", prior=q_T,
-                                                     generator=seeded(100 + k)).log_p for k in range(8)])
-
-
-def check_unbiased(runs, exact):
-    """Hutchinson's mean over probes and points equals the exact value within 4 standard errors."""
-    error = runs - exact
-    z = error.mean() / (error.mean(0).std() / error.shape[1] ** 0.5)
-    assert abs(z) < 4, f"Hutchinson's estimate is biased: z = {z:.1f}"
-    return z.item()
-
-
-z = check_unbiased(hutch_runs, exact_ode.log_p)
-print(f"network, 500 points, 8 probes each: mean log p exact {exact_ode.log_p.mean():.3f}, Hutchinson "
-      f"{hutch_runs.mean():.3f} nats (z = {z:+.2f}); s.d. of one probe's log p per point {hutch_runs.std(0).mean():.3f} nats")
-
-# %% tags=["nbval-ignore-output"] nbval_why="wall times differ between machines and runs."
-for kind in ("exact", "hutchinson"):
-    start = time.perf_counter()
-    helpers.ode_log_likelihood(model, schedule, x0[:1000], divergence=kind, prior=q_T, generator=seeded(7))
-    print(f"{kind:10s}: {time.perf_counter() - start:.2f} s for 1 000 points, Heun on 100 steps")
-
-# %% [markdown]
-# In 2-D the exact trace is cheap, and exact: use it. Hutchinson's estimator pays off when $d$ is large, where the
-# exact trace costs $d$ passes; its noise per point (printed above) averages out over a data set, which is why it is used
-# for a data set's bits per dimension and not for one point's likelihood.
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Instructor's note.** Ask the room which is larger for the trained network, the ELBO or the ODE's log-likelihood, and
+# why. "The ELBO is a lower bound" is the usual reason; but it bounds the stochastic chain's likelihood, another model.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## ELBO against the ODE, for the same network
 #
-# Which is larger? The ELBO bounds the likelihood of the **stochastic** model, the reverse chain $p_\theta$ with variances $\sigma_t^2$;
-# the ODE defines a **different** model. The inequality ELBO $\le \log p^\text{ODE}$ is guaranteed when the two models are one:
-# with the exact score of the model's own marginals, in continuous time and with the same prior. Then on average
-# $\mathbb{E}_q[\text{ELBO}] \le \mathbb{E}_q[\log q_0]$, which is check 2 with the exact network and check 4. The course's samplers do not meet those
-# conditions: the network is not exact, its chain has 100 discrete steps, and lesson 07's sampler starts from $\mathcal N(0, I)$
-# while lesson 10's ODE starts from a Gaussian with $q(\mathbf{x}_T)$'s moments. So for the trained network it is a measurement,
-# here with one prior for both: that Gaussian. Five seeds, each its own 1 000 data points and noise:
+# Which is larger? The ELBO bounds the likelihood of the **stochastic** model, the reverse chain $p_\theta$; the ODE defines a
+# **different** model. ELBO $\le \log p^\text{ODE}$ is guaranteed when the two are one: the exact score of the model's own
+# marginals, continuous time, the same prior (then it is check 1 with the exact network, and check 4). The trained network
+# has none of these, so here it is a measurement, with one prior for both, the Gaussian with $q(\mathbf{x}_T)$'s moments. Five
+# seeds of 1 000 points:
 
 # %%
 prior_moments = MultivariateNormal(ab64[-1].sqrt() * x0.mean(0), ab64[-1] * torch.cov(x0.T) + (1 - ab64[-1]) * torch.eye(2, dtype=torch.float64))
@@ -433,12 +406,9 @@ elbo_vs_ode = helpers.compare(elbo_nll, ode_nll, seeds=range(5), names=("ELBO bo
 print(elbo_vs_ode)
 
 # %% [markdown]
-# The ODE gives the larger log-likelihood, by 0.44 to 0.60 nats per point on these five seeds (95 % interval of the mean
-# 0.47 to 0.62). The exact network's two numbers
-# differ by about as much (below), so the gap is mostly the bound's slack, not the network's doing. The cross-entropies
-# $-\mathbb{E}_q[\log p]$ in nats per point, side by side, on the first 2 000 points of this lesson, the ODE on the course grid (its error
-# with the exact network is printed above).
-# The prior enters the ODE's log-likelihood only at the end, through $\log p_T(\mathbf{x}_T)$, so one solve serves every prior:
+# The ODE's is larger, by 0.44 to 0.60 nats per point (95 % interval of the mean 0.47 to 0.62). The exact network's two
+# numbers differ by about as much (below): the gap is mostly the bound's slack. The cross-entropies $-\mathbb{E}_q[\log p]$ side by
+# side, on 2 000 points; the prior enters the ODE's log-likelihood only through $\log p_T(\mathbf{x}_T)$, so one solve serves every prior:
 
 # %%
 def with_prior(result, prior_log_prob):
@@ -460,101 +430,20 @@ for column in cross_entropy["network"]:
     print(f"{column:20s}: network {cross_entropy['network'][column]:7.3f}, exact {cross_entropy['exact'][column]:7.3f}")
 
 # %% [markdown]
-# The network's ODE cross-entropy is 0.09 nats above the data's entropy on the same points: that is $\mathrm{KL}(q_0\,\|\,p^\text{ODE}_\theta)$,
-# up to the course grid's own error (the exact network's ODE row is 0.005 nats off the entropy). The Gaussian with $q(\mathbf{x}_T)$'s
-# moments is as good a prior as the exact $q(\mathbf{x}_T)$ to three decimals; $\mathcal N(0, I)$ costs about 0.7 nats in either likelihood.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. The two directions of KL
-#
-# Lesson 09 scored a model's *samples* under the exact density: $\mathbb{E}_{p_\theta}[-\log q_0]$. It is large when samples land where
-# the data are not, so it measures precision. This lesson scores the *data* under the model: $\mathbb{E}_{q_0}[-\log p_\theta]$, large when
-# data lie where the model puts little mass, so it measures coverage. Each misses what the other sees. Networks that fail
-# differently need training, five seeds each, so `benchmarks/likelihood.py` trained them (lesson 08's default recipe): one
-# trained for only 150 steps ("brief"), the default's 1 500 steps ("default"), and the default on data with the first 16 % of the
-# curve removed ("missing end"). It scored 2 000 held-out points by the ODE (prior: $q(\mathbf{x}_T)$'s moments) and 10 000 samples by
-# lesson 09's metrics. Its committed-network row must be what this lesson computes:
-
-# %%
-bench = json.loads(Path("../benchmarks/results/likelihood-cpu-2core.json").read_text())
-held_out = helpers.s_curve(2_000, seed=500).double()
-committed_ode = -helpers.ode_log_likelihood(model, schedule, held_out, prior=prior_moments).log_p.mean().item()
-assert abs(committed_ode - bench["committed"]["ode_nll"]) < 1e-6
-runs = {(row["recipe"], row["seed"]): row for row in bench["runs"]}
-SEEDS = bench["seeds"]
-columns = (("ode_nll", "E_q[-log p], ODE"), ("sample_nll", "E_p[-log q]"), ("off_curve", "off-curve"), ("coverage_gap", "gap %"))
-print(f"held-out entropy {bench['held_out_entropy']:.3f} nats; means over {len(SEEDS)} seeds (s.d.)")
-print(f"{'network':12s}" + "".join(f"{label:>22s}" for _, label in columns))
-for recipe in ("brief", "default", "missing end"):
-    cells = [np.array([runs[recipe, k][key] for k in SEEDS]) for key, _ in columns]
-    print(f"{recipe:12s}" + "".join(f"{c.mean():15.3f} ({c.std(ddof=1):.3f})" for c in cells))
-for who in ("exact", "committed", "reference"):
-    print(f"{who:12s}" + "".join(f"{bench[who][key]:15.3f}        " for key, _ in columns))
-reference = bench["reference"]
-print(f"reference recipe (one training run, 316 000 steps, {reference['train_seconds']:.0f} s on one thread): ELBO bound "
-      f"{reference['elbo_nll']:.3f} with sigma^2 = beta~, {reference['elbo_nll_beta']:.3f} with its own sigma^2 = beta")
-
-# %%
-def versus(a, b, metric):
-    """a against b over every seed the benchmark ran for both."""
-    shared = sorted({k for (r, k) in runs if r == a} & {k for (r, k) in runs if r == b})
-    return helpers.compare(lambda k: runs[a, k][metric], lambda k: runs[b, k][metric], seeds=shared, names=(a, b))
-
-
-kl_claims = {(a, metric): versus(a, "default", metric) for a in ("missing end", "brief") for metric in ("ode_nll", "sample_nll")}
-for (a, metric), result in kl_claims.items():
-    print(f"{a} - default, {metric:10s}: {result.summary()}")
+# The network's ODE cross-entropy is 0.09 nats above the data's entropy: that is $\mathrm{KL}(q_0\,\|\,p^\text{ODE}_\theta)$, up to the grid's own
+# error (the exact network's row is 0.005 nats off). The Gaussian with $q(\mathbf{x}_T)$'s moments is as good a prior as the exact
+# $q(\mathbf{x}_T)$ to three decimals; $\mathcal N(0, I)$ costs about 0.7 nats in either likelihood.
 
 # %% [markdown]
-# Each number sees what the other misses. The network that never saw one end puts its samples exactly where data are:
-# its $\mathbb{E}_p[-\log q]$ against the default's is undecided (the interval holds 0 and spans only $\pm 0.04$ nats), and its off-curve is close (10.56 against 10.33). But
-# the data at the missing end get little mass from it: its $\mathbb{E}_q[-\log p]$ is worse than the default's by about 1 nat (interval
-# 0.91 to 1.12), which is what its coverage gap (15.6 %) says in other units. The briefly trained network is blurred: its samples
-# land far from the curve (off-curve 52), and both numbers see it, $\mathbb{E}_p[-\log q]$ by 13 nats because the exact density
-# falls off fast across the curve, $\mathbb{E}_q[-\log p]$ by 1.3 nats because a blurred density still covers the data. The exact
-# network's $\mathbb{E}_p[-\log q]$ lies *below* the data's entropy ($-3.382$ against $-3.218$): its 100-step samples are sharper than the
-# data (off-curve 8.41 against the data's 9.99), which precision rewards and coverage would not.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. What the training loss optimises
-#
-# Ho et al. drop the ELBO's weights $\lambda_t$ and train on $L_\text{simple}$ (lesson 06); Kingma et al. (2021) and Song, Durkan et al. (2021)
-# train with likelihood weights instead and report better likelihoods with worse samples. Measured here, same benchmark:
-# the default recipe with steps drawn uniformly, "L_simple" weighing every step equally and "ELBO" weighing step $t$ by
-# lesson 06's $\lambda_t$ for $\sigma_t^2 = \tilde\beta_t$ (the decoder's $1/(2\alpha_1)$ at the first step), normalised to mean 1. Same network, same
-# steps, ten seeds (the benchmark added seeds 5–9 for these two recipes). Likelihood: the ODE's and the ELBO's cross-entropy; quality: lesson 09's $\mathbb{E}_p[-\log q]$, coverage gap and
-# the off-curve error $|\text{off-curve} - \text{the data's}|$:
-
-# %%
-data_off_curve = np.mean([helpers.sharp_quality(helpers.s_curve(10_000, seed=100 + k), energy=False).off_curve for k in range(3)])
-for run in bench["runs"]:
-    run["off_curve_error"] = abs(run["off_curve"] - data_off_curve)
-loss_claims = {metric: versus("ELBO", "L_simple", metric)
-               for metric in ("ode_nll", "elbo_nll", "sample_nll", "coverage_gap", "off_curve_error")}
-print(f"the data's off-curve: {data_off_curve:.2f} (3 draws); mean off-curve over the seeds: " + ", ".join(
-    f"{recipe} {np.mean([runs[r, k]['off_curve'] for (r, k) in runs if r == recipe]):.2f}" for recipe in ("default", "L_simple", "ELBO")))
-print(f"ELBO - L_simple over {len(loss_claims['ode_nll'].seeds)} seeds: mean difference, 95 % interval, verdict")
-for metric, result in loss_claims.items():
-    print(f"  {metric:15s} {result.brief(3)}")
-print("  off-curve error, per seed:", " ".join(f"{d:+.2f}" for d in loss_claims["off_curve_error"].differences))
-
-# %% [markdown]
-# Over ten seeds, the ELBO's weights give a slightly *worse* ODE likelihood (by 0.017 nats per point, interval 0.005 to
-# 0.030), and every other interval holds 0: the ELBO bound itself and all three sample measures are undecided. An earlier
-# version of this lesson had five seeds and called the samples better "on every seed"; seeds 5–9 did not agree (the
-# off-curve error is smaller on three of them and larger on two, by up to 0.82), which is what a sign count over five seeds risks.
-# So the literature's trade-off, better likelihood for worse samples, does not appear here. A possible reason for the
-# small differences, not tested here: on this schedule
-# the ELBO's weights vary only about 50-fold and favour the first steps, much as the default recipe's $t = \lfloor T u^3\rfloor$ does,
-# and the default samples better than uniform steps do (mean off-curve printed above). The published comparisons used
-# images, other schedules and continuous time; this measurement does not say which difference matters.
+# $\mathbb{E}_q[-\log p_\theta]$ scores the data under the model (coverage); lesson 09's $\mathbb{E}_p[-\log q]$ scores samples under the data
+# (precision). [Appendix 13a](13a_appendix.ipynb) measures both for networks that fail differently, what
+# training with the ELBO's weights $w_t$ changes, the bound's raw form, and Hutchinson's one-pass trace for large $d$.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Explore: one point's three numbers
 #
-# A point at parameter $u$ along the curve and at distance `offset` from it, across the curve. For it: the exact $\log q_0$, the
-# network's ODE log-likelihood (prior: $q(\mathbf{x}_T)$'s moments) and its ELBO (the same prior, averaged over 64 draws of the noise).
-# First a profile across the curve at $u = 1$:
+# A point at parameter $u$ along the curve and at distance `offset` across it: the exact $\log q_0$, the network's ODE
+# log-likelihood and its ELBO (prior: $q(\mathbf{x}_T)$'s moments; the ELBO averaged over 64 draws). First a profile across the curve at $u = 1$:
 
 # %%
 def across(u, offsets):
@@ -583,9 +472,8 @@ ax.legend(loc="lower center")
 plt.show()
 
 # %% [markdown]
-# One draw of the profile. Both of the network's numbers follow the exact density's shape. The ELBO lies below it at the
-# centre; the ODE's density even exceeds $\log q_0$ there and is lopsided across the curve. A density above $q_0$ somewhere must
-# fall below it elsewhere: both integrate to 1. Move the point along and across the curve:
+# Both follow the exact density's shape. The ELBO lies below it at the centre; the ODE's density
+# exceeds $\log q_0$ there and is lopsided, so it must fall below it elsewhere: both integrate to 1. Move the point:
 
 # %%
 def show_point(u=1.0, offset=0.0):
@@ -614,35 +502,22 @@ interact(show_point, u=FloatSlider(value=1.0, min=-4.5, max=4.5, step=0.1, descr
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - The ELBO, evaluated term by term (KLs in closed form, $L_0$ a Gaussian decoder with variance $\beta_1$), agrees with the
-#   unrearranged bound of Ho et al. eq. 3 within Monte Carlo error, and stays above the data's entropy on average (check 2).
-# - In nats per point (2 000 points, the entropy there $-3.232$): the committed network's cross-entropy is $-3.145$ by the ODE
-#   and $-2.511$ by the ELBO bound, both with the prior of $q(\mathbf{x}_T)$'s moments; the exact network's, $-3.237$ and $-2.595$. With the
-#   model's own prior $\mathcal N(0, I)$ the bounds are $-1.897$ and $-1.974$ (4 000 points). The exact network's bound minus the entropy,
-#   0.57 nats with the exact prior, is the bound's own slack; the network adds 0.08.
-# - The probability-flow ODE gives an exact log-likelihood by the instantaneous change of variables; with $\boldsymbol\epsilon^*$ and the
-#   exact $q_T$ it returns $\log q_0$ point by point, with measured orders 0.98 (Euler) and 1.99 (Heun). On the course's own
-#   100-step grid its error is 0.005 nats on average and up to 0.12 at a point, from the first interval.
-# - Hutchinson's estimator is unbiased and costs one backward pass, but its noise per point (1.2 nats here) dwarfs the
-#   differences above; in 2-D the exact trace is cheap.
-# - ELBO $\le$ ODE log-likelihood is guaranteed only when both describe one model (exact score, continuous time, same
-#   prior); for the trained network the ODE's is larger on each of five seeds, by 0.44–0.60 nats.
-# - $\mathbb{E}_q[-\log p_\theta]$ measures coverage and lesson 09's $\mathbb{E}_p[-\log q]$ precision: a network missing one end of the curve is
-#   worse by about 1 nat in the first (interval 0.91 to 1.12) and undecided in the second (interval within $\pm 0.04$).
-# - ELBO weights against $L_\text{simple}$ (uniform steps, ten seeds): the ODE likelihood is slightly worse with the ELBO's
-#   weights (by 0.017 nats, 95 % interval 0.005 to 0.030); the bound and the samples are undecided. The known trade-off
-#   (better likelihood, worse samples) did not appear on this schedule.
-# - The reference recipe's network, one training run of 316 000 steps in the benchmark (so no comparison over seeds): on
-#   the benchmark's 2 000 held-out points (entropy $-3.218$) its ODE cross-entropy is $-3.161$, against the committed network's
-#   $-3.116$; its ELBO bound is $-2.476$ with $\tilde\beta_t$ and $-2.912$ with its own sampler's $\sigma_t^2 = \beta_t$. The choice of variances
-#   moves its bound by 0.44 nats, ten times the two networks' difference by the ODE (0.045): $\tilde\beta_t$ is tiny at the first
-#   steps, where each KL divides the mean's error by $\sigma_t^2$.
+# - The ELBO, term by term (KLs in closed form, $L_0$ a Gaussian decoder with variance $\beta_1$), stays above the data's entropy on
+#   average (check 1); with the exact prior its $L_T$ is the information $\mathbf{x}_T$ keeps about $\mathbf{x}_0$.
+# - On 2 000 points (entropy $-3.232$ nats), prior $q(\mathbf{x}_T)$'s moments: the committed network's cross-entropy is $-3.145$ by the
+#   ODE and $-2.511$ by the ELBO bound; the exact network's, $-3.237$ and $-2.595$. In bits per dimension these bound a
+#   continuous density, not lesson 17's discrete pixels.
+# - In continuous time the ELBO's KL terms become $\tfrac12\,\mathbb E\int\lVert\boldsymbol\epsilon - \hat{\boldsymbol\epsilon}\rVert^2 d\lambda$ over the log-SNR: the schedule enters only through
+#   its end points (Kingma et al. 2021, eqs. 15 and 18). With 99 steps the shape matters, and the steps cost the exact
+#   network about its whole slack (check 2).
+# - The probability-flow ODE's exact log-likelihood returns $\log q_0$ with $\boldsymbol\epsilon^*$ and the exact $q_T$, Heun's error falling with order
+#   2; on the course's grid its error is 0.005 nats on average. For the trained network it exceeds the ELBO on each of five
+#   seeds, by 0.44–0.60 nats: the two describe different models.
 #
-# **References.** Ho, Jain & Abbeel 2020, "Denoising diffusion probabilistic models", eqs. 3, 5 and 13; Chen, Rubanova,
-# Bettencourt & Duvenaud 2018, "Neural ordinary differential equations" (instantaneous change of variables); Grathwohl
-# et al. 2019, "FFJORD" (Hutchinson's estimator); Song et al. 2021, "Score-based generative modeling through SDEs",
-# Appendix D.2; Song, Durkan, Murray & Ermon 2021, "Maximum likelihood training of score-based diffusion models";
-# Kingma, Salimans, Poole & Ho 2021, "Variational diffusion models".
+# **References.** Ho, Jain & Abbeel 2020, "Denoising diffusion probabilistic models", eqs. 5 and 13; Chen, Rubanova,
+# Bettencourt & Duvenaud 2018, "Neural ordinary differential equations" (instantaneous change of variables); Song et al.
+# 2021, "Score-based generative modeling through SDEs", Appendix D.2; Kingma, Salimans, Poole & Ho 2021, "Variational
+# diffusion models" (§5, eq. 15; §5.1, eq. 18).
 #
 # ## Exercises (solutions: `%load solutions/13_1.py`, `13_2.py`; each ends with its check)
 #
@@ -657,11 +532,12 @@ def prior_term(x0):
 helpers.check_exercise("13.1", prior_term)
 
 # %% [markdown]
-# **2. Predict, then check.** For a network trained briefly (300 steps of lesson 08's default recipe, seed 0) on this
-# schedule, with the prior $\mathcal N(0, I)$ for both: which gives the larger mean log-likelihood of the data, (a) the ELBO or (b) the
-# ODE? The check trains it and measures both.
+# **2.** Write `elbo_weight(snr_before, snr_now)`: lesson 06's weight $w_t$ of $L_{t-1}$ for $\sigma_t^2 = \tilde\beta_t$, from $\mathrm{SNR}_{t-1}$ and $\mathrm{SNR}_t$
+# alone (tensors, code steps $t \ge 1$). Derive it from lesson 06's formula. Is it $\tfrac12(\lambda_{t-1} - \lambda_t)$, the continuous limit's step?
 
 # %%
-prediction = None  # "a" or "b"
+def elbo_weight(snr_before, snr_now):
+    return None  # your code here
 
-helpers.check_exercise("13.2", prediction)
+
+helpers.check_exercise("13.2", elbo_weight)

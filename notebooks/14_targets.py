@@ -1,17 +1,18 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # Lesson 14 — What the network predicts: ε, x₀, v, score or velocity, and how to weigh them
+# # Lesson 14 — What the network predicts: ε, x₀, v, score or velocity, and how the loss weighs them
 #
-# **Goal.** Since lesson 05 our network has predicted the noise $\boldsymbol\epsilon$. Other systems predict the clean point $\mathbf{x}_0$, the
-# "velocity" $\mathbf{v}$ (Stable Diffusion 2), the score, or lesson 12's flow velocity; EDM wraps the network in input and output
-# scalings; and every system weighs the loss over noise levels in its own way. Here we show that the five targets are one
-# quantity under five names: given $\mathbf{x}_t$, their optima are linear maps of each other, and so are their irreducible losses.
-# Then we measure, over five paired seeds, what the choice changes when a network is trained: the target, EDM's
-# preconditioning, the weighting, and a schedule that ends in pure noise, each against the exact network's floor. Last, the
-# best recipe the course knows, against the moonshot targets.
+# **Goal.** Our network predicts the noise $\boldsymbol\epsilon$. Others predict the clean point $\mathbf{x}_0$, the "velocity" $\mathbf{v}$, the
+# score or lesson 12's flow velocity; EDM wraps the network in scalings. The one idea: given $\mathbf{x}_t$ these targets are
+# affine maps of one quantity, so each target's loss is the $\boldsymbol\epsilon$-loss times a weight set by the noise level, and choosing
+# a target is choosing a loss weighting. We check this on the exact network, write every weighting as one product, then
+# measure over five paired seeds what the algebra cannot settle: how well a finite network learns each target.
+# Zero-terminal-SNR schedules and the course's best recipe are in [appendix 14a](14a_appendix.ipynb).
 #
-# **Assumes.** Lessons 06 (the loss and its floor), 08 (the default recipe, input scaling), 09 (the oracle, sharp metrics),
-# 12 (the flow's velocity) and 13 (cross-entropy by the ODE). Symbols as in `docs/decisions.md`: $\bar\alpha_t$, $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$,
-# $\lambda_t = \log\mathrm{SNR}_t$, $\nu_t = 1/\sqrt{\mathrm{SNR}_t}$ (Karras et al.'s $\sigma$), $\sigma_\text{data}$ the data's std.
+# **Assumes.** What you need from earlier lessons: 06, the $\boldsymbol\epsilon$-loss and its floor; 08, the default recipe ($\boldsymbol\epsilon$-target,
+# weight 1, input scaling $c_\text{in}$, steps drawn as $t = \lfloor T u^3\rfloor$); 09, the exact network $\boldsymbol\epsilon^*$, its denoiser and score, the sharp
+# metrics; 10, $\mathbf{y} = \mathbf{x}_t/\sqrt{\bar\alpha_t}$ and its noise level $\nu_t = \sqrt{(1-\bar\alpha_t)/\bar\alpha_t}$ (Karras et al.'s $\sigma$); 12, the flow velocity;
+# 13, the ELBO's weights and the cross-entropy $\mathbb{E}_q[-\log p_\theta]$ by the ODE. New: $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$, its log $\lambda_t$, and
+# $\sigma_\text{data}$, the data's pooled std.
 
 # %% slideshow={"slide_type": "subslide"}
 import dataclasses
@@ -51,7 +52,7 @@ def noisy(n, t, seed):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. One quantity, five names
 #
-# With $a = \sqrt{\bar\alpha_t}$ and $b = \sqrt{1-\bar\alpha_t}$, $\mathbf{x}_t = a\,\mathbf{x}_0 + b\,\boldsymbol\epsilon$. Each target is $\mathbf{y} = A\,\boldsymbol\epsilon + B\,\mathbf{x}_t$ with $A, B$ depending on $\bar\alpha_t$ only:
+# With $a = \sqrt{\bar\alpha_t}$ and $b = \sqrt{1-\bar\alpha_t}$, $\mathbf{x}_t = a\,\mathbf{x}_0 + b\,\boldsymbol\epsilon$. Each target is $A\,\boldsymbol\epsilon + B\,\mathbf{x}_t$ with $A, B$ depending on $\bar\alpha_t$ only:
 #
 # | target | definition | $A$ | $B$ |
 # |---|---|---|---|
@@ -62,7 +63,7 @@ def noisy(n, t, seed):
 # | velocity (lesson 12) | $\boldsymbol\epsilon - \mathbf{x}_0$ | $(a+b)/a$ | $-1/a$ |
 #
 # The best prediction of each is its conditional mean given $\mathbf{x}_t$, and a conditional mean passes through a map that is
-# affine in $\boldsymbol\epsilon$ with $\mathbf{x}_t$ fixed: $\mathbf{y}^* = A\,\boldsymbol\epsilon^* + B\,\mathbf{x}_t$. So one exact network $\boldsymbol\epsilon^*$ (lesson 09) gives all five.
+# affine in $\boldsymbol\epsilon$ with $\mathbf{x}_t$ fixed: the best target is $A\,\boldsymbol\epsilon^* + B\,\mathbf{x}_t$. So one exact network $\boldsymbol\epsilon^*$ (lesson 09) gives all five.
 
 # %%
 def as_target(eps, x_t, alpha_bar, target):
@@ -74,10 +75,9 @@ def as_target(eps, x_t, alpha_bar, target):
 
 # %% [markdown]
 # **Check 1.** Convert the exact $\boldsymbol\epsilon^*$ with `helpers.convert` and compare each with another route to it: lesson 09's
-# denoiser $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t]$, the score as autograd's gradient of the mixture's $\log q_t$ (the oracle's $\boldsymbol\epsilon^*$ is
-# $-\sqrt{1-\bar\alpha}$ times its own closed-form score, so that score would be no second route), and lesson 12's `FlowOracle` at the flow time
-# $s = b/(a+b)$, where the flow's state is $\mathbf{x}_t/(a+b)$ (`helpers.to_flow`). Float64; the largest gap over 2 000 points per step,
-# relative to the largest value (at $t = 0$ the score is $\boldsymbol\epsilon$ times $1/\sqrt{1-\bar\alpha_0} \approx 211$).
+# denoiser $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t]$, the score as autograd's gradient of $\log q_t$ (the oracle's own score is $\boldsymbol\epsilon^*$ rescaled, no second
+# route), and lesson 12's `FlowOracle` at flow time $s = b/(a+b)$ and state $\mathbf{x}_t/(a+b)$ (`helpers.to_flow`). Float64; the largest
+# gap over 2 000 points per step, relative to the largest value.
 
 # %%
 def oracle_gaps(t):
@@ -106,8 +106,8 @@ for t in (0, 50, 99):
     check_small(oracle_gaps(t), 1e-10, f"t = {t:2d}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The loss of target $\mathbf{y}$ is $\mathbb{E}\lVert\mathbf{y}-\mathbf{y}_\theta\rVert^2 = A^2\,\mathbb{E}\lVert\boldsymbol\epsilon-\boldsymbol\epsilon_\theta\rVert^2$, for the optimum too: each target's irreducible loss at step
-# $t$ is lesson 06's $\boldsymbol\epsilon$-floor times $A^2$, a function of the SNR alone (`helpers.floor_factor`):
+# A prediction $A\boldsymbol\epsilon_\theta + B\mathbf{x}_t$ misses its target by $A(\boldsymbol\epsilon - \boldsymbol\epsilon_\theta)$, so each target's loss is $A^2\,\mathbb{E}\lVert\boldsymbol\epsilon-\boldsymbol\epsilon_\theta\rVert^2$, for the
+# optimum too: its irreducible loss at step $t$ is lesson 06's $\boldsymbol\epsilon$-floor times $A^2$, a function of the SNR alone (`helpers.floor_factor`):
 #
 # $$\boldsymbol\epsilon: 1,\quad \mathbf{x}_0: \frac{1}{\mathrm{SNR}},\quad \mathbf{v}: 1 + \frac{1}{\mathrm{SNR}} = \frac{1}{\bar\alpha},\quad \text{score}: 1 + \mathrm{SNR} = \frac{1}{1-\bar\alpha},\quad \text{velocity}: \Big(1 + \frac{1}{\sqrt{\mathrm{SNR}}}\Big)^2.$$
 
@@ -140,13 +140,11 @@ for t in (0, 50, 99):
     check_small(factor_gaps(t), 1e-8, "        Monte Carlo ratio / factor - 1")
 
 # %% [markdown]
-# The Monte Carlo ratios equal the factors to rounding: the identity holds draw by draw, not only on average. At the first
-# step the factors run from $\mathbf{x}_0$'s $1/\mathrm{SNR}$ to the score's $1 + \mathrm{SNR}$, printed above.
+# The Monte Carlo ratios equal the factors to rounding: the identity holds draw by draw, not only on average.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** Ask which target is "easiest to learn" before showing the floors. Most answer by the size of the
-# loss, and the plot shows why that answer means nothing: $\mathbf{x}_0$'s loss is tiny near the data and the score's is huge, yet
-# all five are the same error, scaled.
+# loss; the plot shows that all five are the same error, scaled.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
@@ -158,17 +156,80 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. Training with each target
+# ## 2. Loss weighting: only the product counts
 #
-# Same network, same recipe (lesson 08's default), only the regression target changes. The target is computed from
-# $(\mathbf{x}_0, \boldsymbol\epsilon)$, which stays defined where $\bar\alpha = 0$ (section 4). EDM (Karras et al. 2022, Table 1) instead wraps the network:
-# with $\tilde{\mathbf{x}} = \mathbf{x}_t/a = \mathbf{x}_0 + \nu\boldsymbol\epsilon$,
+# Section 1 makes every target an $\boldsymbol\epsilon$-loss with a weight. Training also chooses how often it visits each step: lesson 08
+# draws step $t$ with probability $p_t$. With a weight $w(\lambda_t)$ on the $\boldsymbol\epsilon$-loss, the expected training loss is
 #
-# $$D(\mathbf{x}_t) = c_\text{skip}\tilde{\mathbf{x}} + c_\text{out}F\big(c_\text{in}\tilde{\mathbf{x}}, t\big),\quad c_\text{skip} = \frac{\sigma_\text{data}^2}{\nu^2+\sigma_\text{data}^2},\ c_\text{out} = \frac{\nu\,\sigma_\text{data}}{\sqrt{\nu^2+\sigma_\text{data}^2}},\ c_\text{in} = \frac{1}{\sqrt{\nu^2+\sigma_\text{data}^2}},$$
+# $$\sum_t p_t\, w(\lambda_t)\; \mathbb{E}\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta(\mathbf{x}_t, t)\rVert^2,$$
 #
-# trained as an $\mathbf{x}_0$-prediction with weight $w_\text{EDM}(\nu) = 1/c_\text{out}^2$ (Karras et al.'s $\lambda(\sigma)$; here λ is the log-SNR), so that the raw $F$
-# regresses a target of unit variance with unit weight.
-# $c_\text{in}\tilde{\mathbf{x}}$ is lesson 08's input scaling; $c_\text{skip}$ lets the wrapper pass $\tilde{\mathbf{x}}$ through where it is already nearly clean.
+# so the objective depends on the product $p_t\,w(\lambda_t)$ alone. Kingma & Gao (2023), after Kingma et al.'s (2021) ELBO in the
+# SNR, write every diffusion objective so, as an integral over the log-SNR of $w(\lambda)\,p(\lambda)$; how the product is split changes only how noisy the loss's estimate is. A
+# target of coefficient $A$ trained at weight $w(\lambda_t)/A^2$ has the same objective (`helpers.loss_weights`). The weights in use,
+# on the $\boldsymbol\epsilon$-loss (`helpers.eps_weights`): $L_\text{simple}$, 1 (Ho et al. 2020, eq. 14); the ELBO's for $\sigma_t^2 = \tilde\beta_t$, $\beta_t/(2\alpha_t(1-\bar\alpha_{t-1}))$
+# (their eq. 12; $1/(2\alpha_1)$ at the first step); min-SNR-5, $\min(\mathrm{SNR}, 5)/\mathrm{SNR}$ (Hang et al. 2023); EDM's, $1 + \nu^2/\sigma_\text{data}^2$
+# (Karras et al. 2022, Table 1); the own losses of $\mathbf{x}_0$, $1/\mathrm{SNR}$, and $\mathbf{v}$, $1/\bar\alpha$. The benchmarks draw steps as lesson 08
+# does, so each weight is multiplied by $p_t$, and the figure names each product so.
+
+# %%
+data_std = x_data.double().std().item()
+log_snr = schedule.log_snr.double()
+all_steps = torch.arange(T, dtype=torch.float64)
+# t = floor(T u^3) is step t when u^3 lies in [t/T, (t+1)/T).
+root = 1 / helpers.DEFAULT.t_power
+p_step = ((all_steps + 1) / T) ** root - (all_steps / T) ** root
+drawn = torch.bincount(helpers.skewed_steps(100_000, T, helpers.DEFAULT.t_power, seeded(0)), minlength=T) / 100_000
+assert (drawn - p_step).abs().max() < 0.005
+print(f"lesson 08's step density: p_0 = {p_step[0]:.1%} (drawn: {drawn[0]:.1%}), p_99 = {p_step[-1]:.2%}")
+
+products = {}
+for weighting, name in (("eps", "L_simple"), ("elbo", "ELBO weight"), ("min_snr", "min-SNR-5"), ("edm", "EDM weight"),
+                        ("x0", "x0's own"), ("v", "v's own")):
+    product = p_step * helpers.eps_weights(schedule, weighting, data_std)
+    products[f"{name} × u³ density"] = product / product.sum()
+elbo_weight = helpers.eps_weights(schedule, "elbo", data_std)
+products["the ELBO itself (uniform steps)"] = elbo_weight / elbo_weight.sum()
+fig, ax = plt.subplots(figsize=(7, 4))
+for name, share in products.items():
+    ax.semilogy(log_snr, share, "--" if "itself" in name else "-", label=name)
+ax.axvline(math.log(helpers.weighting.MIN_SNR_GAMMA), color="0.6", linestyle=":", linewidth=1)
+ax.set(xlabel="log-SNR λ (the data end is on the right)", ylabel="share of the objective, p_t w(λ_t) (sum 1)",
+       title="what each weighting trains, per step")
+ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1))
+fig.tight_layout()
+plt.show()
+noisiest = log_snr < math.log(helpers.weighting.MIN_SNR_GAMMA)
+print(f"{'share of the objective':32s} {'t = 0':>7s} {'t < 10':>7s} {'SNR < 5':>8s}")
+for name, share in products.items():
+    print(f"{name:32s} {share[0]:7.3f} {share[:10].sum():7.3f} {share[noisiest].sum():8.3f}")
+print(f"this schedule's λ runs from {log_snr[-1]:.2f} (t = 99) to {log_snr[0]:.2f} (t = 0); "
+      f"min-SNR-5 caps every step with λ > log 5 = {math.log(5):.2f}: {(log_snr > math.log(5)).sum().item()} of {T}")
+
+# %% [markdown]
+# The names mislead. The row named after the ELBO is not the ELBO: times lesson 08's density it puts 56 % of the objective
+# on the first step, the ELBO itself 8.7 %. Min-SNR-5 caps the 86 steps with $\mathrm{SNR} > 5$ (an image schedule spans λ from about
+# −10 to +9, printed below), so here it is nearly $\mathbf{x}_0$'s own weighting: both put under 0.1 % on the first step and 35 % and
+# 40 % on the 14 noisiest. EDM's weight grows 24-fold over the steps, because our data are small beside the noise.
+
+# %%
+image_like = helpers.linear_schedule(1000).log_snr.double()
+edm = helpers.eps_weights(schedule, "edm", data_std)
+print(f"linear schedule of 1 000 steps: λ from {image_like[-1]:.1f} to {image_like[0]:.1f}; "
+      f"EDM's weight here, last step over first: {(edm[-1] / edm[0]).item():.1f}")
+print(f"sigma_data {data_std:.2f}, nu_T {schedule.noise_to_signal[-1]:.2f}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. Training with each target
+#
+# Same network, same recipe (lesson 08's default); only the regression target changes, computed from $(\mathbf{x}_0, \boldsymbol\epsilon)$. EDM
+# (Karras et al. 2022, Table 1) instead wraps the network: with lesson 10's $\mathbf{y} = \mathbf{x}_t/a = \mathbf{x}_0 + \nu\boldsymbol\epsilon$,
+#
+# $$D(\mathbf{x}_t) = c_\text{skip}\,\mathbf{y} + c_\text{out}\,F\big(c_\text{in}\mathbf{y}, t\big),\qquad c_\text{in} = \frac{1}{\sqrt{\nu^2+\sigma_\text{data}^2}}\ \text{(lesson 08's input scaling)}.$$
+#
+# The raw network $F$ regresses $(\mathbf{x}_0 - c_\text{skip}\mathbf{y})/c_\text{out}$. For data of mean 0 and variance $\sigma_\text{data}^2$ per coordinate, its variance
+# is $V(c_\text{skip})/c_\text{out}^2$ with $V(c) = (1-c)^2\sigma_\text{data}^2 + c^2\nu^2$. Karras et al. (Appendix B.6) set $c_\text{out}^2 = V(c_\text{skip})$, for unit variance, and
+# take the $c_\text{skip}$ that makes $V$, and so $c_\text{out}$, which multiplies $F$'s error, smallest (exercise 1). The wrapper trains as an
+# $\mathbf{x}_0$-prediction with weight $1/c_\text{out}^2$ (section 2's EDM weight): unit weight on $F$'s own MSE.
 
 # %%
 def target_of(x0, eps, alpha_bar, target):
@@ -184,57 +245,74 @@ print("target_of agrees with helpers.target_of and with the definition from eps 
 assert agrees
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Check 2.** The wrapper around the exact answer: choose the raw $F$ as the wrapper's inverse applied to lesson 09's
-# denoiser, with the coefficients written from the equation above, and `helpers.Preconditioned` (which computes its own)
-# must give the denoiser back. And the raw target's variance must be 1 at every
-# step when $\sigma_\text{data}$ is the data's std (Karras et al. 2022, Appendix B.6).
+# **Check 2.** `helpers.edm_coefficients` against these definitions at every step ($V$'s slope at $c_\text{skip}$ by autograd: 0 at a
+# parabola's minimum). Then, with $F$ the wrapper's inverse applied to lesson 09's denoiser, `helpers.Preconditioned` must give
+# the denoiser back; and on the S-curve, $F$'s target must have variance near 1.
 
 # %%
-def edm_by_hand(alpha_bar, data_std):
-    """c_skip, c_out, c_in of Table 1 as written above, with sigma = nu."""
+def coefficient_gaps(alpha_bar, data_std):
+    """The worst step's distance of helpers.edm_coefficients from the definitions: c_in^2 (sigma_data^2 + nu^2) = 1,
+    c_out^2 = V(c_skip), and V's slope at c_skip = 0."""
+    c_skip, c_out, c_in, _ = helpers.edm_coefficients(alpha_bar, data_std)
     nu2 = (1 - alpha_bar) / alpha_bar
-    return data_std**2 / (nu2 + data_std**2), nu2.sqrt() * data_std / (nu2 + data_std**2).sqrt(), 1 / (nu2 + data_std**2).sqrt()
+    c = c_skip.clone().requires_grad_(True)
+    V = (1 - c) ** 2 * data_std**2 + c**2 * nu2
+    slope = torch.autograd.grad(V.sum(), c)[0]
+    return {"c_in": (c_in**2 * (data_std**2 + nu2) - 1).abs().max().item(),
+            "c_out": (V.detach() / c_out**2 - 1).abs().max().item(),
+            "V's slope at c_skip": slope.abs().max().item()}
 
 
 def wrapper_gap(oracle, schedule, data_std, x_t, step):
-    """|Preconditioned(F)(x_t) - D*(x_t)| for F = (D* - c_skip x~) / c_out written from its input c_in x~, with the
-    coefficients of edm_by_hand: the helper's own coefficients never enter F."""
-    c_skip, c_out, c_in = edm_by_hand(schedule.alpha_bar.double(), data_std)
+    """|Preconditioned(F)(x_t) - D*(x_t)| for F = (D* - c_skip y) / c_out written from its input c_in y: the wrapper must
+    undo exactly what F was built with."""
+    c_skip, c_out, c_in, _ = helpers.edm_coefficients(schedule.alpha_bar.double(), data_std)
 
     class Inverse(torch.nn.Module):
         T = schedule.T
 
         def forward(self, u, k):
-            x_tilde = u / c_in[k]
-            return (oracle.denoise(x_tilde * schedule.alpha_bar[k].double().sqrt(), k) - c_skip[k] * x_tilde) / c_out[k]
+            y = u / c_in[k]
+            return (oracle.denoise(y * schedule.alpha_bar[k].double().sqrt(), k) - c_skip[k] * y) / c_out[k]
 
     wrapped = helpers.Preconditioned(Inverse(), schedule, data_std)
     return (wrapped(x_t, torch.tensor(step)) - oracle.denoise(x_t, step)).abs().max().item()
 
 
-data_std = x_data.double().std().item()
-c_skip, c_out, c_in = edm_by_hand(schedule.alpha_bar.double(), data_std)
-helper_gap = max((ours - theirs).abs().max().item() for ours, theirs in
-                 zip((c_skip, c_out, c_in), helpers.edm_coefficients(schedule.alpha_bar.double(), data_std)))
-assert helper_gap < 1e-12
-print("helpers.edm_coefficients against the equation: c_skip, c_out and c_in agree to within 1e-12 at every step")
+check_small(coefficient_gaps(schedule.alpha_bar.double(), data_std), 1e-12, "edm_coefficients, gaps to the definitions")
+c_skip, c_out, c_in, _ = helpers.edm_coefficients(schedule.alpha_bar.double(), data_std)
 gaps, variances = [], []
 for t in (0, 50, 99):
     x0, eps, x_t = noisy(20_000, t, seed=200 + t)
     gaps.append(wrapper_gap(oracle, schedule, data_std, x_t, t))
-    x_tilde = x_t / schedule.alpha_bar[t].double().sqrt()
-    variances.append(((x0 - c_skip[t] * x_tilde) / c_out[t]).var(0).tolist())
+    y = x_t / schedule.alpha_bar[t].double().sqrt()
+    variances.append(((x0 - c_skip[t] * y) / c_out[t]).var(0).tolist())
 check_small(dict(zip(("t = 0", "t = 50", "t = 99"), gaps)), 1e-10, "wrapper around the exact F, gap to the exact denoiser")
 check_small({f"t = {t}": abs(sum(v) / 2 - 1) for t, v in zip((0, 50, 99), variances)}, 0.02,
             "raw target's variance (mean of the two coordinates) minus 1")
-print("per coordinate:", [[round(v, 3) for v in row] for row in variances], f"; data_std {data_std:.4f}")
+print("per coordinate: " + ", ".join(f"t = {t} ({v[0]:.3f}, {v[1]:.3f})" for t, v in zip((0, 50, 99), variances))
+      + f"; data_std {data_std:.4f}")
 
 # %% [markdown]
-# Per coordinate, the data's variance differs from the pooled one (the S-curve is taller than it is wide), so the raw
-# target's variance is near 1 on average over the two coordinates, not in each.
+# Per coordinate it is not 1: the S-curve is taller than it is wide. Unit variance does not set EDM apart ($\boldsymbol\epsilon$ has it
+# too); what $F$ must output does. Its target, and $\mathbf{v}$, as weights on $\boldsymbol\epsilon$ and on $\mathbf{x}_0/\sigma_\text{data}$:
+
+# %%
+nu = schedule.noise_to_signal
+a, b = schedule.alpha_bar.double().sqrt(), (1 - schedule.alpha_bar.double()).sqrt()
+mix = {"EDM's F": (-c_skip * nu / c_out, (1 - c_skip) * data_std / c_out), "v": (a, -b * data_std)}
+print("c_skip at t = 0, 50, 99:", ", ".join(f"{c_skip[t]:.3f}" for t in (0, 50, 99)))
+for name, (on_eps, on_x0) in mix.items():
+    print(f"{name:8s} (on eps, on x0 / sigma_data) at t = 0, 50, 99: " +
+          "  ".join(f"({on_eps[t]:+.2f}, {on_x0[t]:+.2f})" for t in (0, 50, 99)))
+
+# %% [markdown]
+# Near the data ($c_\text{skip} = 0.998$) $F$'s target is $-\boldsymbol\epsilon$: an $\boldsymbol\epsilon$-prediction. At the last step ($c_\text{skip} = 0.041$) it is mostly $\mathbf{x}_0/\sigma_\text{data}$:
+# an $\mathbf{x}_0$-prediction. EDM measures the noise against $\sigma_\text{data} = 0.11$, so its target turns from one to the other on this schedule;
+# $\mathbf{v}$ measures it against a data variance of 1 and stays nearly $\boldsymbol\epsilon$.
 #
-# Now the committed $\boldsymbol\epsilon$-network (lesson 08's default recipe, seed 0) beside an $\mathbf{x}_0$- and an EDM-network trained live with the same
-# recipe and seed ($\mathbf{v}$ is left to the benchmark below, to keep the lesson within its minute).
+# Now the committed $\boldsymbol\epsilon$-network (lesson 08's recipe, seed 0) beside an $\mathbf{x}_0$- and an EDM-network trained live with the same recipe
+# and seed ($\mathbf{v}$ is left to the benchmark).
 
 # %% tags=["nbval-ignore-output"] nbval_why="wall time differs between machines and runs."
 live = {}
@@ -247,10 +325,8 @@ for target in ("x0", "edm"):
 
 # %% [markdown]
 # The rest of the lesson uses the committed files of these two recipes (tools/make_lesson_networks.py), so that its
-# numbers do not depend on how a CPU rounds the training. Each network records what it
-# predicts (`net.predicts`, kept in its checkpoint): `helpers.AsEps` reads each as an $\boldsymbol\epsilon$-predictor by that record, so
-# lesson 07's sampler runs it unchanged, and a helper that reads $\boldsymbol\epsilon$ refuses the $\mathbf{x}_0$-network itself rather than read
-# its output as noise.
+# numbers do not depend on how a CPU rounds the training. Each network records what it predicts (`net.predicts`):
+# `helpers.AsEps` reads it as an $\boldsymbol\epsilon$-predictor for lesson 07's sampler, which refuses the $\mathbf{x}_0$-network itself.
 
 # %%
 CHECKPOINTS = helpers.COMMITTED_CHECKPOINT.parent
@@ -260,12 +336,10 @@ networks = {"eps": helpers.load_model(helpers.COMMITTED_CHECKPOINT), "x0": helpe
 views = {name: net if net.predicts == "eps" else helpers.AsEps(net, schedule) for name, net in networks.items()}
 
 # %% [markdown]
-# **Check 3.** The live networks are the files' recipe. Where course.py pins the CPU's kernels (every CPU with AVX2,
-# docs/decisions.md) each equals its file bit for bit. Elsewhere training rounds differently and, chaotic as training is,
-# lands on another network, as another seed would. What a recipe fixes is how close its network comes to the exact answer:
-# the RMS distance to the exact $\boldsymbol\epsilon$ (lesson 09's oracle), each network read as an $\boldsymbol\epsilon$-predictor, on 2 000 noisy
-# points at each of ten steps. Each live network's must lie within `RECIPE_MARGIN` of its file's: 4√2 standard
-# deviations of that distance over five other training seeds (`benchmarks/recipe_spread.py`).
+# **Check 3.** The live networks are the files' recipe. On CPUs with AVX2 (docs/decisions.md) each equals its file bit for
+# bit; elsewhere training rounds differently and lands on another network, as another seed would. So the check compares
+# each network's RMS distance to the exact $\boldsymbol\epsilon$ (2 000 points at each of ten steps), live against file, within `RECIPE_MARGIN`:
+# 4√2 s.d. of that distance over five other seeds (`benchmarks/recipe_spread.py`).
 
 # %%
 @torch.no_grad()
@@ -289,7 +363,7 @@ for target in ("x0", "edm"):
     assert abs(error_live - error_file) < RECIPE_MARGIN[target]
 
 # %%
-print("what each network records it predicts:", {name: net.predicts for name, net in networks.items()})
+print("what each network records it predicts: " + ", ".join(f"{name}-network {net.predicts}" for name, net in networks.items()))
 try:
     helpers.sample(networks["x0"], schedule, 10)
 except ValueError as error:
@@ -305,10 +379,9 @@ fig.tight_layout(rect=(0, 0, 1, 0.94))
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# One draw is an anecdote. The benchmark (`benchmarks/targets.py`, committed results) trains every target on five seeds
-# and samples each with the same noise (paired), beside lesson 09's exact network through the same sampler: the floor that
-# every target shares, since their optima are one function. Off-curve $\times 10^3$, coverage gap %, strays %, $\mathbb{E}_p[-\log q]$ of the
-# samples and the ODE's cross-entropy $\mathbb{E}_q[-\log p_\theta]$ in nats, mean ± s.d. over the seeds:
+# One draw is an anecdote; the benchmark (`benchmarks/targets.py`, committed results) trains every target on five seeds
+# and samples each with the same noise (paired), beside lesson 09's exact network, the floor all targets share. Off-curve $\times 10^3$, coverage gap %, strays %, $\mathbb{E}_p[-\log q]$ of the
+# samples and the ODE's cross-entropy $\mathbb{E}_q[-\log p_\theta]$ (lesson 13) in nats, mean ± s.d. over the seeds:
 
 # %%
 grid = results["grid"]["runs"]
@@ -319,12 +392,12 @@ data_floor = json.loads(Path("../benchmarks/results/cpu-2core.json").read_text()
 DATA_VALUE = {"off_curve": data_floor["off_curve"]["mean"], "sample_nll": data_floor["nll"]["mean"]}
 
 
-def values(recipe, metric, runs=None):
-    return [row[metric] for row in sorted((r for r in runs or grid if r["recipe"] == recipe), key=lambda r: r["seed"])]
+def values(recipe, metric):
+    return [row[metric] for row in sorted((r for r in grid if r["recipe"] == recipe), key=lambda r: r["seed"])]
 
 
-def row_text(recipe, runs=None):
-    return " | ".join(f"{np.mean(values(recipe, m, runs)):7.3f} ± {np.std(values(recipe, m, runs), ddof=1):5.3f}" for m in METRICS)
+def row_text(recipe):
+    return " | ".join(f"{np.mean(values(recipe, m)):7.3f} ± {np.std(values(recipe, m), ddof=1):5.3f}" for m in METRICS)
 
 
 print(f"{'':14s} {'off-curve':>15s} | {'gap %':>15s} | {'stray %':>15s} | {'E_p[-log q]':>15s} | {'cross-entropy':>15s}")
@@ -339,8 +412,8 @@ for name in ("exact network", "eps/own", "x0/own", "v/own", "edm/own"):
 # distance to the data's value, the others as they are; lower is better for all:
 
 # %%
-def by_seed(recipe, metric, runs=None):
-    table = {row["seed"]: row[metric] for row in runs or grid if row["recipe"] == recipe}
+def by_seed(recipe, metric):
+    table = {row["seed"]: row[metric] for row in grid if row["recipe"] == recipe}
     if metric in DATA_VALUE:
         return lambda seed: abs(table[seed] - DATA_VALUE[metric])
     return lambda seed: table[seed]
@@ -355,64 +428,13 @@ for name in ("x0/own", "v/own", "edm/own"):
         comparison = helpers.compare(by_seed(name, metric), by_seed("eps/own", metric), SEEDS, (name, "eps/own"))
         print(f"{label(metric):22s} {comparison.summary()}")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# What the seeds say, in the numbers printed above:
-# - **$\mathbf{x}_0$-prediction is worse on every metric** (every interval above 0): twice the off-curve error and about 16 times the strays.
-#   Its own loss weighs the step near the data by $1/\mathrm{SNR}$, $2\cdot 10^{-5}$ at $t = 0$, so the steps that set the samples' sharpness
-#   barely train, and reading its output as $\boldsymbol\epsilon$ multiplies its error by $a/b = \sqrt{\mathrm{SNR}_0} \approx 211$ there. The weighting is only part of it:
-#   trained with $L_\text{simple}$'s weights (x0/eps in section 3) it still reaches only 16.5.
-# - **Between $\mathbf{v}$ and $\boldsymbol\epsilon$ every interval holds 0 ("undecided").** On this schedule $\bar\alpha \ge 0.78$, so $\mathbf{v} = a\boldsymbol\epsilon - b\mathbf{x}_0$ is mostly $\boldsymbol\epsilon$ (its std is
-#   within 12 % of $\boldsymbol\epsilon$'s at every step, 0.88 at the last), and its own weight $1/\bar\alpha$ stays between 1 and 1.29.
-# - **EDM's wrapper gives a lower cross-entropy** (by about 0.03 nats, interval below 0); of its sample
-#   metrics only the coverage gap's interval excludes 0, and only just (its upper end is $-0.00$): a verdict for new seeds
-#   to confirm, not one to build on. It predicts $\mathbf{x}_0$ too; what helps is $c_\text{skip}$ and $c_\text{out}$, which hand the network a residual of unit variance to
-#   predict. Its weight $w_\text{EDM}$ is not the reason: section 3's table has the wrapper doing as well under $L_\text{simple}$ (edm/eps), and
-#   $w_\text{EDM}$ without the wrapper (x0/edm) doing badly.
-# - Every network, even the best, sits above the exact network's floor: off-curve 8.4 and no strays through this sampler
-#   (sharper than the data: $\tilde\beta$'s sampler trims the data's own noise), cross-entropy 0.006 nats above the entropy.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. Loss weighting
-#
-# Any objective $\sum_t w(t)\,\mathbb{E}\lVert\boldsymbol\epsilon-\boldsymbol\epsilon_\theta\rVert^2$ can be trained with any target: divide $w$ by that target's $A^2$ (`helpers.loss_weights`). The
-# weightings people use, as weights on the $\boldsymbol\epsilon$-loss (`helpers.eps_weights`), against $\lambda_t = \log\mathrm{SNR}_t$:
-# $L_\text{simple}$: $1$ (Ho et al. 2020, eq. 14); the ELBO's for $\sigma_t^2=\tilde\beta_t$: $\beta_t/(2\alpha_t(1-\bar\alpha_{t-1}))$ (their eq. 12, lesson 13; at the first step,
-# where $\tilde\beta_1 = 0$, the decoder's $1/(2\alpha_1)$ of lesson 13's variance $\beta_1$); min-SNR-$\gamma$:
-# $\min(\mathrm{SNR},\gamma)/\mathrm{SNR}$, $\gamma = 5$ (Hang et al. 2023); EDM's: $w_\text{EDM}(\nu)\,\nu^2 = (\nu^2+\sigma_\text{data}^2)/\sigma_\text{data}^2$; and $\mathbf{x}_0$'s and $\mathbf{v}$'s own losses.
-
-# %%
-log_snr = schedule.log_snr.double()
-fig, ax = plt.subplots(figsize=(7, 4))
-for weighting in ("eps", "elbo", "min_snr", "edm", "x0", "v"):
-    w = helpers.eps_weights(schedule, weighting, data_std)
-    ax.semilogy(log_snr, w / w.mean(), label={"eps": "L_simple", "x0": "x0's own", "v": "v's own"}.get(weighting, weighting))
-ax.axvline(math.log(helpers.weighting.MIN_SNR_GAMMA), color="0.6", linestyle=":", linewidth=1)
-ax.set(xlabel="log-SNR λ (the data end is on the right)", ylabel="weight on the ε-loss (mean 1)",
-       title="weightings over this schedule's steps")
-ax.legend(loc="lower left", ncol=2)
-plt.show()
-print(f"this schedule's λ runs from {log_snr[-1]:.2f} (t = 99) to {log_snr[0]:.2f} (t = 0); "
-      f"min-SNR-5 caps every step with λ > log 5 = {math.log(5):.2f}: {(log_snr > math.log(5)).sum().item()} of {T}")
-
 # %% [markdown]
-# Two things differ from the image models these weightings were made for. Min-SNR-5 caps every step with $\mathrm{SNR} > 5$, and 86
-# of our 100 steps lie there (a 1 000-step linear schedule spans λ from about −10 to +9, printed below), so here it is
-# nearly $5/\mathrm{SNR}$, $\mathbf{x}_0$'s own weighting, with full weight on the 14 noisiest steps. EDM's weight $1 + \nu^2/\sigma_\text{data}^2$ grows by a factor of
-# 24 from the first step to the last, because our data are small: $\sigma_\text{data} = 0.11$ against $\nu_T = 0.53$.
-
-# %%
-image_like = helpers.linear_schedule(1000).log_snr.double()
-edm = helpers.eps_weights(schedule, "edm", data_std)
-print(f"linear schedule of 1 000 steps: λ from {image_like[-1]:.1f} to {image_like[0]:.1f}; "
-      f"EDM's weight here, last step over first: {(edm[-1] / edm[0]).item():.1f}")
-
-# %% [markdown]
-# Benchmark, targets × weightings (mean over five seeds of off-curve $\times 10^3$ / strays %; lesson 08's default is $\boldsymbol\epsilon$, own; "eps" is
-# $L_\text{simple}$; data 10.02 / 0):
+# Targets × section 2's weightings (mean over five seeds of off-curve $\times 10^3$ / strays %; data 10.02 / 0). Each column is a weight on
+# the $\boldsymbol\epsilon$-loss times lesson 08's $p_t$; "own" is the target's plain MSE:
 
 # %%
 weightings = ("own", "eps", "elbo", "min_snr", "edm")
-print(f"{'target':8s} " + " ".join(f"{w:>15s}" for w in weightings))
+print(f"{'target':8s} " + " ".join(f"{w:>15s}" for w in ("own × p", "L_simple × p", "ELBO w × p", "min-SNR-5 × p", "EDM w × p")))
 for target in ("eps", "x0", "v", "edm"):
     cells = []
     for weighting in weightings:
@@ -422,9 +444,8 @@ for target in ("eps", "x0", "v", "edm"):
     print(f"{target:8s} " + " ".join(f"{c:>15s}" for c in cells))
 
 # %% [markdown]
-# Lesson 13 trained with the ELBO's weights against $L_\text{simple}$ with uniform steps and measured how they change the
-# likelihood. Here the steps are drawn as lesson 08 draws them (22 % at $t = 0$), so each weight multiplies that density.
-# Against the default, paired:
+# Lesson 13's appendix (13a) trained the ELBO itself (uniform steps). Here, paired against the default: the ELBO's, min-SNR-5's and EDM's
+# weights on the $\boldsymbol\epsilon$-target, and the wrapper under $L_\text{simple}$:
 
 # %%
 for name in ("eps/elbo", "eps/min_snr", "eps/edm", "edm/eps"):
@@ -432,217 +453,28 @@ for name in ("eps/elbo", "eps/min_snr", "eps/edm", "edm/eps"):
         comparison = helpers.compare(by_seed(name, metric), by_seed("eps/own", metric), SEEDS, (name, "eps/own"))
         print(f"{label(metric):22s} {comparison.summary()}")
 
-# %% [markdown]
-# With the default's step density, the ELBO's weights (which also rise towards the data) leave every interval holding 0
-# over these five seeds: off-curve comes closest (+0.90, interval $-0.03$ to $+1.83$), undecided, which is not "no effect".
-# Min-SNR-5 and EDM's weights on the $\boldsymbol\epsilon$-target, each of which moves weight to the noisiest steps, make off-curve, strays and
-# cross-entropy worse (intervals above 0). EDM's
-# wrapper keeps its advantage in cross-entropy under $L_\text{simple}$ (edm/eps), and there its coverage gap is lower too (interval below 0).
-# Min-SNR-5 swamps every target. At a fixed objective the parameterisation matters too: under $L_\text{simple}$'s weights, $\mathbf{x}_0$ reaches
-# 16.5 where $\boldsymbol\epsilon$ reaches 10.4, and the EDM wrapper 9.8; no weighting rescues $\mathbf{x}_0$.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. A schedule that ends in noise
-#
-# The course's schedule ends at $\bar\alpha_T = 0.78$, so $\mathbf{x}_T$ has a std of about 0.48, not 1 (lesson 02), yet sampling starts from $\mathcal N(0, I)$. Lin et al. (2024,
-# Algorithm 1) rescale $\sqrt{\bar\alpha_t}$ so that its last value is 0 and its first unchanged (`helpers.zero_terminal_snr`). How far is
-# $q_T$ from $\mathcal N(0, I)$, and how much of the data survives at $T$? Both exactly, for four schedules of 100 steps: with
-# $q_T = \sum_j w_j\,\mathcal N(a_T\mathbf{p}_j, r_T^2 I)$ with $r_T^2 = \bar\alpha_T\delta^2 + 1 - \bar\alpha_T$ (lesson 09, $\delta = 0.01$ the data's noise), each expectation over $q_T$
-# is a sum over the mixture's components of a Gauss–Hermite
-# rule in the plane:
-#
-# $$D_\mathrm{KL}(q_T\,\|\,\mathcal N(0,I)) = \mathbb{E}_{q_T}[\log q_T - \log\mathcal N(\mathbf{x};0,I)],\qquad I(\mathbf{x}_0;\mathbf{x}_T) = -\mathbb{E}_{q_T}[\log q_T] - \log\big(2\pi e(1-\bar\alpha_T)\big).$$
-
-# %%
-def expect_q_T(oracle_T, f, nodes=16):
-    """E_{q_T}[f(x)], q_T the oracle's last-step mixture: Gauss-Hermite in each coordinate around each component."""
-    z, h = np.polynomial.hermite.hermgauss(nodes)
-    z, h = torch.tensor(z * math.sqrt(2)), torch.tensor(h / math.sqrt(math.pi))
-    grid_z = torch.stack(torch.meshgrid(z, z, indexing="ij"), -1).reshape(-1, 2)
-    grid_h = (h[:, None] * h[None, :]).reshape(-1)
-    ab = oracle_T.alpha_bar[-1].double()
-    r = (ab * oracle_T.std**2 + 1 - ab).sqrt()
-    centres = ab.sqrt() * oracle_T.points.double()
-    weights = oracle_T.log_weights.double().exp()
-    x = (centres[:, None, :] + r * grid_z[None]).reshape(-1, 2)
-    return (weights[:, None] * grid_h[None] * f(x).reshape(len(centres), -1)).sum().item()
-
-
-standard = torch.distributions.MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.eye(2, dtype=torch.float64))
-schedules = {"reference (sigmoid)": schedule, "linear": helpers.linear_schedule(100), "cosine": helpers.cosine_schedule(100),
-             "zero terminal SNR": helpers.zero_terminal_snr(schedule)}
-print(f"{'schedule':20s} {'alpha_bar_T':>12s} {'KL(q_T || N(0,I))':>18s} {'I(x_0; x_T)':>12s}  nats")
-for name, sched in schedules.items():
-    oracle_T = helpers.s_curve_oracle(sched)
-    log_q = lambda x: oracle_T.log_prob(x, T - 1)  # noqa: E731
-    kl = expect_q_T(oracle_T, lambda x: log_q(x) - standard.log_prob(x))
-    ab_T = sched.alpha_bar[-1].double().item()
-    information = -expect_q_T(oracle_T, log_q) - math.log(2 * math.pi * math.e * (1 - ab_T))
-    # Zero terminal SNR makes both 0 exactly, computed to within rounding of either sign: printed as 0.0000, not -0.0000.
-    kl, information = (round(value, 4) + 0.0 for value in (kl, information))
-    print(f"{name:20s} {ab_T:12.2e} {kl:18.4f} {information:12.4f}")
-variance_T = (schedule.alpha_bar[-1] * data_std**2 + 1 - schedule.alpha_bar[-1]).double().item()
-print(f"reference: KL of N(0, {variance_T:.4f} I), a Gaussian with q_T's variance alone: "
-      f"{variance_T - 1 - math.log(variance_T):.4f} nats")
-
-# %% [markdown]
-# The reference schedule's KL is almost all scale: a centred Gaussian of $q_T$'s variance is as far from $\mathcal N(0, I)$. What $\mathbf{x}_T$
-# still knows about $\mathbf{x}_0$ is small, 0.04 nats, because the data (std 0.11) are small beside the noise (std 0.47). So the flaw is the
-# start's mismatch, which lesson 09 measured, more than information left behind.
-
-# %% [markdown]
-# **Check 4.** The same KL for the reference schedule by Monte Carlo from $q_T$ itself (200 000 draws of $\mathbf{x}_T$), and the
-# quadrature with 24 nodes instead of 16:
-
-# %%
-x_T = helpers.q_sample(helpers.s_curve(200_000, seed=7).double(), torch.full((200_000,), T - 1), schedule,
-                       eps=torch.randn(200_000, 2, generator=seeded(7), dtype=torch.float64))
-log_ratio = oracle.log_prob(x_T, T - 1) - standard.log_prob(x_T)
-quadrature_kl = expect_q_T(oracle, lambda x: oracle.log_prob(x, T - 1) - standard.log_prob(x))
-finer_kl = expect_q_T(oracle, lambda x: oracle.log_prob(x, T - 1) - standard.log_prob(x), 24)
-standard_error = (log_ratio.std() / math.sqrt(200_000)).item()
-print(f"quadrature {quadrature_kl:.6f}, with 24 nodes {finer_kl:.6f}; Monte Carlo {log_ratio.mean():.4f} ± {standard_error:.4f}")
-check_small({"16 against 24 nodes": abs(quadrature_kl - finer_kl)}, 1e-6, "KL(q_T || N(0, I)), two quadratures")
-check_small({"quadrature against Monte Carlo, in standard errors": abs(quadrature_kl - log_ratio.mean().item()) / standard_error},
-            3, "KL(q_T || N(0, I)), two routes")
-
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# At $\bar\alpha_T = 0$, $\mathbf{x}_T = \boldsymbol\epsilon$ exactly, so $\boldsymbol\epsilon^* = \mathbf{x}_T$: an $\boldsymbol\epsilon$-network has nothing to learn at the last step and nothing to say
-# about $\mathbf{x}_0$, and the sampler's $\hat{\mathbf{x}}_0 = (\mathbf{x}_T - b\,\boldsymbol\epsilon)/a$ is $0/0$ (Lin et al. 2024, §3.2). From $\mathbf{v}$ both are defined:
-# $\hat{\mathbf{x}}_0 = a\mathbf{x}_t - b\mathbf{v}$ and $\hat{\boldsymbol\epsilon} = b\mathbf{x}_t + a\mathbf{v}$ (`helpers.x0_and_eps`), and DDIM's update takes that $\hat{\mathbf{x}}_0$ directly
-# (`helpers.sample_steps(..., target="v")`).
-
-# %%
-zero = schedules["zero terminal SNR"]
-oracle_zero = helpers.s_curve_oracle(zero)
-x_T = torch.randn(1000, 2, generator=seeded(3), dtype=torch.float64)
-print("eps* at alpha_bar = 0 minus x_T:", (oracle_zero(x_T, T - 1) - x_T).abs().max().item())
-v_star = -oracle_zero.denoise(x_T, T - 1)
-x0_hat, eps_hat = helpers.x0_and_eps(v_star, x_T, 0.0, "v")
-# E[x_0] is (0, 0) by symmetry, computed to within rounding of either sign: + 0.0 prints a rounded -0.0 as 0.0.
-print("from v at alpha_bar = 0: x0_hat is E[x_0] =", [round(c, 4) + 0.0 for c in x0_hat[0].tolist()],
-      "for every x_T:", (x0_hat - x0_hat[0]).abs().max().item() == 0, "; eps_hat - x_T:", (eps_hat - x_T).abs().max().item())
-
-# %% [markdown]
-# The benchmark trains $\mathbf{v}$- and $\mathbf{x}_0$-networks on both schedules (five seeds, lesson 08's recipe) and samples each with DDPM ($\sigma^2=\tilde\beta$)
-# from $\mathcal N(0, I)$, the same noise for both schedules; beside them, the exact network on each schedule:
-
-# %%
-zero_runs = results["zero"]["runs"]
-
-
-def zero_values(recipe, sched, metric):
-    rows = sorted((r for r in zero_runs if r["recipe"] == recipe and r["schedule"] == sched), key=lambda r: r["seed"])
-    return [r[metric] for r in rows]
-
-
-for recipe in ("exact network", "v", "x0"):
-    for sched in ("reference", "zero SNR"):
-        cells = [f"{np.mean(zero_values(recipe, sched, m)):7.3f} ± {np.std(zero_values(recipe, sched, m), ddof=1):5.3f}"
-                 for m in ("off_curve", "coverage_gap", "stray", "sample_nll")]
-        print(f"{recipe:13s} {sched:9s} " + " | ".join(cells))
-for name, sched in (("reference", schedule), ("zero SNR", zero)):
-    print(f"{name:9s}: steps with alpha_bar > 0.99: {(sched.alpha_bar > 0.99).sum().item()}, > 0.9: {(sched.alpha_bar > 0.9).sum().item()}")
-for recipe in ("v", "x0"):
-    for metric in ("off_curve", "coverage_gap", "stray"):
-        shift = DATA_VALUE.get(metric)
-        table = {s: {k: abs(v - shift) if shift is not None else v for k, v in zip(SEEDS, zero_values(recipe, s, metric))}
-                 for s in ("zero SNR", "reference")}
-        comparison = helpers.compare(lambda k: table["zero SNR"][k], lambda k: table["reference"][k], SEEDS,
-                                     (f"{recipe}, zero SNR", "reference"))
-        print(f"{label(metric):22s} {comparison.summary()}")
-
-# %% [markdown]
-# What the seeds say: on the rescaled schedule, with the same budget, $\mathbf{v}$-networks stray more (0.60 % against 0.31 %, interval above 0)
-# and are undecided (intervals holding 0) in off-curve distance and coverage; $\mathbf{x}_0$-networks cover the curve better (interval below 0)
-# but stray more too. Removing the start's mismatch gave no overall improvement. Lesson 09 found why the start matters little
-# here: the stochastic sampler forgets it. And the rescaled schedule moves steps away from the data: 20 steps with
-# $\bar\alpha > 0.99$ instead of 39, a likely reason for the strays. Even the exact network's samples change (off-curve 8.4 to 6.8):
-# the schedule changes the sampler. Predicting $\mathbf{x}_0$ or $\mathbf{v}$ (or lesson 12's velocity) is what makes it usable at all; an
-# $\boldsymbol\epsilon$-network cannot take its first step.
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Lin et al.'s paper is about images, where $\bar\alpha_T$ of common schedules leaves low frequencies visible
-# and the model cannot make very dark or bright images. Here the leak is 0.04 nats, so expect the room to be surprised
-# that the rescaled schedule does not help; a likely reason is the steps it moves away from the data.
+# What the seeds say:
+# - **$\mathbf{x}_0$-prediction is worse on every metric** (every interval above 0): off-curve 20.6 against 10.4, strays 4.74 % against 0.29 %.
+#   Its own weighting puts almost nothing on the first step (section 2), where sharpness is set; but under $L_\text{simple}$
+#   it still reaches only 16.46 where $\boldsymbol\epsilon$ reaches 10.35. Same objective, different network.
+# - **Between $\mathbf{v}$ and $\boldsymbol\epsilon$ every interval holds 0 ("undecided").** Here $\mathbf{v}$ is nearly $\boldsymbol\epsilon$, and its weighting nearly $L_\text{simple}$'s
+#   (0.209 against 0.215 of the objective at $t = 0$).
+# - **EDM's wrapper gives a lower cross-entropy** (by 0.03 nats, interval below 0); its coverage gap's interval excludes 0 only
+#   just (upper end $-0.00$), for new seeds to confirm. Under $L_\text{simple}$ (edm/eps) it keeps both. Its weight is not the reason: on
+#   the $\boldsymbol\epsilon$-target it is worse than $L_\text{simple}$ (eps/edm). The wrapper changes $F$'s target; the seeds show that this helps, not why.
+# - **Weightings on $\boldsymbol\epsilon$, each × $p_t$.** The ELBO weight leaves every interval holding 0 (off-curve comes closest, +0.90 with interval $-0.03$ to
+#   $+1.83$: undecided, not "no effect"). Min-SNR-5 and EDM's weight, which move the objective to the noisiest steps, make off-curve,
+#   strays and cross-entropy worse. Min-SNR-5 leaves 23.3–24.8 % strays with $\boldsymbol\epsilon$, $\mathbf{v}$ and the wrapper but 4.64 % with $\mathbf{x}_0$, close to its
+#   own 4.74 %: for $\mathbf{x}_0$ it is nearly the same objective.
+# - All sit above the exact network: off-curve 8.4 (sharper than the data), no strays, cross-entropy 0.006 nats above the entropy.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. The best recipe the course knows
+# ## 4. Try it: a target, a weighting, and the loss per step against its floor
 #
-# The moonshot, on each of ten seeds, within 30 s of training here: off-curve within two s.d. of the data's, coverage gap
-# at most twice the data's mean, strays at most 0.05 %, $\mathbb{E}_p[-\log q]$ within 0.02 nats of the data's, cross-entropy within 0.05
-# nats of the held-out entropy. The winners above are EDM's wrapper and $L_\text{simple}$'s weighting. A search on seeds 0 and 1
-# only (`--section search`; it chose the recipe and is not evidence) tried longer training, a slower EMA, another step
-# density, bigger batches and both of lesson 07's variances:
-
-# %%
-print(f"{'seeds 0, 1':25s} {'off-curve':>11s}  {'gap %':>9s}  {'stray %':>9s}  {'E_p[-log q]':>13s}  {'cross-ent.':>13s}  {'train s':>7s}")
-for section in ("search", "search_beta"):
-    for name in dict.fromkeys(r["recipe"] for r in results[section]["runs"]):
-        rows = [r for r in results[section]["runs"] if r["recipe"] == name][:2]
-        cells = [" ".join(f"{r[m]:{w}.2f}" for r in rows) for m, w in zip(METRICS, (5, 4, 4, 6, 6))]
-        seconds = " ".join(f"{r['train_seconds']:3.0f}" for r in rows) if "train_seconds" in rows[0] else ""
-        print(f"{name.replace('beta', 'σ² = β'):25s} " + "  ".join(cells) + f"  {seconds}")
-
-# %% [markdown]
-# Three times longer training makes the network accurate enough that lesson 07's $\tilde\beta$ sampler shows what it does to the exact
-# network: samples sharper than the data (off-curve below 9, as the exact network's 8.4, except with the slower EMA, 9.4–9.6). With $\sigma^2 = \beta$ the same network sits near
-# the data. The chosen recipe: EDM's wrapper, $L_\text{simple}$, 4 500 steps, sampled with $\sigma^2 = \beta$. The benchmark then ran it beside lesson
-# 08's default on ten seeds the search never saw (2–11), with the exact network through both samplers. The default's
-# networks are sampled twice: with their own $\tilde\beta_t$ and with the best recipe's $\beta_t$ ("default, beta"), so that
-# recipe and sampler can be told apart:
-
-# %%
-best = results["best"]["runs"]
-BEST_SEEDS = results["best_seeds"]
-entropy = results["held_out_entropy"]
-off, gap, nll = data_floor["off_curve"], data_floor["coverage_gap"], data_floor["nll"]
-criteria = {
-    f"off-curve within {2 * off['sd']:.2f} of {off['mean']:.2f}": lambda r: abs(r["off_curve"] - off["mean"]) <= 2 * off["sd"],
-    f"coverage gap <= {2 * gap['mean']:.2f} %": lambda r: r["coverage_gap"] <= 2 * gap["mean"],
-    "strays <= 0.05 %": lambda r: r["stray"] <= 0.05,
-    f"E_p[-log q] within 0.02 of {nll['mean']:.3f}": lambda r: abs(r["sample_nll"] - nll["mean"]) <= 0.02,
-    f"cross-entropy within 0.05 of {entropy:.3f}": lambda r: abs(r["cross_entropy"] - entropy) <= 0.05,
-}
-print(f"{'':20s} {'train s':>8s} " + " | ".join(f"{m:>15s}" for m in METRICS))
-for recipe in ("exact network, beta~", "exact network, beta"):
-    print(f"{recipe:20s} {'':>8s} " + row_text(recipe, best))
-for recipe in ("default", "default, beta", "best"):
-    print(f"{recipe:20s} {np.mean(values(recipe, 'train_seconds', best)):8.1f} " + row_text(recipe, best))
-print()
-for name, passes in criteria.items():
-    met = {recipe: sum(passes(r) for r in best if r["recipe"] == recipe)
-           for recipe in ("exact network, beta", "default", "default, beta", "best")}
-    print(f"{name:38s} seeds meeting it (of {len(BEST_SEEDS)}): " + ", ".join(f"{k} {v}" for k, v in met.items()))
-
-# %%
-against = {other: {metric: helpers.compare(by_seed("best", metric, best), by_seed(other, metric, best), BEST_SEEDS,
-                                           ("best", other))
-                   for metric in METRICS}
-           for other in ("default, beta", "default")}
-for other, comparisons in against.items():
-    print(f"best minus {other}, over {len(BEST_SEEDS)} seeds: mean difference, 95 % interval, verdict")
-    for metric, comparison in comparisons.items():
-        print(f"  {label(metric):22s} {comparison.brief()}")
-
-# %% [markdown]
-# At the same sampler ($\sigma^2 = \beta$) the best recipe is better than the default on every measure but coverage, which is
-# undecided: off-curve distance −1.77, strays −0.36 points, $\mathbb{E}_p[-\log q]$ −0.21 and cross-entropy −0.05 nats (intervals
-# below 0, ten seeds). Against the default with its own $\tilde\beta_t$ the lead is smaller in the samples (off-curve −0.14,
-# strays −0.23) and the same in cross-entropy, which does not depend on the sampler: much of what separates "best" from
-# "default" in their own settings is the sampler (the default's networks lose 1.6 in off-curve when sampled with $\beta$).
-# An earlier version chose the recipe on seeds 0–1 and confirmed it on 0–4, two of which had chosen it; these ten seeds
-# never chose anything. The moonshot is still not met on every seed (printed above). The exact network's row says how far
-# the sample criteria can be trusted: through this sampler the truth itself is sharper than the data (off-curve 9.75), so
-# it meets the off-curve and $\mathbb{E}_p[-\log q]$ criteria on one seed of ten.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. Try it: a target, a weighting, and the loss per step against its floor
-#
-# Each network's own loss per step (2 000 points per step, Monte Carlo), beside the exact floor of that target (section
-# 1's $\boldsymbol\epsilon$-floor times the target's factor), both multiplied by the chosen weighting's weight for that target ("own" for EDM is its
-# $w_\text{EDM}(\nu)$, under which the loss is the raw network's plain MSE on its unit-variance target). The gap between the two curves is what the
-# network has not learned, seen through the weighting that trains it.
+# Each network's loss per step (2 000 points per step) beside its target's exact floor (section 1), both times the chosen
+# weighting's weight for that target ("own" for EDM: unit weight on $F$). The gap between the curves is what the network has
+# not learned, seen through the weighting that trains it.
 
 # %%
 @torch.no_grad()
@@ -684,56 +516,39 @@ interact(show_losses, target=Dropdown(options=["eps", "x0", "edm"], value="edm",
 # ## Summary
 #
 # - **Five names, one quantity.** Given $\mathbf{x}_t$, the optimal $\boldsymbol\epsilon$, $\mathbf{x}_0$, $\mathbf{v}$, score and velocity are affine maps of each other
-#   (`helpers.convert`), equal to the oracle's separate routes to about $10^{-12}$ relative (check 1). Each target's irreducible loss
-#   is the $\boldsymbol\epsilon$-floor times $A^2$: $1/\mathrm{SNR}$, $1/\bar\alpha$, $1 + \mathrm{SNR}$, $(1 + 1/\sqrt{\mathrm{SNR}})^2$; at $t = 0$ these are $2.2\cdot10^{-5}$, 1, $4.5\cdot10^{4}$
-#   and 1.01.
-# - **Training with each target** (lesson 08's recipe, five paired seeds): $\mathbf{x}_0$ is worse on every metric (off-curve 20.6 against
-#   10.4, strays 4.7 % against 0.29 %); $\mathbf{v}$ against $\boldsymbol\epsilon$ is undecided on this schedule; EDM's preconditioning
-#   lowers the cross-entropy, by $0.03 \pm 0.01$ nats (interval below 0). The exact network's floor through the same sampler: off-curve
-#   8.4, no strays, cross-entropy 0.006 nats above the entropy.
-# - **Weighting.** With lesson 08's step density, min-SNR-5 and EDM's weights on the $\boldsymbol\epsilon$-loss are each worse than
-#   $L_\text{simple}$ in off-curve, strays and cross-entropy (intervals above 0), and the ELBO's weights are undecided in each
-#   (five seeds); min-SNR-5 leaves 24 % strays with any target, because 86 of
-#   this schedule's 100 steps have $\mathrm{SNR} > 5$. At a fixed weighting the target still matters ($\mathbf{x}_0$ 16.5 against $\boldsymbol\epsilon$ 10.4 under
-#   $L_\text{simple}$).
-# - **A schedule that ends in noise.** $D_\mathrm{KL}(q_T\|\mathcal N(0,I))$ is 0.695 nats for the course's schedule (almost all of it the variance
-#   0.23 instead of 1), 0.086 for the linear, below $10^{-4}$ for the cosine and 0 for the rescaled one; $I(\mathbf{x}_0;\mathbf{x}_T)$ is 0.042 nats at most. At
-#   $\bar\alpha_T = 0$ an $\boldsymbol\epsilon$-network cannot take the first step; $\mathbf{v}$ or $\mathbf{x}_0$ can. Rescaled, $\mathbf{v}$-networks stray more on every seed (0.60 % against 0.31 %).
-# - **The best recipe** (EDM's wrapper, $L_\text{simple}$, 4 500 steps in 23 s, $\sigma^2 = \beta$) against lesson 08's default on
-#   ten seeds the search never used: at the same sampler better in off-curve, strays, $\mathbb{E}_p[-\log q]$ and cross-entropy
-#   (by 0.05 nats), coverage undecided; against the default's own $\tilde\beta_t$ sampler the sample lead is smaller (strays
-#   0.05 % against 0.28 %). The moonshot is not met: its criteria (off-curve, coverage, strays, $\mathbb{E}_p[-\log q]$,
-#   cross-entropy) hold on 4, 7, 8, 4 and 9 of ten seeds. Lesson 09's exact network through
-#   the same sampler meets strays and cross-entropy on every seed and the coverage gap on six; it meets off-curve and
-#   $\mathbb{E}_p[-\log q]$ on one seed of ten, because this sampler makes the exact network's samples sharper than the data. Those two criteria reward a network whose
-#   error cancels the sampler's bias, so they cannot all be met by getting closer to the truth.
-# - The course's default stays lesson 08's recipe (`docs/decisions.md`): the best recipe trains 3.4 times longer (23 s
-#   against 6.8 s), and against the default's own sampler its lead is in strays and likelihood, not in coverage.
+#   (check 1), so each target's loss is the $\boldsymbol\epsilon$-loss times a weight set by the SNR ($2.2\cdot10^{-5}$ for $\mathbf{x}_0$ at $t = 0$).
+# - **Only the product counts.** Training minimises $\sum_t p_t\,w(\lambda_t)\,\mathbb{E}\lVert\boldsymbol\epsilon-\boldsymbol\epsilon_\theta\rVert^2$. With lesson 08's step density the row named after the
+#   ELBO puts 56 % of the objective on the first step, the ELBO 8.7 %; min-SNR-5 is nearly $\mathbf{x}_0$'s own weighting.
+# - **What a finite network makes of it** (five paired seeds): $\mathbf{x}_0$ is worse on every metric, even under $L_\text{simple}$; $\mathbf{v}$ against
+#   $\boldsymbol\epsilon$ is undecided; EDM's wrapper lowers the cross-entropy by 0.03 nats, its $F$ predicting $\boldsymbol\epsilon$ near the data and mostly $\mathbf{x}_0$ at
+#   the last step. Min-SNR-5 and EDM's weight on $\boldsymbol\epsilon$ are worse than $L_\text{simple}$, the ELBO weight undecided.
 #
 # **References.** Ho, Jain & Abbeel 2020, "Denoising diffusion probabilistic models", eqs. 12 and 14; Salimans & Ho 2022,
 # "Progressive distillation for fast sampling of diffusion models", §4 (v); Karras, Aittala, Aila & Laine 2022,
 # "Elucidating the design space of diffusion-based generative models", Table 1 and Appendix B.6; Hang et al. 2023,
 # "Efficient diffusion training via Min-SNR weighting strategy"; Kingma, Salimans, Poole & Ho 2021, "Variational diffusion
-# models" (weightings in λ); Kingma & Gao 2023, "Understanding diffusion objectives as the ELBO with simple data
-# augmentation"; Lin, Liu, Li & Yang 2024, "Common diffusion noise schedules and sample steps are flawed",
-# Algorithm 1 and §3.2; Vincent 2011, "A connection between score matching and denoising autoencoders".
+# models" (the ELBO in terms of the SNR); Kingma & Gao 2023, "Understanding diffusion objectives as the ELBO with simple data
+# augmentation"; Vincent 2011, "A connection between score matching and denoising autoencoders". More: [appendix 14a](14a_appendix.ipynb).
 #
 # ## Exercises (solutions: `%load solutions/14_1.py`, `14_2.py`; each ends with its check)
 #
-# **1.** Write `v_to_x0(v, x_t, alpha_bar)`: the clean point that a $\mathbf{v}$-prediction implies at $\mathbf{x}_t$, valid at $\bar\alpha = 0$ too.
+# **1. EDM's $c_\text{skip}$.** Find the $c$ that makes section 3's $V(c)$ smallest, as a function of $\nu$ and $\sigma_\text{data}$, and write
+# `edm_c_skip(nu, data_std)` ($\nu$ a tensor). It should give the three values printed in section 3.
 
 # %%
-def v_to_x0(v, x_t, alpha_bar):
+def edm_c_skip(nu, data_std):
     return None  # your code here
 
 
-helpers.check_exercise("14.1", v_to_x0)
+helpers.check_exercise("14.1", edm_c_skip)
 
 # %% [markdown]
-# **2. Predict, then check.** At this schedule's first step ($t = 0$), which target has the larger irreducible loss per
-# coordinate: (a) $\mathbf{x}_0$ or (b) the score? The check computes both floors from the oracle.
+# **2. The exact network for Gaussian data.** For $\mathbf{x}_0 \sim \mathcal N(0, \sigma_\text{data}^2 I)$, derive $\boldsymbol\epsilon^*(\mathbf{x}_t) = \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]$ and write
+# `gaussian_eps_star(x_t, alpha_bar, data_std)`. Then compare it with EDM's skip term: what would $F$ have to learn for such data?
 
 # %%
-prediction = None  # "a" or "b"
+def gaussian_eps_star(x_t, alpha_bar, data_std):
+    return None  # your code here
 
-helpers.check_exercise("14.2", prediction)
+
+helpers.check_exercise("14.2", gaussian_eps_star)

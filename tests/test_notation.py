@@ -55,3 +55,17 @@ def test_every_symbol_a_lesson_writes_is_listed_for_it(path):
     unlisted = sorted(sym for sym in symbols_in(lesson_prose(path)) if lesson not in rows.get(sym, ()))
     assert not unlisted, (f"lesson {lesson} writes {unlisted}: docs/notation.md does not list them for it. Read each "
                           "symbol's row: use the meaning it has, or another symbol.")
+
+
+def unlisted(prose, lesson):
+    rows = table()
+    return sorted(sym for sym in symbols_in(prose) if lesson not in rows.get(sym, ()))
+
+
+def test_planted_second_meaning_is_caught():
+    """Planted: lesson 06's ELBO weight written λ_t again (it was, until issue 38), and lesson 17's integer image
+    written in bold v; both pass without the plant."""
+    for lesson, plant in (("06", r"the ELBO's weight $\lambda_t$"), ("17", r"the integer image $\mathbf{v}$")):
+        prose = lesson_prose(next((ROOT / "notebooks").glob(f"{lesson}_*.py")))
+        assert unlisted(prose, lesson) == []
+        assert unlisted(prose + "\n" + plant, lesson) != []

@@ -221,8 +221,8 @@ def test_06_weights(schedule):
     check = lesson_functions("06_loss")["check_weights"]
     beta = schedule.beta.double()
     alpha_bar = torch.cumprod(1 - beta, dim=0)
-    lam = beta / (2 * (1 - beta) * (1 - alpha_bar))
-    assert not fails(check, lam, beta)
+    w = beta / (2 * (1 - beta) * (1 - alpha_bar))
+    assert not fails(check, w, beta)
     assert fails(check, beta**2 / (2 * (1 - beta) * (1 - alpha_bar)), beta)  # sigma_t^2 = beta_t not cancelled
     assert fails(check, beta / (2 * (1 - beta) * (1 - shifted(alpha_bar))), beta)  # alpha_bar_{t-1}
     assert fails(check, beta / ((1 - beta) * (1 - alpha_bar)), beta)  # the 1/2 missing
@@ -246,8 +246,8 @@ def test_06_floor(schedule):
                               for t in range(schedule.T)])
     losses, se = errors.mean(dim=1), errors.std(dim=1) / math.sqrt(x0.shape[0])
 
-    def bound(s):
-        return schedule.alpha_bar * s**2 / (schedule.alpha_bar * s**2 + 1 - schedule.alpha_bar)
+    def bound(delta):
+        return schedule.alpha_bar * delta**2 / (schedule.alpha_bar * delta**2 + 1 - schedule.alpha_bar)
 
     assert not fails(check, losses, se, bound(0.01))
     assert fails(check, losses, se, bound(0.1))  # the division by 10 forgotten
@@ -334,12 +334,15 @@ def test_10_ddim_is_euler_and_orders(schedule, x0):
 # Lesson 11 -----------------------------------------------------------------------------------------------------
 
 def test_12_exact_velocity_and_the_ddpm_view(x0):
+    """Lesson 12's exact velocity, and its appendix 12a's velocity of the DDPM state against the DDPM ODE from eps*."""
     namespace = lesson_functions("12_flow_matching")
+    appendix = lesson_functions("12a_appendix")
     mixture = helpers.s_curve_oracle()
     oracle = helpers.FlowOracle(mixture)
     u_nodes, log_w = helpers.quadrature()
     namespace.update(mixture=mixture, oracle=oracle, log_w=log_w, centres=helpers.curve(u_nodes))
-    exact_velocity, vp_velocity, k_of = namespace["exact_velocity"], namespace["vp_velocity"], namespace["k_of"]
+    appendix.update(mixture=mixture, oracle=oracle)
+    exact_velocity, vp_velocity, k_of = namespace["exact_velocity"], appendix["vp_velocity"], appendix["k_of"]
     eps = torch.randn(200, 2, dtype=torch.float64)
 
     def velocity_gap(fn):
@@ -350,7 +353,7 @@ def test_12_exact_velocity_and_the_ddpm_view(x0):
     assert velocity_gap(lambda x, s: exact_velocity(x, s, std=0.1)) > 1e-3  # the data's std before the division by 10
 
     def vp_gap(fn):
-        return max(((fn(x, s) - namespace["ddpm_state_velocity"](x, s)).norm(dim=1) / fn(x, s).norm(dim=1)).max().item()
+        return max(((fn(x, s) - appendix["ddpm_state_velocity"](x, s)).norm(dim=1) / fn(x, s).norm(dim=1)).max().item()
                    for s in (0.05, 0.5, 0.9) for x in [helpers.flow_path(x0[:200].double(), s, eps) / k_of(s)])
 
     def flipped(x, s):
@@ -472,8 +475,9 @@ def test_compare_pairing_planted():
 
 
 def test_09_memorisation_check_planted(schedule, x0):
-    """Lesson 09's check that the network generalises: a 'network' that is the finite-set optimum fails it."""
-    lesson = lesson_functions("09_exact_s_curve")
+    """Lesson 09's check (in its appendix) that the network generalises: a 'network' that is the finite-set optimum
+    fails it."""
+    lesson = lesson_functions("09a_appendix")
     oracle, finite = helpers.s_curve_oracle(schedule), helpers.training_set_oracle(x0, schedule)
     lesson.update(x0=x0, schedule=schedule, oracle=oracle, finite=finite)
 
@@ -603,8 +607,8 @@ def test_12_path_and_loss_closed_forms():
 
 # Lesson 13 -----------------------------------------------------------------------------------------------------
 
-def likelihood_lesson(schedule):
-    namespace = lesson_functions("13_likelihood")
+def likelihood_lesson(schedule, stem="13_likelihood"):
+    namespace = lesson_functions(stem)
     schedule64 = helpers.schedule_from_beta(schedule.beta.double())
     namespace.update(T=schedule.T, schedule=schedule, schedule64=schedule64, beta64=schedule64.beta,
                      ab64=schedule64.alpha_bar, oracle=helpers.s_curve_oracle(schedule))
@@ -629,8 +633,11 @@ def test_13_readable_terms_match_the_helper_planted(schedule):
 
 
 def test_13_elbo_forms_agree_planted(schedule):
-    """Check 1: the KL form and the raw bound agree; they part when the reverse variances differ or L_T is forgotten."""
+    """Appendix 13a's first check: lesson 13's KL form and the raw bound agree; they part when the reverse variances differ
+    or L_T is forgotten."""
     lesson = likelihood_lesson(schedule)
+    lesson.update({name: fn for name, fn in likelihood_lesson(schedule, "13a_appendix").items()
+                   if name in ("raw_bound", "forms_agree")})
     model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
     network64 = lambda x, t: model(x.float(), t).double()  # noqa: E731 (the lesson's own one-liner)
     x0 = helpers.s_curve(1000, seed=11).double()
@@ -645,7 +652,7 @@ def test_13_elbo_forms_agree_planted(schedule):
 
 
 def test_13_bound_above_entropy_planted(schedule):
-    """Check 2: the exact network's bound lies above the entropy; a decoder normalised with d log(2 pi beta_1) in place of
+    """Check 1: the exact network's bound lies above the entropy; a decoder normalised with d log(2 pi beta_1) in place of
     (d / 2) log(2 pi beta_1) falls below it."""
     lesson = likelihood_lesson(schedule)
     x0 = helpers.s_curve(2000, seed=12).double()
@@ -704,8 +711,9 @@ def test_13_exact_likelihood_order_planted(schedule):
 
 
 def test_13_hutchinson_unbiased_planted(schedule):
-    """Hutchinson's mean matches the exact log-likelihood; probes of std 1.2 (E[v v^T] = 1.44 I) make it biased."""
-    lesson = likelihood_lesson(schedule)
+    """Appendix 13a: Hutchinson's mean matches the exact log-likelihood; probes of std 1.2 (E[z z^T] = 1.44 I) make it
+    biased."""
+    lesson = likelihood_lesson(schedule, "13a_appendix")
     model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
     points = helpers.s_curve(200, seed=15).double()
     exact = helpers.ode_log_likelihood(model, schedule, points)
@@ -718,9 +726,9 @@ def test_13_hutchinson_unbiased_planted(schedule):
 
 
 def test_13_hutchinson_sign_patterns_planted():
-    """Lesson 13: over v's four sign patterns Hutchinson's estimate averages to the exact trace; an estimator that drops
-    the second v (the vector-Jacobian product summed) does not."""
-    lesson = lesson_functions("13_likelihood")
+    """Appendix 13a: over the probe's four sign patterns Hutchinson's estimate averages to the exact trace; an estimator
+    that drops the second probe (the vector-Jacobian product summed) does not."""
+    lesson = lesson_functions("13a_appendix")
     a = torch.tensor([[1.0, 2.0], [-3.0, 0.5]], dtype=torch.float64)
     eps_fn = lambda x: torch.tanh(x @ a)  # noqa: E731 (a field with off-diagonal Jacobian terms)
     x = torch.randn(50, 2, dtype=torch.float64)
@@ -734,6 +742,40 @@ def test_13_hutchinson_sign_patterns_planted():
     for estimator, ok in ((lesson["hutchinson"], True), (dropped_v, False)):
         averaged = sum(estimator(eps_fn, x, v) for v in patterns) / 4
         assert torch.allclose(averaged, exact, rtol=1e-9, atol=1e-9) is ok
+
+
+def test_13_continuous_limit_planted(schedule):
+    """Check 2: on 2 000 points the exact network's KL sums come down towards the continuous-time limit and stay above it;
+    the limit without its 1/2 (the weight on d lambda taken as 1) lies above the finer sums, and the check fails."""
+    lesson = likelihood_lesson(schedule)
+    lesson.update(oracle=helpers.s_curve_oracle(schedule), seeded=lambda k: torch.Generator().manual_seed(k))
+    ab = lesson["ab64"]
+    log_snr = (ab / (1 - ab)).log()
+    points = helpers.s_curve(2_000, seed=16).double()
+    shapes = {"course": log_snr, "even": torch.linspace(log_snr[0].item(), log_snr[-1].item(), schedule.T, dtype=torch.float64)}
+    sums = {}
+    for shape, grid in shapes.items():
+        sums[shape, 99] = lesson["kl_sum"](grid, points)
+        sums[shape, 396] = lesson["kl_sum"](lesson["four_times"](grid), points)
+    mean, se = lesson["continuous_limit"](log_snr[-1].item(), log_snr[0].item(), helpers.s_curve(4_000, seed=17).double())
+    assert not fails(lesson["check_limit"], sums, (mean, se))
+    assert fails(lesson["check_limit"], sums, (2 * mean, 2 * se))
+
+
+def test_13_elbo_weight_planted():
+    """Exercise 13.2's check passes the solution and fails it with the continuous limit's step 1/2 log(SNR ratio), with
+    the ratio inverted, and without the 1/2."""
+    from helpers.exercises import verdict
+
+    source = (NOTEBOOKS / "solutions" / "13_2.py").read_text().split("helpers.check_exercise")[0]
+    planted = (("", "", True), ("(snr_before / snr_now - 1) / 2", "(snr_before / snr_now).log() / 2", False),
+               ("(snr_before / snr_now - 1) / 2", "(snr_now / snr_before - 1) / 2", False),
+               ("(snr_before / snr_now - 1) / 2", "(snr_before / snr_now - 1)", False))
+    for old, new, right in planted:
+        assert old in source
+        namespace = {}
+        exec(source.replace(old, new) if new else source, namespace)
+        assert verdict("13.2", namespace["elbo_weight"])[0] is right, (old, new)
 
 
 # Lesson 14 ----------------------------------------------------------------------------------------------------
@@ -774,10 +816,10 @@ def test_14_conversions_against_the_oracle_planted(schedule):
 
 
 def test_14_kl_quadrature_planted(schedule):
-    """Check 4: the Gauss-Hermite KL agrees with Monte Carlo; nodes missing their factor sqrt(2) (a rule for exp(-z^2)
-    used as if for the standard normal) do not."""
-    lesson = targets_lesson(schedule)
-    oracle = lesson["oracle"]
+    """Appendix 14a's check 1: the Gauss-Hermite KL agrees with Monte Carlo; nodes missing their factor sqrt(2) (a rule
+    for exp(-z^2) used as if for the standard normal) do not."""
+    lesson = lesson_functions("14a_appendix")
+    oracle = helpers.s_curve_oracle(schedule)
     standard = MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.eye(2, dtype=torch.float64))
     n = 50_000
     x_T = helpers.q_sample(helpers.s_curve(n, seed=7).double(), torch.full((n,), schedule.T - 1), schedule,
@@ -791,7 +833,7 @@ def test_14_kl_quadrature_planted(schedule):
         return {"Monte Carlo": abs(kl - log_ratio.mean().item()) / standard_error}
 
     assert not fails(lesson["check_small"], gap(lesson["expect_q_T"]), 3, "right")
-    source = function_source("14_targets", "expect_q_T")
+    source = function_source("14a_appendix", "expect_q_T")
     assert "z * math.sqrt(2)" in source
     namespace = dict(lesson)
     exec(source.replace("z * math.sqrt(2)", "z"), namespace)
@@ -882,17 +924,32 @@ def test_15_orders_planted(schedule):
 
 
 def test_15_fast_eps_planted(schedule):
-    """The lesson's check of helpers.FastEps against the network fails when its tables hold the step embeddings
+    """Appendix 15a's check of helpers.FastEps against the network fails when its tables hold the step embeddings
     without the layers' biases."""
-    lesson = solvers_lesson(schedule)
+    appendix = lesson_functions("15a_appendix")
     model = helpers.load_model(helpers.COMMITTED_CHECKPOINT)
     fast = helpers.FastEps(model)
     x = helpers.s_curve(500).double()
     with torch.no_grad():
         want = model(x, torch.tensor(50))
-        assert not fails(lesson["check_same"], fast(x, 50), want, 1e-4, "right")
+        assert not fails(appendix["check_same"], fast(x, 50), want, 1e-4, "right")
         fast.tables = [embed.weight.detach() for embed in model.step_embeddings]
-        assert fails(lesson["check_same"], fast(x, 50), want, 1e-4, "planted")
+        assert fails(appendix["check_same"], fast(x, 50), want, 1e-4, "planted")
+
+
+def test_15_exact_weight_planted():
+    """Exercise 15.1's check passes the solution and fails the lesson's leading-order 1/(2r) (the answer a learner who
+    stops at the Taylor step gives), the weight with e^h in place of e^-h, and one without its 1/r."""
+    from helpers.exercises import verdict
+
+    source = (NOTEBOOKS / "solutions" / "15_1.py").read_text().split("helpers.check_exercise")[0]
+    right = "return (h / -math.expm1(-h) - 1) / (r * h)"
+    assert right in source
+    for new, passes in ((right, True), ("return 1 / (2 * r)", False), ("return (h / -math.expm1(h) - 1) / (r * h)", False),
+                        ("return (h / -math.expm1(-h) - 1) / h", False)):
+        namespace = {}
+        exec(source.replace(right, new), namespace)
+        assert verdict("15.1", namespace["exact_weight"])[0] is passes, new
 
 
 def test_15_solver_unit_checks_planted(monkeypatch):
@@ -924,18 +981,34 @@ def test_15_solver_unit_checks_planted(monkeypatch):
 # Lesson 16 ------------------------------------------------------------------------------------------------------
 
 def test_16_pd_target_planted():
-    """Exercise 16.1's check (a DDIM step with the answer must land on x_end) passes the lesson's pd_target and fails it
-    with the noise ratio taken without its square root."""
-    from helpers.exercises import verdict
-
-    # The lesson's own pd_target comes first; the exercise's stub of the same name comes later.
+    """Lesson 16's check 2 (a DDIM step with pd_target's x0 lands on x_end) passes the lesson's pd_target and fails it with
+    the noise ratio taken without its square root."""
     source = function_source("16_one_step", "pd_target")
     assert "** 0.5" in source
-    right, planted = {}, {}
-    exec(source, right)
-    exec(source.replace("((1 - ab_end) / (1 - ab_t)) ** 0.5", "(1 - ab_end) / (1 - ab_t)"), planted)
-    assert verdict("16.1", right["pd_target"])[0] is True
-    assert verdict("16.1", planted["pd_target"])[0] is False
+    x_t, x_end = torch.randn(2, 200, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    for text, right in ((source, True), (source.replace("((1 - ab_end) / (1 - ab_t)) ** 0.5", "(1 - ab_end) / (1 - ab_t)"), False)):
+        namespace = {}
+        exec(text, namespace)
+        x_tilde = namespace["pd_target"](x_t, x_end, 0.778, 0.93)
+        eps_implied = (x_t - 0.778**0.5 * x_tilde) / (1 - 0.778) ** 0.5
+        lands = (helpers.ddim_step(x_t, eps_implied, 0.778, 0.93) - x_end).abs().max().item() < 1e-12
+        assert lands is right
+
+
+def test_16_eps_weight_planted():
+    """Exercise 16.1's check (the answer times the eps error must give progressive distillation's loss on the x0's)
+    passes the solution and fails it without the truncation (1/SNR), without the move to eps (the x0 weight itself), and
+    with the truncation on the wrong side."""
+    from helpers.exercises import verdict
+
+    source = (NOTEBOOKS / "solutions" / "16_1.py").read_text().split("helpers.check_exercise")[0]
+    for old, new, right in (("", "", True), ("torch.clamp(snr, min=1.0) / snr", "1 / snr", False),
+                            ("torch.clamp(snr, min=1.0) / snr", "torch.clamp(snr, min=1.0)", False),
+                            ("min=1.0", "max=1.0", False)):
+        assert old in source
+        namespace = {}
+        exec(source.replace(old, new) if old else source, namespace)
+        assert verdict("16.1", namespace["eps_weight"])[0] is right, (old, new)
 
 
 def replanted(monkeypatch, owner, name, old, new):
@@ -989,15 +1062,18 @@ def test_control_cells_check_planted(monkeypatch):
     assert fails(test_browser.test_control_cells_keep_what_the_controls_need)
 
 
-def test_17_bits_per_dim_planted():
-    """Exercise 17.1's check passes the solution and fails it without the bin's volume, or with natural logs."""
+def test_17_dequantisation_cost_planted():
+    """Exercise 17.1's check (against scipy's quadrature of the KL) passes the solution and fails it without the bin's
+    mass, with the spread's mean square taken as width^2 / 4, and in nats instead of bits."""
     from helpers.exercises import verdict
 
     source = (NOTEBOOKS / "solutions" / "17_1.py").read_text().split("helpers.check_exercise")[0]
-    for old, new, right in (("", "", True), (" + d * math.log(2 / 17)", "", False), ("(d * math.log(2))", "d", False)):
+    for old, new, right in (("", "", True), (" + log_mass", "", False), ("width**2 / 12", "width**2 / 4", False),
+                            (") / math.log(2)", ")", False)):
+        assert old in source
         namespace = {}
         exec(source.replace(old, new) if old else source, namespace)
-        assert verdict("17.1", namespace["bits_per_dim"])[0] is right, (old, new)
+        assert verdict("17.1", namespace["dequantisation_cost"])[0] is right, (old, new)
 
 
 def test_17_digits_unit_checks_planted(monkeypatch):
@@ -1064,9 +1140,11 @@ def test_printed_number_guard_planted(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("planted", ["sqrt c_skip", "2 c_out"])
 def test_14_wrapper_check_planted(monkeypatch, schedule, planted):
-    """Lesson 14's check 2 writes the raw F from the equation's coefficients, not from helpers.edm_coefficients, so a
-    wrong coefficient in the helper that Preconditioned uses moves the wrapper away from the exact denoiser (issue 37:
-    the check used to build F from the same helper and stayed at 1.4e-16 with both errors planted)."""
+    """Lesson 14's check 2. A wrong coefficient in helpers.edm_coefficients fails the check against the definitions
+    (c_out^2 = V(c_skip), V's slope 0 at c_skip), even where Preconditioned uses the same wrong coefficient; a
+    Preconditioned whose coefficients differ from helpers.edm_coefficients fails the wrapper check, which builds F from
+    helpers.edm_coefficients (issue 37: the check used to build F from the helper Preconditioned uses and stayed at
+    1.4e-16 with both errors planted there)."""
     import helpers.preconditioning as preconditioning
 
     lesson = lesson_functions("14_targets")
@@ -1076,6 +1154,8 @@ def test_14_wrapper_check_planted(monkeypatch, schedule, planted):
     alpha_bar = schedule.alpha_bar[50].double()
     x_t = alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * torch.randn(x0.shape, dtype=torch.float64,
                                                                        generator=torch.Generator().manual_seed(4))
+    alpha_bars = schedule.alpha_bar.double()
+    assert not fails(lesson["check_small"], lesson["coefficient_gaps"](alpha_bars, data_std), 1e-12, "right")
     assert lesson["wrapper_gap"](oracle, schedule, data_std, x_t, 50) < 1e-10
     right = preconditioning.edm_coefficients
 
@@ -1083,8 +1163,32 @@ def test_14_wrapper_check_planted(monkeypatch, schedule, planted):
         c_skip, c_out, c_in, c_noise = right(alpha_bar, data_std)
         return (c_skip.sqrt(), c_out, c_in, c_noise) if planted == "sqrt c_skip" else (c_skip, 2 * c_out, c_in, c_noise)
 
+    # Only inside Preconditioned: the wrapper no longer undoes the F built from helpers.edm_coefficients.
     monkeypatch.setattr(preconditioning, "edm_coefficients", wrong)
     assert lesson["wrapper_gap"](oracle, schedule, data_std, x_t, 50) > 1e-3
+    # Everywhere: the wrapper check passes (F and the wrapper agree), the definitions do not.
+    monkeypatch.setattr(helpers, "edm_coefficients", wrong)
+    assert lesson["wrapper_gap"](oracle, schedule, data_std, x_t, 50) < 1e-10
+    assert fails(lesson["check_small"], lesson["coefficient_gaps"](alpha_bars, data_std), 1e-12, "planted")
+
+
+def test_14_exercises_planted():
+    """Exercise 14.1's check passes the solution and fails it with nu for nu^2, the two terms of V exchanged, or the
+    unit-variance data's answer 1 / (1 + nu^2); 14.2's fails it with Var(x_t) taken as 1 or sigma_data for its square."""
+    from helpers.exercises import verdict
+
+    cases = {"14_1": ("edm_c_skip", [("", "", True), ("nu**2)", "nu)", False),
+                                     ("data_std**2 / (data_std**2 + nu**2)", "nu**2 / (data_std**2 + nu**2)", False),
+                                     ("data_std**2 / (data_std**2 + nu**2)", "1 / (1 + nu**2)", False)]),
+             "14_2": ("gaussian_eps_star", [("", "", True), (" / (alpha_bar * data_std**2 + 1 - alpha_bar)", "", False),
+                                            ("data_std**2", "data_std", False)])}
+    for stem, (name, plants) in cases.items():
+        source = (NOTEBOOKS / "solutions" / f"{stem}.py").read_text().split("helpers.check_exercise")[0]
+        for old, new, right in plants:
+            assert old in source
+            namespace = {}
+            exec(source.replace(old, new) if old else source, namespace)
+            assert verdict(stem.replace("_", "."), namespace[name])[0] is right, (old, new)
 
 
 def test_13_prior_term_information_planted(schedule):

@@ -38,7 +38,7 @@ def _measure_zero_predictor_loss():
 
 
 EXERCISES = {
-    "06.1": Exercise("elbo_weight", _test_elbo_weight, "start from lambda_t in section 4 and substitute sigma_t^2 = beta_t"),
+    "06.1": Exercise("elbo_weight", _test_elbo_weight, "start from w_t in section 4 and substitute sigma_t^2 = beta_t"),
     "06.2": Exercise("kl_isotropic", _test_kl_isotropic, "the general Gaussian KL with both covariances a multiple of I"),
     "06.3": Exercise("prediction", prediction(_measure_zero_predictor_loss, "L_simple of the predictor that always says 0"),
                      "with eps_theta = 0 the loss is the mean of eps^2 over points and coordinates"),

@@ -1,23 +1,32 @@
 """Lesson 09 (the exact S-curve): its exercises' checks and hints."""
 
+import math
+
 import torch
 
 from ..data import curve, s_curve
-from ..oracle import MixtureOracle, quadrature, training_set_oracle
+from ..oracle import MixtureOracle, quadrature
 from ..schedules import sigmoid_schedule
-from .base import Exercise, close, expect, prediction
+from .base import Exercise, expect, is_number, number, prediction
 
 
-def _test_eps_star_finite(fn):
-    x0 = s_curve(300, seed=5).double()
+def _test_gaussian_floor(fn):
     schedule = sigmoid_schedule(100)
-    for t in (0, 40, 99):
-        alpha_bar_t = schedule.alpha_bar[t].item()
-        xt = (alpha_bar_t**0.5 * s_curve(50, seed=6).double() + (1 - alpha_bar_t) ** 0.5 * torch.randn(50, 2, generator=torch.Generator().manual_seed(t), dtype=torch.float64))
-        out = fn(xt, x0, alpha_bar_t)
-        expect(isinstance(out, torch.Tensor) and out.shape == xt.shape, f"return a tensor shaped like xt {tuple(xt.shape)}")
-        want = training_set_oracle(x0, schedule)(xt, t)
-        expect(close(out, want, 1e-4), f"compare with helpers.training_set_oracle at step t = {t + 1} (alpha_bar_t = {alpha_bar_t:.6f})")
+    data = s_curve(10_000, seed=5).double()
+    cases = [(schedule.alpha_bar[t].item(), torch.cov(data.T)) for t in (0, 40, 99)]
+    cases += [(0.5, torch.tensor([[0.3, 0.1], [0.1, 0.2]], dtype=torch.float64)),
+              (0.05, torch.tensor([[2.0, 0.0, 0.5], [0.0, 1.0, 0.0], [0.5, 0.0, 0.8]], dtype=torch.float64))]
+    for alpha_bar_t, cov in cases:
+        value = number(fn(alpha_bar_t, cov.clone()))
+        expect(is_number(value), "return a number (a float, or a tensor holding one)")
+        d = cov.shape[0]
+        # The residual covariance of the best linear predictor of eps from x_t, averaged over the d coordinates.
+        residual = torch.eye(d, dtype=torch.float64) - (1 - alpha_bar_t) * torch.linalg.inv(alpha_bar_t * cov + (1 - alpha_bar_t) * torch.eye(d, dtype=torch.float64))
+        expected = (residual.trace() / d).item()
+        expect(0 <= value <= 1, f"a floor of the loss per coordinate lies between 0 (x_t reveals eps) and 1 (it reveals nothing); you have {value:.4g}")
+        expect(math.isclose(value, expected, rel_tol=1e-6, abs_tol=1e-9),
+               f"at alpha_bar_t = {alpha_bar_t:.4g} and a {d} x {d} covariance your floor is off; "
+               "check the covariance of x_t and that you average over the coordinates")
 
 
 def _sharp_data_first_step_floor():
@@ -32,6 +41,6 @@ def _sharp_data_first_step_floor():
 
 
 EXERCISES = {
-    "09.1": Exercise("eps_star_finite", _test_eps_star_finite, "E[x0 | xt] weighs each training point by how well it explains xt (a Gaussian likelihood, lesson 04); then solve the definition of x_t for eps"),
+    "09.1": Exercise("gaussian_floor", _test_gaussian_floor, "x_t is Gaussian too (a sum of independent Gaussians, lesson 04): find its covariance; the best predictor of eps from a Gaussian x_t is linear, and the floor is the variance it leaves; lesson 06's bound is the case cov = delta^2 I"),
     "09.2": Exercise("predicted_floor", prediction(_sharp_data_first_step_floor, "the loss floor at t = 1", rel_tol=0.1), "the first step's noise is now wider than the curve: which directions of eps can x_1 reveal, and which can it not?"),
 }

@@ -2,45 +2,37 @@
 
 import math
 
-import torch
-
 from ..data import s_curve
-from ..guidance import Guided, LabelledOracle, labels_of
-from ..metrics import curve_coordinates
-from ..integrate import gaussian_prior
-from ..samplers import sample_steps
+from ..guidance import LabelledOracle, labels_of
 from ..schedules import sigmoid_schedule
-from .base import Exercise, choice, close, expect
+from .base import Exercise, expect, is_number, number, prediction
 
 
-def _test_classifier_probs(fn):
-    schedule = sigmoid_schedule(100)
-    oracle = LabelledOracle(schedule)
-    x = s_curve(300, seed=12).double()
-    for t in (0, 30, 99):
-        out = fn(x, t)
-        expect(isinstance(out, torch.Tensor) and out.shape == (300, 3), "return a tensor of shape (N, 3): one column per label")
-        expect(close(out.sum(1), torch.ones(300), 1e-6), "each row must sum to 1: divide q_t(x | c) p(c) by q_t(x)")
-        expect(close(out, oracle.classifier(x, t).exp(), 1e-6), f"at t = {t + 1}, p(c | x_t) = q_t(x | c) * (1/3) / q_t(x)")
+def _test_tilted_gaussian(fn):
+    for m_c, v_c, m, v, w in ((0.5, 0.2, 0.0, 1.0, 1.0), (-1.0, 0.05, 0.3, 0.5, 4.0), (0.2, 0.3, 0.1, 0.4, 0.0),
+                              (0.0, 1.0, 0.0, 1.0, 2.0), (2.0, 0.1, -1.0, 3.0, 0.5)):
+        out = fn(m_c, v_c, m, v, w)
+        expect(isinstance(out, (tuple, list)) and len(out) == 2, "return a tuple (mean, variance)")
+        mean, variance = (number(value) for value in out)
+        expect(is_number(mean) and is_number(variance), "return two numbers: the mean and the variance")
+        # A power of a Gaussian density is Gaussian up to a constant, and products of Gaussians add their precisions.
+        precision = (1 + w) / v_c - w / v
+        expect(math.isclose(variance, 1 / precision, rel_tol=1e-6),
+               f"for w = {w}, v_c = {v_c}, v = {v}: the variance is off; write the log-density, collect the x^2 terms")
+        expect(math.isclose(mean, ((1 + w) * m_c / v_c - w * m / v) / precision, rel_tol=1e-6, abs_tol=1e-9),
+               f"for w = {w}, m_c = {m_c}, m = {m}: the mean is off; collect the terms linear in x")
 
 
-def _guided_middle_stroke():
-    schedule = sigmoid_schedule(100)
-    oracle = LabelledOracle(schedule)
-    x0, u0 = s_curve(10_000, return_u=True)
-    piece = x0[labels_of(u0) == 1]
-    start = gaussian_prior(piece, schedule, 2_000, generator=torch.Generator().manual_seed(2)).double()
-    samples = sample_steps(Guided(oracle, 1, 2.0), schedule, 2_000, 50, "ddim", eta=1.0,
-                           generator=torch.Generator().manual_seed(3), x_T=start)
-    u, _ = curve_coordinates(samples)
-    # The middle stroke is u in [-pi/2, pi/2]; its middle half is |u| < pi/4, where the data put 50 % of the stroke's points.
-    share = 100 * float(((u.abs() < math.pi / 4) & (labels_of(u) == 1)).double().sum() / (labels_of(u) == 1).sum())
-    answer = "b" if share > 60 else "c" if share < 40 else "a"
-    return answer, f"{share:.0f} % of the guided samples on the stroke lie in its middle half (data: 50 %)"
+def _middle_stroke_rejected():
+    oracle = LabelledOracle(sigmoid_schedule(100))
+    points, u = s_curve(30_000, return_u=True, seed=3)
+    stroke = points[labels_of(u) == 1].double()
+    kept = oracle.classifier(stroke, None)[:, 1].exp() ** 4
+    return 100 * (1 - kept.mean().item())
 
 
 EXERCISES = {
-    "11.1": Exercise("classifier_probs", _test_classifier_probs, "stack the three conditional log densities, add log(1/3), subtract the unconditional log density, exponentiate"),
-    "11.2": Exercise("prediction", choice(_guided_middle_stroke, {"a": "samples spread evenly along the stroke", "b": "samples crowded towards the middle of the stroke", "c": "samples pushed towards the stroke's ends"}),
-                     "guidance multiplies by p(c | x_t)^w at every step: where on the stroke is the label most certain?"),
+    "11.1": Exercise("tilted_gaussian", _test_tilted_gaussian, "take logs: the tilted log-density is (1 + w) log q(x | c) - w log q(x) plus a constant, a quadratic in x; read the variance off the x^2 term and the mean off the x term"),
+    "11.2": Exercise("predicted_rejected", prediction(_middle_stroke_rejected, "the % of the middle stroke's points rejected at w = 4", rel_tol=0.2),
+                     "p(c | x) is 1 on the data except near an end where two pieces meet; how many such ends has the middle stroke, and how many has the upper arc?"),
 }

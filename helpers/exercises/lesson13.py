@@ -1,15 +1,11 @@
 """Lesson 13 (likelihood): its exercises' checks and hints."""
 
-import dataclasses
-
 import torch
 from torch.distributions import Normal, kl_divergence
 
 from ..data import s_curve
-from ..likelihood import elbo, ode_log_likelihood
-from ..schedules import sigmoid_schedule
-from ..training import DEFAULT, build_model, train
-from .base import Exercise, choice, close, expect
+from ..schedules import cosine_schedule, linear_schedule, schedule_from_beta, sigmoid_schedule
+from .base import Exercise, close, expect
 
 
 def _test_prior_term(fn):
@@ -21,24 +17,30 @@ def _test_prior_term(fn):
         a = schedule.alpha_bar[-1].double()
         want = kl_divergence(Normal(a.sqrt() * x0, (1 - a).sqrt()), Normal(0.0, 1.0)).sum(1)
         expect(close(got, want, tol=1e-6),
-               "the KL of two Gaussians in d = 2 dimensions, per point: variance ratio, mean gap and a log term")
+               "the KL of two Gaussians in d = 2 dimensions, per point: a variance ratio, a mean gap and a log term")
 
 
-def _measure_brief_network():
-    schedule = sigmoid_schedule(100)
-    x0 = s_curve(10_000)
-    config = dataclasses.replace(DEFAULT, steps=300)
-    model = train(build_model(config, schedule, x0), x0, schedule, config, progress=False)["model"]
-    points = s_curve(1_000, seed=300).double()
-    bound = -elbo(model, schedule, points, generator=torch.Generator().manual_seed(0)).nll_bound.mean().item()
-    ode = ode_log_likelihood(model, schedule, points).log_p.mean().item()
-    return ("a" if bound > ode else "b"), f"mean log-likelihood {bound:.3f} nats by the ELBO, {ode:.3f} by the ODE"
+def _test_elbo_weight(fn):
+    for made in (sigmoid_schedule(100), linear_schedule(50), cosine_schedule(200)):
+        schedule = schedule_from_beta(made.beta.double())
+        snr = schedule.alpha_bar / (1 - schedule.alpha_bar)
+        got = fn(snr[:-1], snr[1:])
+        expect(isinstance(got, torch.Tensor) and got.shape == snr[1:].shape,
+               "return a tensor shaped like the SNRs, one weight per step")
+        # Lesson 06's weight beta_t^2 / (2 sigma_t^2 alpha_t (1 - alpha_bar_t)) with sigma_t^2 = beta~_t, code steps t >= 1.
+        want = (schedule.beta**2 / (2 * schedule.beta_tilde * schedule.alpha * (1 - schedule.alpha_bar)))[1:]
+        expect(not close(got, (snr[:-1] / snr[1:]).log() / 2, tol=1e-6),
+               "that is half the log-SNR step: the continuous-time limit's step, right only to first order in it")
+        expect(close(got, want, tol=1e-6),
+               f"on a {len(snr)}-step schedule your weight is off by up to {((got / want) - 1).abs().max().item():.1%} "
+               "from lesson 06's")
 
 
 EXERCISES = {
     "13.1": Exercise("prior_term", _test_prior_term,
-                     "the KL of N(m, s^2 I) from N(0, I) in d dimensions is (d s^2 + |m|^2 - d - d log s^2) / 2; m and s^2 "
-                     "are the mean and the variance of q(x_T | x_0) at the schedule's last step"),
-    "13.2": Exercise("prediction", choice(_measure_brief_network, {"a": "the ELBO larger", "b": "the ODE larger"}),
-                     "the ELBO bounds the stochastic chain's likelihood, not the ODE's; predict, then read the numbers"),
+                     "lesson 06's exercise 2 wrote the KL between two Gaussians whose covariances are multiples of I: here the "
+                     "second is N(0, I), the first has the mean and the variance of q(x_T | x_0) at the schedule's last step"),
+    "13.2": Exercise("elbo_weight", _test_elbo_weight,
+                     "put sigma_t^2 = beta~_t = beta_t (1 - alpha_bar_(t-1)) / (1 - alpha_bar_t) into lesson 06's w_t; then write "
+                     "SNR_(t-1) / SNR_t with alpha_bar_t = alpha_t alpha_bar_(t-1) and compare"),
 }

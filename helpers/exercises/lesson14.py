@@ -2,45 +2,56 @@
 
 import torch
 
-from ..data import s_curve
-from ..oracle import s_curve_oracle
-from ..schedules import sigmoid_schedule, zero_terminal_snr
-from .base import Exercise, choice, close, expect
+from ..preconditioning import edm_coefficients
+from .base import Exercise, close, expect
 
 
-def _test_v_to_x0(fn):
-    for schedule in (sigmoid_schedule(100), zero_terminal_snr(sigmoid_schedule(100))):
-        oracle = s_curve_oracle(schedule)
-        for t in (10, 99):
-            ab = schedule.alpha_bar[t].double()
-            x0 = s_curve(300, seed=t).double()
-            eps = torch.randn(300, 2, generator=torch.Generator().manual_seed(t), dtype=torch.float64)
-            x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
-            got = fn(ab.sqrt() * eps - (1 - ab).sqrt() * x0, x_t, ab.item())
-            expect(isinstance(got, torch.Tensor) and got.shape == x_t.shape, "return one point per row, shape (N, 2)")
-            expect(close(got, x0, tol=1e-9), "from v and x_t, with a = sqrt(alpha_bar) and b = sqrt(1 - alpha_bar): "
-                   "x_0 = a x_t - b v (no division, so it holds at alpha_bar = 0)")
-            # Through the optimum too: v* = a eps* - s E[x_0 | x_t] must give back the oracle's denoiser.
-            v_star = ab.sqrt() * oracle(x_t, t) - (1 - ab).sqrt() * oracle.denoise(x_t, t)
-            expect(close(fn(v_star, x_t, ab.item()), oracle.denoise(x_t, t), tol=1e-9),
-                   "the same map sends the best v to the best x_0")
+def _raw_variance(c_skip, nu, data_std):
+    """V(c) = (1 - c)^2 sd^2 + c^2 nu^2, the variance of x_0 - c y per coordinate: c_out^2 times the raw target's."""
+    return (1 - c_skip) ** 2 * data_std**2 + c_skip**2 * nu**2
 
 
-def _floors_at_first_step():
-    schedule = sigmoid_schedule(100)
-    oracle = s_curve_oracle(schedule)
-    ab = schedule.alpha_bar[0].double()
-    x0 = s_curve(4000, seed=1).double()
-    eps = torch.randn(4000, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
-    x0_floor = ((x0 - oracle.denoise(x_t, 0)) ** 2).mean().item()
-    score_floor = ((-eps / (1 - ab).sqrt() - oracle.score(x_t, 0)) ** 2).mean().item()
-    return ("a" if x0_floor > score_floor else "b"), f"floors at t = 0: x0 {x0_floor:.3g}, score {score_floor:.3g} per coordinate"
+def _test_edm_c_skip(fn):
+    nu = torch.logspace(-3, 1, 41, dtype=torch.float64)
+    for data_std in (0.1106, 0.5, 1.0):
+        got = fn(nu, data_std)
+        expect(isinstance(got, torch.Tensor) and got.shape == nu.shape,
+               "return one c_skip per noise level: a tensor shaped like nu")
+        got = got.double()
+        expect(bool(torch.isfinite(got).all()), "your c_skip is not finite at every nu from 1e-3 to 10")
+        # EDM's c_skip, from the helper, as alpha_bar = 1 / (1 + nu^2).
+        best = edm_coefficients(1 / (1 + nu**2), data_std)[0]
+        k = (got - best).abs().argmax()
+        c = got[k].clone().requires_grad_(True)
+        slope = torch.autograd.grad(_raw_variance(c, nu[k], data_std), c)[0].item()
+        expect(close(got, best, tol=1e-9),
+               f"at nu = {nu[k]:.3g}, sigma_data = {data_std}: your c_skip {got[k]:.4g} gives V = "
+               f"{_raw_variance(got[k], nu[k], data_std):.4g}, and the smallest V is {_raw_variance(best[k], nu[k], data_std):.4g} "
+               f"(V's slope at your c_skip is {slope:+.3g}, not 0)")
+
+
+def _test_gaussian_eps_star(fn):
+    generator = torch.Generator().manual_seed(14)
+    for alpha_bar in (0.999, 0.78, 0.3, 0.01):
+        for data_std in (0.1106, 1.0, 3.0):
+            a, b = alpha_bar**0.5, (1 - alpha_bar) ** 0.5
+            x0 = data_std * torch.randn(2000, 2, generator=generator, dtype=torch.float64)
+            eps = torch.randn(2000, 2, generator=generator, dtype=torch.float64)
+            x_t = a * x0 + b * eps
+            got = fn(x_t, alpha_bar, data_std)
+            expect(isinstance(got, torch.Tensor) and got.shape == x_t.shape, "return one eps* per point, shape (N, 2)")
+            # E[eps | x_t] for jointly Gaussian (eps, x_t): Cov(eps, x_t) / Var(x_t) per coordinate.
+            best = b / (a**2 * data_std**2 + b**2) * x_t
+            miss = ((got.double() - best).norm() / best.norm()).item()
+            expect(close(got, best, tol=1e-9),
+                   f"at alpha_bar = {alpha_bar}, sigma_data = {data_std}: your eps* is {miss:.3g} away from the exact one "
+                   "(RMS, relative to its size)")
 
 
 EXERCISES = {
-    "14.1": Exercise("v_to_x0", _test_v_to_x0,
-                     "v = a eps - b x_0 and x_t = a x_0 + b eps; eliminate eps (a^2 + b^2 = 1)"),
-    "14.2": Exercise("prediction", choice(_floors_at_first_step, {"a": "x0's floor larger", "b": "the score's larger"}),
-                     "each floor is the eps-floor times A^2: 1/SNR for x0, 1 + SNR for the score; SNR is about 4.5e4 at t = 0"),
+    "14.1": Exercise("edm_c_skip", _test_edm_c_skip,
+                     "V is a parabola in c: set its derivative to 0 and solve for c"),
+    "14.2": Exercise("gaussian_eps_star", _test_gaussian_eps_star,
+                     "(eps, x_t) are jointly Gaussian with mean 0, so E[eps | x_t] is linear in x_t: per coordinate "
+                     "Cov(eps, x_t) / Var(x_t), and Var(x_t) has a part from the data and a part from the noise"),
 }

@@ -3,11 +3,10 @@ import math
 import helpers
 
 
-def dpm_pp_2m_combination(x0_now, x0_previous, ab_previous, ab_now, ab_next):
-    # DPM-Solver's time is half the log-SNR; r compares the step just taken with the one about to be taken.
-    ell_previous, ell_now, ell_next = (0.5 * math.log(ab / (1 - ab)) for ab in (ab_previous, ab_now, ab_next))
-    r = (ell_now - ell_previous) / (ell_next - ell_now)
-    return (1 + 1 / (2 * r)) * x0_now - x0_previous / (2 * r)
+def exact_weight(h, r):
+    # With x0_hat = A + B (ell - ell_i), the step's integral is e^ell_i (A (e^h - 1) + B (h e^h - e^h + 1)); DPM-Solver++
+    # multiplies its x0_hat by e^ell_i (e^h - 1), and x0_hat_i - x0_hat_{i-1} = B r h. The ratio, divided by r h:
+    return (h / -math.expm1(-h) - 1) / (r * h)
 
 
-helpers.check_exercise("15.1", dpm_pp_2m_combination)
+helpers.check_exercise("15.1", exact_weight)

@@ -1,10 +1,12 @@
+import torch
+
 import helpers
 
 
-def pd_target(x_t, x_end, ab_t, ab_end):
-    # DDIM: x_end = a_end x0 + b_end (x_t - a_t x0) / b_t. Collect the x0 terms and divide.
-    ratio = ((1 - ab_end) / (1 - ab_t)) ** 0.5
-    return (x_end - ratio * x_t) / (ab_end**0.5 - ratio * ab_t**0.5)
+def eps_weight(snr):
+    # At one x_t, eps_hat - eps_tilde = -(a_t / b_t)(x0_hat - x_tilde): the eps error is SNR times the x0 error. So the
+    # same loss weighs the eps error by the x0 weight over SNR.
+    return torch.clamp(snr, min=1.0) / snr
 
 
-helpers.check_exercise("16.1", pd_target)
+helpers.check_exercise("16.1", eps_weight)
