@@ -4,7 +4,7 @@
 # Three side results of [lesson 09](09_exact_s_curve.ipynb), which builds the exact oracle of the S-curve: how many
 # quadrature nodes the mixture $q_t(\mathbf{x}) \approx \sum_j w_j\,\mathcal N(\mathbf{x}; \sqrt{\bar\alpha_t}\,\mathbf{c}(u_j), s_t^2 I)$ needs; which flaws
 # of a sample cloud each sharp metric can see, against the energy distance of lesson 07; and whether the trained
-# network has memorised its 10 000 training points. Nothing here is needed for the lessons that follow.
+# network has memorised its 10 000 training points. Lesson 17 uses the last section, the finite-set optimum; nothing else here is needed for the lessons that follow.
 
 # %% slideshow={"slide_type": "subslide"}
 import json

@@ -184,7 +184,8 @@ print(f"summed over the steps: the network's excess is {excess.sum(0).mean():.3f
 # ## The ELBO as the steps shrink
 #
 # With $\sigma_t^2 = \tilde\beta_t$ a KL term has no variance part: $L_{t-1} = w_t\,\mathbb E\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta(\mathbf{x}_t, t)\rVert^2$, and lesson 06's weight $w_t$ depends on
-# the schedule only through $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$ and $\mathrm{SNR}_{t-1}$ (exercise 13.2 asks how). Read the network as a denoiser,
+# the schedule only through $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$ (the papers' SNR, of a signal of unit variance;
+# lesson 02's SNR of the data is $\sigma_\text{data}^2$ times it) and $\mathrm{SNR}_{t-1}$ (exercise 13.2 asks how). Read the network as a denoiser,
 # $\hat{\mathbf{x}}_0 = (\mathbf{x}_t - \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon_\theta)/\sqrt{\bar\alpha_t}$, whose error is $\lVert\mathbf{x}_0 - \hat{\mathbf{x}}_0\rVert^2 = \lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta\rVert^2/\mathrm{SNR}_t$, and let ever more, ever smaller steps fill
 # the same two end points. With the reverse variances $\tilde\beta_t$, as here, their sum tends to (Kingma et al. 2021, §5, eq. 15; time
 # $t \in [0, 1]$ runs from the data to the noise)

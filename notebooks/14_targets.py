@@ -11,7 +11,8 @@
 # **Assumes.** What you need from earlier lessons: 06, the $\boldsymbol\epsilon$-loss and its floor; 08, the default recipe ($\boldsymbol\epsilon$-target,
 # weight 1, input scaling $c_\text{in}$, steps drawn as $t = \lfloor T u^3\rfloor$); 09, the exact network $\boldsymbol\epsilon^*$, its denoiser and score, the sharp
 # metrics; 10, $\mathbf{y} = \mathbf{x}_t/\sqrt{\bar\alpha_t}$ and its noise level $\nu_t = \sqrt{(1-\bar\alpha_t)/\bar\alpha_t}$ (Karras et al.'s $\sigma$); 12, the flow velocity;
-# 13, the ELBO's weights and the cross-entropy $\mathbb{E}_q[-\log p_\theta]$ by the ODE. New: $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$, its log $\lambda_t$, and
+# 13, the ELBO's weights and the cross-entropy $\mathbb{E}_q[-\log p_\theta]$ by the ODE. Used throughout: $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$ (lesson 13's, the papers' SNR: lesson 02's SNR of the data
+# without its factor $\sigma_\text{data}^2$), its log $\lambda_t$ (lesson 13), and
 # $\sigma_\text{data}$, the data's pooled std.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -164,7 +165,8 @@ plt.show()
 # $$\sum_t p_t\, w(\lambda_t)\; \mathbb{E}\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta(\mathbf{x}_t, t)\rVert^2,$$
 #
 # so the objective depends on the product $p_t\,w(\lambda_t)$ alone. Kingma & Gao (2023), after Kingma et al.'s (2021) ELBO in the
-# SNR, write every diffusion objective so, as an integral over the log-SNR of $w(\lambda)\,p(\lambda)$; how the product is split changes only how noisy the loss's estimate is. A
+# SNR, write every diffusion objective so, as an integral over the log-SNR of $w(\lambda)\,p(\lambda)$, with $p(\lambda)$ the density of
+# the log-SNR values training visits (here, of $\lambda_t$ under $p_t$); how the product is split changes only how noisy the loss's estimate is. A
 # target of coefficient $A$ trained at weight $w(\lambda_t)/A^2$ has the same objective (`helpers.loss_weights`). The weights in use,
 # on the $\boldsymbol\epsilon$-loss (`helpers.eps_weights`): $L_\text{simple}$, 1 (Ho et al. 2020, eq. 14); the ELBO's for $\sigma_t^2 = \tilde\beta_t$, $\beta_t/(2\alpha_t(1-\bar\alpha_{t-1}))$
 # (their eq. 12; $1/(2\alpha_1)$ at the first step); min-SNR-5, $\min(\mathrm{SNR}, 5)/\mathrm{SNR}$ (Hang et al. 2023); EDM's, $1 + \nu^2/\sigma_\text{data}^2$

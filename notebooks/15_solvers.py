@@ -336,8 +336,10 @@ for name, first in (("DPM-Solver-3", t_grid[-4]), ("DPM-Solver++(2M)", t_grid[-2
 # ## 5. Quality against cost, fairly
 #
 # Each solver runs on its grid (* above), chosen on seeds 10 and 11 by how far it stays from the 100-step DDPM at 10 and
-# 20 NFE. **PC** (Song et al. 2021, App. G) is DDIM plus one Langevin step after each grid step, its step size set by a
-# ratio $\kappa$ chosen the same way: 0.3, the largest value searched (appendix 15a extends the search). Seeds 0–9 share
+# 20 NFE. **PC** (Song et al. 2021, App. G) is DDIM plus one Langevin step after each grid step: at the step it has
+# reached, the point moves a little along the network's score, $-\hat{\boldsymbol\epsilon}/\sqrt{1-\bar\alpha}$, and gets fresh
+# noise of matching size: with the exact score and small steps such moves leave that step's $q_t$ unchanged, so they
+# draw points towards $q_t$ (appendix 15a shows the step in full). Its step size is set by a ratio $\kappa$ chosen the same way: 0.3, the largest value searched (appendix 15a extends the search). Seeds 0–9 share
 # start and noise within a seed. **Lesson 10's rule**: as good as the 100-step DDPM when off-curve distance from the data's
 # and coverage gap are each no worse by more than the DDPM's own redraw spread, judged by the 95 % interval over ten
 # seeds. The budgets that pass (all verdicts and metrics: `docs/benchmarks.md`, "Fast solvers (lesson 15)"):

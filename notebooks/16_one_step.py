@@ -9,7 +9,7 @@
 #
 # **Assumes.** What you need from earlier lessons: the probability-flow ODE, DDIM's step, `helpers.ode_reference` and the rule
 # "as good as the 100-step DDPM" (lesson 10); flow matching (lesson 12) and how straight its paths are (its appendix, 12a); predicting $\mathbf{x}_0$ with
-# EDM's preconditioning, $c_\text{skip}$ and $c_\text{out}$ (lesson 14); DPM-Solver++(2M) on the shifted grid, and the redraw margin (lesson 15);
+# EDM's preconditioning, $c_\text{skip}$ and $c_\text{out}$ (lesson 14); DPM-Solver++(2M) on the shifted grid, and the redraw margin (lesson 10);
 # the oracle $\boldsymbol\epsilon^*$ and the sharp metrics (lesson 09). As in `docs/decisions.md`, $a_t = \sqrt{\bar\alpha_t}$, $b_t = \sqrt{1-\bar\alpha_t}$, $T = 100$,
 # "the data" is $\bar\alpha = 1$, and steps are 0-based in code: the start $\mathbf{x}_T$ is step `T - 1` (lesson 04's convention).
 
@@ -268,7 +268,11 @@ assert losses["CD, exact map"] < 0.1 * losses["CD, trained student"] and losses[
 # (Liu et al. 2024) does with a diffusion teacher (data at $s = 0$, as in lesson 12). The loss is `helpers.flow_loss` with
 # `eps=x_T`; `helpers.train` pairs each $\mathbf{x}_0$ with its start through `partners`. Near $s = 1$ the target $\mathbf{x}_T - \tilde\Phi(\mathbf{x}_T)$ is (almost)
 # a function of the input, so one Euler step from $s = 1$ approximates a direct regression on the teacher's map (Luhman & Luhman
-# 2021). The committed network was trained on 20 000 pairs; here are 500, and how straight the paths are before and after.
+# 2021). The committed network was trained on 20 000 pairs; here are 500, and how straight the paths are before and after,
+# by two measures of appendix 12a (`helpers.straightness`): **chord/arc**, the straight distance from start to end over the
+# length of the path (1 for a straight line), and the **velocity deviation**, the mean squared difference between the
+# velocity and the constant one that would cover the chord in the same time, relative to that constant's square (0 for a
+# path run at one steady velocity, which one Euler step follows exactly).
 
 # %%
 pairs_start = helpers.gaussian_prior(x0, schedule, 500, seeded(7))

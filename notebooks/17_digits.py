@@ -3,11 +3,11 @@
 #
 # **Goal.** Does everything so far carry over to images? scikit-learn ships 1 797 handwritten digits of 8×8 pixels, so we need
 # no download and no GPU: each image is a point in 64 dimensions, and the S-curve's helpers train and sample it unchanged.
-# Without an exact density we build our own measures of quality and say what each cannot see. Lesson 09's finite-set optimum
+# Without an exact density we build our own measures of quality and say what each cannot see. The finite-set optimum (lesson 09's appendix, 09a)
 # stays exact in any dimension, and its samples are copies of training images: that makes memorisation something we measure.
 #
 # **Assumes.** What you need from earlier lessons: lesson 08's training loop and recipe (input scaling, the bias-corrected EMA);
-# lesson 13's ELBO and ODE likelihood in bits per dimension (nats over $d \ln 2$); lesson 09's finite-set optimum; lesson 05's MLP
+# lesson 13's ELBO and ODE likelihood in bits per dimension (nats over $d \ln 2$); the finite-set optimum (appendix 09a); lesson 05's MLP
 # with sinusoidal step features; lesson 07's paired 95 % intervals (`helpers.compare`). Section 5 and the last use lesson 11's
 # guidance and lesson 15's DPM-Solver++(2M). Symbols as in `docs/decisions.md`; here $d = 64$, and $k \in \{0, \dots, 16\}$ is a pixel's
 # integer value ($\mathbf{k}$ an image of them).
