@@ -4,7 +4,7 @@ and the time for 10 000 points.
     .venv/bin/python benchmarks/fast_solvers.py --name fast-solvers-cpu-2core   # about 22 minutes on 2 cores
 
 Sections, in one run:
-- choose: on seeds 10 and 11 (never used below), each solver's grid (helpers.GRIDS) and the corrector's snr, by the
+- choose: on seeds 10 and 11 (never used below), each solver's grid (helpers.GRIDS) and the corrector's kappa, by the
   mean over both seeds and 10 and 20 NFE of the larger of off-curve's and coverage gap's excess over that seed's
   100-step DDPM, each in units of its margin (two data-floor s.d.): how far the sampler is from lesson 10's rule;
 - grids: every solver on every grid at 10 NFE (Heun and PC at 9), seeds 0-4, network and exact network;
@@ -15,7 +15,7 @@ Sections, in one run:
   when both are no_worse;
 - noise: DDIM with eta = 0, 0.5 and 1 and DDPM on DDIM's chosen grid at 10 and 20 NFE, seeds 0-4: the knob between the
   ODE and the reverse SDE;
-- start: N(0, I) at step T - 1 corrected by 0 to 100 Langevin steps (helpers.langevin, snr 0.16) with the exact and the
+- start: N(0, I) at step T - 1 corrected by 0 to 100 Langevin steps (helpers.langevin, kappa 0.16) with the exact and the
   network's eps, seeds 0-4: its energy distance to exact draws of q_T, and the exact network's samples from it by
   DPM-Solver++(2M) at 20 NFE on its chosen grid; helpers.gaussian_prior's start beside it;
 - speed: for the fewest-NFE sampler as good as the 100-step DDPM, the time for 10 000 points through each removal of
@@ -51,7 +51,7 @@ RACE_SEEDS = range(10)
 CHOICE_SEEDS = (10, 11)
 SOLVERS = ("ddim", "heun", "dpm2", "dpm3", "dpm++2m", "pc")
 BUDGETS = (3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50)
-SNRS = (0.05, 0.1, 0.16, 0.3)
+KAPPAS = (0.05, 0.1, 0.16, 0.3)
 ETAS = (0.0, 0.5, 1.0)
 CORRECTOR_STEPS = (0, 5, 10, 20, 50, 100)
 SECTIONS = ("choose", "grids", "race", "noise", "start", "speed")
@@ -82,7 +82,7 @@ class Setup:
                                                        generator=torch.Generator().manual_seed(2 + 100 * seed))
         return self.starts[seed]
 
-    def draw(self, who, solver, steps, seed, snr=helpers.PC_SNR):
+    def draw(self, who, solver, steps, seed, kappa=helpers.PC_KAPPA):
         net = self.networks[who]
         noise = torch.Generator().manual_seed(3 + 100 * seed)
         if solver != "pc":
@@ -91,10 +91,10 @@ class Setup:
         alpha_bar = torch.cat([self.schedule.alpha_bar.double()[steps_t], torch.ones(1, dtype=torch.float64)])
         with torch.no_grad():
             return helpers.dpm_solve(lambda x, k: net(x, steps_t[k]), self.start(seed).clone(), alpha_bar, "pc",
-                                     generator=noise, snr=snr)
+                                     generator=noise, kappa=kappa)
 
-    def quality(self, who, solver, steps, seed, snr=helpers.PC_SNR):
-        q = helpers.sharp_quality(self.draw(who, solver, steps, seed, snr).float(), energy=False)
+    def quality(self, who, solver, steps, seed, kappa=helpers.PC_KAPPA):
+        q = helpers.sharp_quality(self.draw(who, solver, steps, seed, kappa).float(), energy=False)
         return {m: round(getattr(q, m), 4) for m in METRICS}
 
     def steps(self, solver, budget, grid):
@@ -108,27 +108,27 @@ def excess(row, baseline, floor):
 
 
 def choose(setup):
-    """Each solver's grid, and PC's snr, on the choice seeds."""
+    """Each solver's grid, and PC's kappa, on the choice seeds."""
     baselines = {seed: setup.quality("network", "ddpm", 100, seed) for seed in CHOICE_SEEDS}
     scores, best = {}, {}
     for solver in SOLVERS:
         for grid in helpers.GRIDS:
-            for snr in (SNRS if solver == "pc" else (None,)):
+            for kappa in (KAPPAS if solver == "pc" else (None,)):
                 values = []
                 for seed in CHOICE_SEEDS:
                     for budget in (10, 20):
                         steps, _ = setup.steps(solver, budget, grid)
-                        row = setup.quality("network", solver, steps, seed, snr or helpers.PC_SNR)
+                        row = setup.quality("network", solver, steps, seed, kappa or helpers.PC_KAPPA)
                         values.append(excess(row, baselines[seed], setup.floor))
-                key = grid if snr is None else f"{grid}, snr {snr}"
+                key = grid if kappa is None else f"{grid}, kappa {kappa}"
                 scores.setdefault(solver, {})[key] = round(statistics.mean(values), 3)
         key = min(scores[solver], key=scores[solver].get)
-        best[solver] = {"grid": key.split(",")[0], "snr": float(key.split("snr ")[1]) if "snr" in key else None}
+        best[solver] = {"grid": key.split(",")[0], "kappa": float(key.split("kappa ")[1]) if "kappa" in key else None}
         print(f"choose {solver:8s}: {scores[solver]} -> {best[solver]}", flush=True)
     return scores, best
 
 
-def rows_for(setup, solver, grid, budgets, snr, seeds=SEEDS):
+def rows_for(setup, solver, grid, budgets, kappa, seeds=SEEDS):
     rows = []
     for budget in budgets:
         steps, nfe = setup.steps(solver, budget, grid)
@@ -137,7 +137,7 @@ def rows_for(setup, solver, grid, budgets, snr, seeds=SEEDS):
         for seed in seeds:
             row = {"solver": solver, "grid": grid, "nfe": nfe, "seed": seed, "steps": steps.tolist()}
             for who in setup.networks:
-                row[who] = setup.quality(who, solver, steps, seed, snr or helpers.PC_SNR)
+                row[who] = setup.quality(who, solver, steps, seed, kappa or helpers.PC_KAPPA)
             rows.append(row)
         print(f"{solver:8s} {grid:7s} NFE {nfe:2d}: network {rows[-1]['network']}, oracle {rows[-1]['oracle']}", flush=True)
     return rows
@@ -276,10 +276,10 @@ def main():
     baselines = {int(seed): value for seed, value in report["ddpm_100"].items()}
     if "grids" in sections:
         report["grids"] = [row for solver in SOLVERS for grid in helpers.GRIDS
-                           for row in rows_for(setup, solver, grid, (10,), best[solver]["snr"])]
+                           for row in rows_for(setup, solver, grid, (10,), best[solver]["kappa"])]
     if "race" in sections:
         race = [row for solver in SOLVERS
-                for row in rows_for(setup, solver, best[solver]["grid"], BUDGETS, best[solver]["snr"], RACE_SEEDS)]
+                for row in rows_for(setup, solver, best[solver]["grid"], BUDGETS, best[solver]["kappa"], RACE_SEEDS)]
         redraws = json.loads((HERE / "results" / "sampling-seeds-cpu-2core.json").read_text())
         good = {who: as_good(race, baselines, redraws, who) for who in setup.networks}
         fewest = sorted((nfe, solver) for (solver, grid, nfe), ok in good["network"].items() if ok)

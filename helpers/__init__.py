@@ -43,7 +43,7 @@ from .preconditioning import Preconditioned, edm_coefficients
 from .weighting import eps_weights, loss_weights
 from .guidance import Guided, LabelledOracle, labels_of, segment_quality, tilted_sample
 from .plotting import animate_states, plot_field, plot_points, plot_strip
-from .solvers import GRIDS, PC_SNR, SOLVERS, dpm_solve, grid_alpha_bar, grid_steps, half_log_snr, langevin
+from .solvers import GRIDS, PC_KAPPA, SOLVERS, dpm_solve, grid_alpha_bar, grid_steps, half_log_snr, langevin
 from .fast import FastEps
 from .distill import DISTILL, ConsistencyObjective, progressive_objective, student_steps
 from .digits import (DIGITS, bits_per_dim, dequantise, digits_network, digits_schedule, digits_split, plot_digits,
@@ -65,7 +65,7 @@ __all__ = [
     "Guided",
     "LabelledOracle",
     "NoisePredictor",
-    "PC_SNR",
+    "PC_KAPPA",
     "Preconditioned",
     "REFERENCE",
     "SOLVERS",

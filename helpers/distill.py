@@ -103,9 +103,9 @@ def progressive_objective(teacher, schedule, n_steps):
 
 
 class ConsistencyObjective:
-    """The consistency loss (Song et al. 2023, eq. 7 with lambda = 1 and the squared L2 distance) on the FINEST grid
-    and the data: ||f_theta(x_far, far) - f_target(x_near, near)||^2, for a random pair of neighbouring grid points,
-    far the noisier (their t_{n+1}) and near the next one towards the data (their t_n).
+    """The consistency loss (Song et al. 2023, eq. 7 for CD, eq. 10 for CT, with lambda = 1 and the squared L2
+    distance) on the FINEST grid and the data: ||f_theta(x_far, far) - f_target(x_near, near)||^2, for a random pair
+    of neighbouring grid points, far the noisier (their t_{n+1}) and near the next one towards the data (their t_n).
 
     With a teacher (consistency distillation, their Algorithm 2), x_near is one DDIM step of the teacher from x_far: an
     ODE solver's step. Without one (consistency training, Algorithm 3), x_near = a_near x_0 + b_near z with the same x_0

@@ -1,12 +1,12 @@
 """EDM's preconditioning (Karras et al. 2022, Table 1 and Appendix B.6) in this course's alpha_bar.
 
-EDM writes the noisy point as y + sigma n; here that is x_t / sqrt(alpha_bar) = x_0 + nu eps with
+EDM writes the noisy point as data + sigma n; here that is y = x_t / sqrt(alpha_bar) = x_0 + nu eps with
 nu = sqrt((1 - alpha_bar) / alpha_bar) (Schedule.noise_to_signal). The denoiser is
-    D(x_t) = c_skip x~ + c_out F(c_in x~, c_noise),   x~ = x_t / sqrt(alpha_bar),
+    D(x_t) = c_skip y + c_out F(c_in y, c_noise),   y = x_t / sqrt(alpha_bar),
     c_skip = sd^2 / (nu^2 + sd^2), c_out = nu sd / sqrt(nu^2 + sd^2), c_in = 1 / sqrt(nu^2 + sd^2), c_noise = log(nu) / 4,
 sd the data's std per coordinate: the raw network F sees inputs of unit variance and is trained on a target of unit
 variance at every noise level, and c_skip is the choice that makes that target's variance (so the error c_out
-amplifies) smallest. c_in x~ = x_t / sqrt(alpha_bar sd^2 + 1 - alpha_bar) is lesson 08's input scaling.
+amplifies) smallest. c_in y = x_t / sqrt(alpha_bar sd^2 + 1 - alpha_bar) is lesson 08's input scaling.
 """
 
 import torch
@@ -30,7 +30,7 @@ def edm_coefficients(alpha_bar, data_std):
 
 
 class Preconditioned(nn.Module):
-    """D(x_t, t) = c_skip x~ + c_out raw(c_in x~, t): an x0-prediction built around a raw network raw(x, t) of the
+    """D(x_t, t) = c_skip y + c_out raw(c_in y, t): an x0-prediction built around a raw network raw(x, t) of the
     schedule's T steps (Karras et al. 2022, Table 1). raw gets the step t itself rather than c_noise = log(nu) / 4:
     the course's networks embed each step with a table of their own, and any one-to-one function of t gives the same
     table. Trained on x0 with EDM's lambda(sigma), its raw output is regressed on a unit-variance target with unit
@@ -51,7 +51,7 @@ class Preconditioned(nn.Module):
                              "TrainConfig(target='edm'))")
         schedule = check_model_schedule(raw, schedule)
         if not (schedule.alpha_bar > 0).all():
-            # nu = sqrt((1 - alpha_bar) / alpha_bar) is infinite there, and c_skip x~, c_out raw(...) become 0 times inf.
+            # nu = sqrt((1 - alpha_bar) / alpha_bar) is infinite there, and c_skip y, c_out raw(...) become 0 times inf.
             raise ValueError("EDM's preconditioning needs alpha_bar > 0 at every step, and this schedule reaches "
                              f"alpha_bar = {schedule.alpha_bar.min().item():.3g} (zero terminal SNR): train target 'v' "
                              "there, which stays defined (lesson 14)")
@@ -59,7 +59,7 @@ class Preconditioned(nn.Module):
         self.data_std = check_float("data_std", data_std, 0.0, float("inf"))
         alpha_bar = schedule.alpha_bar.double()
         c_skip, c_out, c_in, _ = edm_coefficients(alpha_bar, self.data_std)
-        # Folded per step into factors of x_t itself, x~ = x_t / sqrt(alpha_bar).
+        # Folded per step into factors of x_t itself, y = x_t / sqrt(alpha_bar).
         scale = torch.stack([c_skip, c_out, c_in]) / torch.stack([alpha_bar.sqrt(), torch.ones_like(alpha_bar), alpha_bar.sqrt()])
         self.register_buffer("scale", scale)
 

@@ -1,7 +1,7 @@
 """Fewer steps (lesson 10): DDPM, DDIM(eta) and Heun on any subsequence of steps, through one update rule.
 
-Every sampler here moves x from a step with alpha_bar_t to one with alpha_bar_s by DDIM's update (Song et al. 2021,
-eq. 12). They differ only in which noise prediction goes in and how much fresh noise comes out:
+Every sampler here moves x from a step with alpha_bar_t to one with alpha_bar_s by DDIM's update (Song, Meng & Ermon
+2021, eq. 12). They differ only in which noise prediction goes in and how much fresh noise comes out:
 - DDIM(eta): eps_theta(x_t, t) in, sigma = eta * sqrt(beta~') out, beta~' = (1 - alpha_bar_s) / (1 - alpha_bar_t) beta';
 - DDPM on a subsequence: the same mean as DDIM(eta=1) (the posterior mean with beta' = 1 - alpha_bar_t / alpha_bar_s),
   out sigma = sqrt(beta'), the respaced version of helpers.sample's sigma^2 = beta;
@@ -36,7 +36,7 @@ def timesteps(n_steps, T):
 
 
 def ddim_step(x, eps, alpha_bar_t, alpha_bar_s, eta=0.0, z=None, noise_std=None):
-    """x_s = sqrt(alpha_bar_s) x0_hat + sqrt(1 - alpha_bar_s - sigma^2) eps + noise (Song et al. 2021, eq. 12).
+    """x_s = sqrt(alpha_bar_s) x0_hat + sqrt(1 - alpha_bar_s - sigma^2) eps + noise (Song, Meng & Ermon 2021, eq. 12).
 
     x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t) and sigma = eta sqrt(beta~') (their eq. 16), eta in
     [0, 1] (above 1, sigma^2 can exceed 1 - alpha_bar_s), alpha_bar_t and alpha_bar_s in (0, 1]. The

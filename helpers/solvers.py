@@ -7,10 +7,11 @@ section 4.1), so every step here is lesson 10's DDIM update (helpers.ddim_step) 
 eps_theta(x_t) or x0_hat: DDIM's step is linear in both, and a higher order only changes what goes in.
 
 With h = (lambda_s - lambda_t) / 2 and r the fraction of h at which an intermediate stage sits:
-- DPM-Solver-2 (Lu et al. 2022, Algorithm 1, with its stage at any fraction r): eps_t + (eps_u - eps_t) / (2 r), eps_u
-  at a DDIM step to the stage;
-- DPM-Solver-3 (their Algorithm 2, stages at any r1 < r2): two stages, combined as _stage_weight says; third order only
-  with r2 = 2/3 (an even grid gives 1/3 and 2/3), second order elsewhere;
+- DPM-Solver-2 (Lu et al. 2022, Algorithm 4, the general form of their Algorithm 1, which fixes r = 1/2; the stage at
+  any fraction r): eps_t + (eps_u - eps_t) / (2 r), eps_u at a DDIM step to the stage;
+- DPM-Solver-3 (their Algorithm 2 puts the stages at r1 = 1/3, r2 = 2/3; here at any r1 < r2, as their code allows): two
+  stages, combined as _stage_weight says; third order only with r2 = 2/3 (an even grid gives 1/3 and 2/3), second order
+  elsewhere;
 - DPM-Solver++(2M) (Lu et al. 2022b, Algorithm 2): x0_hat replaced by (1 + 1/(2 r)) x0_k - x0_{k-1} / (2 r), r the ratio
   of the previous step's h to this one's; one evaluation per step, the previous one reused.
 """
@@ -30,7 +31,7 @@ SOLVERS = ("dpm2", "dpm3", "dpm++2m", "pc")
 GRIDS = ("t", "lambda", "karras", "shift")
 KARRAS_RHO = 7.0  # Karras et al. 2022, eq. 5: their choice for every data set
 SHIFT = 1 / 8  # lesson 12's best grid for DDIM (docs/decisions.md, "Flow matching against DDPM")
-PC_SNR = 0.16  # Song et al. 2021's corrector "snr" for CIFAR-10 with the VE SDE; benchmarks/fast_solvers.py tries others
+PC_KAPPA = 0.16  # Song et al. 2021 call this ratio "snr"; 0.16 is their value for CIFAR-10 with the VE SDE; benchmarks/fast_solvers.py tries others
 
 
 def half_log_snr(alpha_bar):
@@ -108,24 +109,24 @@ def _multistep(predict, ab):
     return step
 
 
-def _predictor_corrector(eps_fn, ab, snr, generator):
+def _predictor_corrector(eps_fn, ab, kappa, generator):
     def step(x, k):
         x = samplers._ddim_step(x, eps_fn(x, k), ab[k], ab[k + 1])
         if ab[k + 1] == 1:
             return x
-        return _langevin(lambda x: eps_fn(x, k + 1), x, ab[k + 1], 1, snr, generator)
+        return _langevin(lambda x: eps_fn(x, k + 1), x, ab[k + 1], 1, kappa, generator)
 
     return step
 
 
-def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="eps", generator=None, snr=PC_SNR):
+def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="eps", generator=None, kappa=PC_KAPPA):
     """Move x along an increasing grid of alpha_bar values (float64, in (0, 1]; a last 1 means x_0) with a DPM-Solver.
 
     eps_fn(x, k) predicts eps (or target 'x0' or 'v', lesson 14) at grid point k. 'dpm2' and 'dpm3' are single-step:
     every 2 (3) intervals form one step whose inner grid points are its stages, at the fractions r of the step in
     lambda where they sit; 'dpm++2m' takes one evaluation per interval. Each evaluates the network once per grid point
     except the last. 'pc' is a predictor-corrector sampler (Song et al. 2021, App. G): a DDIM step, then one
-    Langevin step (helpers.langevin, with snr and generator) at every grid point it lands on except x_0: two evaluations
+    Langevin step (helpers.langevin, with kappa and generator) at every grid point it lands on except x_0: two evaluations
     per grid point, one at the first and none at the last. Returns the last x, or with keep_chain every state the steps
     land on. Called by helpers.solve. Defined in lesson 15 (fast solvers).
     """
@@ -133,7 +134,7 @@ def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="
         raise ValueError(f"solver must be one of {list(SOLVERS)}, got {solver!r}")
     x = check_eps_fn(eps_fn, x, target)
     generator = check_generator(generator)
-    snr = check_float("snr", snr, 0.0, float("inf"))
+    kappa = check_float("kappa", kappa, 0.0, float("inf"))
     alpha_bar = samplers._check_grid(alpha_bar)
     if not (alpha_bar[1:] > alpha_bar[:-1]).all():
         raise ValueError(f"solver {solver!r} needs alpha_bar strictly increasing (it samples, it never inverts)")
@@ -145,7 +146,7 @@ def dpm_solve(eps_fn, x, alpha_bar, solver="dpm++2m", keep_chain=False, target="
     if solver == "dpm++2m":
         return run_grid(_multistep(predict, ab), x, len(ab) - 1, keep_chain)
     if solver == "pc":
-        return run_grid(_predictor_corrector(lambda x, k: predict(x, k)[1], ab, snr, generator), x, len(ab) - 1,
+        return run_grid(_predictor_corrector(lambda x, k: predict(x, k)[1], ab, kappa, generator), x, len(ab) - 1,
                         keep_chain)
     segments = _segments(len(ab), 2 if solver == "dpm2" else 3, ab[-1] == 1)
     step = _singlestep(lambda x, k: predict(x, k)[1], ab)
@@ -205,13 +206,13 @@ def grid_steps(schedule, n, grid="lambda"):
     return torch.tensor(steps)
 
 
-def langevin(eps_fn, x, alpha_bar, n_steps, snr=PC_SNR, generator=None):
+def langevin(eps_fn, x, alpha_bar, n_steps, kappa=PC_KAPPA, generator=None):
     """n_steps of Langevin dynamics x <- x + delta score + sqrt(2 delta) z at one noise level, score = -eps / b.
 
-    The step delta = 2 (snr |z| / |score|)^2, norms averaged over the points: the corrector of Song et al. 2021 (App. G),
-    without its factor alpha_i = 1 - beta_i; snr = 0.16 is their value for CIFAR-10 with the VE SDE. It leaves q_t unchanged
-    only as delta -> 0: for Gaussian q_t of variance v, run to stationarity, it settles at variance v (1 + snr^2), so it
-    repairs x's distribution towards q_t up to a bias of order snr^2.
+    The step delta = 2 (kappa |z| / |score|)^2, norms averaged over the points: the corrector of Song et al. 2021 (App. G),
+    without its factor alpha_i = 1 - beta_i; kappa = 0.16 is their value for CIFAR-10 with the VE SDE. It leaves q_t unchanged
+    only as delta -> 0: for Gaussian q_t of variance v, run to stationarity, it settles at variance v (1 + kappa^2), so it
+    repairs x's distribution towards q_t up to a bias of order kappa^2.
     eps_fn(x) predicts eps at this level. Defined in lesson 15 (fast solvers).
     """
     if not callable(eps_fn):
@@ -219,19 +220,19 @@ def langevin(eps_fn, x, alpha_bar, n_steps, snr=PC_SNR, generator=None):
     x = check_points("x", x, d=None)
     n_steps = check_int("n_steps", n_steps, 0)
     alpha_bar = check_float("alpha_bar", alpha_bar, 0.0, 1.0)
-    snr = check_float("snr", snr, 0.0, float("inf"))
-    return _langevin(eps_fn, x, alpha_bar, n_steps, snr, check_generator(generator))
+    kappa = check_float("kappa", kappa, 0.0, float("inf"))
+    return _langevin(eps_fn, x, alpha_bar, n_steps, kappa, check_generator(generator))
 
 
-def _langevin(eps_fn, x, alpha_bar, n_steps, snr, generator):
+def _langevin(eps_fn, x, alpha_bar, n_steps, kappa, generator):
     b = (1 - alpha_bar) ** 0.5
     for _ in range(n_steps):
         score = -eps_fn(x) / b
         z = noise(x.shape, generator, x.device, x.dtype)
         size = score.norm(dim=1).mean()
         if not size > 0:
-            raise FloatingPointError(f"eps_fn returned {size.item() * b} for every point: the step 2 (snr |z| / |score|)^2 "
+            raise FloatingPointError(f"eps_fn returned {size.item() * b} for every point: the step 2 (kappa |z| / |score|)^2 "
                                      "needs a score that is not 0 everywhere")
-        delta = 2 * (snr * z.norm(dim=1).mean() / size) ** 2
+        delta = 2 * (kappa * z.norm(dim=1).mean() / size) ** 2
         x = x + delta * score + (2 * delta) ** 0.5 * z
     return x

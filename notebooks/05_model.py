@@ -25,34 +25,31 @@ T = schedule.T
 # ## Why the network needs $t$
 #
 # The same noisy point means different things at different steps. Take Gaussian "data"
-# $\mathbf{x}_0 \sim \mathcal{N}(0, s^2 I)$, where the best possible prediction has a closed form:
-# $\mathbf{x}_t$ is Gaussian with variance $v_t = \bar\alpha_t s^2 + 1 - \bar\alpha_t$, and
-#
-# $$\mathbb{E}[\boldsymbol\epsilon \mid \mathbf{x}_t] = \frac{\sqrt{1-\bar\alpha_t}}{v_t}\,\mathbf{x}_t .$$
-#
+# $\mathbf{x}_0 \sim \mathcal{N}(0, s^2 I)$. Then $\boldsymbol\epsilon$ and $\mathbf{x}_t$ are jointly Gaussian with mean 0, and the best
+# possible prediction of $\boldsymbol\epsilon$ from $\mathbf{x}_t$ is a multiple of it, $\mathbb{E}[\boldsymbol\epsilon \mid \mathbf{x}_t] = k_t\,\mathbf{x}_t$,
+# whose slope $k_t$ a least-squares fit through the origin measures (lesson 14's exercise 2 derives it).
 # Near $t = 0$ almost nothing of $\mathbf{x}_t$ is noise; near $t = T$ much more is. A network that is not told
 # $t$ would have to give one answer for both.
 
 # %%
 s = 0.1
 x0 = s * torch.randn(200_000, 2)
-slopes = {}
+slopes, errors = {}, {}
 for t in (0, 50, 99):
     eps = torch.randn_like(x0)
     xt = helpers.q_sample(x0, t, schedule, eps=eps)
-    slope_fit = (xt * eps).sum() / (xt * xt).sum()
+    slopes[t] = ((xt * eps).sum() / (xt * xt).sum()).item()
     # The standard error of a least-squares slope through the origin, from the residuals.
-    slope_se = ((eps - slope_fit * xt).pow(2).mean() / (xt * xt).sum()).sqrt()
-    v = schedule.alpha_bar[t] * s**2 + 1 - schedule.alpha_bar[t]
-    slopes[t] = (schedule.sqrt_one_minus_alpha_bar[t] / v).item()
-    print(f"t = {t:2d}: best eps-prediction = {slopes[t]:.3f} * x_t  (least-squares fit: {slope_fit:.3f} ± {slope_se:.3f})")
-    assert abs(slope_fit - slopes[t]) < 5 * slope_se
+    errors[t] = ((eps - slopes[t] * xt).pow(2).mean() / (xt * xt).sum()).sqrt().item()
+    print(f"t = {t:2d}: best eps-prediction = {slopes[t]:.3f} * x_t  (± {errors[t]:.3f}, least squares)")
 print(f"largest / smallest slope: {max(slopes.values()) / min(slopes.values()):.1f}")
+# Any two slopes differ by far more than their standard errors: the best answer depends on t.
+assert all(abs(slopes[a] - slopes[b]) > 5 * (errors[a] ** 2 + errors[b] ** 2) ** 0.5 for a in slopes for b in slopes if a < b)
 
 # %% [markdown]
 # The best slope changes nine-fold across these steps, and not monotonically (of the three, it is largest at
-# $t = 50$). A least-squares fit on 200 000 samples agrees with the formula within 5 standard errors at each
-# step; the standard error (after ±) is largest at $t = 0$, where $\mathbf{x}_t$ holds almost no noise to fit.
+# $t = 50$). Each is fitted on 200 000 samples, and any two differ by more than 5 standard errors of their difference (each
+# slope's standard error is printed after ±, largest at $t = 0$, where $\mathbf{x}_t$ holds almost no noise to fit).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** The Gaussian-data example is the whole argument for conditioning on t: same input, nine-fold different answer.
@@ -254,7 +251,8 @@ assert out.device.type == device.type and out.shape == (5, 2)
 # - A sinusoidal embedding describes each step with fixed waves, with distances that depend only on the step
 #   difference: the parameter count no longer depends on $T$, but the network still takes the steps $0 \dots T-1$
 #   of one schedule and rejects $t \ge T$.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/05_1.py`, `05_2.py`, `05_3.py`; each ends with its check)
 #
 # **1.** Write `count_parameters(T, hidden)`: the parameter count of the reference network for any `T` and width.

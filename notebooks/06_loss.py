@@ -372,7 +372,8 @@ plt.show()
 #   Drawing $\lceil B/2 \rceil$ and cutting to $B$, as the upstream notebook did, fixes it.
 # - $L_\text{simple}$ cannot reach 0: the floor is $\mathbb{E}\lVert\boldsymbol\epsilon - \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]\rVert^2$, at least 0.82
 #   at the first step for these data. A trained network finds late steps easy and early steps hard.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/06_1.py`, `06_2.py`, `06_3.py`; each ends with its check)
 #
 # **1.** Write `elbo_weight(schedule, t)`: $w_t$ for $\sigma_t^2 = \beta_t$, as a Python float, for a 0-based step `t`.

@@ -186,7 +186,7 @@ plt.show()
 # %%
 RECIPE = "default"  # or "reference"
 config = {"default": helpers.DEFAULT, "reference": helpers.REFERENCE}[RECIPE]
-print(", ".join(f"{k} {v}" for k, v in config.as_dict().items()))
+print("helpers.TrainConfig(" + ", ".join(f"{k}={v!r}" for k, v in config.as_dict().items()) + ")")
 
 # %% [markdown]
 # During training, every 250 steps: 2 000 samples for the animation, and the reverse chain plus the sharp quality
@@ -309,6 +309,8 @@ fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(losses, alpha=0.3, label="per step")
 ax.plot(np.arange(99, len(losses)), smooth, label="100-step mean")
 ax.set(xlabel="step", ylabel=r"$L_\mathrm{simple}$", yscale="log", title="training loss")
+ax.yaxis.set_major_formatter(ScalarFormatter())  # plain numbers on the log axis
+ax.yaxis.set_minor_formatter(ScalarFormatter())
 ax.legend()
 plt.show()
 
@@ -348,7 +350,7 @@ plt.show()
 #
 # `helpers.save_weights` stores the configuration, the tensors and a SHA-256 checksum of both; `load_weights` reads
 # them with `torch.load(weights_only=True)`, which refuses any file that would run code, checks the file was made for
-# the same network, and recomputes the checksum. The file is written under a temporary name and then renamed, so a
+# the same network (the same `TrainConfig` fields that shape it, such as `T` and `scaled_input`), and recomputes the checksum. The file is written under a temporary name and then renamed, so a
 # save that fails part-way (a full disk) leaves the previous file whole. Your run goes to `checkpoints/my_ddpm.pt`
 # (ignored by git); lessons 06, 07, 09 and 10 load `helpers.COMMITTED_CHECKPOINT` (`notebooks/checkpoints/ddpm_scurve.pt`)
 # with `helpers.load_model`, made by `python tools/make_checkpoint.py` with this recipe.
@@ -395,7 +397,8 @@ Path("checkpoints/damaged.pt").unlink()
 # (Adam); Loshchilov & Hutter 2017 (cosine decay, SGDR); Goyal et al. 2017 (warm-up with large batches); Karras et al.
 # 2022, Table 1 ($c_\text{in}$) and §5 (where training spends its noise levels); Polyak & Juditsky 1992 (weight
 # averaging); the reference recipe: acids-ircam `diffusion_models` (2021).
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/08_1.py`, `08_2.py`, `08_3.py`; each ends with its check)
 #
 # **1.** Write `lr_at(step, steps, peak, warmup)`: linear warm-up over `warmup` steps to `peak` (step 0 gets

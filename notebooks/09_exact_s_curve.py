@@ -73,11 +73,11 @@ assert residual.mean(0).abs().max() < 4 * 0.01 / math.sqrt(len(x0))
 #   = \frac{1}{3\pi}\int_{-3\pi/2}^{3\pi/2} \frac{1}{2\pi s_t^2}\exp\Big(-\frac{\lVert\mathbf{x} - \sqrt{\bar\alpha_t}\,\mathbf{c}(u)\rVert^2}{2 s_t^2}\Big)\,du.$$
 #
 # One integral over $u$, computed by quadrature: $q_t(\mathbf{x}) \approx \sum_j w_j\,\mathcal N(\mathbf{x}; \sqrt{\bar\alpha_t}\,\mathbf{c}(u_j), s_t^2 I)$,
-# a mixture of Gaussians, evaluated as a log-sum-exp so that nothing underflows: `oracle` above (`helpers.s_curve_oracle`)
-# does it, with 256 Gauss–Legendre nodes $u_j$ and weights $w_j$ from `helpers.quadrature()` (summing to 1, as an
-# average's should). The integrand is sharpest at the
-# first step, where $s_1 \approx 0.011$; there, against 4 096 nodes, at 10 000 points $\mathbf{x}_1$ (the full study:
-# [appendix 09a](09a_appendix.ipynb)):
+# a mixture of Gaussians. At early steps every term can underflow to 0, so the sum is taken in logs, as a
+# **log-sum-exp**: with $a_j$ the log of term $j$, $\log\sum_j e^{a_j} = m + \log\sum_j e^{a_j - m}$, $m = \max_j a_j$, whose largest
+# term is $e^0 = 1$. `oracle` above (`helpers.s_curve_oracle`) does it, with 256 Gauss–Legendre nodes $u_j$ and weights
+# $w_j$ from `helpers.quadrature()` (summing to 1). The integrand is sharpest at the first step, where $s_1 \approx 0.011$;
+# there, against 4 096 nodes, at 10 000 points $\mathbf{x}_1$ ([appendix 09a](09a_appendix.ipynb) has the full study):
 
 # %%
 x1 = helpers.q_sample(x0, 0, schedule).double()
@@ -122,7 +122,7 @@ assert abs(chi2 - 1) < 5 * math.sqrt(2 / used.sum().item())
 # ## The score, in closed form
 #
 # The **score** of a density is the gradient of its logarithm, $\nabla\log q_t(\mathbf{x})$: it points to where the density
-# rises fastest. It needs no normalising constant, and the next section shows it is what a noise predictor learns.
+# rises fastest. It needs no normalising constant; the next section shows that a noise predictor learns it.
 # Differentiate the mixture: each component contributes its own Gaussian score, weighted by its posterior
 # probability given $\mathbf{x}$. With $\mathbf{m}_t(\mathbf{x}) = \mathbb{E}[\mathbf{c}(u)\mid\mathbf{x}_t = \mathbf{x}]$, the posterior mean of the curve point,
 #
@@ -173,7 +173,7 @@ def show_scores(steps):
 
 show_scores([0, 30, 99])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Move the step:
 
 # %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
@@ -205,15 +205,18 @@ interact(lambda t: show_scores([t - 1]), t=IntSlider(value=10, min=1, max=T, des
 # The right-hand form is lesson 07's $\hat{\mathbf{x}}_0$ with a perfect noise predictor: the sampler's guess of the clean point is
 # then the posterior mean of $\mathbf{x}_0$, the best guess in squared error.
 #
-# Check 3: `oracle.denoise` computes it another way, from the Gaussian pair $(\mathbf{x}_0, \mathbf{x}_t)$ given $u$,
-# $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t] = \mathbf{m}_t + \frac{\sqrt{\bar\alpha_t}\,\delta^2}{s_t^2}(\mathbf{x}_t - \sqrt{\bar\alpha_t}\,\mathbf{m}_t)$, and both agree.
-# (The ε*-against-score line only guards the code against typos; check 4 tests the derivation.)
+# Check 3: `oracle.denoise` computes it another way. Given $u$, $\mathbf{x}_0 \sim \mathcal N(\mathbf{c}(u), \delta^2 I)$ is seen through Gaussian noise,
+# $\mathbf{x}_t = \sqrt{\bar\alpha_t}\,\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon$. For such a Gaussian pair the posterior mean is the prior mean plus
+# $\mathrm{Cov}(\mathbf{x}_0, \mathbf{x}_t)/\mathrm{Var}(\mathbf{x}_t) = \sqrt{\bar\alpha_t}\,\delta^2/s_t^2$ (per coordinate) times $\mathbf{x}_t$'s deviation from its mean,
+# $\mathbf{x}_t - \sqrt{\bar\alpha_t}\,\mathbf{c}(u)$. Averaged over $u$ given $\mathbf{x}_t$:
+# $\mathbb{E}[\mathbf{x}_0\mid\mathbf{x}_t] = \mathbf{m}_t + \frac{\sqrt{\bar\alpha_t}\,\delta^2}{s_t^2}(\mathbf{x}_t - \sqrt{\bar\alpha_t}\,\mathbf{m}_t)$. Both agree.
 
 # %%
 for t in (0, 30, 99):
     xt = helpers.q_sample(x0[:2000], t, schedule).double()
     tweedie = (xt + (1 - alpha_bar[t].double()) * oracle.score(xt, t)) / alpha_bar[t].double().sqrt()
     gap = (tweedie - oracle.denoise(xt, t)).abs().max().item()
+    # eps* against the score only guards the code against typos; check 4 tests the derivation.
     eps_gap = (oracle(xt, t) + (1 - alpha_bar[t].double()).sqrt() * oracle.score(xt, t)).abs().max().item()
     print(f"t = {t + 1:3d}: Tweedie vs denoise max gap {gap:.0e}; eps* vs -sqrt(1 - alpha_bar) score {eps_gap:.0e}")
     assert gap < 1e-10 and eps_gap < 1e-10
@@ -304,7 +307,9 @@ assert ((net - floor) > -3 * se).all()
 # - **off-curve** (precision): RMS distance to the curve, ×10³. Data: about $\delta \cdot 10^3 = 10$.
 # - **stray**: % of samples farther than $5\delta = 0.05$ from the curve. Data: essentially 0.
 # - **coverage gap**: Kolmogorov–Smirnov distance, in %, between the samples' $u$ and the uniform law.
-# - **NLL**: cross-entropy $-\frac1N\sum\log q_0(\mathbf{x}_i)$ under the exact data density $q_0$ above, in nats. Data: the entropy of $q_0$.
+# - **NLL**: the samples' **cross-entropy** under the exact data density, $-\frac1N\sum_i\log q_0(\mathbf{x}_i)$ in nats: their average
+#   surprise under $q_0$, large where the data are rare. For data it estimates the **entropy** $H(q_0) = -\mathbb{E}_{q_0}\log q_0$; samples
+#   piled on the curve's centre can score lower.
 #
 # The readable version of the projection and of the coverage gap, checked against the helpers:
 
@@ -321,7 +326,7 @@ assert (brute - distance[:500]).abs().max() < 3e-5 and abs(100 * ks - helpers.co
 
 # %% [markdown]
 # `helpers.sharp_quality` returns all four and lesson 07's energy distance (×10³). Their noise floor, over ten data samples
-# of 10 000 points (the energy distance's from the benchmark's, docs/benchmarks.md, as it is slow). Which flaws each
+# of 10 000 points (the slow energy distance's from docs/benchmarks.md). Which flaws each
 # number sees: [appendix 09a](09a_appendix.ipynb).
 
 # %%
@@ -332,10 +337,12 @@ def spread(values):
     return f"{np.mean(values):6.2f} ± {np.std(values, ddof=1):.2f}"
 
 
-for name in ("off_curve", "stray", "coverage_gap", "nll"):
-    print(f"{name:13s} ten data samples: {spread([getattr(q, name) for q in floors])}")
+# The metrics' names as a learner reads them.
+LABEL = {"off_curve": "off-curve", "stray": "stray %", "coverage_gap": "coverage gap %", "nll": "NLL"}
+for name, label in LABEL.items():
+    print(f"{label:15s} ten data samples: {spread([getattr(q, name) for q in floors])}")
 energy_floor = json.loads(Path("../benchmarks/results/cpu-2core.json").read_text())["data_floor"]["energy"]
-print(f"energy        ten data samples (benchmark): {energy_floor['mean']:6.3f} ± {energy_floor['sd']:.3f}")
+print(f"energy          ten data samples (benchmark): {energy_floor['mean']:6.3f} ± {energy_floor['sd']:.3f}")
 
 # %% [markdown]
 # The entropy of $q_0$ by quadrature, $-\int q_0\log q_0$, is what the NLL of data estimates:
@@ -355,7 +362,7 @@ assert abs(entropy - np.mean([q.nll for q in floors])) < 4 * np.std([q.nll for q
 # Gaussian reverse steps, the prior $\mathcal N(0, I)$ against the true $q(\mathbf{x}_T)$, and the choice of $\sigma_t^2$.
 # Two starts answer lesson 07's question about the prior: $\mathcal N(0, I)$, and exact draws of $q(\mathbf{x}_T)$ (the forward
 # process run on fresh data). Five seeds; within a seed every start and sampler shares the data and the noises, so the
-# differences are paired. 4 000 samples per run keep the lesson within its time budget.
+# differences are paired.
 
 # %%
 N_RUN, SEEDS = 4_000, range(5)
@@ -377,7 +384,7 @@ for seed in SEEDS:
                 runs[seed, prior, who, sigma] = helpers.sharp_quality(samples, energy=False)
 
 # %% [markdown]
-# One draw first (seed 0), to see the numbers:
+# One draw first (seed 0):
 
 # %%
 print(f"{'start':14s} {'sampler':8s} {'off-curve':>10s} {'stray %':>8s} {'gap %':>7s} {'NLL':>7s}   (seed 0, sigma^2 = beta~)")
@@ -398,7 +405,7 @@ def against_exact(prior, who, metric):
 cost = {(who, metric): against_exact("N(0, I)", who, metric) for who in ("oracle", "network")
         for metric in ("coverage_gap", "off_curve")}
 for (who, metric), result in cost.items():
-    print(f"N(0, I) {who:8s} {metric:13s} {result.summary()}")
+    print(f"N(0, I) {who:8s} {LABEL[metric]:15s} {result.summary()}")
 print(f"std of x_T per coordinate: {starts(0)['q(x_T), exact'].std(0).numpy().round(2)}")
 assert all(result.verdict == "undecided" for result in cost.values())
 
@@ -411,7 +418,7 @@ assert all(result.verdict == "undecided" for result in cost.values())
 
 # %% [markdown]
 # Ten seeds and a third start (a Gaussian with $q(\mathbf{x}_T)$'s mean and covariance): docs/benchmarks.md, "Which start the
-# stochastic sampler needs" (its seeds 0–4 are this lesson's runs). There too every interval holds 0:
+# stochastic sampler needs". There too every interval holds 0:
 
 # %%
 bench = json.loads(Path("../benchmarks/results/priors-cpu-2core.json").read_text())
@@ -456,7 +463,7 @@ assert exact_minus_data["beta_tilde"].max() < -1 and network_minus_data.min() > 
 
 # %% [markdown]
 # So with a perfect network $\sigma_t^2 = \beta_t$ is closer to the data (the interval lies below 0): 0.07–0.29 below the data's
-# off-curve (0.07–0.36 over the benchmark's ten seeds), while $\tilde\beta_t$ samples a curve more than 1 too sharp (below 10
+# off-curve, while $\tilde\beta_t$ samples a curve more than 1 too sharp (below 10
 # is not better). The trained network's own blur reverses the choice (the interval lies above 0): with $\tilde\beta_t$ it sits
 # 0.65–0.90 above the data's off-curve, an excess that is the network's own error, since the same sampler with the exact
 # network lands below the data. That answers lesson 07's second question.
@@ -467,7 +474,7 @@ assert exact_minus_data["beta_tilde"].max() < -1 and network_minus_data.min() > 
 # - Every marginal of the S-curve's forward process is a one-dimensional mixture, $q_t(\mathbf{x}) = \mathbb{E}_u\mathcal N(\mathbf{x}; \sqrt{\bar\alpha_t}\mathbf{c}(u), s_t^2 I)$.
 #   From it: the score in closed form, $\boldsymbol\epsilon^* = -\sqrt{1-\bar\alpha_t}\,\nabla\log q_t$, and Tweedie's denoiser, each checked
 #   by an independent route.
-# - The loss floor: the trained network never beats it beyond Monte Carlo error, and stays close to it.
+# - The loss floor: the trained network stays close to it and never beats it beyond Monte Carlo error.
 # - With the oracle in the network's place: the prior mismatch costs the stochastic sampler nothing measurable, and
 #   $\sigma_t^2 = \beta_t$ suits a perfect network, $\tilde\beta_t$ the trained one.
 # - [Appendix 09a](09a_appendix.ipynb): how many quadrature nodes, what each sharp metric can see,
@@ -476,7 +483,8 @@ assert exact_minus_data["beta_tilde"].max() < -1 and network_minus_data.min() > 
 # **References.** Ho, Jain & Abbeel 2020 (DDPM), eq. 4 and Algorithm 2; Vincent 2011, denoising score matching;
 # Efron 2011, "Tweedie's formula and selection bias"; Song et al. 2021, "Score-based generative modeling through
 # SDEs".
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/09_1.py`, `09_2.py`; each ends with its check)
 #
 # **1. Derive, then write.** If the data were Gaussian, the loss floor would have a closed form. Write
@@ -494,8 +502,8 @@ helpers.check_exercise("09.1", gaussian_floor)
 # %% [markdown]
 # **2. Predict, then check.** At the first step the floor is about 0.9 for our data, whose scatter ($\delta = 0.01$)
 # is wider than the step's noise ($\sqrt{\beta_1} \approx 0.005$). Now make the data ten times thinner:
-# `make_s_curve(noise=0.01)`, so $\delta = 0.001$. Predict the loss floor at $t = 1$ before computing anything, and
-# enter it; the check computes the exact value and says whether you are within 10 % of it.
+# `make_s_curve(noise=0.01)`, so $\delta = 0.001$. Predict the loss floor at $t = 1$ and enter
+# it; the check computes the exact value and says whether you are within 10 % of it.
 
 # %%
 predicted_floor = None  # your prediction, a number

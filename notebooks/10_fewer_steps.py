@@ -95,7 +95,7 @@ assert mean_gap < 1e-12 and sigma_gap < 1e-12
 # `helpers.sample_steps` runs any of these samplers on a subsequence of steps, drawing its noise on the CPU in the
 # same order as `helpers.sample`. So on all 100 steps it must give lesson 07's samples for the same seed: DDIM with
 # $\eta = 1$ those with $\tilde\beta_t$, and `"ddpm"` (the posterior mean with noise $\sqrt{\beta_t}$) those with $\beta_t$, up to float32
-# rounding (the two codes order their arithmetic differently). With $\eta = 0$ no noise is drawn: two seeds give identical samples.
+# rounding. With $\eta = 0$ no noise is drawn: two seeds give identical samples.
 
 # %%
 def seeded(k):
@@ -194,20 +194,23 @@ torch.testing.assert_close(readable, start_matched)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** Before showing the table, ask: which sampler cares more about a wrong start, the stochastic one or the ODE? Most say
-# the stochastic one, "it is noisier". The ODE is the fragile one: a one-to-one map keeps a wrong start's proportions,
-# so N(0, I)'s excess in q(x_T)'s tails is carried, as excess, to wherever the ODE takes those tails. The oracle row
-# rules out the network as the culprit.
+# the stochastic one, "it is noisier". The ODE is the fragile one: a one-to-one map carries N(0, I)'s excess in q(x_T)'s
+# tails, as excess, to wherever it takes those tails. The oracle row rules out the network.
 
 # %% [markdown]
 # Check 2 confirms the algebra (it reduces to $\nu\sqrt{\bar\alpha} = \sqrt{1-\bar\alpha}$), not the theory. The theory says more: a
 # deterministic flow keeps every marginal of the noisy process. Why should a flow with no noise at all do that?
 #
-# Picture $q_t$ as a cloud of probability that the forward process spreads out. Moving points *deterministically* with a
-# velocity $\mathbf{v}$ changes a density only through its flux: $\partial_t p = -\nabla\cdot(p\,\mathbf{v})$ (the continuity equation).
-# Diffusion changes $q_t$ through a flux too, $-\tfrac12 g^2\nabla q_t = q_t\cdot(-\tfrac12 g^2\nabla\log q_t)$: spreading is a flow *down* the
-# density. So the noisy process's Fokker–Planck equation is a continuity equation, with velocity = drift $-\tfrac12 g^2\,$score
-# (Song et al. 2021, eq. 13). Points moved along that field pass through every marginal $q_t$, although no single path is
-# a noisy one; moved backwards in time, they carry $q_T$ to $q_0$. That backward motion is the probability-flow ODE above.
+# In $\mathbf{y}$ and $\nu$ the forward process is a **stochastic differential equation** (SDE): each small step $d\nu$ adds fresh
+# Gaussian noise, $d\mathbf{y} = g\sqrt{d\nu}\,\mathbf{z}$ with $\mathbf{z}\sim\mathcal N(0, I)$ and $g = \sqrt{2\nu}$, so that the variance $\nu^2$ grows by
+# $g^2 d\nu$. It has no **drift** (the deterministic part of a step). How an SDE's density changes is
+# its **Fokker–Planck equation**; here, the heat equation $\partial_\nu p = \tfrac12 g^2\nabla^2 p$. Moving points *deterministically*
+# with a velocity $\mathbf{v}$ changes a density only through its flux: $\partial_\nu p = -\nabla\cdot(p\,\mathbf{v})$ (the continuity
+# equation). Spreading is such a flux too, a flow *down* the density: $\tfrac12 g^2\nabla^2 p = -\nabla\cdot\big(p\cdot(-\tfrac12 g^2\nabla\log p)\big)$.
+# So Fokker–Planck is a continuity equation with velocity $-\tfrac12 g^2\nabla_{\mathbf{y}}\log p = -\nu\nabla_{\mathbf{y}}\log p$, the ODE's
+# right-hand side with $\boldsymbol\epsilon^*$ (Song et al. 2021, eq. 13, with drift 0). Points moved along that field pass through every marginal,
+# although no single path is a noisy one; moved backwards, they carry $q_T$ to $q_0$. That backward motion is the
+# probability-flow ODE.
 #
 # **Check 3**, which would fail if the ODE were wrong: solve it with the exact network from 2 000 exact draws of $q_T$ to
 # step 1 (Heun, 33 intervals) and score the result under the exact $q_1$ of lesson 09. Its mean $-\log q_1$ must match that
@@ -314,8 +317,8 @@ for method in ("ddim", "heun"):
 #
 # The same network, the same start (`gaussian_prior`, seed 2) and the same noise seed for every sampler: DDPM on a step
 # subsequence (lesson 07's $\sigma^2 = \beta$, respaced: $\beta' = 1 - \bar\alpha_t/\bar\alpha_s$), DDIM with $\eta = 0$ and $\eta = 1$, and Heun
-# ($N$ = 3, 5, 10, 25, 50 steps for 5, 9, 19, 49, 99 NFE). The one-draw table of all twenty runs, with timings, is in
-# docs/benchmarks.md ("Sampling in fewer steps"); here they feed the decision below and the figure after it.
+# ($N$ = 3, 5, 10, 25, 50 steps for 5, 9, 19, 49, 99 NFE). The one-draw table of all twenty runs, with timings:
+# docs/benchmarks.md ("Sampling in fewer steps").
 
 # %%
 budgets = [5, 10, 20, 50, 100]
@@ -329,12 +332,12 @@ for name, (method, eta) in samplers.items():
         sweep[name, nfe] = helpers.sharp_quality(samples, energy=False)
 
 # %% [markdown]
-# One draw is one start and one noise seed. "As good as the 100-step DDPM" is a comparison, so it rests on lesson 07's
-# rule over ten seeds, with a measured margin: two s.d. of the difference between two runs of the 100-step DDPM from
-# one start with fresh noise (`helpers.redraw_margin`, twenty other seeds). A sampler qualifies when its off-curve is at
-# least as close to the data's as the DDPM's and its coverage gap no larger, each interval's worse end inside the margin
-# (`no_worse`; `target=` compares off-curve as the distance to the data's). `benchmarks/sample_seeds.py` ran every row
-# on ten seeds, too slow to repeat here; its seed 0 is this lesson's draw, checked first.
+# One draw is one start and one noise seed; "as good as the 100-step DDPM" rests on lesson 07's rule over ten seeds,
+# with a measured margin: two s.d. of the difference between two runs of the 100-step DDPM from one start with fresh
+# noise (`helpers.redraw_margin`, twenty other seeds). A sampler qualifies when its off-curve is at least as close to
+# the data's as the DDPM's and its coverage gap no larger, each interval's worse end inside the margin (`no_worse`;
+# `target=` compares off-curve as the distance to the data's). `benchmarks/sample_seeds.py` ran every row on ten seeds,
+# too slow to repeat here; its seed 0 is this lesson's draw, checked first.
 
 # %%
 seeds_run = json.loads(Path("../benchmarks/results/sampling-seeds-cpu-2core.json").read_text())
@@ -366,7 +369,7 @@ def as_good(name, nfe, who="network"):
 
 
 print(f"margins (two s.d. of the 100-step DDPM against itself, {len(seeds_run['redraw_seeds'])} seeds): "
-      + ", ".join(f"{m} {margin_of(m, 'network'):.2f}" for m in TARGET))
+      + ", ".join(f"{label} {margin_of(m, 'network'):.2f}" for m, label in (("off_curve", "off-curve"), ("coverage_gap", "coverage gap"))))
 print(f"as good as the 100-step DDPM (network | exact network), over {len(SEEDS)} seeds; the network's gap minus the DDPM's:")
 for (name, nfe) in sorted(sweep, key=lambda key: (key[1], key[0])):
     if nfe >= 19 and (name, nfe) != ("DDPM", 100):
@@ -454,7 +457,7 @@ def show_sampler(n_steps, eta):
 
 show_sampler(10, 0.0)
 
-# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_sampler, n_steps=IntSlider(value=10, min=2, max=T, description="steps"),
          eta=FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η"));
 
@@ -472,7 +475,8 @@ interact(show_sampler, n_steps=IntSlider(value=10, min=2, max=T, description="st
 # 2021, "Score-based generative modeling through SDEs", §4.3 (the probability-flow ODE); Karras, Aittala, Aila & Laine
 # 2022, "Elucidating the design space of diffusion-based generative models", eq. 1, eq. 5 and Algorithm 1; Nichol &
 # Dhariwal 2021 (respacing DDPM).
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/10_1.py`, `10_2.py`, `10_3.py`; each ends with its check)
 #
 # **1.** Karras et al. (2022, eq. 5) space the noise levels as $\nu_i = \big(\nu_\max^{1/\rho} + \tfrac{i}{N-1}(\nu_\min^{1/\rho} - \nu_\max^{1/\rho})\big)^\rho$,

@@ -1,7 +1,7 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # Lesson 13 — Likelihood: the ELBO evaluated, the ODE's exact log-likelihood, and both against the true density
 #
-# **Goal.** Lesson 06 stated the ELBO and trained on a simplified version of it; here we evaluate it, term by term, for
+# **Goal.** Lesson 06 stated the ELBO and trained on a simplified version; here we evaluate it term by term for
 # the committed network and for lesson 09's exact network $\boldsymbol\epsilon^*$, and follow it to continuous time, where the noise schedule
 # enters only through its end points. Then a second likelihood: lesson 10's probability-flow ODE is a one-to-one map, so the
 # change of variables gives its exact log-likelihood. Lesson 09's true density $q_0$ checks both: with $\boldsymbol\epsilon^*$ the ODE must
@@ -19,7 +19,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from ipywidgets import FloatSlider, interact
+from ipywidgets import FloatSlider, Layout, interact
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
 import helpers
@@ -75,9 +75,8 @@ def elbo_terms(eps_model, x0, sigma2, generator):
 
 
 # %% [markdown]
-# `helpers.elbo` computes the same terms with the Gaussian KL written out (no `torch.distributions`) and lesson 07's
-# posterior and reverse mean, drawing the same noise in the same order, so for the same seed the two must agree to
-# rounding:
+# `helpers.elbo` writes the Gaussian KL out (no `torch.distributions`) and draws the same noise in the same order: for
+# the same seed the two must agree to rounding:
 
 # %%
 def term_gaps(readable, terms):
@@ -105,14 +104,15 @@ x_eval = x0[:4000]
 elbos = {(who, prior_name): helpers.elbo(net, schedule, x_eval, prior=prior, generator=seeded(4))
          for who, net in (("network", model), ("exact", oracle)) for prior_name, prior in (("N(0, I)", None), ("q_T", q_T))}
 print(f"{len(x_eval)} points; data entropy: {entropy:.3f} nats per point = {entropy / (2 * math.log(2)):.3f} bits per dimension")
-print(f"{'eps':8s} {'prior':8s} {'L_T':>7s} {'sum L_t-1':>10s} {'L_0':>7s} {'bound':>7s} {'bits/dim':>9s} {'- entropy':>10s}")
+print(f"{'eps':8s} {'prior':8s} {'L_T':>7s} {'sum L_t-1':>10s} {'L_0':>7s} {'bound':>7s} {'bits/dim':>9s}")
 for (who, prior_name), e in elbos.items():
     print(f"{who:8s} {prior_name:8s} {e.prior.mean():7.3f} {e.steps.sum(0).mean():10.3f} {e.decoder.mean():7.3f} "
-          f"{e.nll_bound.mean():7.3f} {e.continuous_bits_per_dim():9.3f} {e.nll_bound.mean() - entropy:10.3f}")
+          f"{e.nll_bound.mean():7.3f} {e.continuous_bits_per_dim():9.3f}")
 
 # %% [markdown]
-# **Check 1.** The bound holds on average for any network: $\mathbb{E}_q[L] - H(q_0) = \mathrm{KL}(q_0\,\|\,p_\theta) + \mathbb{E}_q\,\mathrm{KL}(q(\mathbf{x}_{1:T}\mid\mathbf{x}_0)\,\|\,p_\theta(\mathbf{x}_{1:T}\mid\mathbf{x}_0)) \ge 0$.
-# Per point it need not hold, so the check is on the mean of $L(\mathbf{x}_0) + \log q_0(\mathbf{x}_0)$, within Monte Carlo error:
+# **Check 1.** The bound holds on average for any network: $\mathbb{E}_q[L] - H(q_0) = \mathrm{KL}(q_0\,\|\,p_\theta) + \mathbb{E}_q\,\mathrm{KL}(q(\mathbf{x}_{1:T}\mid\mathbf{x}_0)\,\|\,p_\theta(\mathbf{x}_{1:T}\mid\mathbf{x}_0)) \ge 0$,
+# where $p_\theta(\mathbf{x}_{1:T}\mid\mathbf{x}_0) = p_\theta(\mathbf{x}_{0:T})/p_\theta(\mathbf{x}_0)$ is the model's posterior: how likely each noisy path is, given that its reverse chain ends at $\mathbf{x}_0$.
+# Per point it need not hold, so the check is on the mean slack $L(\mathbf{x}_0) + \log q_0(\mathbf{x}_0)$ (the bound minus the entropy), within Monte Carlo error:
 
 # %%
 def check_bound(nll_bound, log_q0):
@@ -126,8 +126,9 @@ for key, e in elbos.items():
     print(f"{key[0]:8s} prior {key[1]:8s}: E[L + log q_0] = {check_bound(e.nll_bound, log_q0[:4000]):.3f} nats")
 
 # %% [markdown]
-# Check 1 is one-sided. With the exact prior one term is an equality: the mean of $L_T = D_\mathrm{KL}(q(\mathbf{x}_T\mid\mathbf{x}_0)\,\|\,q(\mathbf{x}_T))$ is the
-# information $\mathbf{x}_T$ keeps about $\mathbf{x}_0$, $I(\mathbf{x}_0; \mathbf{x}_T) = H(\mathbf{x}_T) - H(\mathbf{x}_T\mid\mathbf{x}_0)$, with $H(\mathbf{x}_T\mid\mathbf{x}_0) = \log\big(2\pi e(1-\bar\alpha_T)\big)$ ($d = 2$) and
+# Check 1 is one-sided. With the exact prior one term is an equality: the mean of $L_T = D_\mathrm{KL}(q(\mathbf{x}_T\mid\mathbf{x}_0)\,\|\,q(\mathbf{x}_T))$ is, by
+# definition, the **mutual information** $I(\mathbf{x}_0; \mathbf{x}_T)$: how many nats knowing $\mathbf{x}_0$ removes from the entropy of $\mathbf{x}_T$ (0 if they are independent),
+# $I = H(\mathbf{x}_T) - H(\mathbf{x}_T\mid\mathbf{x}_0)$, with $H(\mathbf{x}_T\mid\mathbf{x}_0) = \log\big(2\pi e(1-\bar\alpha_T)\big)$ ($d = 2$) and
 # $H(\mathbf{x}_T)$ from 200 000 fresh draws: a route that fails if $L_T$ is off either way.
 
 # %%
@@ -148,7 +149,7 @@ print(f"E[L_T] with the exact prior {elbos['exact', 'q_T'].prior.mean():.4f} nat
 assert abs(z_information) < 4
 
 # %% [markdown]
-# With the exact network and the exact prior, the slack (0.57 nats per point) is the bound's own: lesson 07's reverse steps
+# With the exact network and the exact prior, the slack (0.567 nats per point, check 1) is the bound's own: lesson 07's reverse steps
 # are Gaussians, while the true $q(\mathbf{x}_{t-1}\mid\mathbf{x}_t)$ is not Gaussian near the curve. The prior $\mathcal N(0, I)$ adds lesson 02's mismatch
 # ($\bar\alpha_T = 0.78$), 0.70 nats; the trained network adds only 0.08. Where that sits, step by step:
 
@@ -265,9 +266,9 @@ print(f"continuous time, any shape: {limit[0]:.3f} ± {limit[1]:.3f} (10 000 poi
       f"{sums['course', 99][0] - limit[0]:.3f} ± {math.hypot(sums['course', 99][1], limit[1]):.3f}")
 
 # %% [markdown]
-# With 99 steps the two shapes differ by 0.387 nats (the gap column), with four times the steps by 0.084; both sums have
+# With 99 steps the two shapes differ by 0.387 nats, with four times the steps by 0.084; both sums have
 # come down towards the integral. The course's 99 steps cost about as much as the exact network's whole slack with the exact
-# prior (0.559 in the table above): with $\boldsymbol\epsilon^*$, nearly all of the bound's looseness is the price of finitely many Gaussian steps.
+# prior (0.567, check 1): with $\boldsymbol\epsilon^*$, nearly all of the bound's looseness is the price of finitely many Gaussian steps.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The probability-flow ODE's log-likelihood
@@ -312,15 +313,15 @@ for who, net in (("exact", oracle), ("network", model64)):
     print(f"{who}: autograd divergence agrees with finite differences at {agree:.1%} of 300 points")
 
 # %% [markdown]
-# `helpers.ode_log_likelihood` carries the integral as a third column beside $\mathbf{y}$ and solves both through `helpers.integrate`,
-# the core every sampler uses. At $\nu = 0$, $\boldsymbol\epsilon^* = 0$ exactly; a network gives its step-1 prediction there, as in lesson 10.
+# `helpers.ode_log_likelihood` carries the integral as a third column beside $\mathbf{y}$ and solves both through `helpers.integrate`.
+# At $\nu = 0$, $\boldsymbol\epsilon^* = 0$ exactly; a network gives its step-1 prediction there, as in lesson 10.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Check 4: with $\boldsymbol\epsilon^*$ and the exact $q_T$, the ODE returns $\log q_0$, point by point
 #
 # The course's grid has 100 steps, and its first interval, from $\nu = 0$ to $\nu_1 = 0.0047$, is where the density changes fastest
 # (the data's noise is $\delta = 0.01$). To measure the solver's order the exact network gets finer grids with the same $\nu_T$: $N$
-# steps at $\nu_k = \nu_T (k/N)^2$, a `Schedule` built with `helpers.schedule_from_beta`. The error is the largest $|\log p_0 - \log q_0|$
+# steps at $\nu_k = \nu_T (k/N)^2$. The error is the largest $|\log p_0 - \log q_0|$
 # over 200 points; Heun's must fall with order 2 (Euler's, and both to 512 steps: [appendix 13a](13a_appendix.ipynb)).
 
 # %%
@@ -366,8 +367,8 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# On the course's own 100-step grid the same computation keeps the first interval's error, which more evaluations
-# elsewhere cannot remove. That is the grid the network's likelihood uses below, so its size matters:
+# On the course's own 100-step grid the first interval's error stays, whatever the other steps do. The network's
+# likelihood below uses this grid, so its size matters:
 
 # %%
 course_grid = helpers.ode_log_likelihood(oracle, schedule, x0[:2000], prior=q_T)
@@ -385,7 +386,7 @@ print(f"exact network, course grid (Heun, 100 steps): mean error {course_error.m
 # Which is larger? The ELBO bounds the likelihood of the **stochastic** model, the reverse chain $p_\theta$; the ODE defines a
 # **different** model. ELBO $\le \log p^\text{ODE}$ is guaranteed when the two are one: the exact score of the model's own
 # marginals, continuous time, the same prior (then it is check 1 with the exact network, and check 4). The trained network
-# has none of these, so here it is a measurement, with one prior for both, the Gaussian with $q(\mathbf{x}_T)$'s moments. Five
+# has none of these, so here it is measured, with one prior for both, the Gaussian with $q(\mathbf{x}_T)$'s moments. Five
 # seeds of 1 000 points:
 
 # %%
@@ -496,18 +497,20 @@ def show_point(u=1.0, offset=0.0):
 
 show_point(1.0, 0.0)
 
-# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
-interact(show_point, u=FloatSlider(value=1.0, min=-4.5, max=4.5, step=0.1, description="u"),
-         offset=FloatSlider(value=0.0, min=-0.05, max=0.05, step=0.005, description="offset", readout_format=".3f"));
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# Labels in full and long tracks: u's slider has 90 steps.
+wide = {"style": {"description_width": "initial"}, "layout": Layout(width="600px")}
+interact(show_point, u=FloatSlider(value=1.0, min=-4.5, max=4.5, step=0.1, description="u, position along the curve", **wide),
+         offset=FloatSlider(value=0.0, min=-0.05, max=0.05, step=0.005, description="offset across the curve",
+                            readout_format=".3f", **wide));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The ELBO, term by term (KLs in closed form, $L_0$ a Gaussian decoder with variance $\beta_1$), stays above the data's entropy on
-#   average (check 1); with the exact prior its $L_T$ is the information $\mathbf{x}_T$ keeps about $\mathbf{x}_0$.
+#   average (check 1); with the exact prior its mean $L_T$ is the mutual information $I(\mathbf{x}_0; \mathbf{x}_T)$.
 # - On 2 000 points (entropy $-3.232$ nats), prior $q(\mathbf{x}_T)$'s moments: the committed network's cross-entropy is $-3.145$ by the
-#   ODE and $-2.511$ by the ELBO bound; the exact network's, $-3.237$ and $-2.595$. In bits per dimension these bound a
-#   continuous density, not lesson 17's discrete pixels.
+#   ODE and $-2.511$ by the ELBO bound; the exact network's, $-3.237$ and $-2.595$.
 # - In continuous time the ELBO's KL terms become $\tfrac12\,\mathbb E\int\lVert\boldsymbol\epsilon - \hat{\boldsymbol\epsilon}\rVert^2 d\lambda$ over the log-SNR: the schedule enters only through
 #   its end points (Kingma et al. 2021, eqs. 15 and 18). With 99 steps the shape matters, and the steps cost the exact
 #   network about its whole slack (check 2).
@@ -519,11 +522,12 @@ interact(show_point, u=FloatSlider(value=1.0, min=-4.5, max=4.5, step=0.1, descr
 # Bettencourt & Duvenaud 2018, "Neural ordinary differential equations" (instantaneous change of variables); Song et al.
 # 2021, "Score-based generative modeling through SDEs", Appendix D.2; Kingma, Salimans, Poole & Ho 2021, "Variational
 # diffusion models" (§5, eq. 15; §5.1, eq. 18).
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/13_1.py`, `13_2.py`; each ends with its check)
 #
-# **1.** Compute $L_T$ by hand: write `prior_term(x0)`, the KL from $\mathcal N(\sqrt{\bar\alpha_T}\,\mathbf{x}_0, (1-\bar\alpha_T)I)$ to $\mathcal N(0, I)$ per point, for this
-# lesson's schedule, without `torch.distributions`.
+# **1.** Compute $L_T$ by hand: write `prior_term(x0)`, the KL from $\mathcal N(\sqrt{\bar\alpha_T}\,\mathbf{x}_0, (1-\bar\alpha_T)I)$ to $\mathcal N(0, I)$ per point in nats, for
+# this lesson's schedule, without `torch.distributions`.
 
 # %%
 def prior_term(x0):

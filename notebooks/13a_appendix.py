@@ -253,9 +253,11 @@ def versus(a, b, metric):
     return helpers.compare(lambda k: runs[a, k][metric], lambda k: runs[b, k][metric], seeds=shared, names=(a, b))
 
 
+LABELS = {"ode_nll": "E_q[-log p], ODE", "elbo_nll": "E_q[-log p], ELBO", "sample_nll": "E_p[-log q]",
+          "coverage_gap": "coverage gap", "off_curve_error": "|off-curve - data's|"}
 kl_claims = {(a, metric): versus(a, "default", metric) for a in ("missing end", "brief") for metric in ("ode_nll", "sample_nll")}
 for (a, metric), result in kl_claims.items():
-    print(f"{a} - default, {metric:10s}: {result.summary()}")
+    print(f"{a} - default, {LABELS[metric]:16s}: {result.summary()}")
 
 # %% [markdown]
 # Each number sees what the other misses. The network that never saw one end puts its samples exactly where data are:
@@ -288,7 +290,7 @@ print(f"the data's off-curve: {data_off_curve:.2f} (3 draws); mean off-curve ove
     f"{recipe} {np.mean([runs[r, k]['off_curve'] for (r, k) in runs if r == recipe]):.2f}" for recipe in ("default", "L_simple", "ELBO")))
 print(f"ELBO - L_simple over {len(loss_claims['ode_nll'].seeds)} seeds: mean difference, 95 % interval, verdict")
 for metric, result in loss_claims.items():
-    print(f"  {metric:15s} {result.brief(3)}")
+    print(f"  {LABELS[metric]:20s} {result.brief(3)}")
 print("  off-curve error, per seed:", " ".join(f"{d:+.2f}" for d in loss_claims["off_curve_error"].differences))
 elbo_weights = helpers.loss_weights(schedule, "eps", "elbo")
 print(f"the ELBO's weights w_t on this schedule: largest / smallest = {elbo_weights.max() / elbo_weights.min():.0f}, "

@@ -2,15 +2,16 @@
 # # Lesson 15 — Fast solvers: DPM-Solver, time grids and predictor–corrector
 #
 # **Goal.** Lesson 10's fewest-evaluation sampler as good as the 100-step DDPM was Heun with 19 network evaluations (NFE);
-# DPM-Solver reports CIFAR-10 FID 4.70 at 10 (Lu et al. 2022). It is an *exponential integrator*: in the log signal-to-noise
+# DPM-Solver reports CIFAR-10 FID 4.70 at 10 (Lu et al. 2022; FID, the Fréchet distance between Inception-network features of
+# samples and data, lower is better: lesson 17 builds one for digits). It is an *exponential integrator*: in the log signal-to-noise
 # ratio the probability-flow ODE has a linear part it solves exactly, so only the network's term is approximated. We derive
 # it from DDIM, build a second-order correction from a Taylor step, see why correcting the predicted $\hat{\mathbf{x}}_0$ (DPM-Solver++)
-# is safer than correcting $\boldsymbol\epsilon$ on coarse grids, measure orders, and race the solvers fairly. DPM-Solver-3's stages, noise, a
+# is safer than correcting $\boldsymbol\epsilon$ on coarse grids, measure orders, and race the solvers. DPM-Solver-3's stages, noise, a
 # Langevin corrector, speed and `diffusers` are in [appendix 15a](15a_appendix.ipynb).
 #
 # **Assumes.** What you need from earlier lessons: 09, the exact $\boldsymbol\epsilon^*$ (`oracle`), off-curve and coverage gap; 10, the
 # probability-flow ODE, DDIM ($\eta = 0$) with $\hat{\mathbf{x}}_0 = (\mathbf{x}_t - b_t\boldsymbol\epsilon)/a_t$, Heun, `helpers.ode_reference` and the rule for "as good as
-# the 100-step DDPM"; 12, flow time and its shift $c = 1/8$, one of the grids here; 14, $\lambda_t = \log\mathrm{SNR}_t$. Symbols:
+# the 100-step DDPM"; 12, flow time and its shift $\zeta = 1/8$, one of the grids here; 14, $\lambda_t = \log\mathrm{SNR}_t$. Symbols:
 # $a_t = \sqrt{\bar\alpha_t}$, $b_t = \sqrt{1-\bar\alpha_t}$, $\nu_t = b_t/a_t$.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -43,8 +44,9 @@ def seeded(k):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The exponential integrator
 #
-# Write $\ell = \lambda/2 = \log(a/b)$, DPM-Solver's time (Lu et al. call it $\lambda$; here $\lambda$ stays the full log-SNR). The
-# probability-flow ODE, with the network's noise prediction $\boldsymbol\epsilon_\theta$, has the exact solution from $t$ to $s$
+# Write $\ell = \lambda/2 = \log(a/b)$, DPM-Solver's time (Lu et al. call it $\lambda$; here $\lambda$ stays the full log-SNR). Start from
+# lesson 10's probability-flow ODE in $\mathbf{y} = \mathbf{x}/a$ and $\nu = b/a$: $d\mathbf{y}/d\nu = \boldsymbol\epsilon_\theta$. Since $\nu = e^{-\ell}$, $d\nu = -e^{-\ell}\,d\ell$, and
+# integrating from $t$ to $s$ gives $\mathbf{y}_s = \mathbf{y}_t - \int_{\ell_t}^{\ell_s} e^{-\ell}\boldsymbol\epsilon_\theta\,d\ell$. Multiply by $a_s$: the exact solution
 # (Lu et al. 2022, eq. 3.4)
 #
 # $$\mathbf{x}_s = \frac{a_s}{a_t}\,\mathbf{x}_t \;-\; a_s\int_{\ell_t}^{\ell_s} e^{-\ell}\,\boldsymbol\epsilon_\theta(\mathbf{x}_\ell, \ell)\,d\ell .$$
@@ -275,12 +277,12 @@ for key, err in whole.items():
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Time grids
 #
-# A solver's error depends on the steps $h$ it takes in $\ell$, so where the grid puts its points matters. Four grids
+# A solver's error depends on the steps $h$ it takes in $\ell$, so the grid matters. Four grids
 # (`helpers.grid_alpha_bar`), each even in its own time between step $T-1$ and step 0:
 # - **t**: even in the step index (lesson 10's `timesteps`);
 # - **lambda**: even in $\lambda$ (Lu et al. 2022, §3.3);
 # - **karras**: even in $\nu^{1/\rho}$, $\rho = 7$ (Karras et al. 2022, eq. 5);
-# - **shift**: even in lesson 12's flow time after its shift $c = 1/8$ towards the data.
+# - **shift**: even in lesson 12's flow time after its shift $\zeta = 1/8$ towards the data.
 
 # %%
 lam = schedule.log_snr.double()
@@ -305,32 +307,33 @@ for grid in helpers.GRIDS:
 # %% [markdown]
 # This schedule's $\lambda_t$ is steep near the data ($\lambda$ falls from 10.7 to 8.7 in the first 5 steps, by 0.56 over the last 20), so
 # the even-$t$ grid ends with a jump of $h = 1.48$, a third of $\ell$'s range; the even-$\lambda$ grid's steps are 0.46–0.59. Each
-# solver on each grid at 10 NFE (Heun and PC 9), with the exact network, so that only the solver's error shows (mean of
-# five seeds, `benchmarks/fast_solvers.py`; the network's columns: `docs/benchmarks.md`, "Every solver on every grid"):
+# solver on each grid at 10 NFE (Heun and PC 9), with the exact network, so that only the solver's error shows. An exact solve
+# would carry $q_T$ to the data's own distribution, so the score is the distance of the samples' off-curve from the data's
+# (mean of five seeds, `benchmarks/fast_solvers.py`; the network's columns: `docs/benchmarks.md`, "Every solver on every grid"):
 
 # %%
 rows = results["grids"]
-data_floor = results["data_floor"]
-print(f"{'exact off-curve':17s}" + "".join(f"{grid:>9s}" for grid in helpers.GRIDS) + "   worst - best")
+data_off = results["data_floor"]["off_curve"]["mean"]
+print(f"|off-curve - data's| ×10³" + "".join(f"{grid:>9s}" for grid in helpers.GRIDS) + "   spread (max - min)")
 for solver in NAMES:
-    values = [np.mean([r["oracle"]["off_curve"] for r in rows if r["solver"] == solver and r["grid"] == grid])
+    values = [np.mean([abs(r["oracle"]["off_curve"] - data_off) for r in rows if r["solver"] == solver and r["grid"] == grid])
               for grid in helpers.GRIDS]
     cells = [f"{v:8.2f}{'*' if grid == results['best'][solver]['grid'] else ' '}" for v, grid in zip(values, helpers.GRIDS)]
-    print(f"{NAMES[solver]:17s}" + "".join(cells) + f"   {max(values) - min(values):11.2f}")
-print(f"* the grid chosen with the network on seeds 10-11 for the race (section 5). "
-      f"Data: off-curve {data_floor['off_curve']['mean']:.2f}")
+    print(f"{NAMES[solver]:25s}" + "".join(cells) + f"   {max(values) - min(values):8.2f}")
+print(f"* the grid chosen with the trained network on seeds 10-11 for the race (section 5). The data's off-curve: {data_off:.2f}")
 t_grid = helpers.grid_steps(schedule, 10, "t").tolist()
 for name, first in (("DPM-Solver-3", t_grid[-4]), ("DPM-Solver++(2M)", t_grid[-2])):
     h = helpers.half_log_snr(alpha_bar[0].item()) - helpers.half_log_snr(alpha_bar[first].item())
     print(f"even-t grid: {name}'s last corrected step runs from step {first} to step 0, h = {h:.2f}, e^h = {math.exp(h):.1f}")
 
 # %% [markdown]
-# **The table shows section 2's point.** The grid moves off-curve by 0.84 for DDIM, which corrects nothing, and 1.27 for
-# DPM-Solver++(2M), but 6.15 for DPM-Solver-3 and 10.82 for Heun (whose step also averages two $\boldsymbol\epsilon$'s). DPM-Solver-3 is worst on
-# the even-$t$ grid (14.33 against DDIM's 10.69), where it corrects $\boldsymbol\epsilon$ across $h = 2.78$, over which $e^{\ell}$ grows 16-fold;
-# DPM-Solver++(2M) corrects $\hat{\mathbf{x}}_0$ across that grid's $h = 1.48$ and is at its best there (7.88). DPM-Solver-2 takes that step
-# as DDIM (the odd interval left over). So on a grid with one large step an $\boldsymbol\epsilon$-form DPM-Solver can do worse than DDIM: one
-# answer, for this schedule, to dpm-solver issues #23 and #25. Issue #36 has another cause (appendix 15a).
+# **The table shows section 2's point.** The grid moves DDIM, which corrects nothing, by 0.51, and DPM-Solver++(2M)
+# by 1.27, but DPM-Solver-3 by 3.97 and Heun (whose step also averages two $\boldsymbol\epsilon$'s) by 10.82. On the even-$t$ grid every
+# corrected solver is further from the data than DDIM (0.68): DPM-Solver-3 most (4.32), which corrects $\boldsymbol\epsilon$ across $h = 2.78$,
+# over which $e^{\ell}$ grows 16-fold; DPM-Solver++(2M), which corrects $\hat{\mathbf{x}}_0$ across that grid's $h = 1.48$, half as far (2.13).
+# DPM-Solver-2 takes that last step as DDIM. So on a grid with one large step a corrected
+# solver can do worse than DDIM, an $\boldsymbol\epsilon$-form one the most: one answer, for this schedule, to dpm-solver issues #23 and #25.
+# Issue #36 has another cause (appendix 15a).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Quality against cost, fairly
@@ -386,30 +389,37 @@ fewest_nfe, fewest_solver = min((nfe, s) for (s, nfe) in table if as_good(s, nfe
 assert [fewest_nfe, fewest_solver] == results["fewest_as_good"]
 print(f"\nfewest NFE as good as the 100-step DDPM over {len(RACE_SEEDS)} seeds: {NAMES[fewest_solver]} at {fewest_nfe} NFE")
 print(f"margins (the 100-step DDPM against itself): off-curve {margin['off_curve', 'network']:.2f}, coverage gap "
-      f"{margin['coverage_gap', 'network']:.2f} points; PC's corrector kappa = {results['best']['pc']['snr']}")
+      f"{margin['coverage_gap', 'network']:.2f} points; PC's corrector kappa = {results['best']['pc']['kappa']}")
 seconds = results["speed"]["seconds"]["2 threads, quiet"]
 ddpm_seconds = seconds["DDPM, 100 steps (the quality matched)"]
-print(f"10 000 points on 2 threads through sample_steps: {NAMES[fewest_solver]} {1000 * seconds['sample_steps']:.0f} ms, "
+print(f"10 000 points on 2 threads through helpers.sample_steps:\n  {NAMES[fewest_solver]} {1000 * seconds['sample_steps']:.0f} ms, "
       f"the 100-step DDPM {1000 * ddpm_seconds:.0f} ms ({ddpm_seconds / seconds['sample_steps']:.1f} times slower); "
       f"the {fewest_nfe} evaluations alone {1000 * seconds['the evaluations alone (FastEps, no solver)']:.0f} ms")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-for i, solver in enumerate(NAMES):
-    nfes = sorted({nfe for s, nfe in table if s == solver})
-    for ax, metric in zip(axes, ("off_curve", "coverage_gap")):
-        net = [np.mean([r["network"][metric] for r in table[solver, n].values()]) for n in nfes]
-        exact = [np.mean([r["oracle"][metric] for r in table[solver, n].values()]) for n in nfes]
-        ax.plot(nfes, net, "o-", color=f"C{i}", ms=3, label=f"{NAMES[solver]}")
-        ax.plot(nfes, exact, ":", color=f"C{i}")
-for ax, metric, top, label in zip(axes, ("off_curve", "coverage_gap"), (30, 8), ("off-curve (RMS, ×10³)", "coverage gap (%)")):
-    ddpm = np.mean([baselines[k]["network"][metric] for k in RACE_SEEDS])
-    ax.axhline(ddpm + margin[metric, "network"], color="k", lw=0.8, ls="--")
-    ax.set(xscale="log", ylim=(0, top), xlabel="NFE", ylabel=label,
-           title=f"{label.split(' (')[0]}: network (solid), exact (dotted)")
-axes[1].legend(loc="upper right")
-axes[0].text(3, 1, "dashed: the 100-step DDPM's mean + margin")
-fig.tight_layout()
+NFE_TICKS = (3, 5, 10, 20, 30, 50)
+fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True, sharey="col")
+for row, who in enumerate(("network", "oracle")):
+    for col, (metric, label) in enumerate((("off_curve", "off-curve (RMS, ×10³)"), ("coverage_gap", "coverage gap (%)"))):
+        ax = axes[row, col]
+        for i, solver in enumerate(NAMES):
+            nfes = sorted({nfe for s, nfe in table if s == solver})
+            mean = [np.mean([r[who][metric] for r in table[solver, n].values()]) for n in nfes]
+            ax.plot(nfes, mean, marker="os^vDP"[i], ms=4, color=f"C{i}", label=NAMES[solver])
+        ddpm = np.mean([baselines[k][who][metric] for k in RACE_SEEDS])
+        ax.axhline(ddpm + margin[metric, who], color="k", lw=1, ls="--", label="100-step DDPM's mean + margin")
+        if metric == "off_curve":
+            ax.axhline(DATA_OFF, color="0.5", lw=1, ls=":", label="the data's own off-curve")
+        ax.set(xscale="log", yscale="log", ylabel=label, title=f"{'trained' if who == 'network' else 'exact'} network: {label.split(' (')[0]}")
+        ax.minorticks_off()
+        ax.set_xticks(NFE_TICKS, [str(n) for n in NFE_TICKS])
+        y_ticks = (5, 10, 20, 50, 100, 200, 500) if metric == "off_curve" else (0.5, 1, 2, 5, 10, 20, 50)
+        ax.set_yticks(y_ticks, [f"{v:g}" for v in y_ticks])
+axes[1, 0].set_xlabel("NFE (network evaluations)")
+axes[1, 1].set_xlabel("NFE (network evaluations)")
+fig.legend(handles=axes[0, 0].get_lines(), loc="lower center", ncols=4)
+fig.suptitle("Mean of ten seeds per budget; the verdicts above come from paired intervals, not from these means")
+fig.tight_layout(rect=(0, 0.09, 1, 1))
 plt.show()
 
 # %% [markdown]
@@ -418,8 +428,8 @@ plt.show()
 #   verdicts need not be monotone (DPM-Solver-2 at 30, not 50): an interval ending near the margin passes or fails by hundredths.
 # - **The exact network** rarely passes: its ODE samples are sharper than the data by more than its DDPM's, which the
 #   two-sided rule does not count as better. So the race does not say whether solver or network sets the count.
-# - **Time.** 10 000 points in 280 ms on two threads, 3.5 times faster than the 100-step DDPM (about their ratio of evaluations, 5, less the solver's
-#   arithmetic). The evaluations alone take 115 ms, so 0.1 s is out of reach with this network (appendix 15a).
+# - **Time.** 10 000 points in 280 ms on two threads, 3.5 times faster than the 100-step DDPM (5 times fewer evaluations, plus the solver's arithmetic). The evaluations alone take 115 ms, so the course's target for a live demo, 10 000 points at the DDPM's quality in 0.1 s,
+#   is out of reach with this network (appendix 15a).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** Ask why the *perfect* network so rarely passes before showing its column.
@@ -464,7 +474,7 @@ def show_solver(solver="dpm++2m", grid="shift", nfe=10):
 
 show_solver()
 
-# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_solver, solver=Dropdown(options=[(NAMES[k], k) for k in ("ddim", "heun", *helpers.SOLVERS)], value="dpm++2m",
                                       description="solver"),
          grid=Dropdown(options=list(helpers.GRIDS), value="shift", description="grid"),
@@ -476,15 +486,17 @@ interact(show_solver, solver=Dropdown(options=[(NAMES[k], k) for k in ("ddim", "
 # - **One update, better guesses.** The linear part solved exactly in $\ell = \lambda/2$ gives DPM-Solver-1, which is DDIM (check 1). A Taylor
 #   step with the previous point's slope gives DPM-Solver++(2M)'s $\hat{\mathbf{x}}_{0,i} + (\hat{\mathbf{x}}_{0,i} - \hat{\mathbf{x}}_{0,i-1})/(2r)$, one evaluation per step (check 2).
 # - **Correct $\hat{\mathbf{x}}_0$ on coarse grids.** $\hat{\boldsymbol\epsilon}$ changes $e^{\ell}$ times as fast (check 3: 211.5 at step 0): DPM-Solver-3, correcting $\boldsymbol\epsilon$ across
-#   $h = 2.78$ on the even-$t$ grid, lands at off-curve 14.33 against DDIM's 10.69, while DPM-Solver++(2M) varies by 1.27 across grids.
+#   $h = 2.78$ on the even-$t$ grid, lands 4.32 from the data's off-curve against DDIM's 0.68, and the grid moves it by 3.97
+#   against DPM-Solver++(2M)'s 1.27.
 # - **Measured orders**: 1.02, 2.06, 3.14 and 2.03 (check 5); the network's own error stops it at 3.2–3.5·10⁻³.
 # - **The race**: DPM-Solver++(2M) is as good as the 100-step DDPM from 20 NFE, in 280 ms against 967 ms.
 #
 # **References.** Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver", eq. 3.4, §3.3, §4.1, Algorithm 1 (DPM-Solver-2, $r_1 = 1/2$),
-# Algorithm 2 (DPM-Solver-3, $r_1 = 1/3$, $r_2 = 2/3$), and for other $r$ their code (github.com/LuChengTHU/dpm-solver); Lu et al. 2022b,
+# Algorithm 2 (DPM-Solver-3, $r_1 = 1/3$, $r_2 = 2/3$), Algorithm 4 (DPM-Solver-2 at any $r_1$), and for DPM-Solver-3 at other $r$ their code (github.com/LuChengTHU/dpm-solver); Lu et al. 2022b,
 # "DPM-Solver++", Algorithm 2; Song, Meng & Ermon 2021 (DDIM); Song et al. 2021 (score SDEs), App. G; Karras et al. 2022
 # (EDM), eq. 5; dpm-solver issues #23 and #25.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/15_1.py`, `15_2.py`; each ends with its check)
 #
 # **1. Derive the exact weight.** Step 3 of section 2 took an average as $\tfrac12$. If $\hat{\mathbf{x}}_0$ were exactly a straight line in $\ell$,

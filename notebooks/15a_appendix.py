@@ -163,11 +163,11 @@ for nfe in (10, 20):
         print(f"NFE {nfe}  {sampler:16s} network off-curve {mean_sd(net['off_curve'])}, gap {mean_sd(net['coverage_gap'])}"
               f" | exact {np.mean(exact['off_curve']):6.2f}, gap {np.mean(exact['coverage_gap']):5.2f}")
 for nfe in (10, 20):
-    for metric in ("off_curve", "coverage_gap"):
+    for metric, label in (("off_curve", "off-curve"), ("coverage_gap", "coverage gap")):
         result = helpers.compare(lambda k: pick(noise_rows, "network", metric, sampler="DDIM, eta = 1.0", nfe=nfe)[k],
                                  lambda k: pick(noise_rows, "network", metric, sampler="DDIM, eta = 0.0", nfe=nfe)[k],
                                  seeds, names=(f"eta 1, {nfe} NFE", "eta 0"))
-        print(f"{metric:12s} {result.summary()}")
+        print(f"{label:12s} {result.summary()}")
 
 # %% [markdown]
 # **A trade, not a win.** With the network, $\eta = 1$ lowers off-curve by 0.67 at both budgets (intervals below 0, five
@@ -190,7 +190,7 @@ for nfe in (10, 20):
 # One draw of 3 000 points, with the exact score:
 
 # %%
-kappa = helpers.PC_SNR
+kappa = helpers.PC_KAPPA
 ab_T = alpha_bar[-1].item()
 q_T = ab_T**0.5 * helpers.s_curve(3000, seed=9).double() + (1 - ab_T) ** 0.5 * torch.randn(3000, 2, generator=seeded(10), dtype=torch.float64)
 wrong = torch.randn(3000, 2, generator=seeded(11), dtype=torch.float64)
@@ -237,11 +237,11 @@ for m in (0, 5, 10, 20, 50, 100):
 
 # %%
 scores = results["choice_scores"]["pc"]
-kappas = sorted({float(key.split("snr ")[1]) for key in scores})
+kappas = sorted({float(key.split("kappa ")[1]) for key in scores})
 print(f"{'grid':7s}" + "".join(f"{'kappa ' + str(k):>12s}" for k in kappas))
 for grid in helpers.GRIDS:
-    print(f"{grid:7s}" + "".join(f"{scores[f'{grid}, snr {k}']:12.2f}" for k in kappas))
-print(f"chosen: grid {results['best']['pc']['grid']}, kappa {results['best']['pc']['snr']}")
+    print(f"{grid:7s}" + "".join(f"{scores[f'{grid}, kappa {k}']:12.2f}" for k in kappas))
+print(f"chosen: grid {results['best']['pc']['grid']}, kappa {results['best']['pc']['kappa']}")
 
 # %% [markdown]
 # The chosen $\kappa = 0.3$ is the largest value that search tried, and on every grid the score still fell towards it: the
@@ -268,9 +268,8 @@ def pc_score(kappa, baselines):
         for n in (5, 10):  # 5 and 10 grid points: 9 and 19 NFE
             steps = helpers.grid_steps(schedule, n, "shift")
             with torch.no_grad():
-                # snr is the helpers' name for kappa (Song et al. call it a signal-to-noise ratio).
                 samples = helpers.dpm_solve(lambda x, k: model(x, steps[k]), start_of(seed), grid_of(steps), "pc",
-                                            generator=seeded(3 + 100 * seed), snr=kappa)
+                                            generator=seeded(3 + 100 * seed), kappa=kappa)
             values.append(excess(samples, baselines[seed]))
     return statistics.mean(values)
 
@@ -284,7 +283,7 @@ extended = {kappa: pc_score(kappa, baselines) for kappa in (0.16, 0.3, 0.35, 0.4
 print("shifted grid, committed network: " + ", ".join(f"kappa {k} score {v:.1f}" for k, v in extended.items()))
 best_kappa = min(extended, key=extended.get)
 print(f"lowest score at kappa {best_kappa}; the benchmark's search (network before the EMA correction): "
-      f"kappa 0.16 {scores['shift, snr 0.16']:.1f}, kappa 0.3 {scores['shift, snr 0.3']:.1f}")
+      f"kappa 0.16 {scores['shift, kappa 0.16']:.1f}, kappa 0.3 {scores['shift, kappa 0.3']:.1f}")
 print(f"a Gaussian's variance at stationarity, times 1 + kappa^2: {1 + 0.3**2:.2f} at kappa 0.3, "
       f"{1 + best_kappa**2:.2f} at kappa {best_kappa}")
 
@@ -311,7 +310,7 @@ x_speed = helpers.gaussian_prior(x0, schedule, 10_000, seeded(13))
 with torch.no_grad():
     check_same(fast(x_speed, 50), model(x_speed, torch.tensor(50)), 1e-4, "FastEps vs the network, step 50, 10 000 points")
 speed = results["speed"]
-print(f"{NAMES[speed['solver']]} on the {speed['grid']} grid, {speed['nfe']} NFE, 10 000 points; FastEps vs sample_steps: "
+print(f"{NAMES[speed['solver']]} on the {speed['grid']} grid, {speed['nfe']} NFE, 10 000 points; FastEps vs helpers.sample_steps: "
       f"largest difference {speed['max_gap_fused_vs_plain']:.1e}; torch.compile took {speed['compile_seconds']} s first")
 for setting, seconds in speed["seconds"].items():
     print(f"{setting}:")

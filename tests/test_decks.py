@@ -89,8 +89,9 @@ UNTYPESET = """() => {
 # measure the slide in the deck's own coordinates (1280 x 720, scaled to the window). A slide taller than that must
 # scroll (the deck template makes it so); nothing may be wider, and no code line may run past its box. Also, per slide:
 # words or numbers broken across two lines (a run of letters, digits, '.', '_' or '%'; a break after a hyphen or a
-# bracket is allowed), printed table rows that take more than one line (a long printed sentence may wrap, at spaces), figures that end below the screen, a slide showing nothing, and a "Try it" slide (controls) without
-# its figure.
+# bracket is allowed), printed table rows that take more than one line (a long printed sentence may wrap, at spaces),
+# figures that end below the screen, a slide showing nothing, a "Try it" slide (controls) without its figure, and a
+# slide that scrolls with no shadow on its edge to say so.
 WALK_SLIDES = """async () => {
   const Reveal = await new Promise(resolve => require(["vendor/reveal.js/dist/reveal.js"], resolve));
   const {width, height} = Reveal.getConfig();
@@ -139,6 +140,7 @@ WALK_SLIDES = """async () => {
                wide: Math.max(slide.scrollWidth - width - 1, ...pre, 0), scrolls: slide.scrollHeight > height + 1,
                split, rows, below: images.filter(img => (img.getBoundingClientRect().bottom - top) / scale > height + 1).length,
                blank: !slide.textContent.trim() && images.length === 0,
+               silentScroll: slide.scrollHeight > height + 1 && !getComputedStyle(slide).backgroundAttachment.includes("local"),
                controlsWithoutFigure: code.includes("interact(") && images.length === 0});
     Reveal.next();
   }
@@ -155,6 +157,7 @@ def deck_problems(walk):
         "figure below the screen": [w["slide"] for w in walk if w["below"]],
         "blank": [w["slide"] for w in walk if w["blank"]],
         "controls without figure": [w["slide"] for w in walk if w["controlsWithoutFigure"]],
+        "scrolls with no sign": [w["slide"] for w in walk if w["silentScroll"]],
     }
 
 
@@ -218,6 +221,50 @@ def test_planted_try_it_without_figure_and_upper_case_headings(browser, built_de
 def test_planted_figure_below_code(browser, built_decks, monkeypatch):
     problems, _ = walk_planted(browser, monkeypatch, "12_flow_matching", undo=["split_tall_figures"])
     assert problems["figure below the screen"]
+
+
+def test_planted_tall_slide_scrolls_with_no_sign(browser, built_decks, monkeypatch):
+    """The talk's deck without the template's scroll shadow: a slide taller than the screen scrolls and nothing says so."""
+    problems, _ = walk_planted(browser, monkeypatch, "course_talk",
+                               html_change=lambda h: h.replace("no-repeat local", "no-repeat scroll"))
+    assert problems["scrolls with no sign"]
+
+
+# A live slideshow (jupyterlab-slideshow, RISE) shows a slide's cells from its start: the controls of a "Try it" slide
+# must show on arrival, not below 25 lines of code and a still figure (lesson 15's did, issue 39). Estimated with the
+# deck's own line heights (slides/build.py), which JupyterLab's are smaller than; a control row is about 60 px.
+CONTROL_ROW = 60
+
+
+def height_above_controls(notebook):
+    """For each set of controls (an `interact(` cell), the estimated height its live slide shows above it."""
+    cells, heights = notebook.cells, []
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code" or "interact(" not in cell.source:
+            continue
+        start = index
+        while start > 0 and cells[start].metadata.get("slideshow", {}).get("slide_type", "-") not in ("slide", "subslide"):
+            start -= 1
+        shown = [c for c in cells[start:index] if c.metadata.get("slideshow", {}).get("slide_type", "-") not in ("skip", "notes")]
+        heights.append(sum(deck_builder.text_height(c, True) + sum(deck_builder.figure_height(o) for o in c.get("outputs", [])
+                                                                   if deck_builder.FIGURE in o.get("data", {})) for c in shown))
+    return heights
+
+
+@pytest.mark.parametrize("notebook_path", [p for p in DECKS if p.parent.name == "notebooks"], ids=lambda p: p.stem)
+def test_live_try_it_slides_open_on_their_controls(notebook_path):
+    notebook = nbformat.read(notebook_path, as_version=4)
+    for height in height_above_controls(notebook):
+        assert height + CONTROL_ROW <= deck_builder.SLIDE_HEIGHT, f"the controls start {height:.0f} px down their live slide"
+
+
+def test_planted_controls_below_the_code():
+    """Lesson 15 with its controls on the slide of the code that draws them, as it was."""
+    notebook = nbformat.read(ROOT / "notebooks" / "15_solvers.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "interact(" in cell.source:
+            cell.metadata["slideshow"] = {"slide_type": "-"}
+    assert max(height_above_controls(notebook)) + CONTROL_ROW > deck_builder.SLIDE_HEIGHT
 
 
 def test_untypeset_maths_is_found(browser):

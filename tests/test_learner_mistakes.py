@@ -455,7 +455,7 @@ SLIPS_RAISE = {
     "grid_alpha_bar with grid 'log-snr'": (lambda: helpers.grid_alpha_bar(SCH, 5, "log-snr"), ValueError,
                                            ["grid must be one of", "'lambda'"]),
     "half_log_snr at alpha_bar 1": (lambda: helpers.half_log_snr(1.0), ValueError, ["alpha_bar must be in (0.0, 1.0)"]),
-    "langevin with snr -0.1": (lambda: helpers.langevin(lambda x: x, XT, 0.5, 2, snr=-0.1), ValueError, ["snr must be in"]),
+    "langevin with kappa -0.1": (lambda: helpers.langevin(lambda x: x, XT, 0.5, 2, kappa=-0.1), ValueError, ["kappa must be in"]),
     "langevin with a step count of 2.5": (lambda: helpers.langevin(lambda x: x, XT, 0.5, 2.5), TypeError,
                                           ["n_steps must be an int"]),
     "FastEps of a conditional network": (lambda: helpers.FastEps(helpers.ConditionalNoisePredictor(100, 3, 16)), TypeError,
@@ -538,7 +538,7 @@ SLIPS_RAISE = {
 def test_every_public_helper_is_probed():
     """Each name in helpers.__all__ appears in a probe of this file, so a new helper cannot skip this suite."""
     source = Path(__file__).read_text()
-    data = {"DEFAULT", "REFERENCE", "COMMITTED_CHECKPOINT", "GRIDS", "PC_SNR", "SOLVERS"}
+    data = {"DEFAULT", "REFERENCE", "COMMITTED_CHECKPOINT", "GRIDS", "PC_KAPPA", "SOLVERS"}
     assert [n for n in helpers.__all__ if n not in data and f"helpers.{n}" not in source] == []
     assert helpers.default_device().type in ("cpu", "cuda", "mps")
 

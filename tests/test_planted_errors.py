@@ -342,7 +342,7 @@ def test_12_exact_velocity_and_the_ddpm_view(x0):
     u_nodes, log_w = helpers.quadrature()
     namespace.update(mixture=mixture, oracle=oracle, log_w=log_w, centres=helpers.curve(u_nodes))
     appendix.update(mixture=mixture, oracle=oracle)
-    exact_velocity, vp_velocity, k_of = namespace["exact_velocity"], appendix["vp_velocity"], appendix["k_of"]
+    exact_velocity, vp_velocity, psi = namespace["exact_velocity"], appendix["vp_velocity"], appendix["psi"]
     eps = torch.randn(200, 2, dtype=torch.float64)
 
     def velocity_gap(fn):
@@ -354,12 +354,12 @@ def test_12_exact_velocity_and_the_ddpm_view(x0):
 
     def vp_gap(fn):
         return max(((fn(x, s) - appendix["ddpm_state_velocity"](x, s)).norm(dim=1) / fn(x, s).norm(dim=1)).max().item()
-                   for s in (0.05, 0.5, 0.9) for x in [helpers.flow_path(x0[:200].double(), s, eps) / k_of(s)])
+                   for s in (0.05, 0.5, 0.9) for x in [helpers.flow_path(x0[:200].double(), s, eps) / psi(s)])
 
     def flipped(x, s):
-        """k' with the wrong sign: the scale change counted the wrong way."""
-        k = k_of(s)
-        return oracle(k * x, s) / k + x * (2 * s - 1) / k**2
+        """psi' with the wrong sign: the scale change counted the wrong way."""
+        scale = psi(s)
+        return oracle(scale * x, s) / scale + x * (2 * s - 1) / scale**2
 
     assert vp_gap(vp_velocity) < 1e-8
     assert vp_gap(flipped) > 1e-3
@@ -778,6 +778,24 @@ def test_13_elbo_weight_planted():
         assert verdict("13.2", namespace["elbo_weight"])[0] is right, (old, new)
 
 
+def test_13_prior_term_planted():
+    """Exercise 13.1's check passes the solution and fails it twice too large, with the log term's sign flipped, with
+    alpha_bar_T for its square root in the mean, and at the step before the last; each with its own diagnosis."""
+    from helpers.exercises import verdict
+
+    source = (NOTEBOOKS / "solutions" / "13_1.py").read_text().split("helpers.check_exercise")[0]
+    planted = (("", "", None), ("- 2 * s2.log()) / 2", "- 2 * s2.log())", "exactly twice"),
+               ("- 2 * s2.log())", "+ 2 * s2.log())", "not by one of the usual slips"),
+               ("a * (x0**2)", "a**2 * (x0**2)", "the factor on x_0"),
+               ("alpha_bar[-1]", "alpha_bar[-2]", "code step 98"))
+    for old, new, diagnosis in planted:
+        assert old in source
+        namespace = {}
+        exec(source.replace(old, new) if old else source, namespace)
+        right, message = verdict("13.1", namespace["prior_term"])
+        assert right is (diagnosis is None) and (diagnosis is None or diagnosis in message), (old, new, message)
+
+
 # Lesson 14 ----------------------------------------------------------------------------------------------------
 
 def targets_lesson(schedule):
@@ -1011,6 +1029,24 @@ def test_16_eps_weight_planted():
         assert verdict("16.1", namespace["eps_weight"])[0] is right, (old, new)
 
 
+def test_16_near_data_prediction_planted():
+    """Exercise 16.2's measurement tells its two outcomes apart: a student that is the exact consistency function (the
+    exact ODE from its step to the data) closes the way left from the point near the data; one that returns its input
+    leaves all of it. The committed CD student's answer is the check's own (tests/test_exercises.py)."""
+    from helpers.exercises import lesson16
+
+    schedule = helpers.sigmoid_schedule(100)
+    alpha_bar, oracle = schedule.alpha_bar.double(), helpers.s_curve_oracle(schedule)
+
+    def exact_student(x, t):
+        return helpers.ode_reference(oracle, x.double(), alpha_bar[t[0]].item(), 1 - 1e-12, rtol=1e-9, atol=1e-11)
+
+    point, answer, jump = lesson16.near_data_distances(exact_student, n=300)
+    assert answer < point / 10 and jump < point / 10
+    point, answer, _ = lesson16.near_data_distances(lambda x, t: x, n=300)
+    assert answer == pytest.approx(point, rel=1e-4)
+
+
 def replanted(monkeypatch, owner, name, old, new):
     """Replace owner.name (a function or method) by its own source with old replaced by new, compiled in its module."""
     import inspect
@@ -1193,7 +1229,7 @@ def test_14_exercises_planted():
 
 def test_13_prior_term_information_planted(schedule):
     """Lesson 13's equality E[L_T] = I(x_0; x_T) with the exact prior fails when L_T is 0.05 nats off either way (its
-    check 2, a one-sided bound with 0.57 nats of slack, cannot see that)."""
+    check 1, a one-sided bound with 0.567 nats of slack, cannot see that)."""
     lesson = lesson_functions("13_likelihood")
     oracle = helpers.s_curve_oracle(schedule)
     x0 = helpers.s_curve(4_000, seed=5)

@@ -107,6 +107,30 @@ def test_lesson_figures_are_readable_on_a_projector(notebook):
                for size in sizes), sizes
 
 
+# A deck (slides/build.py) fits each figure into 1 180 x 480 px of its 1 280 x 720 slide: a tall figure shrinks with
+# its text (lesson 17's guidance grid showed 7-px labels). On a projector a deck's 9 px is about the site's 12.
+DECK_TEXT_WIDTH, DECK_FIGURE_HEIGHT, SMALLEST_DECK_TEXT_PX = 1180, 480, 9
+
+
+def deck_text_px(width, height):
+    """The smallest text of a lesson's figure, in px of the deck, once the deck has fitted the figure."""
+    return SMALLEST_POINTS * INLINE_DPI / 72 * min(1.0, DECK_TEXT_WIDTH / width, DECK_FIGURE_HEIGHT / height)
+
+
+@pytest.mark.parametrize("notebook", [p for p in NOTEBOOKS if "a_" not in p.stem], ids=lambda p: p.stem)
+def test_deck_figures_keep_readable_text(notebook):
+    sizes = [Image.open(io.BytesIO(base64.b64decode(output["data"]["image/png"]))).size
+             for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code"
+             for output in cell.outputs if "image/png" in output.get("data", {})]
+    small = [(w, h, round(deck_text_px(w, h), 1)) for w, h in sizes if deck_text_px(w, h) < SMALLEST_DECK_TEXT_PX]
+    assert not small, f"figures (width, height, text px) whose text the deck shrinks below {SMALLEST_DECK_TEXT_PX} px: {small}"
+
+
+def test_deck_text_check_fails_on_a_tall_grid():
+    """Planted: a grid of digits 1 000 px tall, as lesson 17's guidance grid was, at 10-pt labels."""
+    assert deck_text_px(900, 1000) < SMALLEST_DECK_TEXT_PX <= deck_text_px(900, 480)
+
+
 # The figure checks every lesson's kernel runs under the build and the tests (tools/figure_checks.py).
 
 def figure_problems(draw):
@@ -133,7 +157,7 @@ def test_figure_checks_pass_a_legend_in_an_empty_corner_and_a_bar_on_the_scale()
 
 
 @pytest.mark.parametrize("mistake", ["legend on the data", "legend far below", "no colour bar", "bar on another scale",
-                                     "combining tilde"])
+                                     "combining tilde", "one log tick", "clipped markers"])
 def test_figure_checks_catch_each_kind_of_unreadable_figure(mistake):
     def draw(ax):
         if mistake == "legend on the data":
@@ -148,6 +172,14 @@ def test_figure_checks_catch_each_kind_of_unreadable_figure(mistake):
         elif mistake == "combining tilde":
             # Lesson 14 once titled a figure "σ² = β̃"; the tilde did not show.
             ax.set_title("DDPM with \u03c3\u00b2 = \u03b2\u0303")
+        elif mistake == "one log tick":
+            # Lesson 15's race once ran from 3 to 50 NFE on a log axis labelled only "10¹".
+            ax.plot([3, 5, 10, 20, 50], [9, 7, 5, 4, 3], "o-")
+            ax.set_xscale("log")
+        elif mistake == "clipped markers":
+            # ... and cut its 3-NFE points off above a fixed y limit.
+            ax.plot([3, 5, 10, 20, 50], [90, 7, 5, 4, 3], "o-", label="solver")
+            ax.set_ylim(0, 30)
         else:
             helpers.plot_field(lambda x: -x, ax=ax, scale=(-2, 0), colorbar=False)
             helpers.plot_field(lambda x: x, ax=ax, scale=(-3, 0))
@@ -155,7 +187,8 @@ def test_figure_checks_catch_each_kind_of_unreadable_figure(mistake):
     found = figure_problems(draw)
     assert len(found) >= 1, mistake
     words = {"legend on the data": "hides", "legend far below": "px away", "no colour bar": "no colour bar",
-             "bar on another scale": "(-2.0, 0.0)", "combining tilde": "combining mark"}
+             "bar on another scale": "(-2.0, 0.0)", "combining tilde": "combining mark", "one log tick": "labels 1 value",
+             "clipped markers": "1 marked point(s) of 'solver'"}
     assert any(words[mistake] in problem for problem in found), found
 
 

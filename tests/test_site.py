@@ -201,6 +201,61 @@ def test_site_served_search_finds_lessons(browser, site):
     assert errors == [] and blocked == []
 
 
+# A result's snippet as a reader sees it: TeX (a backslash command, \( or $) or a cell's code (its imports) reads as
+# noise under a lesson's title (issue 39). Printed output may show "DDIM(eta=0)": it is what the lesson printed.
+SNIPPET_NOISE = re.compile(r"\\[A-Za-z]+|\\\(|\$|^\s*(?:import [\w.]+$|from [\w.]+ import )", re.M)
+
+
+def search_snippets(base, page, query):
+    """(result link, snippet text) of each result of the search page for `query`, once every snippet has loaded."""
+    page.goto(f"{base}/search.html?q={query}")
+    page.wait_for_selector("#search-results li", timeout=30_000)
+    page.wait_for_function("document.querySelector('#search-results .search-summary')?.textContent.includes('page')",
+                           timeout=30_000)
+    page.wait_for_function("Array.from(document.querySelectorAll('#search-results li'))"
+                           ".every(li => li.querySelector('p.context'))", timeout=30_000)
+    return page.eval_on_selector_all("#search-results li", "items => items.map(li => "
+                                     "[li.querySelector('a').getAttribute('href'), li.querySelector('p.context').textContent])")
+
+
+@pytest.mark.parametrize("query", ["Frechet", "Fréchet", "noise schedule"])
+def test_site_search_snippets_read_as_prose(browser, site, query):
+    """"Frechet" without its accent finds lesson 17's Fréchet distance; no snippet shows TeX or code."""
+    with served(site) as base:
+        page, blocked = isolated_page(browser, (base, "data:"))
+        results = search_snippets(base, page, query)
+        page.screenshot(path=str(SCREENSHOTS / f"site_search_{query.replace(' ', '_')}.png"))
+        page.close()
+    assert blocked == [] and results
+    if "chet" in query:
+        assert any("17_digits" in href and "Fréchet" in text for href, text in results), results
+    noisy = [(href, SNIPPET_NOISE.search(text).group(0), text[:160]) for href, text in results if SNIPPET_NOISE.search(text)]
+    assert noisy == [], noisy
+
+
+def test_site_search_snippets_planted_tex(browser, site, tmp_path):
+    """The site without its snippet cleaner: the same search shows TeX in a snippet, and the check says so."""
+    for entry in site.iterdir():
+        (tmp_path / entry.name).symlink_to(entry)
+    (tmp_path / "_static").unlink()
+    shutil.copytree(site / "_static", tmp_path / "_static")
+    (tmp_path / "_static" / "search_snippets.js").write_text("", encoding="utf-8")
+    with served(tmp_path) as base:
+        page, _ = isolated_page(browser, (base, "data:"))
+        results = search_snippets(base, page, "noise schedule")
+        page.close()
+    assert any(SNIPPET_NOISE.search(text) for _, text in results), results
+
+
+def test_site_search_drops_accents_from_words_and_queries():
+    """The index's splitter drops accents (website/conf.py); Sphinx's own English splitter keeps them (planted)."""
+    sys.path.insert(0, str(ROOT / "website"))
+    import conf
+
+    assert conf.SearchUnaccented({}).split("la distance de Fréchet") == ["la", "distance", "de", "Frechet"]
+    assert "Fréchet" in conf.SearchEnglish({}).split("la distance de Fréchet")
+
+
 # Planted defects: each check above must fail on the defect it exists for. The page is a copy of a built lesson page,
 # changed once, in a copy of the site made of links to the built files.
 

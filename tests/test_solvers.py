@@ -133,26 +133,26 @@ def test_nfe_is_one_per_grid_point():
 
 
 def test_pc_without_a_step_is_ddim():
-    """snr = 0 makes every Langevin step zero: PC's samples are DDIM's."""
+    """kappa = 0 makes every Langevin step zero: PC's samples are DDIM's."""
     oracle = helpers.s_curve_oracle(SCHEDULE)
     steps = helpers.grid_steps(SCHEDULE, 6, "lambda")
     ab = torch.cat([SCHEDULE.alpha_bar.double()[steps], torch.ones(1, dtype=torch.float64)])
     x = torch.randn(100, 2, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
     eps = lambda x, k: oracle(x, steps[k])  # noqa: E731
-    pc = helpers.dpm_solve(eps, x, ab, "pc", generator=torch.Generator().manual_seed(0), snr=1e-300)
+    pc = helpers.dpm_solve(eps, x, ab, "pc", generator=torch.Generator().manual_seed(0), kappa=1e-300)
     assert torch.allclose(pc, helpers.solve(eps, x, ab, "ddim"), rtol=0, atol=1e-12)
 
 
 def test_langevin_reaches_a_gaussian_and_its_bias_grows_with_the_step():
     """From a start 1.5 times too wide, Langevin steps with the exact score reach N(0, v I), v = ab std^2 + 1 - ab,
-    within Monte Carlo error at snr = 0.05. For a Gaussian, Langevin with step delta keeps variance w = v / (1 - delta /
-    (2 v)), and Song et al.'s step is delta = 2 snr^2 v^2 / w at that spread, so w = v (1 + snr^2): at snr = 0.5, 1.25 v."""
+    within Monte Carlo error at kappa = 0.05. For a Gaussian, Langevin with step delta keeps variance w = v / (1 - delta /
+    (2 v)), and Song et al.'s step is delta = 2 kappa^2 v^2 / w at that spread, so w = v (1 + kappa^2): at kappa = 0.5, 1.25 v."""
     std, ab = 0.2, 0.6
     v = ab * std**2 + 1 - ab
     eps_of = gaussian_eps(torch.zeros(2, dtype=torch.float64), std)
     start = 1.5 * v**0.5 * torch.randn(10_000, 2, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
-    ratios = {snr: helpers.langevin(lambda x: eps_of(x, ab), start, ab, 1500, snr, torch.Generator().manual_seed(7))
-              .var(0).mean().item() / v for snr in (0.05, 0.5)}
+    ratios = {kappa: helpers.langevin(lambda x: eps_of(x, ab), start, ab, 1500, kappa, torch.Generator().manual_seed(7))
+              .var(0).mean().item() / v for kappa in (0.05, 0.5)}
     assert ratios[0.05] == pytest.approx(1, abs=0.03)  # Monte Carlo s.d. of the ratio: sqrt(2 / 20 000) = 0.01
     assert ratios[0.5] == pytest.approx(1.25, abs=0.03)
 

@@ -6,6 +6,8 @@ notebook with such a line, and nbval sees an output the committed notebook does 
 - a legend that floats away from its axes, or hides data points or curves inside its axes;
 - colours that stand for numbers (a colour-mapped scatter, stream plot, mesh or image) without a colour bar on the
   same scale;
+- a log axis with fewer than two labelled ticks (one "10¹" under a range of 3 to 50 names no other value);
+- measured points (a curve drawn with markers) outside the axes' limits, cut off where the reader cannot see them;
 - text with a combining mark (the tilde of "β̃" typed as U+0303): matplotlib lays out one glyph per character, so the
   mark lands beside its letter or vanishes, and "σ² = β̃" reads as "σ² = β". Mathtext ($\tilde\beta$) draws it.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.collections import LineCollection, PathCollection, QuadMesh
+from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 MARKER = "figure check:"
@@ -79,6 +82,44 @@ def problems(fig, renderer):
                 found.append(f"the legend of {_label(ax)} hides {inside.mean():.1%} of {artist.get_label()!r}")
     found += _colour_scales(fig)
     found += _combining_marks(fig)
+    found += _log_ticks(fig, renderer)
+    found += _clipped_markers(fig)
+    return found
+
+
+def _log_ticks(fig, renderer):
+    """A log axis needs two labelled values for a reader to place anything on it."""
+    found = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for name, axis, (low, high) in (("x", ax.xaxis, ax.get_xlim()), ("y", ax.yaxis, ax.get_ylim())):
+            if axis.get_scale() != "log" or not axis.get_visible():
+                continue
+            low, high = sorted((low, high))
+            shown = [tick for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+                     if tick.label1.get_visible() and tick.label1.get_text()]
+            labelled = {tick.get_loc() for tick in shown if low <= tick.get_loc() <= high}
+            # No label at all is an axis shared with its neighbour's (sharex): that one carries the labels.
+            if shown and len(labelled) < 2:
+                found.append(f"the log {name} axis of {_label(ax)} labels {len(labelled)} value(s); set its ticks")
+    return found
+
+
+def _clipped_markers(fig):
+    """Markers mark measured values: one outside the limits is a measurement the figure hides."""
+    found = []
+    for ax in fig.axes:
+        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        for line in ax.lines:
+            if not isinstance(line, Line2D) or not line.get_visible() or line.get_marker() in (None, "", "None", " "):
+                continue
+            xy = np.asarray(line.get_xydata(), dtype=float)
+            if line.get_transform() != ax.transData or not len(xy):
+                continue
+            outside = np.isfinite(xy).all(1) & ((xy[:, 0] < x0) | (xy[:, 0] > x1) | (xy[:, 1] < y0) | (xy[:, 1] > y1))
+            if outside.any():
+                found.append(f"{outside.sum()} marked point(s) of {line.get_label()!r} in {_label(ax)} lie outside its limits")
     return found
 
 

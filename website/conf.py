@@ -4,7 +4,11 @@ Everything the pages load is in the built site: the theme's CSS, JavaScript and 
 and MathJax 3 with `sphinx-mathjax-offline` (docs/decisions.md, "The website").
 """
 
+import unicodedata
+
+import sphinx.search
 from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
+from sphinx.search.en import SearchEnglish
 
 project = "S-Curve Diffusion"
 author = "the S-Curve Diffusion course"
@@ -20,6 +24,7 @@ html_theme = "sphinx_book_theme"
 html_title = "S-Curve Diffusion"
 html_static_path = ["static"]
 html_css_files = ["course.css"]
+html_js_files = ["search_snippets.js"]
 html_copy_source = False
 html_show_sourcelink = False
 html_theme_options = {
@@ -33,6 +38,28 @@ html_theme_options = {
 html_context = {"default_mode": "light"}
 # MathJax's own menu would fetch its speech-rule files from a CDN when opened.
 mathjax3_config = {"options": {"enableMenu": False}}
+
+
+def unaccented(text):
+    """'Fréchet' as 'Frechet': a reader types either (issue 39: "Frechet" found only the code that spells it so)."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+class SearchUnaccented(SearchEnglish):
+    """English search with accents dropped from the indexed words and, in the browser, from the query's."""
+
+    js_splitter_code = """
+function splitQuery(query) {
+  return query.normalize("NFD").replace(/\\p{M}/gu, "")
+    .split(/[^\\p{Letter}\\p{Number}_\\p{Emoji_Presentation}]+/gu).filter(term => term);
+}
+"""
+
+    def split(self, input):
+        return [unaccented(word) for word in super().split(input)]
+
+
+sphinx.search.languages["en"] = SearchUnaccented
 
 
 def visit_open(self, node):
