@@ -7,7 +7,7 @@ dx_s/ds = eps - x_0, and the marginal velocity is v*(x, s) = E[eps - x_0 | x_s =
 dx/ds = v from s = 1 down to s = 0.
 
 The same path is lesson 10's probability-flow ODE in other coordinates: y = x_s / (1 - s) = x_0 + sigma eps with
-sigma = s / (1 - s), and x_s / k(s), k(s)^2 = (1 - s)^2 + s^2, is DDPM's x at alpha_bar(s) = (1 - s)^2 / k(s)^2.
+sigma = s / (1 - s), and x_s / psi(s), psi(s)^2 = (1 - s)^2 + s^2, is DDPM's x at alpha_bar(s) = (1 - s)^2 / psi(s)^2.
 """
 
 import torch

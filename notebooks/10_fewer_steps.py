@@ -41,7 +41,7 @@ floor_sd = {name: np.std([getattr(q, name) for q in floors], ddof=1) for name in
 # ## DDIM: one update for a whole family of samplers
 #
 # From step $t$ to any earlier step $s$ (the paper's $\tau_i \to \tau_{i-1}$), predict $\mathbf{x}_0$, then re-noise it to step $s$ with
-# part of the predicted noise and part fresh noise (Song et al. 2021, eq. 12):
+# part of the predicted noise and part fresh noise (Song, Meng & Ermon 2021, eq. 12):
 #
 # $$\hat{\mathbf{x}}_0 = \frac{\mathbf{x}_t - \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon_\theta(\mathbf{x}_t, t)}{\sqrt{\bar\alpha_t}},\qquad
 #   \mathbf{x}_s = \sqrt{\bar\alpha_s}\,\hat{\mathbf{x}}_0 + \sqrt{1-\bar\alpha_s-\sigma^2}\;\boldsymbol\epsilon_\theta(\mathbf{x}_t, t) + \sigma\mathbf{z},$$

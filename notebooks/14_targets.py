@@ -11,8 +11,8 @@
 # **Assumes.** What you need from earlier lessons: 06, the $\boldsymbol\epsilon$-loss and its floor; 08, the default recipe ($\boldsymbol\epsilon$-target,
 # weight 1, input scaling $c_\text{in}$, steps drawn as $t = \lfloor T u^3\rfloor$); 09, the exact network $\boldsymbol\epsilon^*$, its denoiser and score, the sharp
 # metrics; 10, $\mathbf{y} = \mathbf{x}_t/\sqrt{\bar\alpha_t}$ and its noise level $\nu_t = \sqrt{(1-\bar\alpha_t)/\bar\alpha_t}$ (Karras et al.'s $\sigma$); 12, the flow velocity;
-# 13, the ELBO's weights and the cross-entropy $\mathbb{E}_q[-\log p_\theta]$ by the ODE. Used throughout: $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$ (lesson 13's, the papers' SNR: lesson 02's SNR of the data
-# without its factor $\sigma_\text{data}^2$), its log $\lambda_t$ (lesson 13), and
+# 13, the ELBO's weights and the cross-entropy $\mathbb{E}_q[-\log p_\theta]$ by the ODE. Used throughout: $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$ (the papers' SNR; lesson 02's is this
+# times $\sigma_\text{data}^2$), its log $\lambda_t$ (lesson 13), and
 # $\sigma_\text{data}$, the data's pooled std.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -169,9 +169,9 @@ plt.show()
 # the log-SNR values training visits (here, of $\lambda_t$ under $p_t$); how the product is split changes only how noisy the loss's estimate is. A
 # target of coefficient $A$ trained at weight $w(\lambda_t)/A^2$ has the same objective (`helpers.loss_weights`). The weights in use,
 # on the $\boldsymbol\epsilon$-loss (`helpers.eps_weights`): $L_\text{simple}$, 1 (Ho et al. 2020, eq. 14); the ELBO's for $\sigma_t^2 = \tilde\beta_t$, $\beta_t/(2\alpha_t(1-\bar\alpha_{t-1}))$
-# (their eq. 12; $1/(2\alpha_1)$ at the first step); min-SNR-5, $\min(\mathrm{SNR}, 5)/\mathrm{SNR}$ (Hang et al. 2023); EDM's, $1 + \nu^2/\sigma_\text{data}^2$
+# (their eq. 12; at the first step, where $\tilde\beta_1 = 0$, the decoder's variance $\beta_1$ gives $1/(2\alpha_1)$); min-SNR-5, $\min(\mathrm{SNR}, 5)/\mathrm{SNR}$ (Hang et al. 2023); EDM's, $1 + \nu^2/\sigma_\text{data}^2$
 # (Karras et al. 2022, Table 1); the own losses of $\mathbf{x}_0$, $1/\mathrm{SNR}$, and $\mathbf{v}$, $1/\bar\alpha$. The benchmarks draw steps as lesson 08
-# does, so each weight is multiplied by $p_t$, and the figure names each product so.
+# does, so each weight comes multiplied by $p_t$.
 
 # %%
 data_std = x_data.double().std().item()
@@ -218,7 +218,7 @@ image_like = helpers.linear_schedule(1000).log_snr.double()
 edm = helpers.eps_weights(schedule, "edm", data_std)
 print(f"linear schedule of 1 000 steps: λ from {image_like[-1]:.1f} to {image_like[0]:.1f}; "
       f"EDM's weight here, last step over first: {(edm[-1] / edm[0]).item():.1f}")
-print(f"sigma_data {data_std:.2f}, nu_T {schedule.noise_to_signal[-1]:.2f}")
+print(f"σ_data {data_std:.2f}, ν_T {schedule.noise_to_signal[-1]:.2f}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Training with each target
@@ -247,7 +247,7 @@ print("target_of agrees with helpers.target_of and with the definition from eps 
 assert agrees
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Check 2.** `helpers.edm_coefficients` against these definitions at every step ($V$'s slope at $c_\text{skip}$ by autograd: 0 at a
+# **Check 2.** `helpers.edm_coefficients` (`c_skip`, `c_out`, `c_in`) against these definitions at every step ($V$'s slope at $c_\text{skip}$ by autograd: 0 at a
 # parabola's minimum). Then, with $F$ the wrapper's inverse applied to lesson 09's denoiser, `helpers.Preconditioned` must give
 # the denoiser back; and on the S-curve, $F$'s target must have variance near 1.
 
@@ -293,7 +293,7 @@ check_small(dict(zip(("t = 0", "t = 50", "t = 99"), gaps)), 1e-10, "wrapper arou
 check_small({f"t = {t}": abs(sum(v) / 2 - 1) for t, v in zip((0, 50, 99), variances)}, 0.02,
             "raw target's variance (mean of the two coordinates) minus 1")
 print("per coordinate: " + ", ".join(f"t = {t} ({v[0]:.3f}, {v[1]:.3f})" for t, v in zip((0, 50, 99), variances))
-      + f"; data_std {data_std:.4f}")
+      + f"; σ_data {data_std:.4f}")
 
 # %% [markdown]
 # Per coordinate it is not 1: the S-curve is taller than it is wide. Unit variance does not set EDM apart ($\boldsymbol\epsilon$ has it
@@ -338,8 +338,8 @@ networks = {"eps": helpers.load_model(helpers.COMMITTED_CHECKPOINT), "x0": helpe
 views = {name: net if net.predicts == "eps" else helpers.AsEps(net, schedule) for name, net in networks.items()}
 
 # %% [markdown]
-# **Check 3.** The live networks are the files' recipe. On CPUs with AVX2 (docs/decisions.md) each equals its file bit for
-# bit; elsewhere training rounds differently and lands on another network, as another seed would. So the check compares
+# **Check 3.** The live networks are the files' recipe. A CPU that rounds the training differently lands on another network,
+# as another seed would, so the check compares
 # each network's RMS distance to the exact $\boldsymbol\epsilon$ (2 000 points at each of ten steps), live against file, within `RECIPE_MARGIN`:
 # 4√2 s.d. of that distance over five other seeds (`benchmarks/recipe_spread.py`).
 
@@ -383,12 +383,17 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # One draw is an anecdote; the benchmark (`benchmarks/targets.py`, committed results) trains every target on five seeds
 # and samples each with the same noise (paired), beside lesson 09's exact network, the floor all targets share. Off-curve $\times 10^3$, coverage gap %, strays %, $\mathbb{E}_p[-\log q]$ of the
-# samples and the ODE's cross-entropy $\mathbb{E}_q[-\log p_\theta]$ (lesson 13) in nats, mean ± s.d. over the seeds:
+# samples and the ODE's cross-entropy $\mathbb{E}_q[-\log p_\theta]$ (lesson 13) in nats, mean ± s.d. over the seeds. A recipe is named
+# *target/weighting*: the weighting is section 2's, or "own", the target's plain MSE (unit weight on $F$ for EDM's wrapper).
 
 # %%
 grid = results["grid"]["runs"]
 SEEDS = results["seeds"]
 METRICS = ("off_curve", "coverage_gap", "stray", "sample_nll", "cross_entropy")
+METRIC_NAMES = {"off_curve": "off-curve", "coverage_gap": "coverage gap %", "stray": "strays %", "sample_nll": "E_p[-log q]",
+                "cross_entropy": "cross-entropy"}
+TARGET_NAMES = {"eps": "ε", "x0": "x₀", "v": "v", "edm": "EDM"}
+WEIGHTING_NAMES = {"own": "own", "eps": "L_simple", "elbo": "ELBO w", "min_snr": "min-SNR-5", "edm": "EDM w"}
 data_floor = json.loads(Path("../benchmarks/results/cpu-2core.json").read_text())["data_floor"]
 # Off-curve and E_p[-log q] are best at the data's own value (lower means sharper than the data); the rest, lower.
 DATA_VALUE = {"off_curve": data_floor["off_curve"]["mean"], "sample_nll": data_floor["nll"]["mean"]}
@@ -396,6 +401,12 @@ DATA_VALUE = {"off_curve": data_floor["off_curve"]["mean"], "sample_nll": data_f
 
 def values(recipe, metric):
     return [row[metric] for row in sorted((r for r in grid if r["recipe"] == recipe), key=lambda r: r["seed"])]
+
+
+def recipe_name(recipe):
+    """A benchmark recipe, target/weighting ('x0/min_snr'), as the lesson writes it: x₀/min-SNR-5."""
+    target, weighting = recipe.split("/")
+    return f"{TARGET_NAMES[target]}/{WEIGHTING_NAMES[weighting]}"
 
 
 def row_text(recipe):
@@ -407,11 +418,11 @@ print(f"{'data':14s} {data_floor['off_curve']['mean']:7.3f} ± {data_floor['off_
       f"{data_floor['coverage_gap']['mean']:7.3f} ± {data_floor['coverage_gap']['sd']:5.3f} | {0:7.3f} ± {0:5.3f} | "
       f"{data_floor['nll']['mean']:7.3f} ± {data_floor['nll']['sd']:5.3f} | {results['held_out_entropy']:7.3f} (entropy)")
 for name in ("exact network", "eps/own", "x0/own", "v/own", "edm/own"):
-    print(f"{name:14s} " + row_text(name))
+    print(f"{recipe_name(name) if '/' in name else name:14s} " + row_text(name))
 
 # %% [markdown]
-# Paired differences against the $\boldsymbol\epsilon$-network, seed by seed (`helpers.compare`). Off-curve and $\mathbb{E}_p[-\log q]$ are compared by their
-# distance to the data's value, the others as they are; lower is better for all:
+# Paired differences, seed by seed (`helpers.compare`), off-curve and $\mathbb{E}_p[-\log q]$ as their distance to the data's value; lower is better
+# for all:
 
 # %%
 def by_seed(recipe, metric):
@@ -422,17 +433,22 @@ def by_seed(recipe, metric):
 
 
 def label(metric):
-    return f"|{metric} - data's|" if metric in DATA_VALUE else metric
+    return f"|{METRIC_NAMES[metric]} - data's|" if metric in DATA_VALUE else METRIC_NAMES[metric]
+
+
+def paired(name, metrics, against="eps/own"):
+    """One recipe against another, seed by seed, on each metric."""
+    names = (recipe_name(name), recipe_name(against))
+    print(f"{names[0]} against {names[1]}:")
+    for metric in metrics:
+        print(f"  {label(metric):22s} {helpers.compare(by_seed(name, metric), by_seed(against, metric), SEEDS, names).summary()}")
 
 
 for name in ("x0/own", "v/own", "edm/own"):
-    for metric in METRICS:
-        comparison = helpers.compare(by_seed(name, metric), by_seed("eps/own", metric), SEEDS, (name, "eps/own"))
-        print(f"{label(metric):22s} {comparison.summary()}")
+    paired(name, METRICS)
 
 # %% [markdown]
-# Targets × section 2's weightings (mean over five seeds of off-curve $\times 10^3$ / strays %; data 10.02 / 0). Each column is a weight on
-# the $\boldsymbol\epsilon$-loss times lesson 08's $p_t$; "own" is the target's plain MSE:
+# Targets × section 2's weightings, each times lesson 08's $p_t$ (mean over five seeds of off-curve $\times 10^3$ / strays %; data 10.02 / 0):
 
 # %%
 weightings = ("own", "eps", "elbo", "min_snr", "edm")
@@ -443,17 +459,14 @@ for target in ("eps", "x0", "v", "edm"):
         name = f"{target}/{'own' if (target, weighting) in (('eps', 'eps'), ('edm', 'edm')) else weighting}"
         off, stray = np.mean(values(name, "off_curve")), np.mean(values(name, "stray"))
         cells.append(f"{off:7.2f} / {stray:5.2f}")
-    print(f"{target:8s} " + " ".join(f"{c:>15s}" for c in cells))
+    print(f"{TARGET_NAMES[target]:8s} " + " ".join(f"{c:>15s}" for c in cells))
 
 # %% [markdown]
-# Lesson 13's appendix (13a) trained the ELBO itself (uniform steps). Here, paired against the default: the ELBO's, min-SNR-5's and EDM's
-# weights on the $\boldsymbol\epsilon$-target, and the wrapper under $L_\text{simple}$:
+# Paired against the default: the ELBO's, min-SNR-5's and EDM's weights on the $\boldsymbol\epsilon$-target, and the wrapper under $L_\text{simple}$:
 
 # %%
 for name in ("eps/elbo", "eps/min_snr", "eps/edm", "edm/eps"):
-    for metric in ("off_curve", "stray", "coverage_gap", "cross_entropy"):
-        comparison = helpers.compare(by_seed(name, metric), by_seed("eps/own", metric), SEEDS, (name, "eps/own"))
-        print(f"{label(metric):22s} {comparison.summary()}")
+    paired(name, ("off_curve", "stray", "coverage_gap", "cross_entropy"))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What the seeds say:
@@ -463,8 +476,8 @@ for name in ("eps/elbo", "eps/min_snr", "eps/edm", "edm/eps"):
 # - **Between $\mathbf{v}$ and $\boldsymbol\epsilon$ every interval holds 0 ("undecided").** Here $\mathbf{v}$ is nearly $\boldsymbol\epsilon$, and its weighting nearly $L_\text{simple}$'s
 #   (0.209 against 0.215 of the objective at $t = 0$).
 # - **EDM's wrapper gives a lower cross-entropy** (by 0.03 nats, interval below 0); its coverage gap's interval excludes 0 only
-#   just (upper end $-0.00$), for new seeds to confirm. Under $L_\text{simple}$ (edm/eps) it keeps both. Its weight is not the reason: on
-#   the $\boldsymbol\epsilon$-target it is worse than $L_\text{simple}$ (eps/edm). The wrapper changes $F$'s target; the seeds show that this helps, not why.
+#   just (upper end $-0.00$), for new seeds to confirm. Under $L_\text{simple}$ (EDM/L_simple) it keeps both. Its weight is not the reason: on
+#   the $\boldsymbol\epsilon$-target it is worse than $L_\text{simple}$ (ε/EDM w). The wrapper changes $F$'s target; the seeds show that this helps, not why.
 # - **Weightings on $\boldsymbol\epsilon$, each × $p_t$.** The ELBO weight leaves every interval holding 0 (off-curve comes closest, +0.90 with interval $-0.03$ to
 #   $+1.83$: undecided, not "no effect"). Min-SNR-5 and EDM's weight, which move the objective to the noisiest steps, make off-curve,
 #   strays and cross-entropy worse. Min-SNR-5 leaves 23.3–24.8 % strays with $\boldsymbol\epsilon$, $\mathbf{v}$ and the wrapper but 4.64 % with $\mathbf{x}_0$, close to its
@@ -475,7 +488,7 @@ for name in ("eps/elbo", "eps/min_snr", "eps/edm", "edm/eps"):
 # ## 4. Try it: a target, a weighting, and the loss per step against its floor
 #
 # Each network's loss per step (2 000 points per step) beside its target's exact floor (section 1), both times the chosen
-# weighting's weight for that target ("own" for EDM: unit weight on $F$). The gap between the curves is what the network has
+# weighting's weight for that target. The gap between the curves is what the network has
 # not learned, seen through the weighting that trains it.
 
 # %%
@@ -510,7 +523,7 @@ def show_losses(target="edm", weighting="own"):
 
 show_losses("edm", "own")
 
-# %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_losses, target=Dropdown(options=["eps", "x0", "edm"], value="edm", description="target"),
          weighting=Dropdown(options=list(helpers.weighting.WEIGHTINGS), value="own", description="weighting"));
 

@@ -28,6 +28,10 @@ data_std = helpers.s_curve(10_000).double().std().item()
 results = json.loads(Path("../benchmarks/results/targets-cpu-2core.json").read_text())
 SEEDS = results["seeds"]
 METRICS = ("off_curve", "coverage_gap", "stray", "sample_nll", "cross_entropy")
+METRIC_NAMES = {"off_curve": "off-curve", "coverage_gap": "coverage gap %", "stray": "strays %", "sample_nll": "E_p[-log q]",
+                "cross_entropy": "cross-entropy"}
+TARGET_NAMES = {"eps": "ε", "x0": "x₀", "v": "v", "edm": "EDM"}
+WEIGHTING_NAMES = {"own": "own", "eps": "L_simple", "elbo": "ELBO w", "min_snr": "min-SNR-5", "edm": "EDM w"}
 data_floor = json.loads(Path("../benchmarks/results/cpu-2core.json").read_text())["data_floor"]
 # Off-curve and E_p[-log q] are best at the data's own value (lower means sharper than the data); the rest, lower.
 DATA_VALUE = {"off_curve": data_floor["off_curve"]["mean"], "sample_nll": data_floor["nll"]["mean"]}
@@ -63,7 +67,18 @@ def by_seed(recipe, metric, runs):
 
 
 def label(metric):
-    return f"|{metric} - data's|" if metric in DATA_VALUE else metric
+    return f"|{METRIC_NAMES[metric]} - data's|" if metric in DATA_VALUE else METRIC_NAMES[metric]
+
+
+def recipe_name(recipe):
+    """A searched recipe as lesson 14 writes it: 'edm/eps 4500, t_power 2' is EDM/L_simple, 4500 training steps, steps
+    drawn as t = floor(T u^2); 'beta' samples with sigma^2 = beta."""
+    head, *rest = recipe.split(", ")
+    if "/" in head:
+        pair, _, steps = head.partition(" ")
+        target, weighting = pair.split("/")
+        head = f"{TARGET_NAMES[target]}/{WEIGHTING_NAMES[weighting]} {steps}".strip()
+    return ", ".join([head] + [{"t_power 2": "t = ⌊T u²⌋", "beta": "σ² = β"}.get(part, part) for part in rest])
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -161,21 +176,23 @@ def zero_values(recipe, sched, metric):
     return [r[metric] for r in rows]
 
 
+print(f"{'':23s} " + " | ".join(f"{METRIC_NAMES[m]:>15s}" for m in METRICS[:4]))
 for recipe in ("exact network", "v", "x0"):
     for sched in ("reference", "zero SNR"):
         cells = [f"{np.mean(zero_values(recipe, sched, m)):7.3f} ± {np.std(zero_values(recipe, sched, m), ddof=1):5.3f}"
-                 for m in ("off_curve", "coverage_gap", "stray", "sample_nll")]
-        print(f"{recipe:13s} {sched:9s} " + " | ".join(cells))
+                 for m in METRICS[:4]]
+        print(f"{TARGET_NAMES.get(recipe, recipe):13s} {sched:9s} " + " | ".join(cells))
 for name, sched in (("reference", schedule), ("zero SNR", zero)):
     print(f"{name:9s}: steps with alpha_bar > 0.99: {(sched.alpha_bar > 0.99).sum().item()}, > 0.9: {(sched.alpha_bar > 0.9).sum().item()}")
 for recipe in ("v", "x0"):
+    print(f"{TARGET_NAMES[recipe]}-networks, zero SNR against reference:")
     for metric in ("off_curve", "coverage_gap", "stray"):
         shift = DATA_VALUE.get(metric)
         table = {s: {k: abs(v - shift) if shift is not None else v for k, v in zip(SEEDS, zero_values(recipe, s, metric))}
                  for s in ("zero SNR", "reference")}
         comparison = helpers.compare(lambda k: table["zero SNR"][k], lambda k: table["reference"][k], SEEDS,
-                                     (f"{recipe}, zero SNR", "reference"))
-        print(f"{label(metric):22s} {comparison.summary()}")
+                                     (f"{TARGET_NAMES[recipe]}, zero SNR", "reference"))
+        print(f"  {label(metric):22s} {comparison.summary()}")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -209,16 +226,17 @@ plt.show()
 # $\mathbb{E}_p[-\log q]$ within 0.02 nats of the data's, cross-entropy within 0.05 nats of the held-out entropy. Lesson 14's
 # winners are EDM's wrapper and $L_\text{simple}$ (weight 1 on the $\boldsymbol\epsilon$-loss, times lesson 08's step density). A search on seeds 0 and 1
 # only (`--section search`; it chose the recipe and is not evidence) tried longer training, a slower EMA, another step
-# density, bigger batches and both of lesson 07's variances:
+# density, bigger batches and both of lesson 07's variances. Recipes are named as in lesson 14, *target/weighting*, then the
+# number of training steps and what differs from lesson 08's default:
 
 # %%
-print(f"{'seeds 0, 1':25s} {'off-curve':>11s}  {'gap %':>9s}  {'stray %':>9s}  {'E_p[-log q]':>13s}  {'cross-ent.':>13s}  {'train s':>7s}")
+print(f"{'seeds 0, 1':30s} {'off-curve':>11s}  {'gap %':>9s}  {'stray %':>9s}  {'E_p[-log q]':>13s}  {'cross-ent.':>13s}  {'train s':>7s}")
 for section in ("search", "search_beta"):
     for name in dict.fromkeys(r["recipe"] for r in results[section]["runs"]):
         rows = [r for r in results[section]["runs"] if r["recipe"] == name][:2]
         cells = [" ".join(f"{r[m]:{w}.2f}" for r in rows) for m, w in zip(METRICS, (5, 4, 4, 6, 6))]
         seconds = " ".join(f"{r['train_seconds']:3.0f}" for r in rows) if "train_seconds" in rows[0] else ""
-        print(f"{name.replace('beta', 'σ² = β'):25s} " + "  ".join(cells) + f"  {seconds}")
+        print(f"{recipe_name(name):30s} " + "  ".join(cells) + f"  {seconds}")
 
 # %% [markdown]
 # Three times longer training makes the network accurate enough that lesson 07's $\tilde\beta$ sampler shows what it does to the exact
@@ -240,7 +258,7 @@ criteria = {
     f"E_p[-log q] within 0.02 of {nll['mean']:.3f}": lambda r: abs(r["sample_nll"] - nll["mean"]) <= 0.02,
     f"cross-entropy within 0.05 of {entropy:.3f}": lambda r: abs(r["cross_entropy"] - entropy) <= 0.05,
 }
-print(f"{'':20s} {'train s':>8s} " + " | ".join(f"{m:>15s}" for m in METRICS))
+print(f"{'':20s} {'train s':>8s} " + " | ".join(f"{METRIC_NAMES[m]:>15s}" for m in METRICS))
 for recipe in ("exact network, beta~", "exact network, beta"):
     print(f"{recipe:20s} {'':>8s} " + row_text(recipe, best))
 for recipe in ("default", "default, beta", "best"):

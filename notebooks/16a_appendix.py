@@ -6,12 +6,13 @@
 # sampler for the consistency models; where along the curve each one-step student's error sits; and what one step costs, in
 # sampling time and in training time. The numbers are the benchmark's (`benchmarks/one_step.py`, seeds 0–9, the same runs as the
 # lesson's table) or recomputed from the committed students; `docs/benchmarks.md`, "One step (lesson 16)", has the same tables.
-# Section 1 answers the lesson's exercise 16.2: do the exercise first.
 #
-# Symbols as in lesson 16: $\mathbf{x}_T$ is the start, step `T - 1` in the code's 0-based count; errors to $\Phi$ are ×10³.
+# Symbols as in lesson 16: $\mathbf{x}_T$ is the start, step `T - 1` in the code's 0-based count; errors to $\Phi$ are ×10³. A row
+# named "CD, 2 steps" is the consistency-distilled student sampled with two steps; PD is progressive distillation.
 
 # %%
 import json
+import re
 import time
 from pathlib import Path
 
@@ -78,6 +79,19 @@ def as_good(name):
                for m in RULE)
 
 
+STUDENTS = {"progressive distillation": "PD", "cd": "CD", "ct": "CT", "reflow": "reflow"}
+
+
+def label(name):
+    """A benchmark row as lesson 16 writes it: 'cd 2, re-noising' is CD in 2 steps, re-noising; 'teacher, DDIM 4' DDIM
+    on 4 steps."""
+    match = re.fullmatch(r"(progressive distillation|cd|ct|reflow|.*DDIM) (\d+)(.*)", name)
+    if not match:
+        return name
+    who, n, rest = match.groups()
+    return f"{STUDENTS.get(who, who)}, {n} step{'s' * (n != '1')}{rest}"
+
+
 def summary(name):
     mine = [r for r in rows if r["sampler"] == name]
     out = {"as_good": "yes" if as_good(name) else "no"}
@@ -91,19 +105,23 @@ def summary(name):
     return out
 
 
-print(f"{'sampler':33s}{'RMS to Φ x1e3':>14s}{'median x1e3':>14s}{'off-curve':>14s}{'strays %':>13s}{'gap %':>13s} as good")
+print(f"{'sampler':33s}{'RMS to Φ ×10³':>14s}{'median ×10³':>14s}{'off-curve':>14s}{'strays %':>13s}{'gap %':>13s} as good")
 for name in dict.fromkeys(r["sampler"] for r in rows):
     s = summary(name)
-    print(f"{name:33s}{s['rms']:>14s}{s['median']:>14s}{s['off_curve']:>14s}{s['stray']:>13s}{s['coverage_gap']:>13s}  {s['as_good']}")
+    print(f"{label(name):33s}{s['rms']:>14s}{s['median']:>14s}{s['off_curve']:>14s}{s['stray']:>13s}{s['coverage_gap']:>13s}  {s['as_good']}")
 
 # %% [markdown]
 # Paired over the ten seeds (same starts): more deterministic steps against one, for each student, and the consistency students'
 # re-noising against their deterministic steps in off-curve (distance to the data's).
 
 # %%
+MEASURE = {"rms": "RMS ×10³", "off_curve": "off-curve"}
+
+
 def paired(a, b, key="rms", scale=1e3):
-    race = helpers.compare(lambda k: scale * value(a, key)[k], lambda k: scale * value(b, key)[k], seeds, names=(a, b))
-    print(f"{key:9s} {a} - {b}: {race.brief()}")
+    names = (label(a), label(b))
+    race = helpers.compare(lambda k: scale * value(a, key)[k], lambda k: scale * value(b, key)[k], seeds, names=names)
+    print(f"{MEASURE[key]:9s} {names[0]} - {names[1]}: {race.brief()}")
     return race
 
 
@@ -134,13 +152,13 @@ exact = helpers.ode_reference(oracle, starts.double(), alpha_bar[-1].item(), 1 -
 pd_end = helpers.sample_steps(pd_1, schedule, 2000, helpers.student_steps(schedule, 1), "ddim", x_T=starts, target="x0")
 fig, axes = plt.subplots(1, 2, figsize=(10.4, 4.2))
 width, top = 0.2, 0
-for i, (name, label) in enumerate((("teacher, DPM-Solver++(2M) 20 NFE", "teacher, 20 NFE"), ("progressive distillation 1", "PD, 1 step"),
-                                   ("cd 1", "CD, 1 step"), ("reflow 1", "reflow, 1 step"))):
+for i, name in enumerate(("teacher, DPM-Solver++(2M) 20 NFE", "progressive distillation 1", "cd 1", "reflow 1")):
     by_fifth = 1e3 * np.mean([r["rms_by_fifth"] for r in rows if r["sampler"] == name], axis=0)
-    axes[0].bar(np.arange(5) + (i - 1.5) * width, by_fifth, width, label=label)
+    shown = "teacher, 20 NFE" if name.startswith("teacher") else label(name)
+    axes[0].bar(np.arange(5) + (i - 1.5) * width, by_fifth, width, label=shown)
     top = max(top, by_fifth.max())
-    print(f"{label:16s} RMS x1e3 by fifth of the curve: {', '.join(f'{v:.1f}' for v in by_fifth)}")
-axes[0].set(xticks=range(5), xticklabels=["end", "", "centre", "", "end"], ylabel="RMS error to Φ x 10³",
+    print(f"{shown:16s} RMS ×10³ by fifth of the curve: {', '.join(f'{v:.1f}' for v in by_fifth)}")
+axes[0].set(xticks=range(5), xticklabels=["end", "", "centre", "", "end"], ylabel="RMS error to Φ ×10³",
             title=f"error by where Φ lands ({len(seeds)} seeds)", ylim=(0, 1.4 * top))
 axes[0].legend(fontsize=10, loc="upper left", ncol=2)
 pd_error = (pd_end.double() - exact).norm(dim=1)
@@ -159,7 +177,8 @@ print(f"one-step PD, this draw: {100 * strays:.1f} % of starts land more than 0.
 # %% [markdown]
 # ## 3. What one step costs
 #
-# 10 000 points from the one-step PD student: through `helpers.sample_steps`, and with lesson 15's `FastEps` around its raw
+# 10 000 points from the one-step PD student: through `helpers.sample_steps` (reflow's Euler steps through lesson 12's
+# `helpers.flow_solve`), and with lesson 15's `FastEps` around its raw
 # network (the preconditioning's three numbers at step $T-1$ folded in). One run, timed here; the benchmark's quiet and busy
 # figures follow.
 
@@ -195,11 +214,13 @@ timings = results["speed"]["seconds"]
 loads = list(timings)
 print(f"{'ms for 10 000 points':58s}" + "".join(f"{load:>17s}" for load in loads))
 for variant in timings[loads[0]]:
-    print(f"{variant:58s}" + "".join(f"{1e3 * timings[load][variant]:17.1f}" for load in loads))
+    # The benchmark's names, read: '1 step(s)' is one step, '(inference_mode)' the network called without autograd.
+    shown = re.sub(r"(\d+) (Euler )?step\(s\)", lambda m: f"{m[1]} {m[2] or ''}step{'s' * (m[1] != '1')}", variant)
+    print(f"{shown.replace('(inference_mode)', '(no autograd)'):58s}" + "".join(f"{1e3 * timings[load][variant]:17.1f}" for load in loads))
 training = results["training_seconds"]
-for recipe in ("pd", "cd", "ct", "reflow"):
+for recipe, name in (("pd", "PD"), ("cd", "CD"), ("ct", "CT"), ("reflow", "reflow")):
     values = np.array([training[str(s)][recipe] for s in seeds])
-    print(f"training {recipe:6s}: {values.mean():5.1f} ± {values.std(ddof=1):.1f} s")
+    print(f"training {name:6s}: {values.mean():5.1f} ± {values.std(ddof=1):.1f} s")
 
 # %% [markdown]
 # With `FastEps` one step gives 10 000 points in 9.2 ms on one quiet thread (4.8 ms on two), against about a second (1015 ms)

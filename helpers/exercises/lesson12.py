@@ -15,7 +15,7 @@ def _test_velocity_from_eps(fn):
     flow = FlowOracle(mixture)
     x = 0.7 * s_curve(300, seed=5).double() + 0.3 * torch.randn(300, 2, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
     for s in (0.1, 0.5, 0.9):
-        # The exact E[eps | x_s]: lesson 09's eps* at the DDPM state x_s / k(s) and alpha_bar(s).
+        # The exact E[eps | x_s]: lesson 09's eps* at the DDPM state x_s / psi(s) and alpha_bar(s).
         eps = mixture(x / math.sqrt((1 - s) ** 2 + s**2), None, alpha_bar=alpha_bar_of(s).item())
         v = fn(eps, x, s)
         expect(isinstance(v, torch.Tensor) and v.shape == x.shape, "return a tensor shaped like x")

@@ -4,11 +4,10 @@ import torch
 
 from ..checkpoint import COMMITTED_CHECKPOINT, load_model
 from ..data import s_curve
-from ..distill import student_steps
 from ..integrate import gaussian_prior
 from ..oracle import s_curve_oracle
 from ..preconditioning import Preconditioned
-from ..samplers import ode_reference, sample_steps
+from ..samplers import ode_reference
 from ..schedules import sigmoid_schedule
 from .base import Exercise, choice, close, expect
 
@@ -36,22 +35,45 @@ def _test_eps_weight(fn):
             "progressive distillation's loss is the plain eps-loss, weight 1 at every step.")
 
 
-def _two_steps_against_one():
+NEAR_DATA = 5  # a step of the students' grid near the data
+
+
+def near_data_distances(student=None, n=2000):
+    """RMS distances to the exact map's end Phi(x_T), over n starts: from the exact path's point at step NEAR_DATA, from
+    the student's answer there, and from the student's one jump from x_T. student(x, t) returns an x0; by default the
+    committed consistency-distilled student."""
     schedule = sigmoid_schedule(100)
+    alpha_bar = schedule.alpha_bar.double()
     x0 = s_curve(10_000)
-    student = Preconditioned(load_model(COMMITTED_CHECKPOINT.parent / "student_cd.pt"), schedule, x0.std().item()).eval()
-    x_T = gaussian_prior(x0, schedule, 2000, torch.Generator().manual_seed(11))
-    exact = ode_reference(s_curve_oracle(schedule), x_T, schedule.alpha_bar[-1].item(), 1 - 1e-12, rtol=1e-9, atol=1e-11)
-    error = {k: (sample_steps(student, schedule, 2000, student_steps(schedule, k), "ddim", x_T=x_T, target="x0").double()
-                 - exact).norm(dim=1).pow(2).mean().sqrt().item() for k in (1, 2)}
-    return ("a" if error[2] < error[1] else "b"), f"RMS error to the exact map x 1e3: 1 step {1e3 * error[1]:.1f}, 2 steps {1e3 * error[2]:.1f}"
+    if student is None:
+        student = Preconditioned(load_model(COMMITTED_CHECKPOINT.parent / "student_cd.pt"), schedule, x0.std().item()).eval()
+    oracle = s_curve_oracle(schedule)
+    x_T = gaussian_prior(x0, schedule, n, torch.Generator().manual_seed(11)).double()
+    exact = ode_reference(oracle, x_T, alpha_bar[-1].item(), 1 - 1e-12, rtol=1e-9, atol=1e-11)
+    midway = ode_reference(oracle, x_T, alpha_bar[-1].item(), alpha_bar[NEAR_DATA].item(), rtol=1e-9, atol=1e-11)
+    with torch.no_grad():
+        answers = [student(x.float(), torch.full((n,), step)).double() for x, step in ((midway, NEAR_DATA), (x_T, 99))]
+
+    def rms(x):
+        return (x - exact).norm(dim=1).pow(2).mean().sqrt().item()
+
+    return rms(midway), rms(answers[0]), rms(answers[1])
+
+
+def _near_data():
+    point, answer, jump = near_data_distances()
+    return ("a" if answer < point / 2 else "b"), (
+        f"RMS distance to Φ(x_T), ×10³: from the point at step {NEAR_DATA}, {1e3 * point:.1f}; from the student's answer "
+        f"there, {1e3 * answer:.1f} ({answer / point:.2f} times as far); from its one jump from x_T, {1e3 * jump:.1f}")
 
 
 EXERCISES = {
     "16.1": Exercise("eps_weight", _test_eps_weight,
                      "at one x_t, the eps that an x0 implies is (x_t - a_t x0) / b_t: write the difference of two such eps's "
                      "through the difference of the x0's, square it, and compare with the x0 loss's weight"),
-    "16.2": Exercise("prediction", choice(_two_steps_against_one, {"a": "closer with 2 steps", "b": "farther with 2 steps"}),
-                     "the first jump already aims at the end of x_T's own path; DDIM's re-noised point lies on another path, "
-                     "whose end the student then jumps to"),
+    "16.2": Exercise("prediction", choice(_near_data, {"a": "the student closes most of the way",
+                                                       "b": "the student leaves more than half of the way"}),
+                     "CD's loss only compares the student's answers at neighbouring steps of its grid. Near the data, "
+                     "neighbouring points of a path are very close: what would the loss charge a student that returns its "
+                     "input unchanged there?"),
 }
