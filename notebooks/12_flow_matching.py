@@ -506,7 +506,8 @@ plt.show()
 # E. Vanden-Eijnden, "Building normalizing flows with stochastic interpolants", ICLR 2023; R. Gao et al., "Diffusion meets
 # flow matching: two sides of the same coin", blog post, 2024 (DDIM is the flow's Euler sampler); P. Esser et al., "Scaling
 # rectified flow transformers for high-resolution image synthesis", ICML 2024 (§5.3.2, shifted time steps).
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/12_1.py`, `12_2.py`; each ends with its check)
 #
 # **1.** Write `velocity_from_eps(eps, x, s)`: the flow's velocity from an $\boldsymbol\epsilon$-prediction at the same point and time,

@@ -544,7 +544,8 @@ interact(show_losses, target=Dropdown(options=["eps", "x0", "edm"], value="edm",
 # "Efficient diffusion training via Min-SNR weighting strategy"; Kingma, Salimans, Poole & Ho 2021, "Variational diffusion
 # models" (the ELBO in terms of the SNR); Kingma & Gao 2023, "Understanding diffusion objectives as the ELBO with simple data
 # augmentation"; Vincent 2011, "A connection between score matching and denoising autoencoders". More: [appendix 14a](14a_appendix.ipynb).
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/14_1.py`, `14_2.py`; each ends with its check)
 #
 # **1. EDM's $c_\text{skip}$.** Find the $c$ that makes section 3's $V(c)$ smallest, as a function of $\nu$ and $\sigma_\text{data}$, and write

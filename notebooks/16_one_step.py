@@ -502,7 +502,8 @@ interact(show_start, x=FloatSlider(value=0.25, min=-1.5, max=1.5, step=0.125, de
 # 2023, "Improved techniques for training consistency models"; Liu, Gong & Liu 2023, "Flow straight and fast", §2; Liu et al.
 # 2024, "InstaFlow"; Luhman & Luhman 2021, "Knowledge distillation in iterative generative models for improved sampling speed";
 # learners' questions: openai/consistency_models #53, Kinyugo/consistency_models #15, junhsss/consistency-models #13.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises (solutions: `%load solutions/16_1.py`, `16_2.py`; each ends with its check)
 #
 # **1. Derive.** Progressive distillation weighs the error of $\hat{\mathbf{x}}_0$ by $\max(\mathrm{SNR}_t, 1)$. The same loss can weigh the error of the
