@@ -148,7 +148,7 @@ check_small({"quadrature against Monte Carlo, in standard errors": abs(quadratur
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # At $\bar\alpha_T = 0$, $\mathbf{x}_T = \boldsymbol\epsilon$ exactly, so $\boldsymbol\epsilon^* = \mathbf{x}_T$: an $\boldsymbol\epsilon$-network has nothing to learn at the last step and nothing to say
-# about $\mathbf{x}_0$, and the sampler's $\hat{\mathbf{x}}_0 = (\mathbf{x}_T - b\,\boldsymbol\epsilon)/a$ is $0/0$ (Lin et al. 2024, §3.2). From $\mathbf{v}$ both are defined (with lesson 14's $a = \sqrt{\bar\alpha_t}$, $b = \sqrt{1-\bar\alpha_t}$):
+# about $\mathbf{x}_0$, and the sampler's $\hat{\mathbf{x}}_0 = (\mathbf{x}_T - b\,\boldsymbol\epsilon)/a$ is $0/0$ (Lin et al. 2024, §3.2; the division by $a = 0$ is their §6). From $\mathbf{v}$ both are defined (with lesson 14's $a = \sqrt{\bar\alpha_t}$, $b = \sqrt{1-\bar\alpha_t}$):
 # $\hat{\mathbf{x}}_0 = a\mathbf{x}_t - b\mathbf{v}$ and $\hat{\boldsymbol\epsilon} = b\mathbf{x}_t + a\mathbf{v}$ (`helpers.x0_and_eps`), and DDIM's update takes that $\hat{\mathbf{x}}_0$ directly
 # (`helpers.sample_steps(..., target="v")`).
 
@@ -307,6 +307,6 @@ for other, comparisons in against.items():
 # - The course's default stays lesson 08's recipe (`docs/decisions.md`): the best recipe trains 3.4 times longer (23 s
 #   against 6.8 s), and against the default's own sampler its lead is in strays and likelihood, not in coverage.
 #
-# **References.** Lin, Liu, Li & Yang 2024, "Common diffusion noise schedules and sample steps are flawed", Algorithm 1
-# and §3.2; Karras, Aittala, Aila & Laine 2022, "Elucidating the design space of diffusion-based generative models";
+# **References.** Lin, Liu, Li & Yang 2024, "Common diffusion noise schedules and sample steps are flawed", Algorithm 1,
+# §3.2 and §6; Karras, Aittala, Aila & Laine 2022, "Elucidating the design space of diffusion-based generative models";
 # Salimans & Ho 2022, "Progressive distillation for fast sampling of diffusion models", §4 (v).
