@@ -131,7 +131,7 @@ def draw_s_curve(n, noise):
 
 draw_s_curve(1000, 0.3)
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="the sliders render as a widget, stored in notebook metadata rather than as a comparable output."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="the sliders render as a widget, stored in notebook metadata rather than as a comparable output."
 widgets.interact(
     draw_s_curve,
     n=widgets.IntSlider(value=10_000, min=100, max=20_000, step=100, continuous_update=False),
@@ -157,7 +157,7 @@ print(tuple(x0.shape), x0.dtype)
 # - Mean ≈ 0, std ≈ (0.071, 0.139), pooled 0.111: about nine times smaller than the std 1 of $\mathcal{N}(0, I)$.
 # - `helpers.s_curve`, `helpers.plot_points` and `helpers.default_device` keep this for later lessons.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Each exercise has a check below it. Replace the body of the function (or write your prediction), run the

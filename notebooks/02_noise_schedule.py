@@ -325,7 +325,7 @@ def explore(name="sigmoid", T=100, beta_max=5e-3):
 
 explore("sigmoid", 100, 0.1)
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="the sliders render as a widget, stored in notebook metadata rather than as a comparable output."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="the sliders render as a widget, stored in notebook metadata rather than as a comparable output."
 widgets.interact(
     explore,
     name=widgets.Dropdown(options=["sigmoid", "linear", "cosine"], value="sigmoid"),
@@ -342,7 +342,7 @@ widgets.interact(
 # - The recipe's flaw is a variance mismatch: $\mathbf{x}_T$ has std 0.48 per coordinate, sampling starts from std 1.
 #   Linear and cosine schedules end at std 1.000.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/02_1.py`, `02_2.py`, `02_3.py`; each ends with its check)
 #
 # **1.** Write `alpha_bar_last(beta)` that returns $\bar\alpha_T$ (a Python float) for a 1-d tensor `beta`,

@@ -167,7 +167,7 @@ helpers.animate_states([states[k] for k in frames], [f"t = {k}" for k in frames]
 # - With the reference schedule the cloud ends with std ≈ 0.48: blurred, but not the $\mathcal{N}(0, I)$ sampling will start from.
 # - To reach $\mathbf{x}_t$ the loop needs $t$ steps and $t$ noise draws. Lesson 04 jumps there in one.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/03_1.py`, `03_2.py`, `03_3.py`; each ends with its check)
 #
 # **1.** Write `std_after(var0, beta)` that returns the std of a coordinate after all steps of `beta`, for a

@@ -270,7 +270,7 @@ print("noise draws to reach t = 100: loop", T, "| closed form", 1)
 #   comparison of 10 000 points (independent draws) does not, but does catch gross errors.
 # - The closed form makes a training example cost one noise draw and gives the regression target $\boldsymbol\epsilon$.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/04_1.py`, `04_2.py`, `04_3.py`; each ends with its check)
 #
 # **1.** Two steps with variances `beta1` then `beta2` equal one step of which variance? Write

@@ -252,7 +252,7 @@ assert out.device.type == device.type and out.shape == (5, 2)
 #   difference: the parameter count no longer depends on $T$, but the network still takes the steps $0 \dots T-1$
 #   of one schedule and rejects $t \ge T$.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/05_1.py`, `05_2.py`, `05_3.py`; each ends with its check)
 #
 # **1.** Write `count_parameters(T, hidden)`: the parameter count of the reference network for any `T` and width.

@@ -373,7 +373,7 @@ plt.show()
 # - $L_\text{simple}$ cannot reach 0: the floor is $\mathbb{E}\lVert\boldsymbol\epsilon - \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]\rVert^2$, at least 0.82
 #   at the first step for these data. A trained network finds late steps easy and early steps hard.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/06_1.py`, `06_2.py`, `06_3.py`; each ends with its check)
 #
 # **1.** Write `elbo_weight(schedule, t)`: $w_t$ for $\sigma_t^2 = \beta_t$, as a Python float, for a 0-based step `t`.

@@ -398,7 +398,7 @@ assert quality_typo.coverage_gap > 40 and quality_typo.energy > 100 * quality.en
 # Algorithm 2; Székely & Rizzo 2013, "Energy statistics"; the reference recipe: acids-ircam `diffusion_models`
 # notebooks (2021) and the Chinese blog tutorial that reproduces them.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/07_1.py`, `07_2.py`; each ends with its check)
 #
 # **1. Predict, then check.** The samples above with $\sigma_t^2 = \tilde\beta_t$ have some off-curve RMS. Add independent

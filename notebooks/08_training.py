@@ -398,7 +398,7 @@ Path("checkpoints/damaged.pt").unlink()
 # 2022, Table 1 ($c_\text{in}$) and §5 (where training spends its noise levels); Polyak & Juditsky 1992 (weight
 # averaging); the reference recipe: acids-ircam `diffusion_models` (2021).
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/08_1.py`, `08_2.py`, `08_3.py`; each ends with its check)
 #
 # **1.** Write `lr_at(step, steps, peak, warmup)`: linear warm-up over `warmup` steps to `peak` (step 0 gets

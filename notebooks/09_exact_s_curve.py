@@ -173,7 +173,7 @@ def show_scores(steps):
 
 show_scores([0, 30, 99])
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Move the step:
 
 # %% tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
@@ -484,7 +484,7 @@ assert exact_minus_data["beta_tilde"].max() < -1 and network_minus_data.min() > 
 # Efron 2011, "Tweedie's formula and selection bias"; Song et al. 2021, "Score-based generative modeling through
 # SDEs".
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/09_1.py`, `09_2.py`; each ends with its check)
 #
 # **1. Derive, then write.** If the data were Gaussian, the loss floor would have a closed form. Write

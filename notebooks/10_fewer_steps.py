@@ -457,7 +457,7 @@ def show_sampler(n_steps, eta):
 
 show_sampler(10, 0.0)
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_sampler, n_steps=IntSlider(value=10, min=2, max=T, description="steps"),
          eta=FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η"));
 
@@ -476,7 +476,7 @@ interact(show_sampler, n_steps=IntSlider(value=10, min=2, max=T, description="st
 # 2022, "Elucidating the design space of diffusion-based generative models", eq. 1, eq. 5 and Algorithm 1; Nichol &
 # Dhariwal 2021 (respacing DDPM).
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/10_1.py`, `10_2.py`, `10_3.py`; each ends with its check)
 #
 # **1.** Karras et al. (2022, eq. 5) space the noise levels as $\nu_i = \big(\nu_\max^{1/\rho} + \tfrac{i}{N-1}(\nu_\min^{1/\rho} - \nu_\max^{1/\rho})\big)^\rho$,

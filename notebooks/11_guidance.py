@@ -441,7 +441,7 @@ def show_guidance(w):
 
 show_guidance(2.0)
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_guidance, w=FloatSlider(value=2.0, min=0.0, max=8.0, step=0.5, description="w"));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -456,7 +456,7 @@ interact(show_guidance, w=FloatSlider(value=2.0, min=0.0, max=8.0, step=0.5, des
 #   sampler.
 # - Guidance does not sample $q(\mathbf{x}\mid c)^{1+w}q(\mathbf{x})^{-w}$: exact draws of that density keep the piece covered.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **References.** J. Ho, T. Salimans, "Classifier-free diffusion guidance", 2022 (eq. 6); P. Dhariwal, A. Nichol, "Diffusion models
 # beat GANs on image synthesis", NeurIPS 2021 (classifier guidance); A. Bradley, P. Nakkiran, "Classifier-free guidance is a
 # predictor-corrector", 2024; M. Chidambaram et al., "What does guidance do? A fine-grained analysis in a simple setting", 2024.

@@ -282,7 +282,7 @@ def show_field(s):
 
 show_field(0.1)
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_field, s=FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, description="s"));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -507,7 +507,7 @@ plt.show()
 # flow matching: two sides of the same coin", blog post, 2024 (DDIM is the flow's Euler sampler); P. Esser et al., "Scaling
 # rectified flow transformers for high-resolution image synthesis", ICML 2024 (§5.3.2, shifted time steps).
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/12_1.py`, `12_2.py`; each ends with its check)
 #
 # **1.** Write `velocity_from_eps(eps, x, s)`: the flow's velocity from an $\boldsymbol\epsilon$-prediction at the same point and time,

@@ -497,7 +497,7 @@ def show_point(u=1.0, offset=0.0):
 
 show_point(1.0, 0.0)
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 # Labels in full and long tracks: u's slider has 90 steps.
 wide = {"style": {"description_width": "initial"}, "layout": Layout(width="600px")}
 interact(show_point, u=FloatSlider(value=1.0, min=-4.5, max=4.5, step=0.1, description="u, position along the curve", **wide),
@@ -523,7 +523,7 @@ interact(show_point, u=FloatSlider(value=1.0, min=-4.5, max=4.5, step=0.1, descr
 # 2021, "Score-based generative modeling through SDEs", Appendix D.2; Kingma, Salimans, Poole & Ho 2021, "Variational
 # diffusion models" (§5, eq. 15; §5.1, eq. 18).
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/13_1.py`, `13_2.py`; each ends with its check)
 #
 # **1.** Compute $L_T$ by hand: write `prior_term(x0)`, the KL from $\mathcal N(\sqrt{\bar\alpha_T}\,\mathbf{x}_0, (1-\bar\alpha_T)I)$ to $\mathcal N(0, I)$ per point in nats, for

@@ -523,7 +523,7 @@ def show_losses(target="edm", weighting="own"):
 
 show_losses("edm", "own")
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_losses, target=Dropdown(options=["eps", "x0", "edm"], value="edm", description="target"),
          weighting=Dropdown(options=list(helpers.weighting.WEIGHTINGS), value="own", description="weighting"));
 
@@ -545,7 +545,7 @@ interact(show_losses, target=Dropdown(options=["eps", "x0", "edm"], value="edm",
 # models" (the ELBO in terms of the SNR); Kingma & Gao 2023, "Understanding diffusion objectives as the ELBO with simple data
 # augmentation"; Vincent 2011, "A connection between score matching and denoising autoencoders". More: [appendix 14a](14a_appendix.ipynb).
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/14_1.py`, `14_2.py`; each ends with its check)
 #
 # **1. EDM's $c_\text{skip}$.** Find the $c$ that makes section 3's $V(c)$ smallest, as a function of $\nu$ and $\sigma_\text{data}$, and write

@@ -474,7 +474,7 @@ def show_solver(solver="dpm++2m", grid="shift", nfe=10):
 
 show_solver()
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_solver, solver=Dropdown(options=[(NAMES[k], k) for k in ("ddim", "heun", *helpers.SOLVERS)], value="dpm++2m",
                                       description="solver"),
          grid=Dropdown(options=list(helpers.GRIDS), value="shift", description="grid"),
@@ -496,7 +496,7 @@ interact(show_solver, solver=Dropdown(options=[(NAMES[k], k) for k in ("ddim", "
 # "DPM-Solver++", Algorithm 2; Song, Meng & Ermon 2021 (DDIM); Song et al. 2021 (score SDEs), App. G; Karras et al. 2022
 # (EDM), eq. 5; dpm-solver issues #23 and #25.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/15_1.py`, `15_2.py`; each ends with its check)
 #
 # **1. Derive the exact weight.** Step 3 of section 2 took an average as $\tfrac12$. If $\hat{\mathbf{x}}_0$ were exactly a straight line in $\ell$,

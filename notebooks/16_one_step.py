@@ -479,7 +479,7 @@ def show_start(x=0.25, y=-0.375):
 
 show_start()
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_start, x=FloatSlider(value=0.25, min=-1.5, max=1.5, step=0.125, description="start x", readout_format=".3f"),
          y=FloatSlider(value=-0.375, min=-1.5, max=1.5, step=0.125, description="start y", readout_format=".3f"));
 
@@ -503,7 +503,7 @@ interact(show_start, x=FloatSlider(value=0.25, min=-1.5, max=1.5, step=0.125, de
 # 2024, "InstaFlow"; Luhman & Luhman 2021, "Knowledge distillation in iterative generative models for improved sampling speed";
 # learners' questions: openai/consistency_models #53, Kinyugo/consistency_models #15, junhsss/consistency-models #13.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/16_1.py`, `16_2.py`; each ends with its check)
 #
 # **1. Derive.** Progressive distillation weighs the error of $\hat{\mathbf{x}}_0$ by $\max(\mathrm{SNR}_t, 1)$. The same loss can weigh the error of the

@@ -204,13 +204,15 @@ plt.show()
 # There is no FID for 8×8 digits, so we build our own measures (`helpers.DigitJudge`), fitted on the training split only, each
 # with what it cannot see:
 # - **a classifier** (logistic regression): the share of samples it labels with probability ≥ 0.9 ("confident"), and how far
-#   its labels' shares are from the test split's ("balance", total variation). It cannot see copies.
+#   its labels' shares $p_c$ are from the test split's $q_c$ ("balance", total variation ½Σ_c|p_c − q_c|). It cannot see copies.
 # - **the Fréchet distance** (Heusel et al. 2017's FID formula: the squared 2-Wasserstein distance, the least mean squared
 #   move from one Gaussian to the other) between Gaussians fitted to samples and to the test split, in the first 16
 #   principal components of the training images (directions of largest variance). It sees only means and
 #   covariances, scores a copy of the training set as its reference, and is biased upwards from 450 samples.
 # - **the kernel distance** (Bińkowski et al. 2018's KID) in the same components: an unbiased estimate of the squared maximum
-#   mean discrepancy with the kernel $(\mathbf a\cdot\mathbf b/16 + 1)^3$, so two samples of one distribution score 0 on average.
+#   mean discrepancy, MMD² = E k(a, a′) + E k(b, b′) − 2 E k(a, b) for samples a and data b, with the kernel
+#   $k(\mathbf a, \mathbf b) = (\mathbf a\cdot\mathbf b/16 + 1)^3$ (lesson 07's energy distance is MMD² with $k(\mathbf a, \mathbf b) = -\lVert\mathbf a - \mathbf b\rVert$): 0 on average for two samples of one
+#   distribution.
 # - **nearest neighbours**: each sample's distance Δ₁ to its nearest training image and Δ₂ to its second nearest (Euclidean,
 #   pixels in $[-1, 1]$). The *NN ratio* is the samples' median Δ₁ divided by the test images' median Δ₁ (1 for new data, 0 for
 #   copies); a sample is a *copy* when Δ₁/Δ₂ < 1/3 (Yoon et al. 2023).
@@ -444,7 +446,7 @@ def show_chain(digit=3, w=1.0):
 
 show_chain(3, 1.0)
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_chain, digit=Dropdown(options=list(range(10)), value=3, description="digit"),
          w=FloatSlider(value=1.0, min=0.0, max=4.0, step=0.5, description="guidance w", readout_format=".1f"));
 
@@ -460,7 +462,7 @@ interact(show_chain, digit=Dropdown(options=list(range(10)), value=3, descriptio
 # - **Memorisation** shows in the likelihood before it shows as copies: trained on 50 images, the network gives its own images
 #   1.39 bits per dimension fewer than test digits, yet none of its samples is a copy; at 1 000 images the gap's interval holds 0.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **References.** Ho, Jain & Abbeel 2020, "Denoising diffusion probabilistic models", §3.3 (discretised decoder), §4 (schedule);
 # Theis, van den Oord & Bethge 2016, "A note on the evaluation of generative models", §3.1; Ho, Chen, Srinivas, Duan & Abbeel
 # 2019, "Flow++", §3.1; Heusel et al. 2017 (the Fréchet distance), eq. 6; Bińkowski et al. 2018, "Demystifying MMD GANs"; Yoon,

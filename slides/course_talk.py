@@ -188,7 +188,10 @@ for name in dict.fromkeys(row["sampler"] for row in sampling["rows"]):
     ax.plot([row["nfe"] for row in rows], [row["network"]["off_curve"] for row in rows], "o-", label=name)
 ax.axhline(sampling["lesson_07_sampler"]["quality"]["off_curve"], color="0.3", linestyle="--", label="lesson 07, 100 steps")
 ax.axhline(sampling["data_floor"]["off_curve"]["mean"], color="0.6", linestyle=":", label="the data")
-ax.set(xscale="log", ylim=(9, 25), xlabel="network evaluations", ylabel="off-curve (x 1000)", title="the same network, four samplers")
+ax.set(xscale="log", yscale="log", xlabel="network evaluations", ylabel="off-curve (x 1000)", title="the same network, four samplers")
+ax.minorticks_off()
+ax.set_xticks([5, 10, 20, 50, 100], ["5", "10", "20", "50", "100"])
+ax.set_yticks([10, 20, 50, 100], ["10", "20", "50", "100"])
 ax.legend()
 plt.show()
 fewest = json.loads(Path("../benchmarks/results/sampling-seeds-cpu-2core.json").read_text())["fewest_as_good"]
