@@ -2,7 +2,7 @@
 # # Lesson 17 — From points to pictures: 8×8 digits, and where memorisation begins
 #
 # **Goal.** Does everything so far carry over to images? scikit-learn ships 1 797 handwritten digits of 8×8 pixels: each is a
-# point in 64 dimensions, and the S-curve's helpers train and sample it unchanged, with no download and no GPU. Without an
+# point in 64 dimensions, and the S-curve's helpers train and sample it unchanged. Without an
 # exact density we build measures of quality and say what each cannot see. The finite-set optimum (appendix 09a) stays exact
 # in any dimension, and its samples are copies of training images: that makes memorisation measurable. We find the network's
 # samples new, yet one Gaussian per digit beats it on every measure; trained on 50 images, the network memorises them in its
@@ -61,7 +61,7 @@ def interval(comparison, digits=3):
 # ## 1. The data
 #
 # `sklearn.datasets.load_digits` holds 1 797 images of 8×8 pixels, each pixel an integer $k$ from 0 to 16 (inked cells in a 4×4
-# block of a 32×32 bitmap). For every lesson and test, a quarter of each digit's images, drawn with seed 0, is the **test
+# block of a 32×32 bitmap). A quarter of each digit's images, drawn with seed 0, is the **test
 # split**, the rest the **training split**. A pixel becomes its bin's centre in $[-1, 1]$, $b(k) = 2(k + \tfrac12)/17 - 1$,
 # bins of width $2/17$.
 
@@ -77,7 +77,7 @@ helpers.plot_digits(x_test[:20], [str(c) for c in labels_test[:20].tolist()], su
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Integers are not a density.** A diffusion model is a density; integers have none. The classic repair is
+# **Integers are not a density.** A diffusion model is a density. The classic repair is
 # **uniform dequantisation** (Theis, van den Oord & Bethge 2016, §3.1): spread each pixel uniformly over its bin,
 # $x = b(k) + (2u - 1)/17$, $u \sim U[0, 1)$. A density $p$ on $[-1, 1]^d$ gives the image $\mathbf{k}$ the probability
 # $P(\mathbf{k}) = \int_{\text{bin}(\mathbf{k})} p(\mathbf{x})\,d\mathbf{x}$, and $p(\mathbf{x}\mid\mathbf{k}) = p(\mathbf{x})/P(\mathbf{k})$ is its shape within the bin. With $\mathbf{x}$ uniform on the bin (density $(17/2)^d$),
@@ -106,7 +106,7 @@ assert same_bins and abs(helpers.bits_per_dim(uniform_log_p) - math.log2(17)) < 
 # take the share $P_i(k)$ of training images with value $k$ there (counted plus one), put on the bin centres as narrow Gaussians
 # of standard deviation 0.001 (a bin is 0.118 wide). On the test centres it reports *negative* bits (score_sde's issue #24); as
 # a discrete model (each bin's mass) it is just the shares, 2.43 bits per dimension; on dequantised images the KL above
-# raises that to 830.44. Spread uniformly within bins, where the KL is 0, the shares give exactly the discrete bits.
+# raises that to 830.44. Spread uniformly within bins (KL 0), the shares give exactly the discrete bits.
 
 # %%
 levels_train, levels_test = helpers.to_levels(x_train), helpers.to_levels(x_test)
@@ -163,7 +163,7 @@ print(f"the network: {type(net).__name__}(T={net.T}, hidden={net.hidden}, embedd
 # image $\mathbf{p}_j$: $q_t(\mathbf{x}) = \tfrac1N\sum_j \mathcal N(\mathbf{x}; a\,\mathbf{p}_j, s^2 I)$ over the $N$ = 1 347 images, with $a = \sqrt{\bar\alpha_t}$ and
 # $s^2 = 1 - \bar\alpha_t$ (no $\delta^2$ term: the data are the images exactly, with no noise around them). Its $\boldsymbol\epsilon^*$ is $-\sqrt{1-\bar\alpha_t}$
 # times its closed-form score $-(\mathbf{x} - a\,\mathbb{E}[\mathbf{p}_J \mid \mathbf{x}])/s^2$, $J$ the component (lesson 09); we compare that with autograd's
-# gradient of its log density (a wrong mixture would pass both alike, so tests/test_digits.py checks the density against
+# gradient of its log density (a wrong mixture would pass both, so tests/test_digits.py checks the density against
 # torch's mixture distribution).
 
 # %%
@@ -178,8 +178,8 @@ assert gap < 1e-9
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Training, unchanged.** The recipe, `helpers.train_digits`, is lesson 08's `helpers.train` of `helpers.digits_network` (lesson
 # 05's MLP with $d = 64$, lesson 08's input scaling) with every batch dequantised (`augment=helpers.dequantise`).
-# `helpers.DIGITS` is 5 000 steps of 128 images, Adam at $2\cdot10^{-3}$ with warm-up and cosine decay, and an EMA of the weights.
-# Here it runs 300 steps to show that it learns; the committed networks ran all of it (`tools/make_digits.py`). An MLP or a
+# `helpers.DIGITS` is 5 000 steps of 128 images, Adam at $2\cdot10^{-3}$, warm-up, cosine decay, weight EMA.
+# Here it runs 300 steps; the committed networks ran all of it (`tools/make_digits.py`). An MLP or a
 # convolutional network? [Appendix 17a](17a_appendix.ipynb).
 
 # %%
@@ -207,12 +207,10 @@ plt.show()
 #   its labels' shares $p_c$ are from the test split's $q_c$ ("balance", total variation ½Σ_c|p_c − q_c|). It cannot see copies.
 # - **the Fréchet distance** (Heusel et al. 2017's FID formula: the squared 2-Wasserstein distance, the least mean squared
 #   move from one Gaussian to the other) between Gaussians fitted to samples and to the test split, in the first 16
-#   principal components of the training images (directions of largest variance). It sees only means and
-#   covariances, scores a copy of the training set as its reference, and is biased upwards from 450 samples.
+#   principal components of the training images (directions of largest variance). It sees only means and covariances, scores a copy of the training set as its reference, and is biased upwards from 450 samples.
 # - **the kernel distance** (Bińkowski et al. 2018's KID) in the same components: an unbiased estimate of the squared maximum
 #   mean discrepancy, MMD² = E k(a, a′) + E k(b, b′) − 2 E k(a, b) for samples a and data b, with the kernel
-#   $k(\mathbf a, \mathbf b) = (\mathbf a\cdot\mathbf b/16 + 1)^3$ (lesson 07's energy distance is MMD² with $k(\mathbf a, \mathbf b) = -\lVert\mathbf a - \mathbf b\rVert$): 0 on average for two samples of one
-#   distribution.
+#   $k(\mathbf a, \mathbf b) = (\mathbf a\cdot\mathbf b/16 + 1)^3$ (lesson 07's energy distance is MMD² with $k = -\lVert\mathbf a - \mathbf b\rVert$): 0 on average for two samples of one distribution.
 # - **nearest neighbours**: each sample's distance Δ₁ to its nearest training image and Δ₂ to its second nearest (Euclidean,
 #   pixels in $[-1, 1]$). The *NN ratio* is the samples' median Δ₁ divided by the test images' median Δ₁ (1 for new data, 0 for
 #   copies); a sample is a *copy* when Δ₁/Δ₂ < 1/3 (Yoon et al. 2023).
