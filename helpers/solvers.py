@@ -31,7 +31,7 @@ SOLVERS = ("dpm2", "dpm3", "dpm++2m", "pc")
 GRIDS = ("t", "lambda", "karras", "shift")
 KARRAS_RHO = 7.0  # Karras et al. 2022, eq. 5: their choice for every data set
 SHIFT = 1 / 8  # lesson 12's best grid for DDIM (docs/decisions.md, "Flow matching against DDPM")
-PC_KAPPA = 0.16  # Song et al. 2021 call this ratio "snr"; 0.16 is their value for CIFAR-10 with the VE SDE; benchmarks/fast_solvers.py tries others
+PC_KAPPA = 0.16  # Song et al. 2021 call it "snr"; their CIFAR-10 VE-SDE value; benchmarks/fast_solvers.py tries others
 
 
 def half_log_snr(alpha_bar):

@@ -82,12 +82,12 @@ def problems(fig, renderer):
                 found.append(f"the legend of {_label(ax)} hides {inside.mean():.1%} of {artist.get_label()!r}")
     found += _colour_scales(fig)
     found += _combining_marks(fig)
-    found += _log_ticks(fig, renderer)
+    found += _log_ticks(fig)
     found += _clipped_markers(fig)
     return found
 
 
-def _log_ticks(fig, renderer):
+def _log_ticks(fig):
     """A log axis needs two labelled values for a reader to place anything on it."""
     found = []
     for ax in fig.axes:
