@@ -140,7 +140,8 @@ WALK_SLIDES = """async () => {
                wide: Math.max(slide.scrollWidth - width - 1, ...pre, 0), scrolls: slide.scrollHeight > height + 1,
                split, rows, below: images.filter(img => (img.getBoundingClientRect().bottom - top) / scale > height + 1).length,
                blank: !slide.textContent.trim() && images.length === 0,
-               silentScroll: slide.scrollHeight > height + 1 && !getComputedStyle(slide).backgroundAttachment.includes("local"),
+               silentScroll: slide.scrollHeight > height + 1 && !(getComputedStyle(slide).backgroundAttachment.includes("local")
+                 && getComputedStyle(slide, "::after").content !== "none"),
                controlsWithoutFigure: code.includes("interact(") && images.length === 0});
     Reveal.next();
   }
@@ -224,10 +225,13 @@ def test_planted_figure_below_code(browser, built_decks, monkeypatch):
 
 
 def test_planted_tall_slide_scrolls_with_no_sign(browser, built_decks, monkeypatch):
-    """Lesson 17's deck (its first code slide is taller than the screen) without the template's scroll shadow: the slide
-    scrolls and nothing says so."""
+    """Lesson 17's deck (its first code slide is taller than the screen) without the template's scroll shadow, then
+    without its fade: the slide scrolls and nothing says so."""
     problems, _ = walk_planted(browser, monkeypatch, "17_digits",
                                html_change=lambda h: h.replace("no-repeat local", "no-repeat scroll"))
+    assert problems["scrolls with no sign"]
+    # And without the fade over the content, which a code cell's box would otherwise hide the shadow under.
+    problems, _ = walk_planted(browser, monkeypatch, "17_digits", html_change=lambda h: h.replace(".more-below::after", ".none::after"))
     assert problems["scrolls with no sign"]
 
 
