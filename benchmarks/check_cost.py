@@ -4,8 +4,8 @@
 
 Two loops, each timed both ways in the same process, alternately, `--repeats` times, on a quiet machine and then beside
 one busy process:
-- a training step of lesson 08's default recipe (batch 1024): helpers.train's loop calls the unchecked L_simple
-  (loss._eps_loss); "checked every step" swaps in the public helpers.eps_loss, which checks x0, t, eps, the schedule
+- a training step of lesson 08's default recipe (batch 1024): helpers.train's loop calls helpers.Denoising, which calls
+  the unchecked L_simple (helpers/objectives/denoising.py's _eps_loss); "checked every step" swaps in the public helpers.eps_loss, which checks x0, t, eps, the schedule
   and the network's T on every call, as the loop did before issues 20 and 21;
 - a sampling run of lesson 07's sampler (10 000 points, 100 steps): helpers.sample calls the unchecked reverse step
   (and computes the steps' noise stds once); "checked every step" swaps in the public reverse_mean.
@@ -25,8 +25,8 @@ from pathlib import Path
 import torch
 
 import helpers
-import helpers.sampling as sampling
-import helpers.training as training
+import helpers.sampling.ancestral as sampling
+import helpers.objectives.denoising as denoising
 from load import LOADS, machine_load
 
 HERE = Path(__file__).resolve().parent
@@ -66,10 +66,10 @@ def train_step_ms(checked):
     torch.manual_seed(0)
     model = helpers.build_model(config, schedule, x0)
     if checked:
-        with swapped(training, "_eps_loss", checked_eps_loss):
-            result = helpers.train(model, x0, schedule, config, progress=False)
+        with swapped(denoising, "_eps_loss", checked_eps_loss):
+            result = helpers.train(model, x0, helpers.Denoising(schedule, config), config, progress=False)
     else:
-        result = helpers.train(model, x0, schedule, config, progress=False)
+        result = helpers.train(model, x0, helpers.Denoising(schedule, config), config, progress=False)
     return 1e3 * result["seconds"] / TRAIN_STEPS, result["losses"]
 
 

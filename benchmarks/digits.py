@@ -3,9 +3,9 @@ of the training set, guidance, the fewest solver steps, and the course's MLP aga
 
     .venv/bin/python benchmarks/digits.py --name digits-cpu-2core   # about an hour on one core
 
-Every network is helpers.digits.train_digits (tools/make_digits.py's recipe) with seed k = 0..9. Within a seed every
+Every network is helpers.data.digits.train_digits (tools/make_digits.py's recipe) with seed k = 0..9. Within a seed every
 compared sampler or network starts from the same x_T and draws the same noise (generator seed 7 + 100 k). Quality is
-helpers.digit_scores.DigitJudge's on N_SAMPLES samples against the test split, with the floors beside it: N_SAMPLES
+helpers.measures.digit_scores.DigitJudge's on N_SAMPLES samples against the test split, with the floors beside it: N_SAMPLES
 training images (what a copier scores, and a perfect generator too except on the nearest-neighbour measures), drawn
 five times. Test likelihood in bits per dimension of the integer images: the ELBO (lesson 13) and the probability-flow
 ODE with the exact divergence (64 autograd passes, Heun on ODE_NFE steps) on the N_LIKELIHOOD first test images, each
@@ -40,8 +40,9 @@ import torch
 from torch import nn
 
 import helpers
-from helpers.digit_scores import DigitJudge, nearest
-from helpers.digits import DIGITS, bits_per_dim, digits_network, digits_schedule, digits_split, dequantise, train_digits
+from helpers.data.digits import (DIGITS, Dequantised, bits_per_dim, digits_network, digits_schedule, digits_split, dequantise,
+                                 train_digits)
+from helpers.measures.digit_scores import DigitJudge, nearest
 from sections import finish, start
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
@@ -96,6 +97,11 @@ class Setup:
         return out
 
 
+def dequantised(setup, config):
+    """train_digits's objective (unlabelled): lesson 06's loss on batches dequantised afresh."""
+    return Dequantised(helpers.Denoising(setup.schedule, config))
+
+
 def quality(setup):
     rows = []
     for seed in SEEDS:
@@ -106,9 +112,9 @@ def quality(setup):
 
         # train_digits's own steps, with a measurement every 1 000 steps (its random draws are its own generator's).
         torch.manual_seed(seed)
-        result = helpers.train(digits_network(setup.x_train), setup.x_train, setup.schedule,
-                               dataclasses.replace(DIGITS, seed=seed), on_checkpoint=measure, every=1000,
-                               progress=False, augment=dequantise)
+        config = dataclasses.replace(DIGITS, seed=seed)
+        result = helpers.train(digits_network(setup.x_train), setup.x_train, dequantised(setup, config), config,
+                               on_checkpoint=measure, every=1000, progress=False)
         model = result["model"].eval()
         rows.append({"seed": seed, "train_seconds": round(result["seconds"], 2), "curve": curve,
                      **setup.bits(model, setup.x_like, more=ODE_NFE_MORE), **fast_rows(setup, model, seed)})
@@ -212,8 +218,8 @@ def seconds_per_step(setup, build, seed):
     times = []
     for _ in range(REPEATS):
         torch.manual_seed(seed)
-        result = helpers.train(build(), setup.x_train, setup.schedule, dataclasses.replace(DIGITS, steps=PROBE_STEPS, seed=seed),
-                               progress=False, augment=dequantise)
+        config = dataclasses.replace(DIGITS, steps=PROBE_STEPS, seed=seed)
+        result = helpers.train(build(), setup.x_train, dequantised(setup, config), config, progress=False)
         times.append(result["seconds"] / PROBE_STEPS)
     return statistics.median(times)
 
@@ -228,8 +234,8 @@ def network(setup):
     for seed in SEEDS:
         torch.manual_seed(seed)
         net = ConvNet(c_in)
-        result = helpers.train(net, setup.x_train, setup.schedule, dataclasses.replace(DIGITS, steps=steps, seed=seed),
-                               progress=False, augment=dequantise)
+        config = dataclasses.replace(DIGITS, steps=steps, seed=seed)
+        result = helpers.train(net, setup.x_train, dequantised(setup, config), config, progress=False)
         model = result["model"].eval()
         rows.append({"seed": seed, "steps": steps, "train_seconds": round(result["seconds"], 2),
                      "parameters": sum(p.numel() for p in model.parameters()),

@@ -53,7 +53,7 @@ from pathlib import Path
 import torch
 
 import helpers
-from helpers.flows import shift_times
+from helpers.process.flows import shift_times
 
 HERE = Path(__file__).resolve().parent
 SEEDS = tuple(range(10))
@@ -131,7 +131,7 @@ def train(recipe, seed, x0, train_shift):
     torch.manual_seed(seed)
     if recipe == "DDPM":
         model = helpers.build_model(config, SCHEDULE, x0)
-        result = helpers.train(model, x0, SCHEDULE, config, progress=False)
+        result = helpers.train(model, x0, helpers.Denoising(SCHEDULE, config), config, progress=False)
     else:
         model = helpers.build_flow_model(config, x0)
 
@@ -139,7 +139,7 @@ def train(recipe, seed, x0, train_shift):
             s = None if train_shift == 1 else shift_times(torch.rand(batch.shape[0], generator=generator), train_shift)
             return helpers.flow_loss(net, batch, s=s, generator=generator)
 
-        result = helpers.train(model, x0, None, config, progress=False, objective=objective)
+        result = helpers.train(model, x0, objective, config, progress=False)
     return result["model"].eval(), result["seconds"]
 
 

@@ -116,7 +116,8 @@ def weighted_objective(schedule, weights):
 def train(config, schedule, x0, objective=None):
     torch.manual_seed(config.seed)
     model = helpers.build_model(config, schedule, x0)
-    result, seconds = timed(lambda: helpers.train(model, x0, schedule, config, progress=False, objective=objective))
+    objective = objective or helpers.Denoising(schedule, config)
+    result, seconds = timed(lambda: helpers.train(model, x0, objective, config, progress=False))
     return result["model"], seconds
 
 

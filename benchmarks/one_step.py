@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 import helpers
-from helpers.distill import FINEST
+from helpers.objectives.distill import FINEST
 from load import timed_settings
 from sections import data_floor, finish, start
 

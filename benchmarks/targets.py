@@ -33,8 +33,8 @@ import torch
 from torch import nn
 
 import helpers
-from helpers.schedules import zero_terminal_snr
-from helpers.targets import AsEps
+from helpers.process.schedules import zero_terminal_snr
+from helpers.process.targets import AsEps
 from likelihood import moments_prior, seeded, train
 
 HERE = Path(__file__).resolve().parent

@@ -72,7 +72,7 @@ def run(config, schedule, x0, every, budget=None):
         clock["paused"] += time.perf_counter() - pause
         return budget is not None and train_seconds >= budget
 
-    result = helpers.train(model, x0, schedule, config, on_checkpoint=on_checkpoint, every=every, progress=False)
+    result = helpers.train(model, x0, helpers.Denoising(schedule, config), config, on_checkpoint=on_checkpoint, every=every, progress=False)
     steps = len(result["losses"])
     # The same seed as the last checkpoint's evaluation: the same samples, now with the energy distance too.
     curve[-1] = {**curve[-1], **evaluate(result["model"], schedule, curve[-1]["step"], config.sigma, energy=True)}
@@ -145,7 +145,7 @@ def under_load(schedule, x0):
             with machine_load(load):
                 torch.manual_seed(0)
                 model = helpers.build_model(helpers.DEFAULT, schedule, x0)
-                seconds = helpers.train(model, x0, schedule, helpers.DEFAULT, progress=False)["seconds"]
+                seconds = helpers.train(model, x0, helpers.Denoising(schedule, helpers.DEFAULT), helpers.DEFAULT, progress=False)["seconds"]
             rows.append({"threads": n_threads, "load": load, "train_seconds": round(seconds, 2)})
             print(f"under load: {rows[-1]}", flush=True)
     torch.set_num_threads(threads)

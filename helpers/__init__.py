@@ -1,54 +1,55 @@
-"""S-Curve Diffusion: the code each lesson teaches, kept once so later lessons can reuse it."""
+"""S-Curve Diffusion: the code each lesson teaches, kept once so later lessons can reuse it, grouped by layer
+(docs/contributing.md, "The helpers, layer by layer", maps each module to its lesson)."""
 
-from .checkpoint import COMMITTED_CHECKPOINT, load_model, load_weights, save_weights
-from .data import curve, s_curve
+# The data (lessons 01, 17)
+from .data.s_curve import curve, s_curve
+from .data.digits import (DIGITS, bits_per_dim, dequantise, digits_network, digits_schedule, digits_split, plot_digits,
+                          to_levels, train_digits)
+
+# The process: schedules, noising, what a network predicts, flow matching (lessons 02-04, 12, 14)
+from .process.schedules import (Schedule, cosine_schedule, linear_schedule, make_schedule, schedule_from_beta,
+                                sigmoid_schedule, zero_terminal_snr)
+from .process.forward import q_sample, q_step
+from .process.targets import AsEps, convert, floor_factor, target_of, to_flow, x0_and_eps
+from .process.flows import (FlowLoss, FlowOracle, VelocityPredictor, alpha_bar_of, build_flow_model, flow_grid,
+                            flow_loss, flow_path, flow_sample, flow_solve, flow_time, straightness)
+
+# The networks and their weights (lessons 05, 08, 14, 15)
+from .networks.mlp import ConditionalNoisePredictor, NoisePredictor, input_scale, sinusoidal_embedding
+from .networks.preconditioning import Preconditioned, edm_coefficients
+from .networks.fast import FastEps
+from .networks.checkpoint import COMMITTED_CHECKPOINT, load_model, load_weights, save_weights
+
+# The objectives: what training minimises (lessons 06, 08, 14, 16)
+from .objectives.denoising import Denoising, antithetic_steps, eps_loss, skewed_steps
+from .objectives.weighting import eps_weights, loss_weights
+from .objectives.distill import ConsistencyObjective, DISTILL, progressive_objective, student_steps
+
+# The training loop and its configs (lesson 08)
+from .training.config import DEFAULT, REFERENCE, TrainConfig
+from .training.loop import build_model, ema_weight, learning_rate, train
+
+# Sampling (lessons 07, 10, 11, 15)
+from .sampling.ancestral import posterior, reverse_mean, reverse_sigma, sample
+from .sampling.grid import gaussian_prior
+from .sampling.ddim import ddim_step, timesteps
+from .sampling.solve import invert, ode_reference, sample_steps, solve
+from .sampling.solvers import GRIDS, PC_KAPPA, SOLVERS, dpm_solve, grid_alpha_bar, grid_steps, half_log_snr, langevin
+from .sampling.guidance import Guided, LabelDropout, LabelledOracle, labels_of, segment_quality, tilted_sample
+
+# Exact answers (lesson 09)
+from .exact.oracle import quadrature, s_curve_oracle, training_set_oracle
+
+# Measures (lessons 07, 09, 13, 17)
+from .measures.metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
+from .measures.evidence import compare, redraw_margin
+from .measures.likelihood import elbo, ode_log_likelihood
+from .measures.digit_scores import DigitJudge, frechet_distance, kernel_distance, nearest
+
+# Around the lessons: the device, figures, exercises
 from .device import default_device
-from .forward import q_sample, q_step
-from .loss import antithetic_steps, eps_loss, skewed_steps
-from .metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
-from .model import ConditionalNoisePredictor, NoisePredictor, input_scale, sinusoidal_embedding
-from .sampling import posterior, reverse_mean, reverse_sigma, sample
-from .integrate import gaussian_prior
-from .samplers import ddim_step, invert, ode_reference, sample_steps, solve, timesteps
-from .schedules import (
-    Schedule,
-    cosine_schedule,
-    linear_schedule,
-    make_schedule,
-    schedule_from_beta,
-    sigmoid_schedule,
-    zero_terminal_snr,
-)
-from .config import DEFAULT, REFERENCE, TrainConfig
-from .training import build_model, ema_weight, learning_rate, train
-from .evidence import compare, redraw_margin
-from .exercises import check_exercise
-from .oracle import quadrature, s_curve_oracle, training_set_oracle
-from .flows import (
-    FlowOracle,
-    VelocityPredictor,
-    alpha_bar_of,
-    build_flow_model,
-    flow_grid,
-    flow_loss,
-    flow_path,
-    flow_sample,
-    flow_solve,
-    flow_time,
-    straightness,
-)
-from .likelihood import elbo, ode_log_likelihood
-from .targets import AsEps, convert, floor_factor, target_of, to_flow, x0_and_eps
-from .preconditioning import Preconditioned, edm_coefficients
-from .weighting import eps_weights, loss_weights
-from .guidance import Guided, LabelledOracle, labels_of, segment_quality, tilted_sample
 from .plotting import animate_states, plot_field, plot_points, plot_strip
-from .solvers import GRIDS, PC_KAPPA, SOLVERS, dpm_solve, grid_alpha_bar, grid_steps, half_log_snr, langevin
-from .fast import FastEps
-from .distill import DISTILL, ConsistencyObjective, progressive_objective, student_steps
-from .digits import (DIGITS, bits_per_dim, dequantise, digits_network, digits_schedule, digits_split, plot_digits,
-                     to_levels, train_digits)
-from .digit_scores import DigitJudge, frechet_distance, kernel_distance, nearest
+from .exercises import check_exercise
 
 __all__ = [
     "AsEps",
@@ -58,11 +59,14 @@ __all__ = [
     "DEFAULT",
     "DIGITS",
     "DISTILL",
+    "Denoising",
     "DigitJudge",
     "FastEps",
+    "FlowLoss",
     "FlowOracle",
     "GRIDS",
     "Guided",
+    "LabelDropout",
     "LabelledOracle",
     "NoisePredictor",
     "PC_KAPPA",

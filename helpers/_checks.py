@@ -158,29 +158,6 @@ def check_generator(generator, name="generator"):
     return generator
 
 
-def check_schedule(schedule, name="schedule"):
-    """A helpers.Schedule (imported here lazily: schedules.py itself uses these checks)."""
-    from .schedules import Schedule
-
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"{name} must be a helpers.Schedule (e.g. helpers.sigmoid_schedule(100)), got {type(schedule).__name__}")
-    return schedule
-
-
-def check_model_schedule(model, schedule):
-    """A network built for T steps (model.T) must be used with a schedule of T steps: step k means the noise level
-    alpha_bar_k of the schedule it was trained with. Callables without T (a lambda, an oracle made without a schedule)
-    are not checked."""
-    schedule = check_schedule(schedule)
-    T = getattr(model, "T", None)
-    if isinstance(T, int) and T > 0 and T != schedule.T:
-        raise ValueError(
-            f"the network was built for T = {T} steps but the schedule has T = {schedule.T}: sample and train a network "
-            f"with the schedule it was made for (e.g. helpers.sigmoid_schedule({T}))"
-        )
-    return schedule
-
-
 def check_device(device, name="device"):
     """A device name or torch.device that exists on this machine (None: the CPU), as a torch.device."""
     try:

@@ -40,7 +40,7 @@ torch.manual_seed(0)
 model = helpers.NoisePredictor(T).to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
 generator = torch.Generator().manual_seed(config.seed)  # on the CPU: the same run on any device
-batch_indices = helpers.training.batches(x0.shape[0], config.batch_size, generator, device)
+batch_indices = helpers.training.loop.batches(x0.shape[0], config.batch_size, generator, device)
 losses = []
 for _ in range(config.steps):
     batch = x0[next(batch_indices)]
@@ -53,13 +53,15 @@ for _ in range(config.steps):
 print(f"loss: first 20 steps {np.mean(losses[:20]):.2f}, last 20 steps {np.mean(losses[-20:]):.2f}")
 
 # %% [markdown]
-# `helpers.train` is this loop with options (learning-rate schedule, weight EMA, checkpoints, a progress bar).
+# `helpers.train` is this loop with options (learning-rate schedule, weight EMA, checkpoints, a progress bar), for any
+# *objective*: a function of (network, batch, generator) that returns the loss. `helpers.Denoising(schedule, config)`
+# is $L_\text{simple}$ with the config's draw of steps; later lessons pass their own objectives to the same loop.
 # Same seed, same config: the very same weights.
 
 # %%
 torch.manual_seed(0)
 same = helpers.NoisePredictor(T).to(device)
-result = helpers.train(same, x0, schedule, config, progress=False)
+result = helpers.train(same, x0, helpers.Denoising(schedule, config), config, progress=False)
 for p, q in zip(model.parameters(), same.parameters()):
     torch.testing.assert_close(p, q)
 torch.testing.assert_close(result["losses"], torch.tensor(losses))
@@ -209,7 +211,7 @@ def on_checkpoint(step, sampler_model):
 
 torch.manual_seed(config.seed)
 model = helpers.build_model(config, schedule, x0)
-result = helpers.train(model, x0, schedule, config, on_checkpoint=on_checkpoint, every=250)
+result = helpers.train(model, x0, helpers.Denoising(schedule, config), config, on_checkpoint=on_checkpoint, every=250)
 
 # %% [markdown]
 # Training on another CPU, or on a GPU, rounds differently and ends at slightly different numbers, so this

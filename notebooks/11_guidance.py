@@ -154,12 +154,14 @@ print(f"t = 100, over the plane shown: p(c | x_t) from {probs.min().item():.2f} 
 # `helpers.ConditionalNoisePredictor` is lesson 05's MLP with one more learned embedding per layer, for the label, added
 # beside the step's: $\boldsymbol\epsilon_\theta(\mathbf{x}_t, t, c)$. It has a fourth label, "none" (written `c=None`). Training replaces each label by
 # "none" with probability 0.1 (Ho & Salimans 2022), so the same network also learns the unconditional
-# $\boldsymbol\epsilon_\theta(\mathbf{x}_t, t)$. Everything else is lesson 08's default recipe, 1 500 steps.
+# $\boldsymbol\epsilon_\theta(\mathbf{x}_t, t)$: that is the objective `helpers.LabelDropout`, lesson 08's loss on
+# (point, label) pairs. Everything else is lesson 08's default recipe, 1 500 steps.
 
 # %%
 torch.manual_seed(helpers.DEFAULT.seed)
 model = helpers.ConditionalNoisePredictor(T, n_labels=3, c_in=helpers.input_scale(schedule, x0.std().item()))
-result = helpers.train(model, x0, schedule, helpers.DEFAULT, labels=labels, label_dropout=0.1, progress=False)
+objective = helpers.LabelDropout(schedule, helpers.DEFAULT, p=0.1)
+result = helpers.train(model, (x0, labels), objective, helpers.DEFAULT, progress=False)
 live = result["model"].eval()
 print(f"{sum(p.numel() for p in model.parameters())} parameters; final loss (mean of the last 100 steps) "
       f"{result['losses'][-100:].mean().item():.3f}")

@@ -167,14 +167,14 @@ for s in (0.1, 0.5, 0.9):
 # 32 sinusoidal features of $1000\,s$, projected by one linear layer to the three
 # layers' embeddings, so it has fewer parameters than the DDPM network's 72 066 (printed below). Its input is divided by the
 # std of $\mathbf{x}_s$ (pooled over both coordinates, as lesson 08 scales $\mathbf{x}_t$). Everything else is lesson 08's default recipe, with
-# `helpers.flow_loss` in place of $L_\text{simple}$: it draws $s \sim U[0, 1]$, so the default's `t_power = 3` ($t = \lfloor T u^3\rfloor$) has no part here.
+# the objective `helpers.FlowLoss()` (`helpers.flow_loss` on each batch) in place of $L_\text{simple}$: it draws $s \sim U[0, 1]$, so the
+# default's `t_power = 3` ($t = \lfloor T u^3\rfloor$) has no part here.
 
 # %%
 config = helpers.DEFAULT
 torch.manual_seed(config.seed)
 model = helpers.build_flow_model(config, x0)
-result = helpers.train(model, x0, None, config, progress=False,
-                       objective=lambda net, batch, generator: helpers.flow_loss(net, batch, generator=generator))
+result = helpers.train(model, x0, helpers.FlowLoss(), config, progress=False)
 live = result["model"].eval()
 print(f"{sum(p.numel() for p in model.parameters())} parameters; final loss (mean of the last 100 steps) "
       f"{result['losses'][-100:].mean().item():.3f}")

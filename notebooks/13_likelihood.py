@@ -313,7 +313,7 @@ for who, net in (("exact", oracle), ("network", model64)):
     print(f"{who}: autograd divergence agrees with finite differences at {agree:.1%} of 300 points")
 
 # %% [markdown]
-# `helpers.ode_log_likelihood` carries the integral as a third column beside $\mathbf{y}$ and solves both through `helpers.integrate`.
+# `helpers.ode_log_likelihood` carries the integral as a third column beside $\mathbf{y}$ and solves both through `helpers.sampling.grid`.
 # At $\nu = 0$, $\boldsymbol\epsilon^* = 0$ exactly; a network gives its step-1 prediction there, as in lesson 10.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

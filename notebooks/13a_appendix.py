@@ -22,7 +22,7 @@ import torch
 from torch.distributions import MultivariateNormal, Normal
 
 import helpers
-from helpers.likelihood import hutchinson_divergence
+from helpers.measures.likelihood import hutchinson_divergence
 
 torch.manual_seed(0)
 schedule = helpers.sigmoid_schedule(100)

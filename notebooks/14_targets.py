@@ -194,13 +194,13 @@ products["the ELBO itself (uniform steps)"] = elbo_weight / elbo_weight.sum()
 fig, ax = plt.subplots(figsize=(7, 4))
 for name, share in products.items():
     ax.semilogy(log_snr, share, "--" if "itself" in name else "-", label=name)
-ax.axvline(math.log(helpers.weighting.MIN_SNR_GAMMA), color="0.6", linestyle=":", linewidth=1)
+ax.axvline(math.log(helpers.objectives.weighting.MIN_SNR_GAMMA), color="0.6", linestyle=":", linewidth=1)
 ax.set(xlabel="log-SNR λ (the data end is on the right)", ylabel="share of the objective, p_t w(λ_t) (sum 1)",
        title="what each weighting trains, per step")
 ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1))
 fig.tight_layout()
 plt.show()
-noisiest = log_snr < math.log(helpers.weighting.MIN_SNR_GAMMA)
+noisiest = log_snr < math.log(helpers.objectives.weighting.MIN_SNR_GAMMA)
 print(f"{'share of the objective':32s} {'t = 0':>7s} {'t < 10':>7s} {'SNR < 5':>8s}")
 for name, share in products.items():
     print(f"{name:32s} {share[0]:7.3f} {share[:10].sum():7.3f} {share[noisiest].sum():8.3f}")
@@ -321,7 +321,8 @@ live = {}
 for target in ("x0", "edm"):
     config = dataclasses.replace(helpers.DEFAULT, target=target)
     torch.manual_seed(0)
-    trained = helpers.train(helpers.build_model(config, schedule, x_data), x_data, schedule, config, progress=False)
+    trained = helpers.train(helpers.build_model(config, schedule, x_data), x_data, helpers.Denoising(schedule, config), config,
+                            progress=False)
     live[target] = trained["model"].eval()
     print(f"{target:4s} trained in {trained['seconds']:.1f} s")
 
@@ -525,7 +526,7 @@ show_losses("edm", "own")
 
 # %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="an interact widget's output lives in the notebook's widget state, which nbval does not compare."
 interact(show_losses, target=Dropdown(options=["eps", "x0", "edm"], value="edm", description="target"),
-         weighting=Dropdown(options=list(helpers.weighting.WEIGHTINGS), value="own", description="weighting"));
+         weighting=Dropdown(options=list(helpers.objectives.weighting.WEIGHTINGS), value="own", description="weighting"));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -168,8 +168,8 @@ for ab_t, ab_end in ((0.778, 0.93), (0.9, 0.999)):
 
 # %%
 live = copy.deepcopy(students["pd_2"])
-run = helpers.train(live, x0, None, helpers.DISTILL, progress=False,
-                    objective=helpers.progressive_objective(students["pd_2"], schedule, 1))
+run = helpers.train(live, x0, helpers.progressive_objective(students["pd_2"], schedule, 1), helpers.DISTILL,
+                    progress=False)
 one_step = {}
 for name, net in (("two-step teacher, 1 step", students["pd_2"]), ("live student", live), ("committed", students["pd_1"])):
     one_step[name] = helpers.sample_steps(net, schedule, 2000, helpers.student_steps(schedule, 1), "ddim", x_T=starts, target="x0")

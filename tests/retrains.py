@@ -28,7 +28,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "benchmarks" / "results" / "retrains.json"
 LOCK = ROOT / "build" / "retrains.lock"
-CODE = ("helpers/*.py", "tools/make_*.py", "tests/test_committed_*.py", "tests/retrains.py", "course.py")
+# Every helpers module but the exercises' checks, which no training run imports.
+CODE = ("helpers/**/*.py", "tools/make_*.py", "tests/test_committed_*.py", "tests/retrains.py", "course.py")
 SETTINGS = ("requirements.txt", "pyproject.toml")
 # What a record notes of the machine it was made on: the kernels course.py pins and the CPU.
 KERNEL_SETTINGS = ("OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "OPENBLAS_CORETYPE", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA")
@@ -51,7 +52,8 @@ def inputs_digest(files, root=ROOT) -> str:
     """One SHA-256 over the code (CODE, as code_digest reads it), the settings files and the given committed files,
     each under its path relative to root, so that a file renamed or moved counts as changed."""
     digest = hashlib.sha256()
-    code = sorted(path for pattern in CODE for path in root.glob(pattern))
+    code = sorted(path for pattern in CODE for path in root.glob(pattern)
+                  if path.relative_to(root).parts[:2] != ("helpers", "exercises"))
     for path in code:
         digest.update(f"{path.relative_to(root)}\0{code_digest(path.read_text())}\0".encode())
     for path in [root / name for name in SETTINGS] + sorted(root / Path(f).relative_to(ROOT) for f in files):

@@ -302,7 +302,8 @@ def trained_for_controls(cells):
 
 
 def test_no_explorer_trains_a_network():
-    """A lesson's controls use committed networks, so the browser run trains nothing: lessons 11, 12 and 14 train live
+    """A lesson's controls use committed networks, helpers.Denoising(so the browser run trains nothing: lessons 11, 12 and 14 train live
+    beside their committed files (tools/make_lesson_networks.py)), 12 and 14 train live
     beside their committed files (tools/make_lesson_networks.py), and their slices once pulled the training in through a
     cell that both loaded the file and compared it with the live network (28 s of lesson 14's browser run)."""
     trained = {name: trained_for_controls(nbformat.read(ROOT / "notebooks" / name, as_version=4).cells)
@@ -310,7 +311,7 @@ def test_no_explorer_trains_a_network():
     assert {name: cells for name, cells in trained.items() if cells} == {}
     # Planted: the network's file loaded in the cell that compares it with the live one.
     sources = ["import helpers\nfrom ipywidgets import interact",
-               "live = helpers.train(model, x0, schedule, config)['model']",
+               "live = helpers.train(model, x0, helpers.Denoising(schedule, config), config)['model']",
                "net = helpers.load_model(path)\nassert abs(error(net) - error(live)) < margin",
                "interact(lambda s: net(x, s), s=(0.0, 1.0));"]
     assert trained_for_controls([nbformat.v4.new_code_cell(source) for source in sources]) == [1]

@@ -45,7 +45,7 @@ class Payload:
 def test_pickled_code_is_refused(tmp_path, capsys):
     path = tmp_path / "evil.pt"
     with open(path, "wb") as f:
-        pickle.dump({"format": helpers.checkpoint.FORMAT, "payload": Payload()}, f, protocol=2)
+        pickle.dump({"format": helpers.networks.checkpoint.FORMAT, "payload": Payload()}, f, protocol=2)
     with pytest.raises(ValueError, match="not a weights file this course can load safely"):
         helpers.load_weights(helpers.NoisePredictor(100, 16), path)
     assert "this ran code" not in capsys.readouterr().out

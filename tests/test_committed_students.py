@@ -77,6 +77,6 @@ def test_an_untrained_student_fails_the_comparison(setting):
     short = make_students.new_student(schedule, x0, 0)
     config = helpers.TrainConfig(steps=20, batch_size=1024, lr=2e-3)
     objective = helpers.ConsistencyObjective(schedule, helpers.load_model(helpers.COMMITTED_CHECKPOINT))
-    helpers.train(short, x0, None, config, progress=False, objective=objective)
+    helpers.train(short, x0, objective, config, progress=False)
     with pytest.raises(AssertionError):
         same_student("cd", short.eval(), setting)

@@ -21,7 +21,7 @@ from torch import nn
 import helpers
 from conftest import SCH, seeded
 from helpers.exercises import verdict
-from helpers.oracle import MixtureOracle
+from helpers.exact.oracle import MixtureOracle
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)

@@ -14,7 +14,7 @@ from sklearn.neighbors import NearestNeighbors
 from torch import nn
 
 import helpers
-from helpers.digits import BIN, D
+from helpers.data.digits import BIN, D, Dequantised
 
 LESSONS = ("17",)
 SPLIT = helpers.digits_split()
@@ -190,18 +190,24 @@ def test_a_64_dimensional_network_round_trips_through_a_checkpoint(tmp_path):
 
 
 def test_training_dequantises_every_batch_afresh():
+    """Every step's objective sees the whole split (batch 1 347), each pixel moved within its own bin, differently
+    each step."""
     seen = []
-
-    def recording(x0, generator):
-        seen.append(x0.clone())
-        return helpers.dequantise(x0, generator)
-
     config = helpers.TrainConfig(steps=3, batch_size=1347, lr=1e-3)
-    helpers.train(helpers.digits_network(SPLIT[0]), SPLIT[0], helpers.digits_schedule(), config, progress=False,
-                  augment=recording)
-    assert len(seen) == 3 and all(torch.equal(a.sort(0).values, SPLIT[0].sort(0).values) for a in seen)
-    with pytest.raises(TypeError, match="augment must be a function"):
-        helpers.train(helpers.digits_network(SPLIT[0]), SPLIT[0], helpers.digits_schedule(), config, augment=1)
+    denoising = helpers.Denoising(helpers.digits_schedule(), config)
+
+    def recording(model, batch, generator):
+        seen.append(batch.clone())
+        return denoising(model, batch, generator)
+
+    denoising.start(helpers.digits_network(SPLIT[0]), SPLIT[0])
+    helpers.train(helpers.digits_network(SPLIT[0]), SPLIT[0], Dequantised(recording), config, progress=False)
+    assert len(seen) == 3 and not torch.equal(seen[0].sort(0).values, seen[1].sort(0).values)
+    for batch in seen:
+        assert torch.equal(helpers.to_levels(batch).sort(0).values, helpers.to_levels(SPLIT[0]).sort(0).values)
+        assert not torch.equal(batch.sort(0).values, SPLIT[0].sort(0).values)
+    with pytest.raises(TypeError, match="objective must be"):
+        Dequantised(1)
 
 
 def test_digit_figures_have_one_panel_per_image_and_readable_titles():

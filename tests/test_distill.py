@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import helpers
-from helpers.distill import FINEST
+from helpers.objectives.distill import FINEST
 
 LESSONS = ("16",)
 SCHEDULE = helpers.sigmoid_schedule(100)
@@ -194,18 +194,17 @@ def test_train_hands_each_point_its_partner():
     x0 = helpers.s_curve(500)
     seen = []
 
-    def objective(net, batch, generator, partner):
-        assert torch.equal(partner, 2 * batch + 1)
-        seen.append(len(batch))
-        return helpers.flow_loss(net, batch, generator=generator, eps=partner)
+    def objective(net, batch, generator):
+        x, partner = batch
+        assert torch.equal(partner, 2 * x + 1)
+        seen.append(len(x))
+        return helpers.flow_loss(net, x, generator=generator, eps=partner)
 
     config = helpers.TrainConfig(steps=6, batch_size=128)
-    helpers.train(helpers.VelocityPredictor(8), x0, None, config, progress=False, objective=objective, partners=2 * x0 + 1)
+    helpers.train(helpers.VelocityPredictor(8), (x0, 2 * x0 + 1), objective, config, progress=False)
     assert len(seen) == 6
-    with pytest.raises(ValueError, match="shape"):
-        helpers.train(helpers.VelocityPredictor(8), x0, None, config, progress=False, objective=objective, partners=x0[:10])
-    with pytest.raises(ValueError, match="objective"):
-        helpers.train(helpers.build_model(config, SCHEDULE, x0), x0, SCHEDULE, config, progress=False, partners=x0)
+    with pytest.raises(ValueError, match="one row per point"):
+        helpers.train(helpers.VelocityPredictor(8), (x0, x0[:10]), objective, config, progress=False)
 
 
 def test_straightness_of_known_paths():
@@ -238,7 +237,7 @@ def test_velocity_network_round_trips_through_a_file(tmp_path):
 
 def test_ddim_step_with_one_alpha_bar_per_point():
     """Lesson 16's objectives step every point at its own alpha_bar; the same as one step per point."""
-    from helpers.samplers import _ddim_step
+    from helpers.sampling.ddim import _ddim_step
 
     x, eps = torch.randn(2, 30, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
     ab_t, ab_s = torch.rand(30, 1, dtype=torch.float64) * 0.5 + 0.2, torch.rand(30, 1, dtype=torch.float64) * 0.2 + 0.75

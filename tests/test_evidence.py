@@ -124,7 +124,7 @@ def calibration(redraws, shift_in_sds):
     verdicts, covered = [], 0
     for cal, ev in zip(*redraws):
         margin = helpers.redraw_margin(lambda k: cal[k, 0], lambda k: cal[k, 1], range(10))
-        shift = shift_in_sds * margin / helpers.evidence.REDRAW_SDS
+        shift = shift_in_sds * margin / helpers.measures.evidence.REDRAW_SDS
         result = helpers.compare(lambda k: ev[k, 0] + shift, lambda k: ev[k, 1], seeds=range(10), margin=margin,
                                  names=("A", "B"))
         verdicts.append(result.verdict.split(" within")[0])

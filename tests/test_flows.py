@@ -174,12 +174,8 @@ def test_training_with_the_flow_objective_lowers_the_loss():
     config = helpers.TrainConfig(steps=300, batch_size=256, lr=3e-3, scaled_input=True, hidden=32)
     torch.manual_seed(0)
     model = helpers.build_flow_model(config, x0)
-    result = helpers.train(model, x0, None, config, progress=False,
-                           objective=lambda net, batch, g: helpers.flow_loss(net, batch, generator=g))
+    result = helpers.train(model, x0, helpers.FlowLoss(), config, progress=False)
     assert result["losses"][-50:].mean() < 0.8 * result["losses"][:50].mean()
-    with pytest.raises(ValueError, match="labels and objective"):
-        helpers.train(model, x0, None, config, progress=False, labels=torch.zeros(2_000, dtype=torch.long),
-                      objective=lambda net, batch, g: helpers.flow_loss(net, batch, generator=g))
 
 
 def test_heun_on_a_finite_training_set_lands_on_its_points():

@@ -72,7 +72,7 @@ def test_label_dropout_trains_the_null_label():
     for dropout in (0.0, 1.0):
         model = helpers.ConditionalNoisePredictor(100, 3)
         before = model.label_embeddings[0].weight.detach().clone()
-        helpers.train(model, x0, SCH, config, labels=labels, label_dropout=dropout, progress=False)
+        helpers.train(model, (x0, labels), helpers.LabelDropout(SCH, config, dropout), config, progress=False)
         changed = (model.label_embeddings[0].weight.detach() - before).abs().sum(1) > 0
         null_rows.append(changed.tolist())
     assert null_rows[0] == [True, True, True, False]  # no dropout: the null label is never seen
@@ -82,10 +82,11 @@ def test_label_dropout_trains_the_null_label():
 def test_train_rejects_bad_labels():
     x0 = helpers.s_curve(64, seed=1)
     config = helpers.TrainConfig(steps=1)
-    with pytest.raises(ValueError, match="labels"):
-        helpers.train(helpers.ConditionalNoisePredictor(100, 3), x0, SCH, config, labels=torch.zeros(10, dtype=torch.long))
-    with pytest.raises(ValueError, match="label_dropout"):
-        helpers.train(helpers.ConditionalNoisePredictor(100, 3), x0, SCH, config, labels=torch.zeros(64, dtype=torch.long), label_dropout=1.5)
+    with pytest.raises(ValueError, match="one row per point"):
+        helpers.train(helpers.ConditionalNoisePredictor(100, 3), (x0, torch.zeros(10, dtype=torch.long)),
+                      helpers.LabelDropout(SCH, config), config)
+    with pytest.raises(ValueError, match="p must"):
+        helpers.LabelDropout(SCH, config, 1.5)
 
 
 def test_guided_is_cfg_and_w_zero_is_the_conditional(oracle):

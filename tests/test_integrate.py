@@ -1,11 +1,11 @@
-"""The integration core every sampler goes through (helpers/integrate.py), against exact solutions and by counting."""
+"""The integration core every sampler goes through (helpers/sampling/grid.py), against exact solutions and by counting."""
 
 import math
 
 import pytest
 import torch
 
-from helpers.integrate import ode_step, run_grid
+from helpers.sampling.grid import ode_step, run_grid
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("10", "12")

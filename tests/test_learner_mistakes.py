@@ -11,6 +11,7 @@ import math
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -96,7 +97,7 @@ def test_checker_tells_a_damaged_course_file_from_a_wrong_answer(tmp_path, monke
     data = bytearray(helpers.COMMITTED_CHECKPOINT.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
     damaged.write_bytes(bytes(data))
-    monkeypatch.setattr(helpers.checkpoint, "COMMITTED_CHECKPOINT", damaged)
+    monkeypatch.setattr(helpers.networks.checkpoint, "COMMITTED_CHECKPOINT", damaged)
     exercise = EXERCISES["07.1"]
     # A fresh check: the real one keeps the measurement it made from the intact file.
     fresh = Exercise(exercise.name, prediction(_off_curve_with_last_step_noise, "off-curve", rel_tol=0.03), exercise.hint)
@@ -131,7 +132,7 @@ def test_diverging_training_stops_with_a_message(case, tmp_path):
         x0[7] = 1e30
         config = helpers.TrainConfig(steps=30, batch_size=500, hidden=16)
     model = helpers.NoisePredictor(100, 16)
-    message = raises(lambda: helpers.train(model, x0, SCH, config, progress=False), FloatingPointError,
+    message = raises(lambda: helpers.train(model, x0, helpers.Denoising(SCH, config), config, progress=False), FloatingPointError,
                      ["training diverged at step", "learning rate", "largest |x0|"])
     assert ("1e+30" in message) == (case == "one point at 1e30")
 
@@ -155,7 +156,7 @@ MISMATCH = {
     "sample_steps": lambda: helpers.sample_steps(net(), helpers.sigmoid_schedule(50), 10, 5, generator=seeded()),
     "invert": lambda: helpers.invert(net(), helpers.sigmoid_schedule(50), helpers.s_curve(10), 5),
     "eps_loss": lambda: helpers.eps_loss(net(), helpers.s_curve(10), helpers.sigmoid_schedule(50)),
-    "train": lambda: helpers.train(net(), helpers.s_curve(100), helpers.sigmoid_schedule(50), TINY, progress=False),
+    "train": lambda: helpers.train(net(), helpers.s_curve(100), helpers.Denoising(helpers.sigmoid_schedule(50), TINY), TINY, progress=False),
     "guided": lambda: helpers.sample(helpers.Guided(helpers.ConditionalNoisePredictor(100, 3, 16), 0, 1.0),
                                      helpers.sigmoid_schedule(50), 10, generator=seeded()),
 }
@@ -190,7 +191,7 @@ def test_a_save_that_fails_part_way_keeps_the_previous_file(tmp_path, monkeypatc
         file.write(b"PK\x03\x04 half a file")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(helpers.checkpoint.torch, "save", disk_full)
+    monkeypatch.setattr(helpers.networks.checkpoint.torch, "save", disk_full)
     raises(lambda: helpers.save_weights(net(seed=2), path), OSError, ["could not write", "is unchanged"])
     monkeypatch.undo()
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["w.pt"]
@@ -375,12 +376,24 @@ SLIPS_RAISE = {
                                                ValueError, ["c must be one label or one label per point (8)"]),
     "conditional net, label 'a'": (lambda: helpers.ConditionalNoisePredictor(100, 3, 16)(XT, 3, "a"), TypeError, ["c must be None"]),
     "labelled oracle, label 5": (lambda: helpers.LabelledOracle(SCH)(XT, 3, 5), ValueError, ["c must be in [0, 3)"]),
-    "train with float labels": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), XT, SCH, TINY, progress=False,
-                                                      labels=torch.zeros(8)), ValueError, ["labels must be an integer tensor"]),
-    "train with label 3 of 3": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), XT, SCH, TINY, progress=False,
-                                                      labels=torch.full((8,), 3)), ValueError, ["labels must be in [0, 3)"]),
-    "train with a dict as config": (lambda: helpers.train(net(), XT, SCH, {"steps": 10}, progress=False), TypeError,
+    "train with float labels": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), (XT, torch.zeros(8)),
+                                                      helpers.LabelDropout(SCH, TINY), TINY, progress=False),
+                                ValueError, ["labels must be an integer tensor"]),
+    "train with label 3 of 3": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), (XT, torch.full((8,), 3)),
+                                                      helpers.LabelDropout(SCH, TINY), TINY, progress=False),
+                                ValueError, ["labels must be in [0, 3)"]),
+    "train with labels and no LabelDropout": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), XT,
+                                                                    helpers.LabelDropout(SCH, TINY), TINY, progress=False),
+                                              TypeError, ["LabelDropout trains on data (x0, labels)"]),
+    "train with a dict as config": (lambda: helpers.train(net(), XT, helpers.Denoising(SCH, TINY), {"steps": 10}, progress=False), TypeError,
                                     ["config must be a helpers.TrainConfig"]),
+    "Denoising with a dict as config": (lambda: helpers.Denoising(SCH, {"steps": 10}), TypeError,
+                                        ["config must be a helpers.TrainConfig"]),
+    "train with a schedule as objective": (lambda: helpers.train(net(), XT, SCH, TINY, progress=False), TypeError,
+                                           ["objective must turn a batch into a loss", "helpers.Denoising(schedule, config)"]),
+    "train with labels of another length": (lambda: helpers.train(net(), (XT, torch.zeros(5, dtype=torch.long)),
+                                                                  helpers.Denoising(SCH, TINY), TINY, progress=False),
+                                            ValueError, ["data[1] must have one row per point (8)"]),
     "float16 points": (lambda: helpers.q_sample(XT.half(), 3, SCH), TypeError, ["x0 must hold float32 or float64 numbers"]),
     "energy distance of points at 1e30": (lambda: helpers.energy_distance(XT * 1e30, XT), ValueError, ["overflowed", "|x| = 1.91e+29"]),
     "build_model on one point": (lambda: helpers.build_model(helpers.DEFAULT, SCH, XT[:1]), ValueError, ["at least 2 points"]),
@@ -476,8 +489,8 @@ SLIPS_RAISE = {
         lambda: helpers.ConsistencyObjective(SCH)(helpers.Preconditioned(net(predicts="edm"), SCH, 0.1), XT, 3), TypeError, ["generator"]),
     "save_weights of a Preconditioned student": (lambda: helpers.save_weights(helpers.Preconditioned(net(predicts="edm"), SCH, 0.1), "x.pt"),
                                                  TypeError, ["save its .raw network"]),
-    "train with partners and no objective": (lambda: helpers.train(net(), XT, SCH, TINY, progress=False, partners=XT),
-                                             ValueError, ["give objective="]),
+    "reflow pairs of another shape": (lambda: helpers.train(helpers.VelocityPredictor(8), (XT, XT[:, :1]), helpers.FlowLoss(), TINY,
+                                                            progress=False), ValueError, ["x1 must", "x0"]),
     "straightness of a single state": (lambda: helpers.straightness(XT[None], [0.0]), ValueError, ["at least 2 times"]),
     "straightness with times for another chain": (lambda: helpers.straightness(torch.stack([XT, XT]), [0.0, 0.5, 1.0]),
                                                   ValueError, ["chain must have shape"]),
@@ -524,8 +537,9 @@ SLIPS_RAISE = {
                                                             ["target='eps'", "predicts 'x0'"]),
     "Preconditioned around an eps-network": (lambda: helpers.Preconditioned(net(), SCH, 0.1), ValueError,
                                              ["predicts 'eps'", "predicts='edm'"]),
-    "train an eps-network with target x0": (lambda: helpers.train(net(), XT, SCH, helpers.TrainConfig(**{**TINY.as_dict(), "target": "x0"}),
-                                                                   progress=False), ValueError, ["build_model"]),
+    "train an eps-network with target x0": (lambda: helpers.train(net(), XT, helpers.Denoising(SCH, replace(TINY, target="x0")),
+                                                                   replace(TINY, target="x0"), progress=False),
+                                            ValueError, ["build_model"]),
     "EDM's wrapper on zero terminal SNR": (lambda: helpers.Preconditioned(net(predicts="edm"), helpers.zero_terminal_snr(SCH), 0.1),
                                            ValueError, ["zero terminal SNR"]),
     "to_levels of scikit-learn's pixels as floats": (lambda: helpers.to_levels(DIGIT_LEVELS.float()), ValueError,
@@ -577,8 +591,7 @@ def test_sequences_and_arrays_are_accepted():
 def test_a_diverging_flow_run_gets_trains_message():
     config = helpers.TrainConfig(steps=30, batch_size=64, hidden=16, lr=1e10, clip_norm=1e30)
     model = helpers.VelocityPredictor(16)
-    raises(lambda: helpers.train(model, helpers.s_curve(500), None, config, progress=False,
-                                 objective=lambda net, batch, generator: helpers.flow_loss(net, batch, generator=generator)),
+    raises(lambda: helpers.train(model, helpers.s_curve(500), helpers.FlowLoss(), config, progress=False),
            FloatingPointError, ["training diverged at step", "learning rate"])
 
 
@@ -621,7 +634,7 @@ def seeded_init(build):
 
 def training_losses(x):
     torch.manual_seed(0)
-    return helpers.train(helpers.NoisePredictor(100, 16), x, SCH, TINY, progress=False)["losses"]
+    return helpers.train(helpers.NoisePredictor(100, 16), x, helpers.Denoising(SCH, TINY), TINY, progress=False)["losses"]
 
 
 # name: (call with the points, the argument's name in the message)
@@ -672,7 +685,7 @@ ENTRY_POINTS = {
     "flow_sample x1": (lambda x: helpers.flow_sample(VNET, 6, 3, x1=x), "x1"),
     "build_model": (lambda x: seeded_init(lambda: helpers.build_model(helpers.DEFAULT, SCH, x))(x, 3), "x0"),
     "build_flow_model": (lambda x: seeded_init(lambda: helpers.build_flow_model(helpers.DEFAULT, x))(REF, 0.5), "x0"),
-    "train": (training_losses, "x0"),
+    "train": (training_losses, "data"),
     "dequantise": (lambda x: helpers.dequantise(x, seeded()), "x0"),
     "frechet_distance": (lambda x: helpers.frechet_distance(x, REF), "x"),
     "kernel_distance": (lambda x: helpers.kernel_distance(x, REF), "x"),
@@ -767,4 +780,4 @@ def test_sweep(entry, variant):
 
 def test_compare_of_numpy_and_tensor_numbers_gives_a_comparison():
     result = helpers.compare(lambda s: np.float32(s), lambda s: torch.tensor(s + 1.0, dtype=torch.float64))
-    assert isinstance(result, helpers.evidence.Comparison) and result.a_better and result.differences == (-1.0,) * 5
+    assert isinstance(result, helpers.measures.evidence.Comparison) and result.a_better and result.differences == (-1.0,) * 5

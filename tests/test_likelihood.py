@@ -9,8 +9,8 @@ from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
 import helpers
 from conftest import SCH, seeded
-from helpers.likelihood import exact_divergence, hutchinson_divergence
-from helpers.oracle import MixtureOracle
+from helpers.measures.likelihood import exact_divergence, hutchinson_divergence
+from helpers.exact.oracle import MixtureOracle
 
 LESSONS = ("13",)
 

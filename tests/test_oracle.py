@@ -7,7 +7,7 @@ import torch
 
 import helpers
 from conftest import SCH
-from helpers.oracle import MixtureOracle
+from helpers.exact.oracle import MixtureOracle
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("09",)

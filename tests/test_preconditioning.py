@@ -8,7 +8,7 @@ import torch
 
 import helpers
 from conftest import SCH, seeded
-from helpers.preconditioning import Preconditioned, edm_coefficients
+from helpers.networks.preconditioning import Preconditioned, edm_coefficients
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("14",)

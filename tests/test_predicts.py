@@ -105,5 +105,5 @@ def test_training_refuses_a_network_that_records_another_target():
     """Trained on x0 with a network that says eps, every sampler would read the result wrongly afterwards."""
     config = dataclasses.replace(helpers.DEFAULT, target="x0", steps=2, warmup_steps=1, hidden=16)
     with pytest.raises(ValueError, match="build_model"):
-        helpers.train(helpers.NoisePredictor(SCH.T, 16), X0, SCH, config, progress=False)
-    assert helpers.train(trained_for("x0"), X0, SCH, config, progress=False)["model"].predicts == "x0"
+        helpers.train(helpers.NoisePredictor(SCH.T, 16), X0, helpers.Denoising(SCH, config), config, progress=False)
+    assert helpers.train(trained_for("x0"), X0, helpers.Denoising(SCH, config), config, progress=False)["model"].predicts == "x0"

@@ -51,7 +51,7 @@ def test_the_digest_moves_with_code_files_and_settings(copy_of_inputs):
         finally:
             path.write_bytes(text)
 
-    training = root / "helpers" / "training.py"
+    training = root / "helpers" / "training" / "loop.py"
     # Prose: a comment and a docstring changed, the digest stays.
     assert planted(training, lambda b: b.replace(b'"""', b'"""Edited. ', 1)) == original
     assert planted(training, lambda b: b + b"\n# a closing comment\n") == original
@@ -59,8 +59,11 @@ def test_the_digest_moves_with_code_files_and_settings(copy_of_inputs):
     assert planted(training, lambda b: b + b"\nEXTRA = 1\n") != original
     assert planted(root / "requirements.txt", lambda b: b + b"\n# a new pin\n") != original
     assert planted(root / COMMITTED.relative_to(ROOT), lambda b: b[:-1] + bytes([b[-1] ^ 1])) != original
-    # A new helpers module counts too.
-    (root / "helpers" / "new_module.py").write_text("X = 1\n")
+    # A new helpers module counts too, in a layer's folder as at the top; an exercise's check does not.
+    (root / "helpers" / "exercises").mkdir(exist_ok=True)
+    (root / "helpers" / "exercises" / "lesson99.py").write_text("X = 1\n")
+    assert inputs_digest([COMMITTED], root=root) == original
+    (root / "helpers" / "sampling" / "new_module.py").write_text("X = 1\n")
     assert inputs_digest([COMMITTED], root=root) != original
 
 

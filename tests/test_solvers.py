@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import helpers
-from helpers.solvers import _segments
+from helpers.sampling.solvers import _segments
 
 LESSONS = ("15",)
 SCHEDULE = helpers.sigmoid_schedule(100)
@@ -178,7 +178,7 @@ def test_grids_are_even_in_their_own_time():
     shifted = helpers.flow_time(helpers.grid_alpha_bar(SCHEDULE, 9, "shift"))
     s_first, s_last = shifted[-1], shifted[0]
     u = (shifted - s_first) / (s_last - s_first)
-    unshifted = u / (helpers.solvers.SHIFT + (1 - helpers.solvers.SHIFT) * u)  # the inverse of s = c u / (1 + (c - 1) u)
+    unshifted = u / (helpers.sampling.solvers.SHIFT + (1 - helpers.sampling.solvers.SHIFT) * u)  # the inverse of s = c u / (1 + (c - 1) u)
     assert torch.allclose(unshifted, torch.linspace(1, 0, 9, dtype=torch.float64), atol=1e-12)
 
 

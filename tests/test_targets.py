@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import helpers
-import helpers.targets as targets
+import helpers.process.targets as targets
 from conftest import SCH, seeded
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).

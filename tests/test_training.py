@@ -23,8 +23,8 @@ def small_model(config=SMALL, x0=None):
 def test_training_is_reproducible_and_lowers_the_loss():
     x0 = helpers.s_curve(500)
     config = replace(SMALL, steps=300)
-    a = helpers.train(small_model(config), x0, SCH, config, progress=False)
-    b = helpers.train(small_model(config), x0, SCH, config, progress=False)
+    a = helpers.train(small_model(config), x0, helpers.Denoising(SCH, config), config, progress=False)
+    b = helpers.train(small_model(config), x0, helpers.Denoising(SCH, config), config, progress=False)
     torch.testing.assert_close(a["losses"], b["losses"], rtol=0, atol=0)
     assert a["losses"][-50:].mean() < 0.8 * a["losses"][:50].mean()
 
@@ -36,13 +36,13 @@ def test_checkpoints_and_early_stop():
         seen.append(step)
         return step >= 40
 
-    result = helpers.train(small_model(), helpers.s_curve(500), SCH, SMALL, on_checkpoint=on_checkpoint, every=20, progress=False)
+    result = helpers.train(small_model(), helpers.s_curve(500), helpers.Denoising(SCH, SMALL), SMALL, on_checkpoint=on_checkpoint, every=20, progress=False)
     assert seen == [20, 40] and len(result["losses"]) == 40
 
 
 def test_last_step_is_always_a_checkpoint():
     seen = []
-    helpers.train(small_model(), helpers.s_curve(500), SCH, SMALL, on_checkpoint=lambda s, m: seen.append(s), every=25, progress=False)
+    helpers.train(small_model(), helpers.s_curve(500), helpers.Denoising(SCH, SMALL), SMALL, on_checkpoint=lambda s, m: seen.append(s), every=25, progress=False)
     assert seen == [25, 50, 60]
 
 
@@ -54,7 +54,7 @@ def ema_against_the_weights_it_saw(steps=40, decay=0.9):
     model = small_model(config)
     initial = [p.detach().clone() for p in model.parameters()]
     seen = []
-    result = helpers.train(model, helpers.s_curve(500), SCH, config, every=1, progress=False,
+    result = helpers.train(model, helpers.s_curve(500), helpers.Denoising(SCH, config), config, every=1, progress=False,
                            on_checkpoint=lambda step, ema: seen.append([p.detach().clone() for p in model.parameters()]))
     assert result["model"] is not model and len(seen) == steps
     shares = decay ** np.arange(steps - 1, -1, -1.0)
@@ -97,16 +97,16 @@ def test_skewed_training_draws_its_steps_from_skewed_steps():
     torch.manual_seed(0)
     model = small_model(x0=x0)
     expected_model = copy.deepcopy(model)
-    result = helpers.train(model, x0, SCH, config, progress=False)
+    result = helpers.train(model, x0, helpers.Denoising(SCH, config), config, progress=False)
     generator = torch.Generator().manual_seed(config.seed)
-    index = next(helpers.training.batches(64, 64, generator, "cpu"))
+    index = next(helpers.training.loop.batches(64, 64, generator, "cpu"))
     t = helpers.skewed_steps(64, SCH.T, 3.0, generator)
     expected = helpers.eps_loss(expected_model, x0[index], SCH, t=t, generator=generator)
     torch.testing.assert_close(result["losses"][0], expected.detach())
 
 
 def test_batches_cover_every_point_once_per_epoch():
-    stream = helpers.training.batches(10, 4, torch.Generator().manual_seed(0), "cpu")
+    stream = helpers.training.loop.batches(10, 4, torch.Generator().manual_seed(0), "cpu")
     epoch = [next(stream) for _ in range(3)]
     assert [len(b) for b in epoch] == [4, 4, 2]
     assert sorted(torch.cat(epoch).tolist()) == list(range(10))
@@ -114,7 +114,7 @@ def test_batches_cover_every_point_once_per_epoch():
 
 def test_train_on_device(device):
     x0 = helpers.s_curve(200, device=device)
-    result = helpers.train(small_model(x0=x0), x0, SCH, replace(SMALL, steps=5), progress=False)
+    result = helpers.train(small_model(x0=x0), x0, helpers.Denoising(SCH, replace(SMALL, steps=5)), replace(SMALL, steps=5), progress=False)
     assert next(result["model"].parameters()).device.type == device.type
 
 
@@ -139,6 +139,38 @@ def test_bad_config(changes, error, message):
 
 def test_bad_train_input():
     with pytest.raises(ValueError, match=r"every must be in >= 1, got 0"):
-        helpers.train(small_model(), helpers.s_curve(50), SCH, SMALL, every=0, progress=False)
-    with pytest.raises(ValueError, match=r"x0 must have shape \(N, 2\)"):
-        helpers.train(small_model(), torch.zeros(5, 3), SCH, SMALL, progress=False)
+        helpers.train(small_model(), helpers.s_curve(50), helpers.Denoising(SCH, SMALL), SMALL, every=0, progress=False)
+    with pytest.raises(ValueError, match=r"data must have shape \(N, 2\)"):
+        helpers.train(small_model(), torch.zeros(5, 3), helpers.Denoising(SCH, SMALL), SMALL, progress=False)
+
+
+class WeightedCentre:
+    """An objective no lesson has: the weighted squared distance of each point to one learned centre, the points'
+    weights the second tensor of the data. Its minimiser is the weighted mean, sum w x / sum w."""
+
+    def __init__(self):
+        self.started = []
+
+    def start(self, model, data):
+        self.started.append(tuple(rows.shape for rows in data))
+
+    def __call__(self, model, batch, generator):
+        x0, w = batch
+        return (w * ((x0 - model.centre) ** 2).sum(1)).sum() / w.sum()
+
+
+def test_train_runs_an_objective_defined_here_alone():
+    """train knows nothing of this objective, yet finds its minimiser: so each step's batch takes the same rows of
+    every tensor in data (weights shuffled apart from their points would find another centre)."""
+    x0, u0 = helpers.s_curve(4_000, seed=2, return_u=True)
+    w = torch.where(u0 > 0, 9.0, 1.0)
+    weighted, plain = (w[:, None] * x0).sum(0) / w.sum(), x0.mean(0)
+    model = torch.nn.Module()
+    model.centre = torch.nn.Parameter(torch.zeros(2))
+    objective = WeightedCentre()
+    config = helpers.TrainConfig(steps=600, batch_size=256, lr=0.05, lr_schedule="cosine", seed=1)
+    result = helpers.train(model, (x0, w), objective, config, progress=False)
+    assert objective.started == [((4_000, 2), (4_000,))]
+    assert result["losses"].shape == (600,) and result["model"] is model
+    gap = (model.centre.detach() - weighted).norm().item()
+    assert gap < 0.05 * (weighted - plain).norm().item(), (model.centre, weighted, plain)

@@ -8,8 +8,8 @@ import torch
 
 import helpers
 from conftest import SCH, seeded
-from helpers.loss import _eps_loss, _target_loss
-from helpers.weighting import MIN_SNR_GAMMA, WEIGHTINGS
+from helpers.objectives.denoising import _eps_loss, _target_loss
+from helpers.objectives.weighting import MIN_SNR_GAMMA, WEIGHTINGS
 
 # The lessons whose tests these are (`python3 course.py test --lesson NN`, tests/conftest.py).
 LESSONS = ("14",)
@@ -96,7 +96,7 @@ def test_default_recipe_is_unchanged_and_targets_train():
         config = dataclasses.replace(short, target=target, weighting=weighting)
         torch.manual_seed(0)
         model = helpers.build_model(config, SCH, x0)
-        losses[target, weighting] = helpers.train(model, x0, SCH, config, progress=False)["losses"]
+        losses[target, weighting] = helpers.train(model, x0, helpers.Denoising(SCH, config), config, progress=False)["losses"]
     assert torch.equal(losses["eps", "own"], losses["eps", "eps"])
     for key, curve in losses.items():
         assert torch.isfinite(curve).all() and curve[-10:].mean() < curve[:10].mean(), key

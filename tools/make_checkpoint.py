@@ -19,7 +19,7 @@ def train_default():
     x0 = helpers.s_curve(10_000)
     torch.manual_seed(helpers.DEFAULT.seed)
     model = helpers.build_model(helpers.DEFAULT, schedule, x0)
-    result = helpers.train(model, x0, schedule, helpers.DEFAULT, progress=False)
+    result = helpers.train(model, x0, helpers.Denoising(schedule, helpers.DEFAULT), helpers.DEFAULT, progress=False)
     return result["model"], schedule
 
 

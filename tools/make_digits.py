@@ -4,7 +4,7 @@
 
 Files in notebooks/checkpoints/: digits_n50.pt and digits_n1347.pt, unconditional networks trained on the first n images
 of the training split in a fixed seeded order (1347: all of it), and digits_labels.pt, trained with the digit labels for
-classifier-free guidance. Every one is helpers.digits.train_digits with seed 0. tests/test_committed_digits.py retrains
+classifier-free guidance. Every one is helpers.data.digits.train_digits with seed 0. tests/test_committed_digits.py retrains
 the labelled network and checks the other two against the recipe's benchmark seeds; benchmarks/digits.py trains the same
 recipes on five seeds.
 """
@@ -14,7 +14,7 @@ import time
 import torch
 
 import helpers
-from helpers.digits import digits_split, train_digits
+from helpers.data.digits import digits_split, train_digits
 
 FOLDER = helpers.COMMITTED_CHECKPOINT.parent
 SIZES = (50, 1347)

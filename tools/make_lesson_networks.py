@@ -29,8 +29,8 @@ def train_guidance(seed=0):
     x0, u0 = helpers.s_curve(10_000, return_u=True)
     torch.manual_seed(seed)
     model = helpers.ConditionalNoisePredictor(schedule.T, n_labels=3, c_in=helpers.input_scale(schedule, x0.std().item()))
-    return helpers.train(model, x0, schedule, config, labels=helpers.labels_of(u0), label_dropout=0.1,
-                         progress=False)["model"].eval()
+    objective = helpers.LabelDropout(schedule, config, p=0.1)
+    return helpers.train(model, (x0, helpers.labels_of(u0)), objective, config, progress=False)["model"].eval()
 
 
 def train_flow(seed=0):
@@ -38,8 +38,7 @@ def train_flow(seed=0):
     x0, config = helpers.s_curve(10_000), dataclasses.replace(helpers.DEFAULT, seed=seed)
     torch.manual_seed(seed)
     model = helpers.build_flow_model(config, x0)
-    return helpers.train(model, x0, None, config, progress=False,
-                         objective=lambda net, batch, generator: helpers.flow_loss(net, batch, generator=generator))["model"].eval()
+    return helpers.train(model, x0, helpers.FlowLoss(), config, progress=False)["model"].eval()
 
 
 def train_target(target, seed=0):
@@ -47,7 +46,8 @@ def train_target(target, seed=0):
     schedule, x0 = helpers.sigmoid_schedule(100), helpers.s_curve(10_000)
     config = dataclasses.replace(helpers.DEFAULT, target=target, seed=seed)
     torch.manual_seed(seed)
-    return helpers.train(helpers.build_model(config, schedule, x0), x0, schedule, config, progress=False)["model"].eval()
+    model = helpers.build_model(config, schedule, x0)
+    return helpers.train(model, x0, helpers.Denoising(schedule, config), config, progress=False)["model"].eval()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 import helpers
-from helpers.distill import CONSISTENCY_STEPS, DISTILL, ConsistencyObjective, progressive_objective
+from helpers.objectives.distill import CONSISTENCY_STEPS, DISTILL, ConsistencyObjective, progressive_objective
 
 FOLDER = helpers.COMMITTED_CHECKPOINT.parent
 # Progressive distillation halves 32 steps (the teacher's DDIM) five times; these rounds' students are committed.
@@ -49,7 +49,7 @@ def train_progressive(seed=0, rounds=(16, 8, 4, 2, 1)):
     student, students = new_student(schedule, x0, seed), {}
     for n in rounds:
         config = dataclasses.replace(DISTILL, seed=seed)
-        helpers.train(student, x0, None, config, progress=False, objective=progressive_objective(teacher, schedule, n))
+        helpers.train(student, x0, progressive_objective(teacher, schedule, n), config, progress=False)
         students[n] = copy.deepcopy(student).eval()
         teacher = students[n]
     return students
@@ -61,7 +61,7 @@ def train_consistency(seed=0, distil=True):
     student = new_student(schedule, x0, seed)
     config = dataclasses.replace(DISTILL, steps=CONSISTENCY_STEPS, seed=seed)
     objective = ConsistencyObjective(schedule, teacher if distil else None)
-    helpers.train(student, x0, None, config, progress=False, objective=objective)
+    helpers.train(student, x0, objective, config, progress=False)
     return student.eval()
 
 
@@ -78,8 +78,7 @@ def train_reflow(seed=0):
     torch.manual_seed(seed)
     velocity = helpers.VelocityPredictor(DISTILL.hidden)
     config = dataclasses.replace(DISTILL, steps=CONSISTENCY_STEPS, seed=seed)
-    helpers.train(velocity, ends, None, config, progress=False, partners=x_T,
-                  objective=lambda net, x0, generator, x_T: helpers.flow_loss(net, x0, generator=generator, eps=x_T))
+    helpers.train(velocity, (ends, x_T), helpers.FlowLoss(), config, progress=False)
     return velocity.eval()
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from sklearn.datasets import make_s_curve, make_swiss_roll
 
-from ..data import s_curve
+from ..data.s_curve import s_curve
 from .base import Exercise, choice, close, expect
 
 

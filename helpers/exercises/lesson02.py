@@ -4,8 +4,8 @@ import math
 
 
 
-from ..data import s_curve
-from ..schedules import linear_schedule, sigmoid_schedule
+from ..data.s_curve import s_curve
+from ..process.schedules import linear_schedule, sigmoid_schedule
 from .base import Exercise, expect, is_number, number, prediction
 
 

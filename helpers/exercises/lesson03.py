@@ -4,8 +4,8 @@ import math
 
 import torch
 
-from ..forward import q_step
-from ..schedules import linear_schedule, sigmoid_schedule
+from ..process.forward import q_step
+from ..process.schedules import linear_schedule, sigmoid_schedule
 from .base import Exercise, expect, number, prediction
 
 

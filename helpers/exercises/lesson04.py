@@ -4,9 +4,9 @@ import math
 
 import torch
 
-from ..data import s_curve
-from ..forward import q_sample
-from ..schedules import sigmoid_schedule
+from ..data.s_curve import s_curve
+from ..process.forward import q_sample
+from ..process.schedules import sigmoid_schedule
 from .base import Exercise, expect, is_number, number, prediction
 
 

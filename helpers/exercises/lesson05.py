@@ -2,7 +2,7 @@
 
 import torch
 
-from ..model import NoisePredictor, sinusoidal_embedding
+from ..networks.mlp import NoisePredictor, sinusoidal_embedding
 from .base import Exercise, choice, close, expect, number
 
 

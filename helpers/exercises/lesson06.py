@@ -5,9 +5,9 @@ import math
 import torch
 from torch.distributions import MultivariateNormal, kl_divergence
 
-from ..data import s_curve
-from ..loss import eps_loss
-from ..schedules import linear_schedule, sigmoid_schedule
+from ..data.s_curve import s_curve
+from ..objectives.denoising import eps_loss
+from ..process.schedules import linear_schedule, sigmoid_schedule
 from .base import Exercise, expect, is_number, number, prediction
 
 

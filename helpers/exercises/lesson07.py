@@ -2,10 +2,10 @@
 
 import torch
 
-from .. import checkpoint
-from ..metrics import sharp_quality
-from ..sampling import reverse_sigma, sample
-from ..schedules import linear_schedule, sigmoid_schedule
+from ..measures.metrics import sharp_quality
+from ..networks import checkpoint
+from ..process.schedules import linear_schedule, sigmoid_schedule
+from ..sampling.ancestral import reverse_sigma, sample
 from .base import Exercise, close, expect, prediction
 
 

@@ -4,10 +4,10 @@ import math
 
 import torch
 
-from ..data import s_curve
-from ..model import input_scale
-from ..schedules import sigmoid_schedule
-from ..training import TrainConfig, learning_rate
+from ..data.s_curve import s_curve
+from ..networks.mlp import input_scale
+from ..process.schedules import sigmoid_schedule
+from ..training.loop import TrainConfig, learning_rate
 from .base import Exercise, close, expect, is_number, number, prediction
 
 

@@ -4,9 +4,9 @@ import math
 
 import torch
 
-from ..data import curve, s_curve
-from ..oracle import MixtureOracle, quadrature
-from ..schedules import sigmoid_schedule
+from ..data.s_curve import curve, s_curve
+from ..exact.oracle import MixtureOracle, quadrature
+from ..process.schedules import sigmoid_schedule
 from .base import Exercise, expect, is_number, number, prediction
 
 

@@ -2,11 +2,11 @@
 
 import torch
 
-from ..data import s_curve
-from ..forward import q_sample
-from ..oracle import s_curve_oracle
-from ..samplers import ode_reference, solve, timesteps
-from ..schedules import sigmoid_schedule
+from ..data.s_curve import s_curve
+from ..exact.oracle import s_curve_oracle
+from ..process.forward import q_sample
+from ..process.schedules import sigmoid_schedule
+from ..sampling.solve import ode_reference, solve, timesteps
 from .base import Exercise, close, expect, prediction
 
 

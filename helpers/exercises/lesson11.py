@@ -2,9 +2,9 @@
 
 import math
 
-from ..data import s_curve
-from ..guidance import LabelledOracle, labels_of
-from ..schedules import sigmoid_schedule
+from ..data.s_curve import s_curve
+from ..process.schedules import sigmoid_schedule
+from ..sampling.guidance import LabelledOracle, labels_of
 from .base import Exercise, expect, is_number, number, prediction
 
 

@@ -4,9 +4,9 @@ import math
 
 import torch
 
-from ..data import s_curve
-from ..flows import FlowOracle, alpha_bar_of, flow_grid, flow_solve
-from ..oracle import MixtureOracle, s_curve_oracle
+from ..data.s_curve import s_curve
+from ..exact.oracle import MixtureOracle, s_curve_oracle
+from ..process.flows import FlowOracle, alpha_bar_of, flow_grid, flow_solve
 from .base import Exercise, choice, close, expect
 
 

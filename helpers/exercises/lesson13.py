@@ -5,8 +5,8 @@ import math
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from ..data import s_curve
-from ..schedules import cosine_schedule, linear_schedule, schedule_from_beta, sigmoid_schedule
+from ..data.s_curve import s_curve
+from ..process.schedules import cosine_schedule, linear_schedule, schedule_from_beta, sigmoid_schedule
 from .base import Exercise, close, expect
 
 

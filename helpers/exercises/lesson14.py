@@ -2,7 +2,7 @@
 
 import torch
 
-from ..preconditioning import edm_coefficients
+from ..networks.preconditioning import edm_coefficients
 from .base import Exercise, close, expect
 
 

@@ -4,11 +4,11 @@ import math
 
 import torch
 
-from ..oracle import s_curve_oracle
-from ..samplers import sample_steps
-from ..metrics import sharp_quality
-from ..schedules import sigmoid_schedule
-from ..solvers import grid_steps
+from ..exact.oracle import s_curve_oracle
+from ..measures.metrics import sharp_quality
+from ..process.schedules import sigmoid_schedule
+from ..sampling.solve import sample_steps
+from ..sampling.solvers import grid_steps
 from .base import Exercise, choice, expect, is_number, number
 
 

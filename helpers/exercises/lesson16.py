@@ -2,13 +2,13 @@
 
 import torch
 
-from ..checkpoint import COMMITTED_CHECKPOINT, load_model
-from ..data import s_curve
-from ..integrate import gaussian_prior
-from ..oracle import s_curve_oracle
-from ..preconditioning import Preconditioned
-from ..samplers import ode_reference
-from ..schedules import sigmoid_schedule
+from ..data.s_curve import s_curve
+from ..exact.oracle import s_curve_oracle
+from ..networks.checkpoint import COMMITTED_CHECKPOINT, load_model
+from ..networks.preconditioning import Preconditioned
+from ..process.schedules import sigmoid_schedule
+from ..sampling.grid import gaussian_prior
+from ..sampling.solve import ode_reference
 from .base import Exercise, choice, close, expect
 
 

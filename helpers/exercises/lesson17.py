@@ -6,10 +6,10 @@ import torch
 from scipy.integrate import quad
 from scipy.stats import norm
 
-from ..checkpoint import COMMITTED_CHECKPOINT, load_model
-from ..digits import D, dequantise, digits_schedule, digits_split
-from ..likelihood import elbo
-from ..oracle import training_set_oracle
+from ..data.digits import D, dequantise, digits_schedule, digits_split
+from ..exact.oracle import training_set_oracle
+from ..measures.likelihood import elbo
+from ..networks.checkpoint import COMMITTED_CHECKPOINT, load_model
 from .base import Exercise, choice, close, expect, is_number, number
 
 N_IMAGES = 150

@@ -1,0 +1,3 @@
+"""Exact answers: the optimal denoiser of the S-curve and of any finite training set (lesson 09).
+
+The lessons call everything through helpers.name (helpers/__init__.py); docs/contributing.md maps each module."""
