@@ -4,9 +4,9 @@
 
 Two loops, each timed both ways in the same process, alternately, `--repeats` times, on a quiet machine and then beside
 one busy process:
-- a training step of lesson 08's default recipe (batch 1024): helpers.train's loop calls helpers.Denoising, which calls
-  the unchecked L_simple (helpers/objectives/denoising.py's _eps_loss); "checked every step" swaps in the public helpers.eps_loss, which checks x0, t, eps, the schedule
-  and the network's T on every call, as the loop did before issues 20 and 21;
+- a training step of lesson 08's default recipe (batch 1024): helpers.train's loop calls helpers.Denoising, whose loss
+  calls the unchecked L_simple (_eps_loss); "checked every step" swaps in the public helpers.eps_loss, which checks x0,
+  t, eps, the schedule and the network's T on every call, as the loop did before issues 20 and 21;
 - a sampling run of lesson 07's sampler (10 000 points, 100 steps): helpers.sample calls the unchecked reverse step
   (and computes the steps' noise stds once); "checked every step" swaps in the public reverse_mean.
 Both ways compute the same numbers (checked here). Reports each way's median and the per-repeat differences.
@@ -26,15 +26,15 @@ import torch
 
 import helpers
 import helpers.sampling.ancestral as sampling
-import helpers.objectives.denoising as denoising
 from load import LOADS, machine_load
 
 HERE = Path(__file__).resolve().parent
 TRAIN_STEPS = 300
 
 
-def checked_eps_loss(model, x0, schedule, t, eps):
-    return helpers.eps_loss(model, x0, schedule, t=t, eps=eps)
+def checked_loss(objective, model, x0, t, eps):
+    """helpers.Denoising's loss (lesson 08's default: L_simple) through the public, checked helpers.eps_loss."""
+    return helpers.eps_loss(model, x0, objective.schedule, t=t, eps=eps)
 
 
 CORE_MEAN = sampling._reverse_mean
@@ -66,7 +66,7 @@ def train_step_ms(checked):
     torch.manual_seed(0)
     model = helpers.build_model(config, schedule, x0)
     if checked:
-        with swapped(denoising, "_eps_loss", checked_eps_loss):
+        with swapped(helpers.Denoising, "loss", checked_loss):
             result = helpers.train(model, x0, helpers.Denoising(schedule, config), config, progress=False)
     else:
         result = helpers.train(model, x0, helpers.Denoising(schedule, config), config, progress=False)

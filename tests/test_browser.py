@@ -302,8 +302,7 @@ def trained_for_controls(cells):
 
 
 def test_no_explorer_trains_a_network():
-    """A lesson's controls use committed networks, helpers.Denoising(so the browser run trains nothing: lessons 11, 12 and 14 train live
-    beside their committed files (tools/make_lesson_networks.py)), 12 and 14 train live
+    """A lesson's controls use committed networks, so the browser run trains nothing: lessons 11, 12 and 14 train live
     beside their committed files (tools/make_lesson_networks.py), and their slices once pulled the training in through a
     cell that both loaded the file and compared it with the live network (28 s of lesson 14's browser run)."""
     trained = {name: trained_for_controls(nbformat.read(ROOT / "notebooks" / name, as_version=4).cells)

@@ -382,7 +382,7 @@ SLIPS_RAISE = {
     "train with label 3 of 3": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), (XT, torch.full((8,), 3)),
                                                       helpers.LabelDropout(SCH, TINY), TINY, progress=False),
                                 ValueError, ["labels must be in [0, 3)"]),
-    "train with labels and no LabelDropout": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), XT,
+    "LabelDropout on points without labels": (lambda: helpers.train(helpers.ConditionalNoisePredictor(100, 3, 16), XT,
                                                                     helpers.LabelDropout(SCH, TINY), TINY, progress=False),
                                               TypeError, ["LabelDropout trains on data (x0, labels)"]),
     "train with a dict as config": (lambda: helpers.train(net(), XT, helpers.Denoising(SCH, TINY), {"steps": 10}, progress=False), TypeError,

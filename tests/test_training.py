@@ -113,8 +113,8 @@ def test_batches_cover_every_point_once_per_epoch():
 
 
 def test_train_on_device(device):
-    x0 = helpers.s_curve(200, device=device)
-    result = helpers.train(small_model(x0=x0), x0, helpers.Denoising(SCH, replace(SMALL, steps=5)), replace(SMALL, steps=5), progress=False)
+    x0, config = helpers.s_curve(200, device=device), replace(SMALL, steps=5)
+    result = helpers.train(small_model(x0=x0), x0, helpers.Denoising(SCH, config), config, progress=False)
     assert next(result["model"].parameters()).device.type == device.type
 
 
