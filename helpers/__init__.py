@@ -29,16 +29,18 @@ from .objectives.distill import ConsistencyObjective, DISTILL, progressive_objec
 from .training.config import DEFAULT, REFERENCE, TrainConfig
 from .training.loop import build_model, ema_weight, learning_rate, train
 
-# Sampling (lessons 07, 10, 11, 15)
+# Sampling (lessons 07, 10, 11, 15, 18)
 from .sampling.ancestral import posterior, reverse_mean, reverse_sigma, sample
 from .sampling.grid import gaussian_prior
 from .sampling.ddim import ddim_step, timesteps
 from .sampling.solve import invert, ode_reference, sample_steps, solve
 from .sampling.solvers import GRIDS, PC_KAPPA, SOLVERS, dpm_solve, grid_alpha_bar, grid_steps, half_log_snr, langevin
 from .sampling.guidance import Guided, LabelDropout, LabelledOracle, labels_of, segment_quality, tilted_sample
+from .sampling.inverse import posterior_sample
 
-# Exact answers (lesson 09)
+# Exact answers (lessons 09, 18)
 from .exact.oracle import quadrature, s_curve_oracle, training_set_oracle
+from .exact.posterior import PosteriorOracle, observe
 
 # Measures (lessons 07, 09, 13, 17)
 from .measures.metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
@@ -70,6 +72,7 @@ __all__ = [
     "LabelledOracle",
     "NoisePredictor",
     "PC_KAPPA",
+    "PosteriorOracle",
     "Preconditioned",
     "REFERENCE",
     "SOLVERS",
@@ -126,6 +129,7 @@ __all__ = [
     "loss_weights",
     "make_schedule",
     "nearest",
+    "observe",
     "ode_log_likelihood",
     "ode_reference",
     "plot_digits",
@@ -133,6 +137,7 @@ __all__ = [
     "plot_points",
     "plot_strip",
     "posterior",
+    "posterior_sample",
     "progressive_objective",
     "q_sample",
     "q_step",

@@ -1345,3 +1345,26 @@ def test_helpers_import_circle_planted(tmp_path):
     solvers = tmp_path / "helpers" / "sampling" / "solvers.py"
     solvers.write_text(solvers.read_text() + "\n\ndef _dispatch():\n    from .solve import solve\n\n    return solve\n")
     assert import_circles(tmp_path / "helpers") == [["helpers.sampling.solve", "helpers.sampling.solvers"]]
+
+
+def test_18_inverse_unit_checks_planted(monkeypatch):
+    """tests/test_inverse.py catches: the posterior's covariance without its delta^4 term (Bayes on a grid), the weights'
+    likelihood without the data's thickness in S (rejection sampling), the score's sign (finite differences), and the
+    noised density's centres not scaled by sqrt(alpha_bar) (Monte Carlo over exact draws)."""
+    import helpers.exact.posterior as posterior
+    import test_inverse
+
+    checks = (test_inverse.test_exact_posterior_density_is_bayes_rule_on_a_grid,
+              lambda: test_inverse.test_exact_posterior_is_what_rejection_sampling_keeps(test_inverse.COORDINATE),
+              lambda: test_inverse.test_score_is_the_gradient_of_the_log_density(30),
+              test_inverse.test_noised_density_is_the_posterior_convolved_with_the_noise)
+    plants = ((posterior, "_bayes", "- delta2**2 * A.T @ torch.linalg.solve(S, A)", ""),
+              (posterior, "_bayes", "S = delta2 * A @ A.T + sigma_o**2", "S = 0 * A @ A.T + sigma_o**2"),
+              (posterior.PosteriorOracle, "_terms", "score = -((x - a", "score = ((x - a"),
+              (posterior.PosteriorOracle, "_terms", "z, centres = x @ whiten, a * self.means @ whiten", "z, centres = x @ whiten, self.means @ whiten"))
+    for check in checks:
+        check()
+    for check, (owner, name, old, new) in zip(checks, plants):
+        replanted(monkeypatch, owner, name, old, new)
+        assert fails(check), (name, new)
+        monkeypatch.undo()
