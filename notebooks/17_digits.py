@@ -177,7 +177,7 @@ assert gap < 1e-9
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Training, unchanged.** The recipe, `helpers.train_digits`, is lesson 08's `helpers.train` of `helpers.digits_network` (lesson
-# 05's MLP with $d = 64$, lesson 08's input scaling), its objective lesson 08's $L_\text{simple}$ on every batch dequantised afresh.
+# 05's MLP with $d = 64$, lesson 08's input scaling) with every batch dequantised afresh.
 # `helpers.DIGITS` is 5 000 steps of 128 images, Adam at $2\cdot10^{-3}$, warm-up, cosine decay, weight EMA.
 # Here it runs 300 steps; the committed networks ran all of it (`tools/make_digits.py`). An MLP or a
 # convolutional network? [Appendix 17a](17a_appendix.ipynb).
