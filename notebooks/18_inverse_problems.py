@@ -134,11 +134,14 @@ assert distance < 2e-3
 # The network gives the first term. The second needs all of $p(\mathbf{x}_0\mid\mathbf{x}_t)$, and the published samplers replace it:
 # - **DPS** (Chung et al. 2023, Algorithm 1) by a point, $p(\mathbf{o}\mid\hat{\mathbf{x}}_0(\mathbf{x}_t))$: after each step, $\mathbf{x}_{t-1} \mathrel{-}= \gamma_t\nabla_{\mathbf{x}_t}|\mathbf{o} - A\hat{\mathbf{x}}_0|^2$, $\gamma_t = \gamma/|\mathbf{o} - A\hat{\mathbf{x}}_0|$;
 # - **ΠGDM** (Song et al. 2023) by a Gaussian, $\mathcal N(\mathbf{o};\, A\hat{\mathbf{x}}_0,\, r_t^2AA^\top + \sigma_o^2 I)$, $r_t^2 = \sigma_\text{data}^2b^2/(a^2\sigma_\text{data}^2 + b^2)$ the variance of $\mathbf{x}_0$ given $\mathbf{x}_t$ were the data
-#   Gaussian with the S-curve's variance $\sigma_\text{data}^2$ per coordinate; its gradient is added to the score;
+#   Gaussian of variance $\sigma_\text{data}^2 = 0.012$ per coordinate (the mean of the S-curve's two; the paper takes 1); its gradient is
+#   added to the score;
 # - **replacement** (Lugmayr et al. 2022, RePaint's Algorithm 1 without its resampling) skips the term: after each step the
-#   observed coordinate is overwritten by a fresh draw of $q(x_{t-1}\mid x_0 = y)$;
-# - **SMC**, the twisted diffusion sampler (Wu et al. 2023): 1 000 particles moved by ΠGDM's step and reweighted by how much
-#   each step's approximation was off, resampled when the weights degenerate. As the particles grow in number it becomes exact.
+#   observed coordinate is overwritten by a fresh draw of $q(x_{t-1}\mid x_0)$ with that coordinate of $\mathbf{x}_0$ set to $o$;
+# - **SMC**, the twisted diffusion sampler (Wu et al. 2023): 1 000 particles, each step DDPM's shifted by
+#   $\tilde\beta_t\nabla\log\tilde p(\mathbf{o}\mid\mathbf{x}_t)$ with ΠGDM's Gaussian as $\tilde p$ (the paper's own twist is built on the point $\hat{\mathbf{x}}_0$), and
+#   reweighted by how much each step's approximation was off, resampled when the weights degenerate. As the particles grow
+#   in number it becomes exact for the posterior of the prior it is given (the network's own, when it runs with the network).
 #
 # Check 3 puts the first two beside the truth: with the exact prior, $\nabla\log p(\mathbf{o}\mid\mathbf{x}_t)$ is the posterior's score minus the
 # prior's, at points drawn from $p(\mathbf{x}_t\mid\mathbf{o})$.
@@ -215,7 +218,8 @@ for method, (values, spread) in shares.items():
 # ## Over ten seeds and three measurements
 #
 # `benchmarks/inverse.py` repeats this for ten seeds (a new $\mathbf{x}_0$ and $\mathbf{o}$ each) and three measurements: this one, a
-# projection $0.6x + 0.8z$ with $\sigma_o = 0.02$, and the whole point with $\sigma_o = 0.05$; DPS's $\gamma$ was chosen on five other seeds.
+# projection $0.6x + 0.8z$ with $\sigma_o = 0.02$, and the whole point with $\sigma_o = 0.05$; DPS's $\gamma$ was chosen with the trained network
+# on five other seeds, and the exact prior's rows use the same.
 # Each sampler's energy distance minus the floor (the exact posterior against a fresh draw of itself), seed by seed: the
 # mean ×10³ and its 95 % interval.
 
@@ -246,8 +250,8 @@ print(f"every run: 100 network evaluations, {min(seconds):.2f} to {max(seconds):
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker's note.** Stress that the exact-prior rows separate each method's approximation from the network's error; the
-# trained rows add the network's. DPS's step size had to be chosen per measurement on other seeds: its image values
-# (0.1–1) diverge on a curve of scale 0.1.
+# trained rows add the network's. DPS's step size had to be chosen per measurement on other seeds: its values for images
+# (of order 1) send every draw off a curve of scale 0.1.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # **Calibration.** The distance says how far; calibration says whether the spread is honest. For 200 new pairs $(\mathbf{x}_0, \mathbf{o})$
@@ -270,7 +274,7 @@ for column in (k for k in calibration[0] if k != "seed"):
 # ## Try it
 #
 # Choose the measurement, the sampler and the prior (the trained network or the exact prior): grey is the exact posterior, blue
-# the sampler's 500 draws, the star the true $\mathbf{x}_0$ of the sections above. Replacement applies only where $A$ picks a coordinate.
+# the sampler's 500 draws, the star the true $\mathbf{x}_0$ of the sections above. Replacement is shown for the coordinate only.
 
 # %%
 MEASUREMENTS = {"coordinate": ([[1.0, 0.0]], 0.01), "projection": ([[0.6, 0.8]], 0.02), "noisy point": ([[1.0, 0.0], [0.0, 1.0]], 0.05)}
@@ -284,7 +288,7 @@ def explore(measurement="coordinate", method="smc", prior_kind="network"):
     obs_here = helpers.observe(x_true, matrix, sigma_here, seeded(3))[0]
     truth = helpers.PosteriorOracle(prior, matrix, obs_here, sigma_here)
     if method == "replace" and name != "coordinate":
-        print("replacement needs A to pick coordinates: choose the coordinate measurement")
+        print("replacement is shown for the coordinate only: the projection picks no coordinate, and with A = I it returns o itself")
         return
     model = network if prior_kind == "network" else prior
     gamma = results["zeta"][name]["chosen"]
@@ -376,7 +380,7 @@ print(f"network completions that copy a training image, %: {interval([r['network
 #
 # ## Exercises (solutions: `%load solutions/18_1.py`, `18_2.py`; each ends with its check)
 #
-# **1. Derive.** For the coordinate measurement $A = (1\;\;0)$, write `posterior_cov(delta, sigma_y)`: the 2×2 covariance $\Sigma$ shared by
+# **1. Derive.** For the coordinate measurement $A = (1\;\;0)$, write `posterior_cov(delta, sigma_o)`: the 2×2 covariance $\Sigma$ shared by
 # every component of $p(\mathbf{x}_0\mid\mathbf{o})$, as a float64 tensor. Which axis keeps the data's $\delta^2$, and why?
 
 # %%
