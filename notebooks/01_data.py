@@ -116,7 +116,7 @@ helpers.plot_points(x0, title="helpers.plot_points")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Turn the knobs
+# ## Change the settings
 #
 # How many points does the eye need to see the "S"? How much noise before the shape blurs? The function
 # below draws one setting; the sliders call it for you. (The sliders need a live kernel; the checked call
@@ -206,3 +206,5 @@ helpers.check_exercise("01.3", prediction)
 # - The reference recipe: a Chinese-language blog tutorial (the write-up of a video lecture) that trains a
 #   100-step DDPM on this S-curve. Its code descends from P. Esling's `diffusion_models` notebooks (ACIDS,
 #   IRCAM, 2021; github.com/acids-ircam/diffusion_models, `diffusion_02_model.ipynb`), which use the Swiss roll.
+#   Coming from the blog? Its names (`MLPDiffusion`, `q_x`, `p_sample_loop`, …) and the course's are side by side in
+#   `docs/glossary.md`, with every term the lessons use.

@@ -93,8 +93,8 @@ except ValueError as error:
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How much of the data's variance is kept?
 #
-# The total noise added is small, $\sum_t \beta_t \approx 0.25$, and since $\log(1-\beta) \approx -\beta$ for
-# small $\beta$,
+# The per-step noise variances sum to $\sum_t \beta_t \approx 0.25$ (not the noise in $\mathbf{x}_T$: that is $1 - \bar\alpha_T$, because each
+# later step shrinks what the earlier ones added), and since $\log(1-\beta) \approx -\beta$ for small $\beta$,
 #
 # $$\bar\alpha_T = \prod_t (1 - \beta_t) \approx e^{-\sum_t \beta_t}.$$
 

@@ -3,7 +3,7 @@
 #
 # **Goal.** Run the noising chain one step at a time and watch the S-curve dissolve. We write the single step
 # $q(\mathbf{x}_t \mid \mathbf{x}_{t-1})$ as a loop over all $T$ steps, check its variance against a formula,
-# draw the reference recipe's strip of snapshots, scrub through time with a slider, and play it as an animation.
+# draw the reference recipe's strip of snapshots, move through time with a slider, and play it as an animation.
 #
 # **Assumes.** Lesson 01 (the data) and lesson 02 (β, α, ᾱ and the 0-based indexing of the code).
 
@@ -111,7 +111,7 @@ for name, step in slips.items():
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The strip
 #
-# The reference recipe's signature figure: snapshots every 10 steps. We show both ends, $\mathbf{x}_0$ and
+# The reference recipe's best-known figure: snapshots every 10 steps. We show both ends, $\mathbf{x}_0$ and
 # $\mathbf{x}_{100}$, so the strip has 11 panels. Note the scale: the window is fixed at ±0.35 like lesson 01,
 # and by $t = 100$ most points have left it.
 
@@ -133,7 +133,7 @@ plt.show()
 # **Instructor's note.** Point at the fixed ±0.35 window: by t = 100 most points have left it. The wide-window strip shows where they went.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Scrub through time
+# ## Moving through time
 #
 # `draw_step(k)` draws $\mathbf{x}_k$ on the wide window; the slider calls it for every $k$.
 

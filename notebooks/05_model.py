@@ -138,8 +138,8 @@ except ValueError as error:
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A sinusoidal step embedding
 #
-# The alternative from the Transformer (Vaswani et al., 2017), used by Ho et al. (2020): describe $t$ by fixed
-# waves of geometrically spaced frequencies,
+# The alternative from the Transformer (Vaswani et al., 2017): describe $t$ by fixed waves of geometrically spaced
+# frequencies (Ho et al.'s code uses the same idea with $\omega_k = 10000^{-k/(d/2-1)}$),
 #
 # $$\mathrm{PE}(t) = \big[\sin(t\,\omega_k),\ \cos(t\,\omega_k)\big]_{k = 0}^{d/2 - 1},\qquad \omega_k = 10000^{-k/(d/2)},$$
 #
@@ -219,7 +219,7 @@ for steps_T in (100, 1000):
 assert sum(p.numel() for p in helpers.NoisePredictor(7, embedding="sinusoidal").parameters()) == sum(p.numel() for p in sinus.parameters())
 
 # %% [markdown]
-# Those two things are what it buys. The network is still built for the integer steps $0 \dots T-1$ of one
+# Those two things are what it gains. The network is still built for the integer steps $0 \dots T-1$ of one
 # schedule: it refuses any other step, and what it learns at "step 50" belongs to the noise level
 # $\bar\alpha_{50}$ of *this* schedule; another $T$ or schedule gives step 50 another meaning. (Karras et al. 2022
 # instead feed the network the noise level itself, $c_\text{noise} = \tfrac14\ln\sigma$ in their Table 1; this

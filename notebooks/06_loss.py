@@ -167,7 +167,7 @@ check_weights(w, beta64)
 
 # %% [markdown]
 # The paper's $t = 1$ (code step 0) has no KL term: it is $L_0$, which Ho et al. score with a discrete decoder
-# (eq. 13); the $t = 1$ term of $L_\text{simple}$ stands in for it, an approximation with the weight dropped
+# (eq. 13); the $t = 1$ term of $L_\text{simple}$ replaces it, an approximation with the weight dropped
 # (their §3.4). Over the KL terms, code steps 1 … 99, the weights vary by this factor:
 
 # %%
@@ -182,8 +182,9 @@ ax.set(xlabel="code step t (paper's t + 1)", ylabel=r"$w_t$", title=r"the ELBO's
 plt.show()
 
 # %% [markdown]
-# A factor of 23, not orders of magnitude: the ELBO weighs its first KL term 23 times more than its last. Ho et al.
-# found that dropping $w_t$, training every step with equal weight, gives better samples (their Table 2).
+# A factor of 23, not orders of magnitude: the ELBO weighs its first KL term 23 times more than its last. On CIFAR-10,
+# Ho et al. found that dropping $w_t$, training every step with equal weight, gives better samples (their Table 2); this
+# course measures weightings on its own data in lesson 14.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The loss in code

@@ -191,8 +191,8 @@ assert helpers.sharp_quality(fresh).off_curve < 10.3 < quality.off_curve
 #
 # $$\mathcal{E}(P, Q) = 2\,\mathbb{E}\lVert X - Y\rVert - \mathbb{E}\lVert X - X'\rVert - \mathbb{E}\lVert Y - Y'\rVert \;\ge 0,\quad = 0 \iff P = Q.$$
 #
-# Estimated with all pairs, skipping each point's zero distance to itself (the unbiased U-statistic), it is about 0
-# for two samples of the same distribution, and, being unbiased, it dips below 0 about as often as above. The course
+# Estimated with all pairs, skipping each point's zero distance to itself (the unbiased U-statistic), it is 0 on
+# average for two samples of the same distribution, so a single value can fall below 0. The course
 # reports it **×10³** against a fresh S-curve sample of the same size. The readable version on 1 000 points, and the
 # helper on the same points:
 
@@ -240,7 +240,7 @@ plt.show()
 # %%
 frames = list(range(0, T + 1, 2))
 assert frames[-1] == T
-titles = [f"p_θ: t = {T - k}" for k in frames[:-1]] + [f"p_θ: t = 0, off-curve {quality.off_curve:.1f}e-3"]
+titles = [f"p_θ: t = {T - k}" for k in frames[:-1]] + [f"p_θ: t = 0, off-curve ×10³ {quality.off_curve:.1f}"]
 helpers.animate_states([chain[k].cpu() for k in frames], titles, "p_θ(x_t), t = 100 to 0", limit=1.5)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -271,7 +271,7 @@ assert noisy.off_curve > quality.off_curve + 0.3
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## $\beta_t$ or $\tilde\beta_t$, measured
 #
-# One draw is an anecdote. The rule of this course (docs/decisions.md, "Evidence: the calibrated rule"): run both
+# One draw decides nothing. The rule of this course (docs/decisions.md, "Evidence: the calibrated rule"): run both
 # methods on the same seeds, each seed giving both the same noise, and take the differences $d_k = a_k - b_k$. Their
 # mean $\bar d$ and standard deviation $s$ over $n$ seeds give the 95 % confidence interval
 #
@@ -348,7 +348,7 @@ assert L_T > 0.5 and far_start > 10 * far_q
 # ## The blog's typo, run on purpose
 #
 # The Chinese write-up prints the mean as $(1 - \sqrt{1-\beta_t})\,(\mathbf{x}_t - \ldots)$ instead of
-# $\frac{1}{\sqrt{1-\beta_t}}(\mathbf{x}_t - \ldots)$. The right factor is about $1 + \beta_t/2$, a hair above 1;
+# $\frac{1}{\sqrt{1-\beta_t}}(\mathbf{x}_t - \ldots)$. The right factor is about $1 + \beta_t/2$, just above 1;
 # the typo's is about $\beta_t/2 \le 2.5\cdot10^{-3}$. **This cell is deliberately wrong:**
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -392,7 +392,8 @@ assert quality_typo.coverage_gap > 40 and quality_typo.energy > 100 * quality.en
 # - Quality is measured against the known curve: off-curve RMS and strays (precision), coverage gap (coverage); the
 #   energy distance is the distribution-free second opinion, with a floor too wide to see the last-step noise.
 # - The recipe's prior mismatch is a real term of the bound ($L_T \approx 0.74$ nats); lesson 09 measures what it costs.
-#   The blog's typo destroys everything, and only a coverage number sees it.
+#   The blog's typo collapses every sample onto the origin, which lies on the curve: the off-curve RMS cannot see it, the
+#   coverage gap and the energy distance do.
 #
 # **References.** Ho, Jain & Abbeel 2020, eqs. 6–7 (posterior), eq. 11 (reverse mean), §3.2 (σ² choices) and
 # Algorithm 2; Székely & Rizzo 2013, "Energy statistics"; the reference recipe: acids-ircam `diffusion_models`
@@ -401,11 +402,13 @@ assert quality_typo.coverage_gap > 40 and quality_typo.energy > 100 * quality.en
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/07_1.py`, `07_2.py`; each ends with its check)
 #
-# **1. Predict, then check.** The samples above with $\sigma_t^2 = \tilde\beta_t$ have some off-curve RMS. Add independent
-# $\mathcal N(0, \beta_1 I)$ noise to them, as the recipe's last step would. Predict the new off-curve ×10³ before running
-# anything; the check measures it and says whether you are within 0.3.
+# **1. Predict, then check.** The cell below draws 10 000 samples with $\sigma_t^2 = \tilde\beta_t$ (seed 0) and prints their off-curve RMS.
+# Add independent $\mathcal N(0, \beta_1 I)$ noise to them, as the recipe's last step would. Predict the new off-curve ×10³
+# before running anything more; the check measures it and says whether you are within 3 %.
 
 # %%
+tilde = helpers.sample(model, schedule, 10_000, generator=torch.Generator().manual_seed(0), sigma="beta_tilde").cpu()
+print(f"off-curve of these samples: {helpers.sharp_quality(tilde, energy=False).off_curve:.2f}")
 predicted_off_curve = None  # your prediction, a number
 
 helpers.check_exercise("07.1", predicted_off_curve)

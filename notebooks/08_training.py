@@ -120,7 +120,7 @@ print(f"a step on 1024 points costs {per_step:.1f}x a step on 128 points (8x the
 # Each row above is one seed, so differences smaller than the floor's spread (off-curve s.d. about 0.06–0.09 between
 # data samples, more between training seeds) are not evidence. docs/benchmarks.md has five seeds of the default.
 #
-# **Threads.** torch runs one thread per core, and an OpenMP thread that finds its core busy spins instead of yielding.
+# **Threads.** torch runs one thread per core, and an OpenMP thread that finds its core busy keeps polling instead of giving the core up.
 # The benchmark trained the default recipe on this 2-core machine quiet and beside one busy process (printed below):
 # on 2 threads the busy process slows training several-fold, on 1 thread hardly at all. So `course.py lab` gives the
 # kernel one core fewer than the machine has, leaving one for the browser.
@@ -222,8 +222,9 @@ final_quality = qualities[config.steps]
 print(f"{config.steps} steps in {result['seconds']:.1f} s on {device.type}; final: {final_quality}, energy ×10³ {final_quality.energy:.3f}")
 
 # %% [markdown]
-# The yardstick is the reference recipe's quality after all its 316 000 steps, measured by the benchmark on a 2-core
-# CPU, sampled as that recipe samples ($\sigma_t^2 = \beta_t$). A run reaches it when its off-curve RMS is at least as close
+# The target is the reference recipe's quality after all its 316 000 steps, measured by the benchmark on a 2-core
+# CPU, sampled with the recipe's $\sigma_t^2 = \beta_t$ by `helpers.sample` (which, unlike the recipe, adds no noise at the last step,
+# lesson 07). A run reaches it when its off-curve RMS is at least as close
 # to the data's as the reference's, and its coverage gap is at most 0.5 points worse (docs/decisions.md). The benchmark
 # ran the default recipe with five seeds and found the first checkpoint (every 125 steps) that reaches it:
 
@@ -319,7 +320,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The reverse chain as training goes on
 #
-# The reference recipe's signature figure: one strip of $p_\theta$ samples, $t = 100 \to 0$, per checkpoint.
+# The reference recipe's best-known figure: one strip of $p_\theta$ samples, $t = 100 \to 0$, per checkpoint.
 
 # %%
 for step, chain in chains.items():
@@ -333,7 +334,7 @@ for step, chain in chains.items():
 # Each frame's title gives its off-curve RMS ×10³ (2 000 samples, so noisier than at 10 000).
 
 # %%
-helpers.animate_states([x for _, x, _ in frames], [f"after {step} steps: off-curve {q.off_curve:.1f}e-3" for step, _, q in frames],
+helpers.animate_states([x for _, x, _ in frames], [f"after {step} steps: off-curve ×10³ {q.off_curve:.1f}" for step, _, q in frames],
                        f"2 000 samples at {len(frames)} checkpoints", limit=0.35, fps=4)
 
 # %%
@@ -388,7 +389,8 @@ Path("checkpoints/damaged.pt").unlink()
 # ## Summary
 #
 # - Training: batches of data, steps and noise, $L_\text{simple}$, Adam with gradient clipping.
-# - The reference recipe is slow mainly because of small batches at a low learning rate on poorly scaled inputs.
+# - In the one-seed ablation, most of the reference recipe's slowness comes from small batches at a low learning rate on
+#   poorly scaled inputs.
 # - The default recipe — batch 1024, lr $10^{-2}$ with warm-up and cosine decay, input scaling, weight EMA, steps
 #   drawn near the data, sampling with $\tilde\beta_t$ — reaches the reference's final quality within 10 s of training
 #   on each of five training seeds on the benchmark's 2-core CPU, where the reference trains for over ten minutes. Much of the gain in

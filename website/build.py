@@ -23,7 +23,7 @@ from build_notebooks import strip_widgets, unfinished  # noqa: E402 (the rules s
 HERE = Path(__file__).resolve().parent
 SOURCE = ROOT / "build" / "site-source"
 OUT = ROOT / "build" / "site"
-DOCS = ("results", "benchmarks", "decisions", "notation")
+DOCS = ("results", "benchmarks", "decisions", "notation", "glossary")
 TALK_TITLE = "The course talk (slides with speaker notes)"
 
 
@@ -103,8 +103,8 @@ lesson, use the download link on its page, or clone the repository and run `pyth
 {rows}
 
 Also: [results](results.md) (the course's claims with their numbers), [benchmarks](benchmarks.md) (the measured
-tables), [decisions](decisions.md) (the course's conventions) and [notation](notation.md) (every symbol, with its one
-meaning).
+tables), [decisions](decisions.md) (the course's conventions), [notation](notation.md) (every symbol, with its one
+meaning) and [glossary](glossary.md) (every term, with its one meaning, and the blog's names).
 
 ```{{toctree}}
 :hidden:

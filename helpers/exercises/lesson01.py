@@ -47,5 +47,5 @@ EXERCISES = {
     "01.1": Exercise("to_unit_std", _test_to_unit_std, "one standard deviation per column (dim=0); broadcasting divides every row by it"),
     "01.2": Exercise("swiss_roll", _test_swiss_roll, "copy the S-curve recipe with make_swiss_roll"),
     "01.3": Exercise("prediction", choice(_measure_other_columns, {"a": "an S", "b": "a filled rectangle", "c": "a thin line"}),
-                     "make_s_curve's docstring says how each of the three columns is drawn"),
+                     "make_s_curve's source (import inspect; print(inspect.getsource(make_s_curve))) shows how each of the three columns is drawn"),
 }
