@@ -323,7 +323,7 @@ def explore(name="sigmoid", T=100, beta_max=5e-3):
     print(f"alpha_bar_T = {a:.2e}, std of x_T = {math.sqrt(a * pooled_var.item() + 1 - a):.3f}")
 
 
-explore("sigmoid", 100, 0.1)
+explore("sigmoid", 100, 5e-3)
 
 # %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"] nbval_why="the sliders render as a widget, stored in notebook metadata rather than as a comparable output."
 widgets.interact(

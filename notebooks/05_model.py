@@ -277,9 +277,9 @@ helpers.check_exercise("05.2", embed_step)
 
 
 # %% [markdown]
-# **3. Predict first.** A network built with `helpers.NoisePredictor(100, embedding="sinusoidal")` is asked about
-# step $t = 100$, one past its last. Does it (a) return a prediction, or (b) raise an error? Write your letter,
-# then run the cell; the check tries it.
+# **3. Predict first.** Two networks with the sinusoidal embedding, one built for $T = 100$ and one for $T = 1000$, each
+# made right after `torch.manual_seed(0)`, are asked about the same points at step $t = 50$. Do they return (a) the same
+# prediction, or (b) different predictions? Write your letter, then run the cell; the check tries it.
 
 # %%
 prediction = None  # "a" or "b"

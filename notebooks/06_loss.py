@@ -377,7 +377,8 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/06_1.py`, `06_2.py`, `06_3.py`; each ends with its check)
 #
-# **1.** Write `elbo_weight(schedule, t)`: $w_t$ for $\sigma_t^2 = \beta_t$, as a Python float, for a 0-based step `t`.
+# **1. Derive.** Write `elbo_weight(schedule, t)`: $w_t$ for the other choice of section 4, $\sigma_t^2 = \tilde\beta_t$, as a Python
+# float, for a 0-based step `t` from 1 on (at step 0, $\tilde\beta$ is 0). Simplify first: one factor cancels.
 
 # %%
 def elbo_weight(schedule, t):

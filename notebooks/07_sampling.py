@@ -164,8 +164,9 @@ print("chain:", tuple(chain.shape), "= (T + 1 states, points, 2)")
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Measuring samples against the known curve
 #
-# The S-curve is a known curve $\mathbf{c}(u)$ plus noise of std $\delta = 0.01$ (lesson 01). So each sample can be
-# projected on the curve (its nearest curve point), and two questions answered separately:
+# The S-curve is a known curve $\mathbf{c}(u) = (\sin u,\ \mathrm{sign}(u)(\cos u - 1))/10$, $u \in [-3\pi/2, 3\pi/2]$, plus noise of std
+# $\delta = 0.01$ (lesson 01). So each sample can be projected on the curve (its nearest curve point, at parameter $u$), and
+# two questions answered separately:
 #
 # - **precision**: how far do samples sit off the curve? The **off-curve** RMS distance ×10³; data score about 10.
 #   **Strays**: the % of samples farther than $5\delta = 0.05$; data: 0.

@@ -2,6 +2,7 @@
 
 import torch
 
+from ..data.s_curve import s_curve
 from ..networks.mlp import NoisePredictor, sinusoidal_embedding
 from .base import Exercise, choice, close, expect, number
 
@@ -20,18 +21,21 @@ def _test_embed_step(fn):
         expect(close(value, sinusoidal_embedding(torch.tensor([t]), dim)[0], 1e-5), "frequencies 10000^(-k / (dim/2)), sines then cosines")
 
 
-def _measure_sinusoidal_step_T():
-    net = NoisePredictor(100, embedding="sinusoidal")
-    try:
-        net(torch.zeros(1, 2), torch.tensor([100]))
-    except ValueError as error:
-        return "b", f"ValueError: {error}"
-    return "a", "the network returned a prediction"
+def _same_step_two_schedules():
+    x = s_curve(8, seed=5)
+    t = torch.full((8,), 50)
+    outputs = []
+    for steps_T in (100, 1000):
+        torch.manual_seed(0)
+        outputs.append(NoisePredictor(steps_T, embedding="sinusoidal")(x, t))
+    same = torch.equal(*outputs)
+    return ("a" if same else "b"), ("the two networks return the same eps at step 50, to the last bit" if same else
+                                    f"the two networks' predictions differ by up to {(outputs[0] - outputs[1]).abs().max().item():.2g}")
 
 
 EXERCISES = {
     "05.1": Exercise("count_parameters", _test_count_parameters, "four Linear layers (a*b + b each) and three T x hidden tables"),
     "05.2": Exercise("embed_step", _test_embed_step, "the lesson's PE(t) formula with k = 0 ... dim/2 - 1; torch.sin and torch.cos of the same angles t * omega_k"),
-    "05.3": Exercise("prediction", choice(_measure_sinusoidal_step_T, {"a": "a prediction", "b": "an error"}),
-                     "the embedding is defined for any t; what does NoisePredictor check before it embeds?"),
+    "05.3": Exercise("prediction", choice(_same_step_two_schedules, {"a": "the same prediction", "b": "different predictions"}),
+                     "which of the sinusoidal network's weights, and which of its step features, depend on T?"),
 }

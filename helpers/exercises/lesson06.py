@@ -13,11 +13,13 @@ from .base import Exercise, expect, is_number, number, prediction
 
 def _test_elbo_weight(fn):
     for sch in (sigmoid_schedule(100), linear_schedule(50)):
-        for t in (0, 10, sch.T - 1):
+        for t in (1, 10, sch.T - 1):
             value = number(fn(sch, t))
             expect(isinstance(value, float), "return a number (a float, or a tensor holding one)")
-            expected = (sch.beta[t] / (2 * sch.alpha[t] * (1 - sch.alpha_bar[t]))).item()
-            expect(math.isclose(value, expected, rel_tol=1e-4), "with sigma_t^2 = beta_t, one beta_t cancels")
+            # Section 4's general weight beta_t^2 / (2 sigma_t^2 alpha_t (1 - alpha_bar_t)) with the schedule's own beta~_t.
+            beta, alpha = sch.beta.double(), sch.alpha.double()
+            expected = (beta[t] ** 2 / (2 * sch.beta_tilde.double()[t] * alpha[t] * (1 - sch.alpha_bar.double()[t]))).item()
+            expect(math.isclose(value, expected, rel_tol=1e-4), f"at step t = {t} the weight is off")
 
 
 def _test_kl_isotropic(fn):
@@ -40,7 +42,7 @@ def _measure_zero_predictor_loss():
 
 
 EXERCISES = {
-    "06.1": Exercise("elbo_weight", _test_elbo_weight, "start from w_t in section 4 and substitute sigma_t^2 = beta_t"),
+    "06.1": Exercise("elbo_weight", _test_elbo_weight, "start from w_t in section 4, write beta~_t = (1 - alpha_bar_(t-1)) / (1 - alpha_bar_t) beta_t, and cancel; alpha_bar_(t-1) = alpha_bar_t / alpha_t"),
     "06.2": Exercise("kl_isotropic", _test_kl_isotropic, "the general Gaussian KL with both covariances a multiple of I"),
     "06.3": Exercise("prediction", prediction(_measure_zero_predictor_loss, "L_simple of the predictor that always says 0"),
                      "with eps_theta = 0 the loss is the mean of eps^2 over points and coordinates"),
