@@ -388,8 +388,10 @@ def elbo_weight(schedule, t):
 helpers.check_exercise("06.1", elbo_weight)
 
 # %% [markdown]
-# **2.** Write `kl_isotropic(mu1, var1, mu2, var2)`: the KL divergence between $d$-dimensional
-# $\mathcal{N}(\boldsymbol\mu_1, v_1 I)$ and $\mathcal{N}(\boldsymbol\mu_2, v_2 I)$ (`mu`s are 1-d tensors, `var`s floats), as a float.
+# **2. Derive.** For two Gaussians in $d$ dimensions, $\mathrm{KL}(\mathcal N(\boldsymbol\mu_1, \Sigma_1)\,\|\,\mathcal N(\boldsymbol\mu_2, \Sigma_2)) =
+# \tfrac12\big[\mathrm{tr}(\Sigma_2^{-1}\Sigma_1) + (\boldsymbol\mu_2 - \boldsymbol\mu_1)^\top\Sigma_2^{-1}(\boldsymbol\mu_2 - \boldsymbol\mu_1) - d + \ln(\det\Sigma_2/\det\Sigma_1)\big]$.
+# Specialise it to $\Sigma_1 = v_1 I$ and $\Sigma_2 = v_2 I$ and write `kl_isotropic(mu1, var1, mu2, var2)` (`mu`s are 1-d tensors,
+# `var`s floats), returning a float.
 
 # %%
 def kl_isotropic(mu1, var1, mu2, var2):

@@ -259,8 +259,9 @@ print("without no_grad, the result carries a graph:", x.grad_fn is not None)
 assert x.requires_grad and not helpers.sample(model, schedule, 10, generator=torch.Generator().manual_seed(0)).requires_grad
 
 # %% [markdown]
-# The final noise, measured: off-curve of the same samples without and with it (the floor's standard deviation is
-# about 0.06, lesson 09).
+# The final noise, measured on one draw: off-curve of the same samples without and with it. One draw suffices here only
+# because the rise is many times the spread of the off-curve between data samples (its standard deviation is about 0.06,
+# lesson 09); the next section gives the rule for smaller differences.
 
 # %%
 last_noise = samples + beta[0].sqrt() * torch.randn(samples.shape, generator=torch.Generator().manual_seed(3))
