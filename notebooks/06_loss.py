@@ -315,32 +315,32 @@ assert late < early < per_step["untrained"].min().item()
 # $\boldsymbol\epsilon$ is not a function of $\mathbf{x}_t$: many pairs $(\mathbf{x}_0, \boldsymbol\epsilon)$ give the same
 # $\mathbf{x}_t$. Even the best possible network, $\boldsymbol\epsilon^*(\mathbf{x}_t, t) = \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]$,
 # leaves the error $\mathbb{E}\,\lVert\boldsymbol\epsilon - \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]\rVert^2 > 0$ at every step.
-# Lesson 09 computes this floor exactly. A simple **lower bound**: a network that also knew which point of the
+# Lesson 09 computes this loss floor exactly. A simple **lower bound**: a network that also knew which point of the
 # curve $\mathbf{x}_0$ was drawn around could only do better. `make_s_curve` adds Gaussian noise of std 0.1 to
 # each coordinate, $\delta = 0.01$ after the division by 10 (the data's own noise, $\delta$ throughout the course);
 # given the curve point, $\mathbf{x}_0$ is Gaussian, the best prediction of $\boldsymbol\epsilon$ is linear, and its error per
 # coordinate is
 #
-# $$\frac{\bar\alpha_t \delta^2}{\bar\alpha_t \delta^2 + 1 - \bar\alpha_t} \;\le\; \text{floor at step } t.$$
+# $$\frac{\bar\alpha_t \delta^2}{\bar\alpha_t \delta^2 + 1 - \bar\alpha_t} \;\le\; \text{loss floor at step } t.$$
 
 # %%
 delta = 0.01
 bound = alpha_bar * delta**2 / (alpha_bar * delta**2 + 1 - alpha_bar)
 trained_se = errors["trained (lesson 08)"].std(dim=1) / math.sqrt(x0.shape[0])
 for t in (0, 9, T - 1):
-    print(f"code step {t:2d}: floor >= {bound[t]:.4f}, trained {per_step['trained (lesson 08)'][t]:.4f} ± {trained_se[t]:.4f}")
-print(f"averaged over steps: floor >= {bound.mean():.3f}, trained {per_step['trained (lesson 08)'].mean():.3f}")
+    print(f"code step {t:2d}: loss floor >= {bound[t]:.4f}, trained {per_step['trained (lesson 08)'][t]:.4f} ± {trained_se[t]:.4f}")
+print(f"averaged over steps: loss floor >= {bound.mean():.3f}, trained {per_step['trained (lesson 08)'].mean():.3f}")
 
 # %% [markdown]
-# At the first step the floor is at least 0.82: $\mathbf{x}_t$ is $\mathbf{x}_0$ plus noise of std $\sqrt{\beta_1} \approx 0.005$,
+# At the first step the loss floor is at least 0.82: $\mathbf{x}_t$ is $\mathbf{x}_0$ plus noise of std $\sqrt{\beta_1} \approx 0.005$,
 # smaller than the data's own scatter around the curve (0.01), so most of the noise cannot be told apart from
 # the data. The trained network's loss at that step (printed above) is less than 1.2 times the bound: most of
-# it is this floor. A check that can fail: no network may beat the bound by more than 5 standard errors at any
+# it is this loss floor. A check that can fail: no network may beat the bound by more than 5 standard errors at any
 # step (a bound that forgot the division by 10, $\delta = 0.1$, fails it).
 
 # %%
 def check_floor(losses, se, bound):
-    """Per-step losses of a network at or above a lower bound on the floor, within 5 standard errors."""
+    """Per-step losses of a network at or above a lower bound on the loss floor, within 5 standard errors."""
     z = ((bound - losses) / se).max().item()
     assert z < 5, f"a loss lies {z:.1f} standard errors below the bound"
 
@@ -358,7 +358,7 @@ except AssertionError as error:
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, losses in per_step.items():
     ax.semilogy(torch.arange(T), losses, label=name)
-ax.semilogy(torch.arange(T), bound, "k--", linewidth=1, label="lower bound on the floor")
+ax.semilogy(torch.arange(T), bound, "k--", linewidth=1, label="lower bound on the loss floor")
 ax.set(xlabel="step t (0-based)", ylabel=r"$L_\mathrm{simple}$ at step t", title="loss per step")
 ax.legend()
 plt.show()
@@ -371,7 +371,7 @@ plt.show()
 # - $L_\text{simple}$ drops $w_t$: a plain mean-squared error on the noise, at a uniformly random step.
 # - The recipe's antithetic steps break for odd batches, which it never meets (10 000 = 78·128 + 16): a latent bug.
 #   Drawing $\lceil B/2 \rceil$ and cutting to $B$, as the upstream notebook did, fixes it.
-# - $L_\text{simple}$ cannot reach 0: the floor is $\mathbb{E}\lVert\boldsymbol\epsilon - \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]\rVert^2$, at least 0.82
+# - $L_\text{simple}$ cannot reach 0: the loss floor is $\mathbb{E}\lVert\boldsymbol\epsilon - \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]\rVert^2$, at least 0.82
 #   at the first step for these data. A trained network finds late steps easy and early steps hard.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

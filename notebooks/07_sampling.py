@@ -210,19 +210,19 @@ a, b = samples[:1000].double(), helpers.s_curve(1000, seed=5).double()
 assert abs(energy_distance(a, b) - helpers.energy_distance(a, b)) < 1e-12
 
 # %% [markdown]
-# Its floor at 10 000 points: the benchmark's ten data-vs-data draws (docs/benchmarks.md), then one more draw, the
-# trained model and the data shifted by 0.01:
+# Its data floor at 10 000 points (its value for two samples of the data): the benchmark's ten data-vs-data draws
+# (docs/benchmarks.md), then one more draw, the trained model and the data shifted by 0.01:
 
 # %%
 energy_floor = json.loads(Path("../benchmarks/results/cpu-2core.json").read_text())["data_floor"]["energy"]
-print(f"floor, ten draws:     {energy_floor['mean']:6.3f} ± {energy_floor['sd']:.3f}")
-print(f"data vs data:         {helpers.sample_quality(fresh):6.3f}")
-print(f"model samples:        {quality.energy:6.3f}")
-print(f"data shifted by 0.01: {helpers.sample_quality(fresh + 0.01):6.3f}")
+print(f"data floor, ten draws: {energy_floor['mean']:6.3f} ± {energy_floor['sd']:.3f}")
+print(f"data vs data:          {helpers.sample_quality(fresh):6.3f}")
+print(f"model samples:         {quality.energy:6.3f}")
+print(f"data shifted by 0.01:  {helpers.sample_quality(fresh + 0.01):6.3f}")
 assert abs(helpers.sample_quality(fresh)) < 0.1 and quality.energy < 0.3 < helpers.sample_quality(fresh + 0.01)
 
 # %% [markdown]
-# By this number the model cannot be told from the data: both are within the floor. The off-curve RMS above separates
+# By this number the model cannot be told from the data: both are within the data floor. The off-curve RMS above separates
 # them clearly (lesson 09's appendix measures how clearly).
 # From here on the sharp metrics are the headline numbers and the energy distance the secondary one.
 
@@ -326,7 +326,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# One run cannot settle it: the coverage gap's floor has a standard deviation of about 0.3 points. Lesson 09 answers
+# One run cannot settle it: the coverage gap's data floor has a standard deviation of about 0.3 points. Lesson 09 answers
 # with the exact network over five seeds: for this stochastic sampler no cost of the start is measurable, and
 # lesson 10 shows that for a deterministic one it decides everything. The mismatch is real all the same. In the bound of lesson 06 it is the
 # term $L_T = D_\mathrm{KL}(q(\mathbf{x}_T\mid\mathbf{x}_0)\,\|\,\mathcal{N}(0, I))$, computed as lesson 06 did (lesson 13 derives it by hand), 0 only
@@ -392,7 +392,7 @@ assert quality_typo.coverage_gap > 40 and quality_typo.energy > 100 * quality.en
 # - $q(\mathbf{x}_{t-1}\mid\mathbf{x}_t,\mathbf{x}_0) = \mathcal{N}(\tilde{\boldsymbol\mu}_t, \tilde\beta_t I)$; the reverse mean is $\tilde{\boldsymbol\mu}_t$ at the predicted $\hat{\mathbf{x}}_0$.
 # - Sampling: $T$ reverse steps from $\mathcal{N}(0, I)$, no noise at the last, under `no_grad` and `eval()`.
 # - Quality is measured against the known curve: off-curve RMS and strays (precision), coverage gap (coverage); the
-#   energy distance is the distribution-free second opinion, with a floor too wide to see the last-step noise.
+#   energy distance is the distribution-free second opinion, with a data floor too wide to see the last-step noise.
 # - The recipe's prior mismatch is a real term of the bound ($L_T \approx 0.74$ nats); lesson 09 measures what it costs.
 #   The blog's typo collapses every sample onto the origin, which lies on the curve: the off-curve RMS cannot see it, the
 #   coverage gap and the energy distance do.

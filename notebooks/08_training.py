@@ -118,7 +118,7 @@ print(f"a step on 1024 points costs {per_step:.1f}x a step on 128 points (8x the
 #    which adds more noise than the posterior at every step that adds noise. Ho et al. (2020, §3.2) found the two similar on images;
 #    on the S-curve the ablation shows the difference. The sampler is part of the recipe.
 #
-# Each row above is one seed, so differences smaller than the floor's spread (off-curve s.d. about 0.06–0.09 between
+# Each row above is one seed, so differences smaller than the data floor's spread (off-curve s.d. about 0.06–0.09 between
 # data samples, more between training seeds) are not evidence. docs/benchmarks.md has five seeds of the default.
 #
 # **Threads.** torch runs one thread per core, and an OpenMP thread that finds its core busy keeps polling instead of giving the core up.
