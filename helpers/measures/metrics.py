@@ -122,7 +122,7 @@ class Quality:
     energy: float
 
     def __str__(self):
-        return f"off-curve {self.off_curve:.2f}e-3, gap {self.coverage_gap:.1f}%, stray {self.stray:.2f}%"
+        return f"off-curve ×10³ {self.off_curve:.2f}, gap {self.coverage_gap:.1f}%, stray {self.stray:.2f}%"
 
 
 def coverage_gap(u, low=-U_MAX, high=U_MAX):
