@@ -54,7 +54,7 @@ assert torch.equal(x0, helpers.s_curve(10_000, noise=0.1, seed=0))
 #
 # The mean is near 0, and $z$ spreads about twice as far as $x$ (the ratio of their standard deviations is
 # printed). Keep the scale in mind: the pooled standard deviation (the root of the mean of the two variances)
-# is about nine times smaller than the standard deviation 1 of the $\mathcal{N}(0, I)$ noise that sampling will
+# is about one ninth of the standard deviation 1 of the $\mathcal{N}(0, I)$ noise that sampling will
 # start from. Lesson 02 shows why that matters.
 
 # %%
@@ -69,7 +69,7 @@ print("z from", round(float(x0[:, 1].min()), 2), "to", round(float(x0[:, 1].max(
 # %% [markdown]
 # Check against the figures the reference recipe reports, std ≈ (0.071, 0.139), mean ≈ 0. For Gaussian data
 # the standard error of a sample std from $n$ points is about $\mathrm{std}/\sqrt{2n}$: 0.0005 for $x$ and 0.001 for
-# $z$ at $n = 10\,000$. The tolerance, 0.003, is three of the larger one, and the reference figures are
+# $z$ at $n = 10\,000$. The tolerance, 0.003, is three times the larger one, and the reference figures are
 # themselves rounded to 0.001.
 
 # %%
@@ -154,7 +154,7 @@ print(tuple(x0.shape), x0.dtype)
 # ## Summary
 #
 # - The data: `make_s_curve(10_000, noise=0.1)`, columns 0 and 2, divided by 10 → a float32 tensor of shape (10 000, 2).
-# - Mean ≈ 0, std ≈ (0.071, 0.139), pooled 0.111: about nine times smaller than the std 1 of $\mathcal{N}(0, I)$.
+# - Mean ≈ 0, std ≈ (0.071, 0.139), pooled 0.111: about one ninth of the std 1 of $\mathcal{N}(0, I)$.
 # - `helpers.s_curve`, `helpers.plot_points` and `helpers.default_device` keep this for later lessons.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -25,11 +25,11 @@ _ = torch.manual_seed(0)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The reference schedule
 #
-# $T = 100$ steps, with $\beta_t$ rising along a sigmoid from $10^{-5}$ to $5\cdot10^{-3}$:
+# $T = 100$ steps, with $\beta_t$ rising along a sigmoid from about $2\cdot10^{-5}$ to $5\cdot10^{-3}$:
 #
 # $$\beta_t = \operatorname{sigmoid}\big(s_t\big)\,(5\cdot10^{-3} - 10^{-5}) + 10^{-5},\qquad s_t \text{ evenly spaced in } [-6, 6],$$
 #
-# with $\operatorname{sigmoid}(s) = 1/(1 + e^{-s})$ (the course keeps $\sigma$ for noise standard deviations).
+# with $\operatorname{sigmoid}(s) = 1/(1 + e^{-s})$ (not written $\sigma$ here: the course's $\sigma$ is a standard deviation).
 #
 # Then $\alpha_t = 1 - \beta_t$ is the fraction of *variance* of the signal kept at step $t$, and
 # $\bar\alpha_t = \prod_{s \le t} \alpha_s$ the fraction kept after the first $t$ steps.
@@ -193,7 +193,7 @@ for name, wrong in {"unit variance": torch.ones(2), "sigma_data not squared": da
         print(f"{name}: caught, {error}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## The real flaw: variance mismatch
+# ## The real flaw: prior mismatch
 #
 # So $\mathbf{x}_T$ is nearly noise. But noise of which size? Each coordinate of $\mathbf{x}_T$ has variance
 # $\bar\alpha_T\sigma_i^2 + 1 - \bar\alpha_T$, and sampling (lesson 07) starts from $\mathcal{N}(0, I)$, std 1:
@@ -204,7 +204,7 @@ print("std of x_T per coordinate:", np.round(std_T.numpy(), 3), f"| N(0, I) is {
 
 # %% [markdown]
 # The forward process never produces the distribution sampling starts from: the sampler begins with a cloud
-# about twice as wide as anything the network saw at $t = T$. This **variance mismatch** is the recipe's first
+# about twice as wide as anything the network saw at $t = T$. This **prior mismatch** is the recipe's first
 # flaw. Side by side, with the measured std in each title:
 
 # %%
@@ -339,7 +339,7 @@ widgets.interact(
 # - $\beta_t$: the noise variance added at step $t$; $\alpha_t = 1 - \beta_t$; $\bar\alpha_t = \prod_{s\le t}\alpha_s$.
 # - Judge what is left of the data by $\mathrm{SNR}_t = \bar\alpha_t\sigma_\text{data}^2/(1-\bar\alpha_t)$, not by $\sqrt{\bar\alpha_t}$:
 #   the recipe's $\mathbf{x}_T = 0.882\,\mathbf{x}_0 + 0.471\,\boldsymbol\epsilon$ has SNR 0.043 (log-SNR −3.15), so the S is gone.
-# - The recipe's flaw is a variance mismatch: $\mathbf{x}_T$ has std 0.48 per coordinate, sampling starts from std 1.
+# - The recipe's flaw is a prior mismatch: $\mathbf{x}_T$ has std 0.48 per coordinate, sampling starts from std 1.
 #   Linear and cosine schedules end at std 1.000.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

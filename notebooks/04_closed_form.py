@@ -96,7 +96,7 @@ loop, noises = loop_with_noises(x0, beta64)
 # `closed_form(x0, t, eps)` claims $\mathbf{x}_t = a_t\mathbf{x}_0 + b_t\boldsymbol\epsilon$; with $\boldsymbol\epsilon = 0$ it
 # gives its $\mathbf{x}_0$ part, with $\mathbf{x}_0 = 0, \boldsymbol\epsilon = 1$ its $b_t$. The tolerances are float32
 # rounding: $10^{-5}$ relative, plus $10^{-6}$ absolute on the variance, because near $t = 1$ the float32
-# difference $1 - \bar\alpha_t$ keeps only three or four significant digits.
+# difference $1 - \bar\alpha_t$ keeps only about three significant digits.
 
 # %%
 def check_closed_form(closed_form, x0, loop, noises, beta):
@@ -250,13 +250,13 @@ plt.show()
 #
 # Training (lesson 06) needs examples $(\mathbf{x}_t, t)$ at random steps, and what makes them cheap is that
 # $q(\mathbf{x}_t \mid \mathbf{x}_0)$ has a closed form (Ho et al. 2020, eq. 4). Written as
-# $\mathbf{x}_t = \sqrt{\bar\alpha_t}\,\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon$ it buys two things:
+# $\mathbf{x}_t = \sqrt{\bar\alpha_t}\,\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon$ it gives two things:
 #
 # 1. **Cost.** A training example at step $t$ costs one noise draw, not $t$ steps of the loop.
 # 2. **A target.** The $\boldsymbol\epsilon$ that made $\mathbf{x}_t$ is known, so a network can be trained to predict it.
 #
 # No gradient has to flow through $\mathbf{x}_t$: in DDPM the schedule is fixed and $\mathbf{x}_0$ is data, so nothing
-# upstream of $\mathbf{x}_t$ is learned. (In a VAE the same trick is needed for gradients; here it is not.)
+# upstream of $\mathbf{x}_t$ is learned. (In a VAE this reparameterisation is needed for gradients; here it is not.)
 
 # %%
 print("noise draws to reach t = 100: loop", T, "| closed form", 1)

@@ -29,7 +29,7 @@ x0 = helpers.s_curve(10_000)
 # ## 1. The bound
 #
 # We want a large likelihood $p_\theta(\mathbf{x}_0)$. With the forward process $q$ as the variational
-# distribution over $\mathbf{x}_{1:T}$, Jensen's inequality gives $-\log p_\theta(\mathbf{x}_0) \le L$, and
+# distribution over $\mathbf{x}_{1:T}$, Jensen's inequality gives $-\log p_\theta(\mathbf{x}_0) \le L$ ($L$ is the negative of the ELBO), and
 # rearranging the terms of $L$ (Ho et al., eq. 5) gives
 #
 # $$L = \mathbb{E}_q\Big[\underbrace{D_\mathrm{KL}\big(q(\mathbf{x}_T\mid\mathbf{x}_0)\,\|\,p(\mathbf{x}_T)\big)}_{L_T\text{: no parameters}}
@@ -42,7 +42,7 @@ x0 = helpers.s_curve(10_000)
 # $L_0$ (the paper's $t = 1$), is not a KL: it scores the data under the model's final step.
 #
 # $L_T$ is small only when $q(\mathbf{x}_T\mid\mathbf{x}_0)$ is close to $\mathcal{N}(0, I)$. For the reference schedule
-# it is not (lesson 02's variance mismatch, now as a term of the bound):
+# it is not (lesson 02's prior mismatch, now as a term of the bound):
 
 # %%
 def prior_term(schedule, x0):
@@ -145,7 +145,8 @@ for name, (x0_form, eps_form) in slips.items():
 #   = \underbrace{\frac{\beta_t^2}{2\sigma_t^2\,\alpha_t\,(1-\bar\alpha_t)}}_{w_t}\,\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta(\mathbf{x}_t, t)\rVert^2 + C.$$
 #
 # (Other texts call this weight λ_t; in this course λ is only the log-SNR, lesson 14.)
-# With $\sigma_t^2 = \beta_t$, $w_t = \beta_t / (2\alpha_t(1-\bar\alpha_t))$. The check compares, at every step, the
+# Ho et al. try two choices of $\sigma_t^2$ (§3.2): $\beta_t$, and the forward posterior's variance
+# $\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t$ (lesson 07 derives it). With $\sigma_t^2 = \beta_t$, $w_t = \beta_t / (2\alpha_t(1-\bar\alpha_t))$. The check compares, at every step, the
 # KL of the two means (section 2) with $w_t$ times the squared error, for random noises:
 
 # %%
@@ -366,7 +367,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - The ELBO is $L_T$, a sum of KLs between Gaussians, and $L_0$; with fixed variances each KL is
+# - The negative ELBO, $L$, is $L_T$, a sum of KLs between Gaussians, and $L_0$; with fixed variances each KL is
 #   $w_t\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta\rVert^2 + C$, with $w_t$ varying by a factor of 23 over $t = 2 \dots T$.
 # - $L_\text{simple}$ drops $w_t$: a plain mean-squared error on the noise, at a uniformly random step.
 # - The recipe's antithetic steps break for odd batches, which it never meets (10 000 = 78·128 + 16): a latent bug.
@@ -377,7 +378,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/06_1.py`, `06_2.py`, `06_3.py`; each ends with its check)
 #
-# **1. Derive.** Write `elbo_weight(schedule, t)`: $w_t$ for the other choice of section 4, $\sigma_t^2 = \tilde\beta_t$, as a Python
+# **1. Derive.** Write `elbo_weight(schedule, t)`: $w_t$ for section 4's other choice, $\sigma_t^2 = \tilde\beta_t$, as a Python
 # float, for a 0-based step `t` from 1 on (at step 0, $\tilde\beta$ is 0). Simplify first: one factor cancels.
 
 # %%

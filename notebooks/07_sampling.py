@@ -187,7 +187,7 @@ assert helpers.sharp_quality(fresh).off_curve < 10.3 < quality.off_curve
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A distribution-free number: the energy distance
 #
-# The sharp metrics need the curve. For distributions $P, Q$ and independent $X, X' \sim P$, $Y, Y' \sim Q$
+# The curve metrics (off-curve, strays, coverage gap) need the curve. For distributions $P, Q$ and independent $X, X' \sim P$, $Y, Y' \sim Q$
 # (Székely & Rizzo, 2013):
 #
 # $$\mathcal{E}(P, Q) = 2\,\mathbb{E}\lVert X - Y\rVert - \mathbb{E}\lVert X - X'\rVert - \mathbb{E}\lVert Y - Y'\rVert \;\ge 0,\quad = 0 \iff P = Q.$$
@@ -224,7 +224,7 @@ assert abs(helpers.sample_quality(fresh)) < 0.1 and quality.energy < 0.3 < helpe
 # %% [markdown]
 # By this number the model cannot be told from the data: both are within the data floor. The off-curve RMS above separates
 # them clearly (lesson 09's appendix measures how clearly).
-# From here on the sharp metrics are the headline numbers and the energy distance the secondary one.
+# From here on the curve metrics are the main numbers and the energy distance the secondary one.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The reverse chain
@@ -260,7 +260,7 @@ assert x.requires_grad and not helpers.sample(model, schedule, 10, generator=tor
 
 # %% [markdown]
 # The final noise, measured on one draw: off-curve of the same samples without and with it. One draw suffices here only
-# because the rise is many times the spread of the off-curve between data samples (its standard deviation is about 0.06,
+# because the rise is many times the spread of the off-curve between data samples (its standard deviation is about 0.06–0.09,
 # lesson 09); the next section gives the rule for smaller differences.
 
 # %%
@@ -280,7 +280,7 @@ assert noisy.off_curve > quality.off_curve + 0.3
 # $$\bar d \pm t_{0.975,\,n-1}\, \frac{s}{\sqrt n},$$
 #
 # and the verdict is "better" only when the interval excludes 0; otherwise it is "undecided". Counting seeds is not
-# enough: "better on 5 of 5 seeds" happens by chance one time in 16. `helpers.compare` runs both methods seed by seed
+# enough: "A better on 5 of 5 seeds" happens by chance one time in 32 when A and B are equal (either one, one time in 16). `helpers.compare` runs both methods seed by seed
 # and prints every difference, the interval and the verdict. Here: the same network, the two variances, the same start
 # and noise within each of ten seeds.
 

@@ -4,7 +4,7 @@
 # **Goal.** Put lessons 01–07 together: train the noise predictor with Adam on $L_\text{simple}$, watch the loss,
 # the reverse chain and the sample quality improve, and save the result. The reference recipe needs about
 # 316 000 steps and many minutes on a laptop; we find out which changes let the *same network* reach the
-# same quality in well under a minute, and measure what each one buys.
+# same quality in well under a minute, and measure what each one gives.
 #
 # **Assumes.** Lessons 05 (model), 06 (loss) and 07 (sampling, and measuring samples against the curve).
 
@@ -70,7 +70,7 @@ torch.testing.assert_close(result["losses"], torch.tensor(losses))
 # ## What makes it fast
 #
 # `benchmarks/train_speed.py` trains the reference recipe and the course's default on one machine and records the
-# sharp quality numbers of lesson 07 (10 000 samples, each recipe sampled with its own σ²) against training
+# curve metrics of lesson 07 (10 000 samples, each recipe sampled with its own σ²) against training
 # wall time. It also runs a cumulative ablation with one seed: the reference settings, then the default's changes
 # added one at a time in the order below. Its committed results, from a 2-core CPU:
 
@@ -92,7 +92,7 @@ print(f"a step on 1024 points costs {per_step:.1f}x a step on 128 points (8x the
 #    tolerates a 10× larger step.
 # 2. **Warm-up and cosine decay.** 100 steps of linear warm-up keep Adam's first, badly estimated steps small;
 #    decaying to 0 lets the weights settle instead of bouncing around at a large learning rate. In this one-seed
-#    ablation, on its own, it evens the coverage but leaves off-curve and strays worse (printed above); the course keeps
+#    ablation its effects on their own are within one draw's spread (printed above); the course keeps
 #    it as the usual schedule for a large learning rate (Goyal et al. 2017), without a clear measured gain here.
 # 3. **Input scaling** $c_\text{in}(t) = 1/\sqrt{\bar\alpha_t\sigma_\text{data}^2 + 1 - \bar\alpha_t}$ (Karras et al., 2022, Table 1).
 #    The S-curve has a pooled std $\sigma_\text{data} \approx 0.11$, so at small $t$ the network's inputs are tiny and its
@@ -192,8 +192,8 @@ config = {"default": helpers.DEFAULT, "reference": helpers.REFERENCE}[RECIPE]
 print("helpers.TrainConfig(" + ", ".join(f"{k}={v!r}" for k, v in config.as_dict().items()) + ")")
 
 # %% [markdown]
-# During training, every 250 steps: 2 000 samples for the animation, and the reverse chain plus the sharp quality
-# numbers (10 000 samples) every 500 steps, all sampled with the recipe's σ².
+# During training, every 250 steps: 2 000 samples for the animation, and the reverse chain plus the curve metrics
+# (10 000 samples) every 500 steps, all sampled with the recipe's σ².
 
 # %% tags=["nbval-ignore-output"] nbval_why="the only output is the live progress bar, a widget, which a saved lesson cannot keep (JupyterLab 4 cannot draw it)."
 frames, chains, qualities = [], {}, {}
@@ -307,7 +307,7 @@ print(f"off-curve {min(q.off_curve for q in draws):.2f} to {max(q.off_curve for 
 # where one network's draws move by 0.2) is one. So the default recipe reaches the reference's final quality within 10 s
 # of training on every seed and ends closer to the data's off-curve. Two caveats, printed above.
 # First, much of its lead in precision is the sampler: sampled with $\tilde\beta_t$ too, the reference's network sits at
-# the data's off-curve, which no default run reaches. Second, the default's strays (points far off the curve, 0.17–0.39 %)
+# the data's off-curve, as close as the best default seed (one draw of the reference, which cannot rank them). Second, the default's strays (points far off the curve, 0.17–0.39 %)
 # are not fewer than the reference's one draw (0.13 %). Training the default three times longer
 # leaves fewer strays, but overshoots: on every seed its samples become *sharper* than the data, which is not better,
 # and cover the curve less evenly (docs/benchmarks.md).
@@ -371,7 +371,7 @@ plt.show()
 # them with `torch.load(weights_only=True)`, which refuses any file that would run code, checks the file was made for
 # the same network (the same `TrainConfig` fields that shape it, such as `T` and `scaled_input`), and recomputes the checksum. The file is written under a temporary name and then renamed, so a
 # save that fails part-way (a full disk) leaves the previous file whole. Your run goes to `checkpoints/my_ddpm.pt`
-# (ignored by git); lessons 06, 07, 09 and 10 load `helpers.COMMITTED_CHECKPOINT` (`notebooks/checkpoints/ddpm_scurve.pt`)
+# (ignored by git); lessons 06, 07 and most later lessons load `helpers.COMMITTED_CHECKPOINT` (`notebooks/checkpoints/ddpm_scurve.pt`)
 # with `helpers.load_model`, made by `python tools/make_checkpoint.py` with this recipe.
 
 # %%
