@@ -133,6 +133,8 @@ print(f"x_T = {np.sqrt(alpha_bar_T):.3f} * x_0 + {np.sqrt(1 - alpha_bar_T):.3f} 
 #
 # $$\mathrm{SNR}_t = \frac{\bar\alpha_t\,\sigma_\text{data}^2}{1-\bar\alpha_t}.$$
 #
+# This is **the data's SNR**. For data of unit variance it is $\bar\alpha_t/(1-\bar\alpha_t)$, whose log is the log-SNR
+# $\lambda_t$ of later lessons (`schedule.log_snr`); the data's log-SNR is $\lambda_t + \log\sigma_\text{data}^2$.
 # Per coordinate, and pooled ($\sigma_\text{data}^2$ = the mean of the two variances):
 
 # %%
@@ -147,9 +149,9 @@ def snr(alpha_bar, data_var):
 
 
 snr_T, snr_T_pooled = snr(alpha_bar, data_var)[-1], snr(alpha_bar, pooled_var[None])[-1, 0]
-print("sigma_data per coordinate:", np.round(data_var.sqrt().numpy(), 3), f"| pooled: {pooled_var.sqrt():.3f}")
-print("SNR at T per coordinate:  ", np.round(snr_T.numpy(), 3), f"| pooled: {snr_T_pooled:.3f}")
-print(f"log-SNR at T, pooled:      {snr_T_pooled.log():.2f}")
+print("sigma_data per coordinate:     ", np.round(data_var.sqrt().numpy(), 3), f"| pooled: {pooled_var.sqrt():.3f}")
+print("data's SNR at T per coordinate:", np.round(snr_T.numpy(), 3), f"| pooled: {snr_T_pooled:.3f}")
+print(f"data's log-SNR at T, pooled:   {snr_T_pooled.log():.2f}")
 print(f"share of x_T's variance that comes from the data: {snr_T_pooled / (1 + snr_T_pooled):.3f}")
 
 # %% [markdown]
@@ -295,10 +297,10 @@ plt.show()
 for name, sch in schedules.items():
     a = sch.alpha_bar[-1].double()
     end_std = (a * pooled_var + 1 - a).sqrt().item()
-    print(f"{name:24s} alpha_bar_T = {a:.2e}   log-SNR_T = {(sch.log_snr[-1] + pooled_var.log()).item():6.1f}   std of x_T = {end_std:.3f}")
+    print(f"{name:24s} alpha_bar_T = {a:.2e}   data's log-SNR_T = {(sch.log_snr[-1] + pooled_var.log()).item():6.1f}   std of x_T = {end_std:.3f}")
 
 # %% [markdown]
-# All three end with little of the S left (log-SNR below −3). Linear and cosine end with std 1.000, where
+# All three end with little of the S left (the data's log-SNR below −3). Linear and cosine end with std 1.000, where
 # sampling starts; the recipe ends at 0.48.
 
 # %%
@@ -337,8 +339,8 @@ widgets.interact(
 # ## Summary
 #
 # - $\beta_t$: the noise variance added at step $t$; $\alpha_t = 1 - \beta_t$; $\bar\alpha_t = \prod_{s\le t}\alpha_s$.
-# - Judge what is left of the data by $\mathrm{SNR}_t = \bar\alpha_t\sigma_\text{data}^2/(1-\bar\alpha_t)$, not by $\sqrt{\bar\alpha_t}$:
-#   the recipe's $\mathbf{x}_T = 0.882\,\mathbf{x}_0 + 0.471\,\boldsymbol\epsilon$ has SNR 0.043 (log-SNR −3.15), so the S is gone.
+# - Judge what is left of the data by the data's SNR, $\bar\alpha_t\sigma_\text{data}^2/(1-\bar\alpha_t)$, not by $\sqrt{\bar\alpha_t}$:
+#   the recipe's $\mathbf{x}_T = 0.882\,\mathbf{x}_0 + 0.471\,\boldsymbol\epsilon$ has the data's SNR 0.043 (log −3.15), so the S is gone.
 # - The recipe's flaw is a prior mismatch: $\mathbf{x}_T$ has std 0.48 per coordinate, sampling starts from std 1.
 #   Linear and cosine schedules end at std 1.000.
 
@@ -365,7 +367,7 @@ beta_max = None  # your number here
 helpers.check_exercise("02.2", beta_max)
 
 # %% [markdown]
-# **3. Predict first.** The recipe divides the S-curve by 10. Without that division, what would the pooled
+# **3. Predict first.** The recipe divides the S-curve by 10. Without that division, what would the data's pooled
 # SNR at $t = T$ be? Write your number, then run the cell; the check computes it and says whether you were
 # within 10 %.
 
