@@ -183,3 +183,29 @@ def check_weights(model, name="model"):
             "Train again with a lower learning rate, or load a saved checkpoint"
         )
     return model
+
+
+def check_times(s, n, device=None):
+    """Flow time s (a float or a 1-d tensor of n floats) in [0, 1], as a float64 tensor of shape (n, 1) (lesson 12)."""
+    s = check_unit("s", s)
+    if s.ndim > 1 or (s.ndim == 1 and s.shape[0] != n):
+        raise ValueError(f"s must be a float or one time per point ({n}), got shape {tuple(s.shape)}")
+    return s.expand(n).reshape(n, 1).to(device)
+
+
+def as_float64(name, value):
+    """A number, a sequence or a tensor of real numbers as a float64 tensor."""
+    if isinstance(value, (str, bool)) or (isinstance(value, torch.Tensor) and (value.is_complex() or value.dtype == torch.bool)):
+        raise TypeError(f"{name} must be a real number or a tensor of them, got {value!r:.80}")
+    try:
+        return torch.as_tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"{name} must be a real number or a tensor of them, got {value!r:.80}") from error
+
+
+def check_unit(name, value):
+    """value (a number or a tensor) as float64, every entry in [0, 1]."""
+    value = as_float64(name, value)
+    if not torch.isfinite(value).all() or value.min() < 0 or value.max() > 1:
+        raise ValueError(f"{name} must be in [0, 1], got values from {value.min().item()} to {value.max().item()}")
+    return value

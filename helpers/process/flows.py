@@ -13,7 +13,8 @@ sigma = s / (1 - s), and x_s / psi(s), psi(s)^2 = (1 - s)^2 + s^2, is DDPM's x a
 import torch
 from torch import nn
 
-from .._checks import check_float, check_generator, check_int, check_like, check_loss, check_points, check_weights
+from .._checks import (as_float64, check_float, check_generator, check_int, check_like, check_loss, check_points,
+                       check_times, check_unit, check_weights)
 from .._random import noise
 from ..exact.oracle import MixtureOracle, in_dtype
 from ..networks.mlp import TimeMLP, sinusoidal_embedding
@@ -25,32 +26,6 @@ from .targets import read_as
 TIME_SCALE = 1000.0
 # Sinusoidal features of the time, projected by one Linear to the three layers' embeddings.
 TIME_FEATURES = 32
-
-
-def check_times(s, n, device=None):
-    """s (a float or a 1-d tensor of n floats) in [0, 1], as a float64 tensor of shape (n, 1)."""
-    s = _check_unit("s", s)
-    if s.ndim > 1 or (s.ndim == 1 and s.shape[0] != n):
-        raise ValueError(f"s must be a float or one time per point ({n}), got shape {tuple(s.shape)}")
-    return s.expand(n).reshape(n, 1).to(device)
-
-
-def _as_float64(name, value):
-    """A number, a sequence or a tensor of real numbers as a float64 tensor."""
-    if isinstance(value, (str, bool)) or (isinstance(value, torch.Tensor) and (value.is_complex() or value.dtype == torch.bool)):
-        raise TypeError(f"{name} must be a real number or a tensor of them, got {value!r:.80}")
-    try:
-        return torch.as_tensor(value, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise TypeError(f"{name} must be a real number or a tensor of them, got {value!r:.80}") from error
-
-
-def _check_unit(name, value):
-    """value (a number or a tensor) as float64, every entry in [0, 1]."""
-    value = _as_float64(name, value)
-    if not torch.isfinite(value).all() or value.min() < 0 or value.max() > 1:
-        raise ValueError(f"{name} must be in [0, 1], got values from {value.min().item()} to {value.max().item()}")
-    return value
 
 
 def flow_path(x0, s, eps):
@@ -96,13 +71,13 @@ class FlowLoss:
 
 def alpha_bar_of(s):
     """DDPM's alpha_bar at flow time s: (1 - s)^2 / ((1 - s)^2 + s^2). Defined in lesson 12 (flow matching)."""
-    s = _check_unit("s", s)
+    s = check_unit("s", s)
     return (1 - s) ** 2 / ((1 - s) ** 2 + s**2)
 
 
 def flow_time(alpha_bar):
     """alpha_bar_of's inverse: s = sqrt(1 - alpha_bar) / (sqrt(alpha_bar) + sqrt(1 - alpha_bar)). Defined in lesson 12."""
-    alpha_bar = _check_unit("alpha_bar", alpha_bar)
+    alpha_bar = check_unit("alpha_bar", alpha_bar)
     return (1 - alpha_bar).sqrt() / (alpha_bar.sqrt() + (1 - alpha_bar).sqrt())
 
 
@@ -202,7 +177,7 @@ def flow_solve(velocity, x, s, method="euler", keep_chain=False):
     if not callable(velocity):
         raise TypeError(f"velocity must be a function velocity(x, s), got {type(velocity).__name__}")
     x = check_points("x", x, d=None)
-    s = _check_unit("s", s)
+    s = check_unit("s", s)
     if s.ndim != 1 or s.shape[0] < 2:
         raise ValueError(f"s must be a 1-d grid of at least 2 times, got shape {tuple(s.shape)}")
     times = s.tolist()
@@ -251,7 +226,7 @@ def straightness(chain, times):
     E ||chord/Delta||^2 with Delta = times[-1] - times[0] (Liu et al. 2023's straightness, normalised), is 0 exactly when
     one Euler step over the whole path lands on its end. Defined in lesson 12 (flow matching).
     """
-    chain, times = torch.as_tensor(chain).to(torch.float64), _as_float64("times", times)
+    chain, times = torch.as_tensor(chain).to(torch.float64), as_float64("times", times)
     if chain.ndim != 3 or chain.shape[-1] != 2 or chain.shape[0] != times.shape[0] or times.shape[0] < 2:
         raise ValueError(f"chain must have shape (len(times), n, 2) with at least 2 times, got {tuple(chain.shape)} for "
                          f"{times.shape[0]} times")
