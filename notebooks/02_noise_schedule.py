@@ -27,12 +27,12 @@ _ = torch.manual_seed(0)
 #
 # $T = 100$ steps, with $\beta_t$ rising along a sigmoid from about $2\cdot10^{-5}$ to $5\cdot10^{-3}$:
 #
-# $$\beta_t = \operatorname{sigmoid}\big(s_t\big)\,(5\cdot10^{-3} - 10^{-5}) + 10^{-5},\qquad s_t \text{ evenly spaced in } [-6, 6],$$
+# $$\beta_t = \operatorname{sigmoid}\big(z_t\big)\,(5\cdot10^{-3} - 10^{-5}) + 10^{-5},\qquad z_t \text{ evenly spaced in } [-6, 6],$$
 #
-# with $\operatorname{sigmoid}(s) = 1/(1 + e^{-s})$ (not written $\sigma$ here: the course's $\sigma$ is a standard deviation).
+# with $\operatorname{sigmoid}(z) = 1/(1 + e^{-z})$ (not written $\sigma$ here: the course's $\sigma$ is a standard deviation).
 #
 # Then $\alpha_t = 1 - \beta_t$ is the fraction of *variance* of the signal kept at step $t$, and
-# $\bar\alpha_t = \prod_{s \le t} \alpha_s$ the fraction kept after the first $t$ steps.
+# $\bar\alpha_t = \prod_{i=1}^{t} \alpha_i$ the fraction kept after the first $t$ steps.
 #
 # *Indexing.* Papers count steps $t = 1 \dots T$; tensors count from 0. In code, `beta[t]` is the paper's
 # $\beta_{t+1}$, and `alpha_bar[T - 1]` is $\bar\alpha_T$.
@@ -66,8 +66,8 @@ def check_schedule(alpha_bar, log_ratio, T=100, beta_min=1e-5, beta_max=5e-3):
     """alpha_bar and log(alpha_bar / (1 - alpha_bar)) against a float64 product of (1 - beta_t) from the formula."""
     product, expected = 1.0, []
     for t in range(T):
-        s_t = -6 + 12 * t / (T - 1)
-        product *= 1 - ((beta_max - beta_min) / (1 + math.exp(-s_t)) + beta_min)
+        z_t = -6 + 12 * t / (T - 1)
+        product *= 1 - ((beta_max - beta_min) / (1 + math.exp(-z_t)) + beta_min)
         expected.append(product)
     expected = torch.tensor(expected, dtype=torch.float64)
     relative = ((alpha_bar.double() - expected) / expected).abs().max().item()
@@ -237,7 +237,7 @@ print("sample std of x_T:", np.round(x_T.std(dim=0).numpy(), 3))
 #
 # - **Linear** (Ho et al., 2020, §4): $\beta_t$ evenly spaced from $10^{-4}$ to $0.02$ over $T = 1000$ steps.
 # - **Cosine** (Nichol & Dhariwal, 2021, eq. 17): define $\bar\alpha_t = f(t)/f(0)$ with
-#   $f(t) = \cos^2\!\big(\tfrac{t/T + s}{1 + s}\cdot\tfrac{\pi}{2}\big)$, $s = 0.008$, and
+#   $f(t) = \cos^2\!\big(\tfrac{t/T + s}{1 + s}\cdot\tfrac{\pi}{2}\big)$, with the small offset $s = 0.008$ that keeps $\beta_t$ from being too small near $t = 0$, and
 #   $\beta_t = 1 - \bar\alpha_t / \bar\alpha_{t-1}$, clipped at 0.999.
 
 # %%
@@ -338,7 +338,7 @@ widgets.interact(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - $\beta_t$: the noise variance added at step $t$; $\alpha_t = 1 - \beta_t$; $\bar\alpha_t = \prod_{s\le t}\alpha_s$.
+# - $\beta_t$: the noise variance added at step $t$; $\alpha_t = 1 - \beta_t$; $\bar\alpha_t = \prod_{i=1}^{t}\alpha_i$.
 # - Judge what is left of the data by the data's SNR, $\bar\alpha_t\sigma_\text{data}^2/(1-\bar\alpha_t)$, not by $\sqrt{\bar\alpha_t}$:
 #   the recipe's $\mathbf{x}_T = 0.882\,\mathbf{x}_0 + 0.471\,\boldsymbol\epsilon$ has the data's SNR 0.043 (log −3.15), so the S is gone.
 # - The recipe's flaw is a prior mismatch: $\mathbf{x}_T$ has std 0.48 per coordinate, sampling starts from std 1.

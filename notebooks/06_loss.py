@@ -59,13 +59,14 @@ print(f"L_T, recipe: {prior_term(schedule, x0):.2f} nats | linear schedule (T = 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. KL between Gaussians of equal variance
 #
-# For $d$-dimensional $\mathcal{N}(\boldsymbol\mu_1, \sigma^2 I)$ and $\mathcal{N}(\boldsymbol\mu_2, \sigma^2 I)$,
-# the log-determinant and trace terms cancel, leaving
+# For two $d$-dimensional Gaussians of one variance, $\mathcal{N}(\boldsymbol\mu_1, \sigma_t^2 I)$ and
+# $\mathcal{N}(\boldsymbol\mu_2, \sigma_t^2 I)$ (as in $L_{t-1}$ when $\sigma_t^2 = \tilde\beta_t$), the log-determinant
+# and trace terms cancel, leaving
 #
-# $$D_\mathrm{KL} = \frac{\lVert\boldsymbol\mu_1 - \boldsymbol\mu_2\rVert^2}{2\sigma^2}.$$
+# $$D_\mathrm{KL} = \frac{\lVert\boldsymbol\mu_1 - \boldsymbol\mu_2\rVert^2}{2\sigma_t^2}.$$
 #
-# When the variances differ ($\tilde\beta_t$ vs $\sigma_t^2$), the extra terms do not depend on $\theta$. Checked
-# against PyTorch's general formula:
+# When the variances differ ($\tilde\beta_t$ against $\sigma_t^2$), the KL gains terms in the two variances alone, which
+# do not depend on $\theta$. Checked against PyTorch's general formula:
 
 # %%
 mu1, mu2, var = torch.tensor([0.3, -0.1]), torch.tensor([0.1, 0.2]), torch.tensor(0.05)

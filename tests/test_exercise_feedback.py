@@ -35,7 +35,7 @@ def test_a_prediction_is_read_leniently(answer):
 @pytest.mark.parametrize("answer", ["a", "A)", "closer with 2 steps"])
 def test_a_wrong_prediction_is_still_wrong(answer):
     right, message = judge("x.1", choice_exercise(), answer)
-    assert right is False and "the run shows" in message, message
+    assert right is False and "the run does not show" in message, message
 
 
 @pytest.mark.parametrize("answer", ["c", "bb", 2, None, "farther"])
@@ -49,6 +49,21 @@ def test_a_number_that_is_not_one_is_echoed():
     right, message = judge("x.2", exercise, "two")
     assert right is False and "received 'two'" in message, message
     assert judge("x.2", exercise, 2.05)[0] is True
+
+
+@pytest.mark.parametrize("predicted, side", [(2.5, "too high"), (1.5, "too low")])
+def test_a_missed_prediction_says_which_way_but_not_the_value(predicted, side):
+    """Issue 45: a learner who read the measured value after a miss could copy it back and be told "correct"."""
+    exercise = Exercise("prediction", prediction(lambda: 2.0, "the std"), "hint")
+    right, message = judge("x.2", exercise, predicted)
+    assert right is False and side in message and "2" not in message.replace("x.2", "").replace(str(predicted), ""), message
+    right, message = judge("x.2", exercise, 1.95)
+    assert right is True and "the std = 2" in message, message
+
+
+def test_a_missed_choice_does_not_name_the_right_one():
+    right, message = judge("x.1", choice_exercise(), "a")
+    assert right is False and CHOICES["b"] not in message and "0.3" not in message, message
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

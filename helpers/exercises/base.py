@@ -57,7 +57,8 @@ def is_number(value):
 
 
 def prediction(measure, what, rel_tol=0.1):
-    """A check for "predict a number, then run it": measure() runs the experiment and returns the number."""
+    """A check for "predict a number, then run it": measure() runs the experiment and returns the number, which the
+    feedback shows once the prediction is within rel_tol of it."""
 
     # The experiment is deterministic: run it once, however often the check is called.
     measure = functools.cache(measure)
@@ -66,9 +67,12 @@ def prediction(measure, what, rel_tol=0.1):
         predicted = number(predicted)
         expect(is_number(predicted), f"write your prediction as a number first, then run the cell (received {shown(predicted)})")
         value = measure()
+        # A miss says which way, never the value: a learner who read it could copy it back and be told "correct".
+        side = "high" if predicted > value else "low"
         expect(
             math.isclose(predicted, value, rel_tol=rel_tol),
-            f"the run measures {what} = {value:.3g}; your prediction {predicted:.3g} is not within {rel_tol:.0%} of it",
+            f"your prediction of {what}, {predicted:.3g}, is too {side}: the run measures a value more than "
+            f"{rel_tol:.0%} {'below' if side == 'high' else 'above'} it",
         )
         return f"The run measures {what} = {value:.3g}."
 
@@ -84,8 +88,7 @@ def choice(measure, choices):
         key = choice_key(predicted, choices)
         expect(key is not None, f"write your prediction as one of {sorted(choices)} first (received {shown(predicted)})")
         answer, evidence = measure()
-        predicted = key
-        expect(predicted == answer, f"the run shows {choices[answer]}: {evidence}")
+        expect(key == answer, f"the run does not show {choices[key]}")
         return f"The run shows {choices[answer]}: {evidence}."
 
     return test
