@@ -3,7 +3,7 @@
 #
 # **Goal.** Build the data set the whole course learns to generate: 10 000 points on an "S" in the plane,
 # made exactly as the reference recipe makes it. By the end you can create it, describe it with a few
-# numbers, plot it, and hand it to the rest of the course as a tensor on the right device.
+# numbers, plot it, and pass it to the later lessons as a tensor on the right device.
 #
 # **Assumes.** Python, NumPy-style array thinking, and what a PyTorch tensor is. No diffusion yet.
 
@@ -28,7 +28,7 @@ _ = torch.manual_seed(0)
 # gets the rough shape right is easy to spot.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Ask the room how they would check that a generative model of *images* is right. In 2-D we can simply look at the whole distribution; that is the point of the toy.
+# **Instructor's note.** Ask the students how they would check that a generative model of *images* is right. In 2-D we can simply look at the whole distribution; that is the point of the toy.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The recipe

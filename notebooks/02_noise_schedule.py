@@ -27,9 +27,9 @@ _ = torch.manual_seed(0)
 #
 # $T = 100$ steps, with $\beta_t$ rising along a sigmoid from about $2\cdot10^{-5}$ to $5\cdot10^{-3}$:
 #
-# $$\beta_t = \operatorname{sigmoid}\big(z_t\big)\,(5\cdot10^{-3} - 10^{-5}) + 10^{-5},\qquad z_t \text{ evenly spaced in } [-6, 6],$$
+# $$\beta_t = \operatorname{sigmoid}\big(g_t\big)\,(5\cdot10^{-3} - 10^{-5}) + 10^{-5},\qquad g_t \text{ evenly spaced in } [-6, 6],$$
 #
-# with $\operatorname{sigmoid}(z) = 1/(1 + e^{-z})$ (not written $\sigma$ here: the course's $\sigma$ is a standard deviation).
+# with $\operatorname{sigmoid}(g) = 1/(1 + e^{-g})$ (not written $\sigma$ here: the course's $\sigma$ is a standard deviation).
 #
 # Then $\alpha_t = 1 - \beta_t$ is the fraction of *variance* of the signal kept at step $t$, and
 # $\bar\alpha_t = \prod_{i=1}^{t} \alpha_i$ the fraction kept after the first $t$ steps.
@@ -58,7 +58,7 @@ print(f"beta from {beta[0]:.2e} to {beta[-1]:.2e}")
 # Both tensors come from the same few lines of torch, so agreeing with each other proves little. An
 # independent check: rebuild $\bar\alpha_t$ and $\log\frac{\bar\alpha_t}{1-\bar\alpha_t}$ from the recipe's formula
 # one Python float (float64) at a time, and compare. The tolerances are float32 rounding: $10^{-5}$ relative for
-# $\bar\alpha_t$, and $5\cdot10^{-3}$ for the log ratio, because near $t = 0$ the float32 difference $1 - \bar\alpha_t$
+# $\bar\alpha_t$, and $5\cdot10^{-3}$ for the log ratio, because near code step 0 (the paper's $t = 1$) the float32 difference $1 - \bar\alpha_t$
 # keeps only about three significant digits.
 
 # %%
@@ -66,8 +66,8 @@ def check_schedule(alpha_bar, log_ratio, T=100, beta_min=1e-5, beta_max=5e-3):
     """alpha_bar and log(alpha_bar / (1 - alpha_bar)) against a float64 product of (1 - beta_t) from the formula."""
     product, expected = 1.0, []
     for t in range(T):
-        z_t = -6 + 12 * t / (T - 1)
-        product *= 1 - ((beta_max - beta_min) / (1 + math.exp(-z_t)) + beta_min)
+        g_t = -6 + 12 * t / (T - 1)
+        product *= 1 - ((beta_max - beta_min) / (1 + math.exp(-g_t)) + beta_min)
         expected.append(product)
     expected = torch.tensor(expected, dtype=torch.float64)
     relative = ((alpha_bar.double() - expected) / expected).abs().max().item()
@@ -114,7 +114,7 @@ print(f"gap {abs(alpha_bar_T - np.exp(-sum_beta)):.1e} <= half the sum of beta^2
 assert abs(alpha_bar_T - np.exp(-sum_beta)) < second_order + 1e-6
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Ask the room: x_T = 0.882 x_0 + 0.471 ε — is that noise? Most say no, "88 % of the signal". Then bring in the data's std (0.11) and show the SNR: the S is gone, and the real problem is the std of x_T, 0.48 instead of 1.
+# **Instructor's note.** Ask the students: x_T = 0.882 x_0 + 0.471 ε — is that noise? Most say no, "88 % of the signal". Then bring in the data's std (0.11) and show the data's SNR: the S can no longer be seen, and the real problem is the std of x_T, 0.48 instead of 1.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## So what is $\mathbf{x}_T$?
@@ -128,10 +128,10 @@ print(f"x_T = {np.sqrt(alpha_bar_T):.3f} * x_0 + {np.sqrt(1 - alpha_bar_T):.3f} 
 # %% [markdown]
 # The coefficient 0.882 says nothing on its own: it multiplies data whose std is only about 0.1 (lesson 01),
 # while the noise has std 1. Compare the two terms by their **variances**. Their ratio is the signal-to-noise
-# ratio (Kingma et al. 2021 define SNR = α²/σ² for $\mathbf{z}_t = \alpha_t\mathbf{x} + \sigma_t\boldsymbol\epsilon$;
-# Karras et al. 2022 make the data's std $\sigma_\text{data}$ explicit):
+# ratio (Kingma et al. 2021 define the SNR as the squared ratio of the coefficients of the data and of the noise in
+# $\mathbf{x}_t$; Karras et al. 2022 make the data's std $\sigma_\text{data}$ explicit):
 #
-# $$\mathrm{SNR}_t = \frac{\bar\alpha_t\,\sigma_\text{data}^2}{1-\bar\alpha_t}.$$
+# $$\mathrm{SNR}^\text{data}_t = \frac{\bar\alpha_t\,\sigma_\text{data}^2}{1-\bar\alpha_t}.$$
 #
 # This is **the data's SNR**. For data of unit variance it is $\bar\alpha_t/(1-\bar\alpha_t)$, whose log is the log-SNR
 # $\lambda_t$ of later lessons (`schedule.log_snr`); the data's log-SNR is $\lambda_t + \log\sigma_\text{data}^2$.
@@ -159,7 +159,7 @@ print(f"share of x_T's variance that comes from the data: {snr_T_pooled / (1 + s
 # comes from the data, and the S is no longer visible (figure below). The "88 %" reading ignored the data's
 # scale.
 #
-# **A check that can fail.** $\mathrm{SNR}/(1+\mathrm{SNR})$ is the squared correlation between a coordinate of
+# **A check that would fail if the formula were wrong.** $\mathrm{SNR}^\text{data}_t/(1+\mathrm{SNR}^\text{data}_t)$ is the squared correlation between a coordinate of
 # $\mathbf{x}_0$ and the same coordinate of $\mathbf{x}_t$, whatever the data's shape. So run the forward chain
 # step by step (`helpers.q_step`, built in lesson 03) and measure $\log\frac{r^2}{1-r^2}$ at every step. Its
 # standard error is about $2/(r\sqrt n)$; allow 5 of them.
@@ -198,7 +198,7 @@ for name, wrong in {"unit variance": torch.ones(2), "sigma_data not squared": da
 # ## The real flaw: prior mismatch
 #
 # So $\mathbf{x}_T$ is nearly noise. But noise of which size? Each coordinate of $\mathbf{x}_T$ has variance
-# $\bar\alpha_T\sigma_i^2 + 1 - \bar\alpha_T$, and sampling (lesson 07) starts from $\mathcal{N}(0, I)$, std 1:
+# $\bar\alpha_T\sigma_{\text{data},i}^2 + 1 - \bar\alpha_T$ ($\sigma_{\text{data},i}$ the data's std in coordinate $i$), and sampling (lesson 07) starts from $\mathcal{N}(0, I)$, std 1:
 
 # %%
 std_T = (alpha_bar[-1] * data_var + 1 - alpha_bar[-1]).sqrt()
@@ -280,7 +280,7 @@ def draw_schedules(schedules, data_var):
     axes[0].set(title=r"$\beta_t$", xlabel="t / T", yscale="log")
     axes[1].set(title=r"$\bar\alpha_t$", xlabel="t / T", ylim=(0, 1.02))
     axes[2].set(title=r"std of $x_t$ (dashed: $\mathcal{N}(0, I)$)", xlabel="t / T", ylim=(0, 1.05))
-    axes[3].set(title=rf"$\log\,\mathrm{{SNR}}_t$, $\sigma_{{data}}$ = {math.sqrt(data_var):.3f}", xlabel="t / T")
+    axes[3].set(title=rf"$\log\,\mathrm{{SNR}}^{{data}}_t$, $\sigma_{{data}}$ = {math.sqrt(data_var):.3f}", xlabel="t / T")
     axes[0].legend()
     fig.tight_layout()
     return fig
@@ -340,7 +340,7 @@ widgets.interact(
 #
 # - $\beta_t$: the noise variance added at step $t$; $\alpha_t = 1 - \beta_t$; $\bar\alpha_t = \prod_{i=1}^{t}\alpha_i$.
 # - Judge what is left of the data by the data's SNR, $\bar\alpha_t\sigma_\text{data}^2/(1-\bar\alpha_t)$, not by $\sqrt{\bar\alpha_t}$:
-#   the recipe's $\mathbf{x}_T = 0.882\,\mathbf{x}_0 + 0.471\,\boldsymbol\epsilon$ has the data's SNR 0.043 (log −3.15), so the S is gone.
+#   the recipe's $\mathbf{x}_T = 0.882\,\mathbf{x}_0 + 0.471\,\boldsymbol\epsilon$ has the data's SNR 0.043 (log −3.15): the S can no longer be seen.
 # - The recipe's flaw is a prior mismatch: $\mathbf{x}_T$ has std 0.48 per coordinate, sampling starts from std 1.
 #   Linear and cosine schedules end at std 1.000.
 

@@ -111,8 +111,8 @@ for name, step in slips.items():
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The strip
 #
-# The reference recipe's best-known figure: snapshots every 10 steps. We show both ends, $\mathbf{x}_0$ and
-# $\mathbf{x}_{100}$, so the strip has 11 panels. Note the scale: the window is fixed at ±0.35 like lesson 01,
+# The reference recipe's forward-process figure: snapshots every 10 steps. We show both ends, $\mathbf{x}_0$ and
+# $\mathbf{x}_{100}$, so the strip has 11 panels. Note the scale: the window is fixed at ±0.35 in both coordinates,
 # and by $t = 100$ most points have left it.
 
 # %%
@@ -170,8 +170,9 @@ helpers.animate_states([states[k] for k in frames], [f"t = {k}" for k in frames]
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/03_1.py`, `03_2.py`, `03_3.py`; each ends with its check)
 #
-# **1.** Write `std_after(var0, beta)` that returns the std of a coordinate after all steps of `beta`, for a
-# starting variance `var0` (a float), using the recurrence above. Return a Python float.
+# **1. Derive, then write.** Unroll the recurrence above: write `std_after(var0, beta)`, the std of a coordinate after
+# all steps of `beta` for a starting variance `var0` (a float), as one formula in $\prod_t (1 - \beta_t)$, without a loop
+# over the steps. Return a Python float.
 
 # %%
 def std_after(var0, beta):

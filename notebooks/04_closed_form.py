@@ -39,7 +39,7 @@ T, alpha, alpha_bar = schedule.T, schedule.alpha, schedule.alpha_bar
 # the result it leads to.)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Work the two-step case on the board first; the induction step is the same computation with ᾱ_{t-1} in place of α_{t-1}.
+# **Instructor's note.** Work the two-step case by hand in front of the class first; the induction step is the same computation with ᾱ_{t-1} in place of α_{t-1}.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Induction
@@ -66,7 +66,7 @@ torch.testing.assert_close(alpha_bar[0], alpha[0])
 # Unroll the loop instead of merging: after $t$ steps, with $\boldsymbol\epsilon_s$ the noise drawn at step $s$,
 #
 # $$\mathbf{x}_t - \sqrt{\bar\alpha_t}\,\mathbf{x}_0 = \sum_{s=1}^{t} c_s\,\boldsymbol\epsilon_s,\qquad
-#   c_s = \sqrt{1-\alpha_s}\prod_{r=s+1}^{t}\sqrt{\alpha_r} = \sqrt{\beta_s\,\bar\alpha_t/\bar\alpha_s}.$$
+#   c_s = \sqrt{1-\alpha_s}\prod_{i=s+1}^{t}\sqrt{\alpha_i} = \sqrt{\beta_s\,\bar\alpha_t/\bar\alpha_s}.$$
 #
 # The variances add up to exactly the closed form's, since the sum telescopes:
 #
@@ -93,9 +93,9 @@ beta64 = schedule.beta.double()
 loop, noises = loop_with_noises(x0, beta64)
 
 # %% [markdown]
-# `closed_form(x0, t, eps)` claims $\mathbf{x}_t = a_t\mathbf{x}_0 + b_t\boldsymbol\epsilon$; with $\boldsymbol\epsilon = 0$ it
-# gives its $\mathbf{x}_0$ part, with $\mathbf{x}_0 = 0, \boldsymbol\epsilon = 1$ its $b_t$. The tolerances are float32
-# rounding: $10^{-5}$ relative, plus $10^{-6}$ absolute on the variance, because near $t = 1$ the float32
+# `closed_form(x0, t, eps)` claims $\mathbf{x}_t = \sqrt{\bar\alpha_t}\,\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon$; with
+# $\boldsymbol\epsilon = 0$ it gives its $\mathbf{x}_0$ part, with $\mathbf{x}_0 = 0, \boldsymbol\epsilon = 1$ its noise coefficient. The tolerances are float32
+# rounding: $10^{-5}$ relative, plus $10^{-6}$ absolute on the variance, because near the paper's $t = 1$ the float32
 # difference $1 - \bar\alpha_t$ keeps only about three significant digits.
 
 # %%
@@ -255,8 +255,10 @@ plt.show()
 # 1. **Cost.** A training example at step $t$ costs one noise draw, not $t$ steps of the loop.
 # 2. **A target.** The $\boldsymbol\epsilon$ that made $\mathbf{x}_t$ is known, so a network can be trained to predict it.
 #
-# No gradient has to flow through $\mathbf{x}_t$: in DDPM the schedule is fixed and $\mathbf{x}_0$ is data, so nothing
-# upstream of $\mathbf{x}_t$ is learned. (In a VAE this reparameterisation is needed for gradients; here it is not.)
+# Writing a random $\mathbf{x}_t$ as a fixed function of $\mathbf{x}_0$ and a standard normal $\boldsymbol\epsilon$ is called
+# **reparameterisation**. No gradient has to flow through $\mathbf{x}_t$: in DDPM the schedule is fixed and $\mathbf{x}_0$ is
+# data, so nothing upstream of $\mathbf{x}_t$ is learned. (In a VAE the same rewriting is what lets gradients reach the
+# encoder; here it is not needed for that.)
 
 # %%
 print("noise draws to reach t = 100: loop", T, "| closed form", 1)
@@ -273,15 +275,16 @@ print("noise draws to reach t = 100: loop", T, "| closed form", 1)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/04_1.py`, `04_2.py`, `04_3.py`; each ends with its check)
 #
-# **1.** Two steps with variances `beta1` then `beta2` equal one step of which variance? Write
-# `merged_beta(beta1, beta2)` (floats in, float out).
+# **1.** A schedule with one constant variance $\beta$ per step: after how many steps has $\bar\alpha$ fallen to a
+# target or below? Write `steps_to_reach(beta, alpha_bar_target)` (floats in, an int out) without a loop over the
+# steps. (How many steps of $\beta = 0.01$ keep at most 1 % of the data's variance?)
 
 # %%
-def merged_beta(beta1, beta2):
+def steps_to_reach(beta, alpha_bar_target):
     return None  # your code here
 
 
-helpers.check_exercise("04.1", merged_beta)
+helpers.check_exercise("04.1", steps_to_reach)
 
 # %% [markdown]
 # **2.** Invert the closed form: given $\mathbf{x}_t$, the noise $\boldsymbol\epsilon$ and $\bar\alpha_t$, recover
@@ -296,7 +299,7 @@ helpers.check_exercise("04.2", x0_from_eps)
 
 # %% [markdown]
 # **3. Predict first.** $\mathbf{x}_T = 0.882\,\mathbf{x}_0 + 0.471\,\boldsymbol\epsilon$. What is the correlation between
-# the $z$ coordinate of a data point and the $z$ coordinate of its $\mathbf{x}_T$? Write your number, then run the
+# the second coordinate ($z$) of a data point and the second coordinate of its $\mathbf{x}_T$? Write your number, then run the
 # cell; the check draws $\mathbf{x}_T$ for 10 000 points and says whether you were within 10 %.
 
 # %%

@@ -25,15 +25,15 @@ T = schedule.T
 # ## Why the network needs $t$
 #
 # The same noisy point means different things at different steps. Take Gaussian "data"
-# $\mathbf{x}_0 \sim \mathcal{N}(0, s^2 I)$. Then $\boldsymbol\epsilon$ and $\mathbf{x}_t$ are jointly Gaussian with mean 0, and the best
+# $\mathbf{x}_0 \sim \mathcal{N}(0, \sigma_\text{data}^2 I)$ with $\sigma_\text{data} = 0.1$. Then $\boldsymbol\epsilon$ and $\mathbf{x}_t$ are jointly Gaussian with mean 0, and the best
 # possible prediction of $\boldsymbol\epsilon$ from $\mathbf{x}_t$ is a multiple of it, $\mathbb{E}[\boldsymbol\epsilon \mid \mathbf{x}_t] = k_t\,\mathbf{x}_t$,
 # whose slope $k_t$ a least-squares fit through the origin measures (lesson 14's exercise 2 derives it).
 # Near $t = 0$ almost nothing of $\mathbf{x}_t$ is noise; near $t = T$ much more is. A network that is not told
 # $t$ would have to give one answer for both.
 
 # %%
-s = 0.1
-x0 = s * torch.randn(200_000, 2)
+sigma_data = 0.1
+x0 = sigma_data * torch.randn(200_000, 2)
 slopes, errors = {}, {}
 for t in (0, 50, 99):
     eps = torch.randn_like(x0)
@@ -41,7 +41,7 @@ for t in (0, 50, 99):
     slopes[t] = ((xt * eps).sum() / (xt * xt).sum()).item()
     # The standard error of a least-squares slope through the origin, from the residuals.
     errors[t] = ((eps - slopes[t] * xt).pow(2).mean() / (xt * xt).sum()).sqrt().item()
-    print(f"t = {t:2d}: best eps-prediction = {slopes[t]:.3f} * x_t  (± {errors[t]:.3f}, least squares)")
+    print(f"t = {t:2d}: best eps-prediction = {slopes[t]:.3f} * x_t  (± s.e. {errors[t]:.3f}, least squares)")
 print(f"largest / smallest slope: {max(slopes.values()) / min(slopes.values()):.1f}")
 # Any two slopes differ by far more than their standard errors: the best answer depends on t.
 assert all(abs(slopes[a] - slopes[b]) > 5 * (errors[a] ** 2 + errors[b] ** 2) ** 0.5 for a in slopes for b in slopes if a < b)
@@ -49,7 +49,7 @@ assert all(abs(slopes[a] - slopes[b]) > 5 * (errors[a] ** 2 + errors[b] ** 2) **
 # %% [markdown]
 # The best slope changes nine-fold across these steps, and not monotonically (of the three, it is largest at
 # $t = 50$). Each is fitted on 200 000 samples, and any two differ by more than 5 standard errors of their difference (each
-# slope's standard error is printed after ±, largest at $t = 0$, where $\mathbf{x}_t$ holds almost no noise to fit).
+# slope's standard error is printed after ± s.e., largest at $t = 0$, where $\mathbf{x}_t$ holds almost no noise to fit).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Instructor's note.** The Gaussian-data example is the whole argument for conditioning on t: same input, nine-fold different answer.
@@ -139,9 +139,9 @@ except ValueError as error:
 # ## A sinusoidal step embedding
 #
 # The alternative from the Transformer (Vaswani et al., 2017): describe $t$ by fixed waves of geometrically spaced
-# frequencies (Ho et al.'s code uses the same idea with $\omega_k = 10000^{-k/(d/2-1)}$),
+# frequencies (Ho et al.'s code uses the same idea with $\omega_j = 10000^{-j/(d/2-1)}$),
 #
-# $$\mathrm{PE}(t) = \big[\sin(t\,\omega_k),\ \cos(t\,\omega_k)\big]_{k = 0}^{d/2 - 1},\qquad \omega_k = 10000^{-k/(d/2)},$$
+# $$\mathrm{PE}(t) = \big[\sin(t\,\omega_j),\ \cos(t\,\omega_j)\big]_{j = 0}^{d/2 - 1},\qquad \omega_j = 10000^{-j/(d/2)},$$
 #
 # and let a learned `Linear(d, 128)` per layer turn that into what the layer needs. The features have no
 # parameters, and the formula gives a value for any step, so no table of $T$ rows is needed.
@@ -163,7 +163,7 @@ plt.show()
 # %% [markdown]
 # What the waves give: the distance between two steps' embeddings depends only on how far apart the steps are,
 #
-# $$\lVert\mathrm{PE}(t+\Delta) - \mathrm{PE}(t)\rVert^2 = \sum_k \big(2 - 2\cos(\Delta\,\omega_k)\big),$$
+# $$\lVert\mathrm{PE}(t+\Delta) - \mathrm{PE}(t)\rVert^2 = \sum_j \big(2 - 2\cos(\Delta\,\omega_j)\big),$$
 #
 # because each sine and cosine pair shares its frequency. So nearby steps get nearby embeddings at every $t$, while
 # the rows of a learned table start unrelated. The check compares the helper's embedding with this formula, for
@@ -171,7 +171,7 @@ plt.show()
 
 # %%
 def check_embedding(embed, T=100, dim=128):
-    """Pairwise distances of embed(0..T-1) against sum_k (2 - 2 cos(Delta w_k)), w_k = 10000^(-k/(dim/2))."""
+    """Pairwise distances of embed(0..T-1) against sum_j (2 - 2 cos(Delta w_j)), w_j = 10000^(-j/(dim/2))."""
     steps = torch.arange(T)
     omega = 10_000 ** (-torch.arange(dim // 2, dtype=torch.float64) / (dim // 2))
     delta = (steps[:, None] - steps[None, :]).double()
@@ -255,10 +255,12 @@ assert out.device.type == device.type and out.shape == (5, 2)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/05_1.py`, `05_2.py`, `05_3.py`; each ends with its check)
 #
-# **1.** Write `count_parameters(T, hidden)`: the parameter count of the reference network for any `T` and width.
+# **1.** Write `count_parameters(hidden, d)`: the parameter count of the network with the sinusoidal embedding
+# (`helpers.NoisePredictor(T, hidden, "sinusoidal", d=d)`) for any width and data dimension `d` (lesson 17's digits have
+# $d = 64$). Why does `T` not appear?
 
 # %%
-def count_parameters(T, hidden):
+def count_parameters(hidden, d):
     return None  # your code here
 
 

@@ -145,7 +145,7 @@ for name, (x0_form, eps_form) in slips.items():
 # $$L_{t-1} = \frac{\lVert\tilde{\boldsymbol\mu}_t - \boldsymbol\mu_\theta\rVert^2}{2\sigma_t^2} + C
 #   = \underbrace{\frac{\beta_t^2}{2\sigma_t^2\,\alpha_t\,(1-\bar\alpha_t)}}_{w_t}\,\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta(\mathbf{x}_t, t)\rVert^2 + C.$$
 #
-# (Other texts call this weight λ_t; in this course λ is only the log-SNR, lesson 14.)
+# (Other texts call this weight λ_t; in this course λ is only the log-SNR, named in lesson 02 and used from lesson 13 on.)
 # Ho et al. try two choices of $\sigma_t^2$ (§3.2): $\beta_t$, and the forward posterior's variance
 # $\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t$ (lesson 07 derives it). With $\sigma_t^2 = \beta_t$, $w_t = \beta_t / (2\alpha_t(1-\bar\alpha_t))$. The check compares, at every step, the
 # KL of the two means (section 2) with $w_t$ times the squared error, for random noises:
@@ -184,7 +184,7 @@ ax.set(xlabel="code step t (paper's t + 1)", ylabel=r"$w_t$", title=r"the ELBO's
 plt.show()
 
 # %% [markdown]
-# A factor of 23, not orders of magnitude: the ELBO weighs its first KL term 23 times more than its last. On CIFAR-10,
+# A factor of 23, not orders of magnitude: with $\sigma_t^2 = \beta_t$ the ELBO weighs its first KL term 23 times more than its last. On CIFAR-10,
 # Ho et al. found that dropping $w_t$, training every step with equal weight, gives better samples (their Table 2); this
 # course measures weightings on its own data in lesson 14.
 
@@ -206,11 +206,11 @@ torch.testing.assert_close(helpers.eps_loss(model, batch, schedule, t=t, eps=eps
 print(f"untrained loss on one batch: {loss.item():.2f}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Antithetic time steps: a latent bug
+# ## Antithetic time steps: a dormant bug
 #
 # The reference draws half a batch of steps and mirrors them, `cat([t, T-1-t])`, so each batch covers early and
 # late steps evenly. With `B // 2` draws, an odd batch gets one step too few, and the loss fails (the error is caught
-# and printed, so that Run All goes on):
+# and printed, so that Run All continues):
 
 # %%
 B = 127
@@ -330,14 +330,14 @@ delta = 0.01
 bound = alpha_bar * delta**2 / (alpha_bar * delta**2 + 1 - alpha_bar)
 trained_se = errors["trained (lesson 08)"].std(dim=1) / math.sqrt(x0.shape[0])
 for t in (0, 9, T - 1):
-    print(f"code step {t:2d}: loss floor >= {bound[t]:.4f}, trained {per_step['trained (lesson 08)'][t]:.4f} ± {trained_se[t]:.4f}")
+    print(f"code step {t:2d}: loss floor >= {bound[t]:.4f}, trained {per_step['trained (lesson 08)'][t]:.4f} ± s.e. {trained_se[t]:.4f}")
 print(f"averaged over steps: loss floor >= {bound.mean():.3f}, trained {per_step['trained (lesson 08)'].mean():.3f}")
 
 # %% [markdown]
 # At the first step the loss floor is at least 0.82: $\mathbf{x}_t$ is $\mathbf{x}_0$ plus noise of std $\sqrt{\beta_1} \approx 0.005$,
 # smaller than the data's own scatter around the curve (0.01), so most of the noise cannot be told apart from
 # the data. The trained network's loss at that step (printed above) is less than 1.2 times the bound: most of
-# it is this loss floor. A check that can fail: no network may beat the bound by more than 5 standard errors at any
+# it is this loss floor. A check that would fail if the bound were wrong: no network may beat the bound by more than 5 standard errors at any
 # step (a bound that forgot the division by 10, $\delta = 0.1$, fails it).
 
 # %%
@@ -369,9 +369,9 @@ plt.show()
 # ## Summary
 #
 # - The negative ELBO, $L$, is $L_T$, a sum of KLs between Gaussians, and $L_0$; with fixed variances each KL is
-#   $w_t\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta\rVert^2 + C$, with $w_t$ varying by a factor of 23 over $t = 2 \dots T$.
+#   $w_t\lVert\boldsymbol\epsilon - \boldsymbol\epsilon_\theta\rVert^2 + C$, with $w_t$ varying by a factor of 23 over $t = 2 \dots T$ when $\sigma_t^2 = \beta_t$.
 # - $L_\text{simple}$ drops $w_t$: a plain mean-squared error on the noise, at a uniformly random step.
-# - The recipe's antithetic steps break for odd batches, which it never meets (10 000 = 78·128 + 16): a latent bug.
+# - The recipe's antithetic steps break for odd batches, which it never meets (10 000 = 78·128 + 16): a dormant bug.
 #   Drawing $\lceil B/2 \rceil$ and cutting to $B$, as the upstream notebook did, fixes it.
 # - $L_\text{simple}$ cannot reach 0: the loss floor is $\mathbb{E}\lVert\boldsymbol\epsilon - \mathbb{E}[\boldsymbol\epsilon\mid\mathbf{x}_t]\rVert^2$, at least 0.82
 #   at the first step for these data. A trained network finds late steps easy and early steps hard.
@@ -403,7 +403,7 @@ def kl_isotropic(mu1, var1, mu2, var2):
 helpers.check_exercise("06.2", kl_isotropic)
 
 # %% [markdown]
-# **3. Predict first.** The laziest network always predicts $\boldsymbol\epsilon_\theta = 0$. What is its
+# **3. Predict first.** The simplest possible network always predicts $\boldsymbol\epsilon_\theta = 0$. What is its
 # $L_\text{simple}$ on the S-curve? Write your number, then run the cell; the check measures it on 10 000 points at
 # antithetic steps and says whether you were within 10 %.
 

@@ -138,7 +138,8 @@ plt.show()
 #   \qquad \mathbf{z} \sim \mathcal{N}(0, I) \text{ if } t > 1, \text{ else } \mathbf{z} = 0.$$
 #
 # No noise at the last step (Ho et al., Algorithm 2): $\mathbf{x}_0$ is the mean. Sampling computes no gradients,
-# so `torch.no_grad()`, and `eval()` so any layer that behaves differently in training would not.
+# so `torch.no_grad()`; and `helpers.load_model` returns the network in `eval()` mode, so that layers which behave
+# differently during training (dropout, batch norm) use their inference behaviour.
 # The noise is drawn on the CPU and moved, so a seed gives the same samples on every device.
 
 # %%
@@ -165,7 +166,7 @@ print("chain:", tuple(chain.shape), "= (T + 1 states, points, 2)")
 # ## Measuring samples against the known curve
 #
 # The S-curve is a known curve $\mathbf{c}(u) = (\sin u,\ \mathrm{sign}(u)(\cos u - 1))/10$, $u \in [-3\pi/2, 3\pi/2]$, plus noise of std
-# $\delta = 0.01$ (lesson 01). So each sample can be projected on the curve (its nearest curve point, at parameter $u$), and
+# $\delta = 0.01$ (lesson 01's noise; lesson 06 names it $\delta$). So each sample can be projected on the curve (its nearest curve point, at parameter $u$), and
 # two questions answered separately:
 #
 # - **precision**: how far do samples sit off the curve? The **off-curve** RMS distance ×10³; data score about 10.
@@ -215,15 +216,15 @@ assert abs(energy_distance(a, b) - helpers.energy_distance(a, b)) < 1e-12
 
 # %%
 energy_floor = json.loads(Path("../benchmarks/results/cpu-2core.json").read_text())["data_floor"]["energy"]
-print(f"data floor, ten draws: {energy_floor['mean']:6.3f} ± {energy_floor['sd']:.3f}")
+print(f"data floor, ten draws: {energy_floor['mean']:6.3f} ± sd {energy_floor['sd']:.3f}")
 print(f"data vs data:          {helpers.sample_quality(fresh):6.3f}")
 print(f"model samples:         {quality.energy:6.3f}")
 print(f"data shifted by 0.01:  {helpers.sample_quality(fresh + 0.01):6.3f}")
 assert abs(helpers.sample_quality(fresh)) < 0.1 and quality.energy < 0.3 < helpers.sample_quality(fresh + 0.01)
 
 # %% [markdown]
-# By this number the model cannot be told from the data: both are within the data floor. The off-curve RMS above separates
-# them clearly (lesson 09's appendix measures how clearly).
+# By this number this draw of the model lies within the data floor's spread (about 1.3 standard deviations above its
+# mean): one draw cannot tell the model from the data. The off-curve RMS above separates them clearly (lesson 09's appendix measures how clearly).
 # From here on the curve metrics are the main numbers and the energy distance the secondary one.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -326,9 +327,9 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# One run cannot settle it: the coverage gap's data floor has a standard deviation of about 0.3 points. Lesson 09 answers
+# One run cannot settle it: the coverage gap's data floor has a standard deviation of about 0.3 percentage points. Lesson 09 answers
 # with the exact network over five seeds: for this stochastic sampler no cost of the start is measurable, and
-# lesson 10 shows that for a deterministic one it decides everything. The mismatch is real all the same. In the bound of lesson 06 it is the
+# lesson 10 shows that for a deterministic one its cost is large. The mismatch is real all the same. In the bound of lesson 06 it is the
 # term $L_T = D_\mathrm{KL}(q(\mathbf{x}_T\mid\mathbf{x}_0)\,\|\,\mathcal{N}(0, I))$, computed as lesson 06 did (lesson 13 derives it by hand), 0 only
 # when $q(\mathbf{x}_T\mid\mathbf{x}_0)$ is $\mathcal{N}(0, I)$ itself; and a third of the sampler's starting points lie where training
 # almost never put an $\mathbf{x}_T$:
@@ -338,7 +339,7 @@ q_T_given_x0 = torch.distributions.Normal(alpha_bar[-1].sqrt() * x0, (1 - alpha_
 L_T = torch.distributions.kl_divergence(q_T_given_x0, torch.distributions.Normal(0.0, 1.0)).sum(1).mean()
 start = torch.randn(10_000, 2, generator=torch.Generator().manual_seed(0))
 far_start, far_q = (start.norm(dim=1) > 1.5).float().mean().item(), (x_T.norm(dim=1) > 1.5).float().mean().item()
-print(f"L_T = {L_T:.2f} nats per point (0 for a schedule that ends in noise)")
+print(f"L_T = {L_T:.2f} nats per point (≈ 0 for a schedule that ends in noise)")
 print(f"starting points with |x_T| > 1.5: N(0, I) {far_start:.0%}, q(x_T) {far_q:.1%}")
 assert L_T > 0.5 and far_start > 10 * far_q
 
@@ -354,7 +355,7 @@ assert L_T > 0.5 and far_start > 10 * far_q
 # the typo's is about $\beta_t/2 \le 2.5\cdot10^{-3}$. **This cell is deliberately wrong:**
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Before running the typo cell, ask the room to predict the picture. One wrong factor, no S.
+# **Instructor's note.** Before running the typo cell, ask the students to predict the picture. A single wrong factor removes the S entirely.
 
 # %%
 def sample_with_typo(model, n, generator):
@@ -375,10 +376,10 @@ plt.show()
 
 # %% [markdown]
 # Each step multiplies the point by at most $2.5\cdot10^{-3}$; the noise added between steps is squeezed in turn,
-# and the last step adds none. Everything collapses onto the origin. One wrong factor, no S.
+# and the last step adds none. Everything collapses onto the origin: a single wrong factor removes the S entirely.
 #
-# Note the off-curve number: the curve passes through the origin, so a collapsed cloud sits *on* it. Precision alone
-# is fooled; the coverage gap (all of $u$ at one spot: about 50 %) and the energy distance are not. That is why the
+# Note the off-curve number: the curve passes through the origin, so a collapsed cloud sits *on* it. A precision
+# measure alone would call this a good sample; the coverage gap (all of $u$ at one spot: about 50 %) and the energy distance are not. That is why the
 # course always reports both precision and coverage.
 
 # %%
@@ -416,12 +417,13 @@ predicted_off_curve = None  # your prediction, a number
 helpers.check_exercise("07.1", predicted_off_curve)
 
 # %% [markdown]
-# **2.** Write `posterior_variance(schedule)`: the tensor of all $\tilde\beta_t$ (shape `(T,)`, 0-based, with
-# $\tilde\beta$ of the first step equal to 0).
+# **2. Derive, then write.** A sampler that skips steps (lesson 10) goes back two steps at once, from $\mathbf{x}_t$ to
+# $\mathbf{x}_{t-2}$. Write `two_step_variance(schedule)`: the variance of $q(\mathbf{x}_{t-2}\mid\mathbf{x}_t,\mathbf{x}_0)$
+# for the paper's $t = 2, \dots, T$, a tensor of shape `(T - 1,)` (with $\bar\alpha_0 = 1$).
 
 # %%
-def posterior_variance(schedule):
+def two_step_variance(schedule):
     return None  # your code here
 
 
-helpers.check_exercise("07.2", posterior_variance)
+helpers.check_exercise("07.2", two_step_variance)

@@ -61,6 +61,13 @@ def test_a_missed_prediction_says_which_way_but_not_the_value(predicted, side):
     assert right is True and "the std = 2" in message, message
 
 
+def test_an_empty_answer_gets_no_hint():
+    """Issue 45: a prediction's hint names its method, so it waits until the learner has written something."""
+    exercise = Exercise("prediction", prediction(lambda: 2.0, "the std"), "the secret method")
+    assert "secret" not in judge("x.2", exercise, None)[1]
+    assert "secret" in judge("x.2", exercise, 3.0)[1]
+
+
 def test_a_missed_choice_does_not_name_the_right_one():
     right, message = judge("x.1", choice_exercise(), "a")
     assert right is False and CHOICES["b"] not in message and "0.3" not in message, message

@@ -171,7 +171,8 @@ def judge(exercise_id, exercise, answer):
     try:
         note = exercise.test(guarded or answer)
     except NotYet as reason:
-        return False, f"{not_yet}{reason}. Hint: {exercise.hint}"
+        # Nothing written yet: the hint waits for a first attempt, since for a prediction it would give the method away.
+        return False, f"{not_yet}{reason}." + ("" if answer is None else f" Hint: {exercise.hint}")
     except LearnerError as wrapped:
         error = wrapped.__cause__
         return False, f"{not_yet}your answer raised {_describe(error)}{_where(error)}. Hint: {exercise.hint}"

@@ -33,8 +33,8 @@ def _measure_std_from_origin():
 
 
 EXERCISES = {
-    "03.1": Exercise("std_after", _test_std_after, "the lesson's variance recursion, one update per entry of beta, starting from var0"),
+    "03.1": Exercise("std_after", _test_std_after, "write the recursion for two steps and then three: which part of var0 is left, and what do the added parts sum to?"),
     "03.2": Exercise("std_without_shrink", lambda fn: _test_std_after(fn, shrink=False), "which factor of the variance recursion comes from the shrink? Leave it out"),
     "03.3": Exercise("prediction", prediction(_measure_std_from_origin, "the std of x_T for a chain started at the origin", rel_tol=0.05),
-                     "start the variance recursion from 0, or use lesson 02's form of x_T with x_0 = 0"),
+                     "which term of the variance recursion is left when the chain starts with no variance?"),
 }

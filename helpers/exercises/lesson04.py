@@ -10,11 +10,20 @@ from ..process.schedules import sigmoid_schedule
 from .base import Exercise, expect, is_number, number, prediction
 
 
-def _test_merged_beta(fn):
-    for b1, b2 in ((0.1, 0.2), (1e-3, 0.5), (0.0, 0.3)):
-        value = number(fn(b1, b2))
-        expect(is_number(value), "return a number")
-        expect(math.isclose(value, 1 - (1 - b1) * (1 - b2), rel_tol=1e-9, abs_tol=1e-12), "the kept fractions (1 - beta) multiply")
+def _steps_by_counting(beta, target):
+    """The first n at which (1 - beta)^n <= target, by multiplying one step at a time."""
+    kept, n = 1.0, 0
+    while kept > target:
+        kept, n = kept * (1 - beta), n + 1
+    return n
+
+
+def _test_steps_to_reach(fn):
+    # None of these cases lies within 1e-6 of a whole number of steps, where rounding could decide.
+    for beta, target in ((0.01, 0.5), (0.02, 0.01), (1e-4, 0.9), (0.3, 1e-3)):
+        value = number(fn(beta, target))
+        expect(isinstance(value, int) and not isinstance(value, bool), "return an int (math.ceil gives one)")
+        expect(value == _steps_by_counting(beta, target), f"count again for beta = {beta}, alpha_bar_target = {target}")
 
 
 def _test_x0_from_eps(fn):
@@ -39,8 +48,8 @@ def _measure_correlation_z():
 
 
 EXERCISES = {
-    "04.1": Exercise("merged_beta", _test_merged_beta, "1 - beta is the fraction kept; what is kept after both steps?"),
+    "04.1": Exercise("steps_to_reach", _test_steps_to_reach, "write alpha_bar after n equal steps, set it equal to the target and solve for n; then round in the right direction"),
     "04.2": Exercise("x0_from_eps", _test_x0_from_eps, "subtract the noise term, then undo the scaling of x_0"),
     "04.3": Exercise("prediction", prediction(_measure_correlation_z, "the correlation of z in x_0 and in x_T"),
-                     "corr = Cov(x_0, x_T) / (std x_0 * std x_T), with Cov(x_0, a x_0 + b eps) = a Var(x_0); lesson 02 printed the stds"),
+                     "write Cov(x_0, x_T) for x_T = a x_0 + b eps with eps independent of x_0, then divide by the two stds"),
 }

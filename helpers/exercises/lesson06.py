@@ -30,8 +30,8 @@ def _test_kl_isotropic(fn):
         eye = torch.eye(len(mu1), dtype=torch.float64)
         expected = kl_divergence(MultivariateNormal(a, v1 * eye), MultivariateNormal(b, v2 * eye)).item()
         expect(math.isclose(value, expected, rel_tol=1e-6, abs_tol=1e-9),
-               f"for mu1 = {mu1}, var1 = {v1}, mu2 = {mu2}, var2 = {v2} (d = {len(mu1)}) your KL is {value:.6g}, "
-               f"the exact one {expected:.6g}")
+               f"for mu1 = {mu1}, var1 = {v1}, mu2 = {mu2}, var2 = {v2} (d = {len(mu1)}) your KL, {value:.6g}, is too "
+               f"{'high' if value > expected else 'low'}")
 
 
 def _measure_zero_predictor_loss():
@@ -45,5 +45,5 @@ EXERCISES = {
     "06.1": Exercise("elbo_weight", _test_elbo_weight, "start from w_t in section 4, write beta~_t = (1 - alpha_bar_(t-1)) / (1 - alpha_bar_t) beta_t, and cancel; alpha_bar_(t-1) = alpha_bar_t / alpha_t"),
     "06.2": Exercise("kl_isotropic", _test_kl_isotropic, "the general Gaussian KL with both covariances a multiple of I"),
     "06.3": Exercise("prediction", prediction(_measure_zero_predictor_loss, "L_simple of the predictor that always says 0"),
-                     "with eps_theta = 0 the loss is the mean of eps^2 over points and coordinates"),
+                     "with eps_theta = 0, what is left inside the squared error, and how is it distributed?"),
 }

@@ -5,7 +5,7 @@ import torch
 from ..measures.metrics import sharp_quality
 from ..networks import checkpoint
 from ..process.schedules import linear_schedule, sigmoid_schedule
-from ..sampling.ancestral import reverse_sigma, sample
+from ..sampling.ancestral import sample
 from .base import Exercise, close, expect, prediction
 
 
@@ -18,15 +18,21 @@ def _off_curve_with_last_step_noise():
     return sharp_quality(x, energy=False).off_curve
 
 
-def _test_posterior_variance(fn):
+def _test_two_step_variance(fn):
     for sch in (sigmoid_schedule(100), linear_schedule(30)):
         value = fn(sch)
-        expect(isinstance(value, torch.Tensor) and value.shape == (sch.T,), "return a tensor of shape (T,)")
-        expected = reverse_sigma(torch.arange(sch.T), sch, "beta_tilde") ** 2
-        expect(close(value, expected, 1e-6), "(1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) * beta_t, alpha_bar before the first step = 1")
+        expect(isinstance(value, torch.Tensor) and value.shape == (sch.T - 1,), "return a tensor of shape (T - 1,): the "
+               "paper's t = 2 .. T")
+        # Gaussian conditioning of the pair (x_{t-2}, x_t) given x_0: Var(a) - Cov(a, b)^2 / Var(b).
+        a = torch.cat([torch.ones(1, dtype=torch.float64), sch.alpha_bar.double()])
+        before, now = a[:-2], a[2:]
+        covariance = (now / before).sqrt() * (1 - before)
+        expected = (1 - before) - covariance**2 / (1 - now)
+        expect(close(value, expected, 1e-6), "at some step the variance is off (the first entry, t = 2, goes back to x_0 "
+               "itself)")
 
 
 EXERCISES = {
     "07.1": Exercise("predicted_off_curve", prediction(_off_curve_with_last_step_noise, "the off-curve RMS x 10^3", rel_tol=0.03), "independent errors add in quadrature, and only the part of the noise across the curve moves a point off it"),
-    "07.2": Exercise("posterior_variance", _test_posterior_variance, "beta~_t needs alpha_bar of the step before; the first step has none, so use the value before any noise was added"),
+    "07.2": Exercise("two_step_variance", _test_two_step_variance, "x_t is x_(t-2) moved by one merged step (lesson 04): put that step's variance where beta~_t has beta_t, and the alpha_bar of two steps before where it has one step before"),
 }

@@ -7,7 +7,7 @@ import torch
 from ..data.s_curve import s_curve
 from ..networks.mlp import input_scale
 from ..process.schedules import sigmoid_schedule
-from ..training.loop import TrainConfig, learning_rate
+from ..training.loop import TrainConfig, ema_weight, learning_rate
 from .base import Exercise, close, expect, is_number, number, prediction
 
 
@@ -19,26 +19,23 @@ def _test_lr_at(fn):
         expect(math.isclose(value, learning_rate(config, step), rel_tol=1e-6, abs_tol=1e-12), f"check step {step}")
 
 
-def _test_ema_update(fn):
-    # Five updates from random initial weights; the bias-corrected average forgets them entirely: after n updates it is
-    # the average of the n weight sets seen, with weights proportional to decay**(n - k) (computed here as one sum).
-    generator = torch.Generator().manual_seed(8)
-    ema = [torch.randn(3, generator=generator), torch.randn(2, 2, generator=generator)]
-    seen = [[torch.randn(3, generator=generator), torch.randn(2, 2, generator=generator)] for _ in range(5)]
-    decay = 0.9
-    for n, weights in enumerate(seen, 1):
-        out = fn(ema, weights, decay, n)
-        expect(isinstance(out, list) and len(out) == 2, "return the list of EMA tensors")
-        expect(out[0] is ema[0] and out[1] is ema[1], "update the tensors in place (e.g. mul_ and add_, or lerp_)")
-        if n == 1:
-            expect(close(out[0], weights[0], 1e-6), "after the first update nothing of the initial weights is left: "
-                                                    "the first weight set alone")
-        share = torch.tensor([decay ** (n - k) for k in range(1, n + 1)])
-        share = share / share.sum()
-        for i in range(2):
-            want = sum(c * w[i] for c, w in zip(share, seen[:n]))
-            expect(close(out[i], want, 1e-5), f"after update {n}: the average of the {n} weight sets, "
-                                               f"weights proportional to decay**(n - k)")
+def _share_of_recent(decay, n, m):
+    """The bias-corrected EMA of n updates of a weight that is 1 in the last m updates and 0 before, run update by
+    update as train runs it: the share of the average that the last m updates carry."""
+    e = 0.0
+    for k in range(1, n + 1):
+        e += ema_weight(decay, k) * ((1.0 if k > n - m else 0.0) - e)
+    return e
+
+
+def _test_recent_half(fn):
+    for decay, n in ((0.999, 2000), (0.9, 5), (0.99, 10_000), (0.5, 3)):
+        value = number(fn(decay, n))
+        expect(isinstance(value, int) and not isinstance(value, bool), "return an int")
+        expect(1 <= value <= n and _share_of_recent(decay, n, value) >= 0.5, f"for decay = {decay}, n = {n} the last "
+               f"{value} updates carry less than half of the average")
+        expect(value == 1 or _share_of_recent(decay, n, value - 1) < 0.5, f"for decay = {decay}, n = {n} fewer than "
+               f"{value} updates already carry half")
 
 
 def _scaled_input_std_first_step():
@@ -50,9 +47,8 @@ def _scaled_input_std_first_step():
 
 EXERCISES = {
     "08.1": Exercise("lr_at", _test_lr_at, "two pieces: a straight line up to the peak over the warm-up steps (step 0 already above 0), then half a cosine period from the peak down to 0 at the last step"),
-    "08.2": Exercise("ema_update", _test_ema_update, "write the corrected average after n updates as S_n / Z_n, S_n = decay * S_(n-1) + theta_n and Z_n = "
-                     "decay * Z_(n-1) + 1; the update e_n = e_(n-1) + w (theta_n - e_(n-1)) that gives it has w = 1 / Z_n. "
-                     "In-place tensor methods end in an underscore",
-                     copies=False),
-    "08.3": Exercise("predicted_std", prediction(_scaled_input_std_first_step, "the std of the scaled first coordinate at t = 1", rel_tol=0.05), "c_in divides by one pooled std for both coordinates; how does the first coordinate's own std compare with the pooled one?"),
+    "08.2": Exercise("recent_half", _test_recent_half, "the k-th update's weight is proportional to decay**(n - k): sum the "
+                     "weights of the last m updates as a geometric series, divide by the sum over all n, and find the "
+                     "smallest m that reaches one half"),
+    "08.3": Exercise("predicted_std", prediction(_scaled_input_std_first_step, "the std of the scaled first coordinate at t = 1", rel_tol=0.05), "which std does c_in divide by, and is it the first coordinate's own?"),
 }

@@ -16,7 +16,7 @@ UNWRITTEN = {"d": 2, "predicts": "eps"}
 
 
 def sinusoidal_embedding(t, dim):
-    """Transformer-style features of the step: [sin(t w_k), cos(t w_k)], w_k = 10000^(-k / (dim/2)).
+    """Transformer-style features of the step: [sin(t w_j), cos(t w_j)], w_j = 10000^(-j / (dim/2)).
 
     Works for any step, so nothing in the network is sized by T. Defined in lesson 05 (model).
     """
