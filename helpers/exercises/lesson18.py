@@ -23,7 +23,7 @@ def _test_posterior_cov(fn):
         # One component at the origin: the posterior's covariance does not depend on the points, only on delta, A, sigma_o.
         oracle = PosteriorOracle(MixtureOracle(torch.zeros(1, 2), torch.zeros(1), delta), A, [0.0], sigma_o)
         expect(close(got, oracle.cov, tol=1e-9),
-               f"with delta = {delta} and sigma_o = {sigma_o} the covariance is {oracle.cov.tolist()}, yours is {got.tolist()}")
+               f"with delta = {delta} and sigma_o = {sigma_o} your covariance {got.tolist()} is off")
     return ("The unobserved axis keeps delta^2: the measurement says nothing about z, so only the data's own thickness "
             "limits it. On the observed axis the precisions add, 1/delta^2 + 1/sigma_o^2, so its variance is "
             "delta^2 sigma_o^2 / (delta^2 + sigma_o^2).")
