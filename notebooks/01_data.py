@@ -28,7 +28,7 @@ _ = torch.manual_seed(0)
 # gets the rough shape right is easy to spot.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Ask the students how they would check that a generative model of *images* is right. In 2-D we can simply look at the whole distribution; that is the point of the toy.
+# **Instructor's note.** Ask the students how they would check that a generative model of *images* is right. In 2-D we can simply look at the whole distribution; that is the reason for this 2-D example.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The recipe

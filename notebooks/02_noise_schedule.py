@@ -27,12 +27,12 @@ _ = torch.manual_seed(0)
 #
 # $T = 100$ steps, with $\beta_t$ rising along a sigmoid from about $2\cdot10^{-5}$ to $5\cdot10^{-3}$:
 #
-# $$\beta_t = \operatorname{sigmoid}\big(g_t\big)\,(5\cdot10^{-3} - 10^{-5}) + 10^{-5},\qquad g_t \text{ evenly spaced in } [-6, 6],$$
+# $$\beta_t = \operatorname{sigmoid}\Big(-6 + 12\,\tfrac{t-1}{T-1}\Big)\,(5\cdot10^{-3} - 10^{-5}) + 10^{-5},\qquad t = 1, \dots, T,$$
 #
 # with $\operatorname{sigmoid}(g) = 1/(1 + e^{-g})$ (not written $\sigma$ here: the course's $\sigma$ is a standard deviation).
 #
 # Then $\alpha_t = 1 - \beta_t$ is the fraction of *variance* of the signal kept at step $t$, and
-# $\bar\alpha_t = \prod_{i=1}^{t} \alpha_i$ the fraction kept after the first $t$ steps.
+# $\bar\alpha_t = \prod_{k=1}^{t} \alpha_k$ the fraction kept after the first $t$ steps.
 #
 # *Indexing.* Papers count steps $t = 1 \dots T$; tensors count from 0. In code, `beta[t]` is the paper's
 # $\beta_{t+1}$, and `alpha_bar[T - 1]` is $\bar\alpha_T$.
@@ -66,8 +66,8 @@ def check_schedule(alpha_bar, log_ratio, T=100, beta_min=1e-5, beta_max=5e-3):
     """alpha_bar and log(alpha_bar / (1 - alpha_bar)) against a float64 product of (1 - beta_t) from the formula."""
     product, expected = 1.0, []
     for t in range(T):
-        g_t = -6 + 12 * t / (T - 1)
-        product *= 1 - ((beta_max - beta_min) / (1 + math.exp(-g_t)) + beta_min)
+        argument = -6 + 12 * t / (T - 1)
+        product *= 1 - ((beta_max - beta_min) / (1 + math.exp(-argument)) + beta_min)
         expected.append(product)
     expected = torch.tensor(expected, dtype=torch.float64)
     relative = ((alpha_bar.double() - expected) / expected).abs().max().item()
@@ -261,7 +261,7 @@ print("steps where the clip acts:", int((~unclipped).sum()))
 #
 # On a common axis $t/T$: $\beta_t$; $\bar\alpha_t$; the std of $\mathbf{x}_t$,
 # $\sqrt{\bar\alpha_t\sigma_\text{data}^2 + 1 - \bar\alpha_t}$, against the std 1 where sampling starts; and
-# $\log\mathrm{SNR}_t$ with the data's pooled variance. Dots mark where each schedule ends, at $t = T$.
+# $\log\mathrm{SNR}^\text{data}_t$ with the data's pooled variance. Dots mark where each schedule ends, at $t = T$.
 
 # %%
 def draw_schedules(schedules, data_var):
@@ -338,7 +338,7 @@ widgets.interact(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - $\beta_t$: the noise variance added at step $t$; $\alpha_t = 1 - \beta_t$; $\bar\alpha_t = \prod_{i=1}^{t}\alpha_i$.
+# - $\beta_t$: the noise variance added at step $t$; $\alpha_t = 1 - \beta_t$; $\bar\alpha_t = \prod_{k=1}^{t}\alpha_k$.
 # - Judge what is left of the data by the data's SNR, $\bar\alpha_t\sigma_\text{data}^2/(1-\bar\alpha_t)$, not by $\sqrt{\bar\alpha_t}$:
 #   the recipe's $\mathbf{x}_T = 0.882\,\mathbf{x}_0 + 0.471\,\boldsymbol\epsilon$ has the data's SNR 0.043 (log −3.15): the S can no longer be seen.
 # - The recipe's flaw is a prior mismatch: $\mathbf{x}_T$ has std 0.48 per coordinate, sampling starts from std 1.
@@ -383,7 +383,7 @@ helpers.check_exercise("02.3", prediction)
 #   eq. 4: $q(\mathbf{x}_t\mid\mathbf{x}_0)$, used above for $\mathbf{x}_T$.
 # - A. Nichol, P. Dhariwal (2021). *Improved Denoising Diffusion Probabilistic Models.* ICML. Eq. 17: the cosine schedule.
 # - D. Kingma, T. Salimans, B. Poole, J. Ho (2021). *Variational Diffusion Models.* NeurIPS. The signal-to-noise
-#   ratio SNR = α²/σ² of the forward process.
+#   ratio of the forward process, α_t²/σ_t² in their notation (ᾱ_t/(1 − ᾱ_t) in this course's).
 # - T. Karras, M. Aittala, T. Aila, S. Laine (2022). *Elucidating the Design Space of Diffusion-Based Generative
 #   Models.* NeurIPS. The data's std $\sigma_\text{data}$ in the preconditioning (their Table 1).
 # - The reference recipe (the blog tutorial of lesson 01) takes its sigmoid schedule from P. Esling's

@@ -170,16 +170,17 @@ helpers.animate_states([states[k] for k in frames], [f"t = {k}" for k in frames]
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/03_1.py`, `03_2.py`, `03_3.py`; each ends with its check)
 #
-# **1. Derive, then write.** Unroll the recurrence above: write `std_after(var0, beta)`, the std of a coordinate after
-# all steps of `beta` for a starting variance `var0` (a float), as one formula in $\prod_t (1 - \beta_t)$, without a loop
-# over the steps. Return a Python float.
+# **1. Derive, then write.** A coordinate starts with mean `mean0` and variance `var0` (data that are not centred).
+# Write `second_moment_after(mean0, var0, beta)`: $\mathbb{E}[x_T^2]$ after all steps of `beta`, as one formula in
+# $\prod_t (1 - \beta_t)$, without a loop over the steps. Return a Python float. (Does a chain started far from 0 end near
+# $\mathbb{E}[x_T^2] = 1$, what sampling assumes?)
 
 # %%
-def std_after(var0, beta):
+def second_moment_after(mean0, var0, beta):
     return None  # your code here
 
 
-helpers.check_exercise("03.1", std_after)
+helpers.check_exercise("03.1", second_moment_after)
 
 # %% [markdown]
 # **2.** Without the shrink factor, the chain $\mathbf{x}_t = \mathbf{x}_{t-1} + \sqrt{\beta_t}\,\boldsymbol\epsilon_t$

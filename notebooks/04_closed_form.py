@@ -66,7 +66,7 @@ torch.testing.assert_close(alpha_bar[0], alpha[0])
 # Unroll the loop instead of merging: after $t$ steps, with $\boldsymbol\epsilon_s$ the noise drawn at step $s$,
 #
 # $$\mathbf{x}_t - \sqrt{\bar\alpha_t}\,\mathbf{x}_0 = \sum_{s=1}^{t} c_s\,\boldsymbol\epsilon_s,\qquad
-#   c_s = \sqrt{1-\alpha_s}\prod_{i=s+1}^{t}\sqrt{\alpha_i} = \sqrt{\beta_s\,\bar\alpha_t/\bar\alpha_s}.$$
+#   c_s = \sqrt{1-\alpha_s}\prod_{k=s+1}^{t}\sqrt{\alpha_k} = \sqrt{\beta_s\,\bar\alpha_t/\bar\alpha_s}.$$
 #
 # The variances add up to exactly the closed form's, since the sum telescopes:
 #
@@ -175,7 +175,7 @@ closed = [x0_other] + [helpers.q_sample(x0_other, step, schedule) for step in ra
 
 # %% [markdown]
 # **Means and covariances.** For independent samples $a$ and $b$ of sizes $n$, the difference of two means has
-# standard error $\sqrt{s_a^2/n + s_b^2/n}$. A covariance entry is the mean of the products
+# standard error $\sqrt{(\mathrm{sd}_a^2 + \mathrm{sd}_b^2)/n}$, with $\mathrm{sd}_a, \mathrm{sd}_b$ their standard deviations. A covariance entry is the mean of the products
 # $(a_i - \bar a_i)(a_j - \bar a_j)$, so its standard error comes from the variance of those products, with no
 # Gaussian assumption. We allow 5 standard errors at each of the 100 steps (200 means, 300 covariance entries):
 # for a correct closed form each exceedance has probability about $6\cdot10^{-7}$.

@@ -139,11 +139,12 @@ except ValueError as error:
 # ## A sinusoidal step embedding
 #
 # The alternative from the Transformer (Vaswani et al., 2017): describe $t$ by fixed waves of geometrically spaced
-# frequencies (Ho et al.'s code uses the same idea with $\omega_j = 10000^{-j/(d/2-1)}$),
+# frequencies (Ho et al.'s code uses the same idea with $\omega_j = 10000^{-j/(d_\text{emb}/2-1)}$),
 #
-# $$\mathrm{PE}(t) = \big[\sin(t\,\omega_j),\ \cos(t\,\omega_j)\big]_{j = 0}^{d/2 - 1},\qquad \omega_j = 10000^{-j/(d/2)},$$
+# $$\mathrm{PE}(t) = \big[\sin(t\,\omega_j),\ \cos(t\,\omega_j)\big]_{j = 0}^{d_\text{emb}/2 - 1},\qquad \omega_j = 10000^{-j/(d_\text{emb}/2)},$$
 #
-# and let a learned `Linear(d, 128)` per layer turn that into what the layer needs. The features have no
+# with $d_\text{emb}$ features, as many as the hidden width (128), and let a learned `Linear(128, 128)` per layer turn
+# them into what the layer needs. The features have no
 # parameters, and the formula gives a value for any step, so no table of $T$ rows is needed.
 
 # %%
@@ -257,7 +258,7 @@ assert out.device.type == device.type and out.shape == (5, 2)
 #
 # **1.** Write `count_parameters(hidden, d)`: the parameter count of the network with the sinusoidal embedding
 # (`helpers.NoisePredictor(T, hidden, "sinusoidal", d=d)`) for any width and data dimension `d` (lesson 17's digits have
-# $d = 64$). Why does `T` not appear?
+# $d = 64$).
 
 # %%
 def count_parameters(hidden, d):

@@ -225,7 +225,7 @@ except ValueError as error:
 
 # %% [markdown]
 # The recipe itself never meets an odd batch: its 10 000 points make 78 batches of 128 and a last one of 16.
-# The bug is latent; another batch size or data size would trigger it.
+# The bug is dormant; another batch size or data size would trigger it.
 
 # %%
 full_batches, last_batch = divmod(x0.shape[0], 128)

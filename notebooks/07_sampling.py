@@ -379,7 +379,7 @@ plt.show()
 # and the last step adds none. Everything collapses onto the origin: a single wrong factor removes the S entirely.
 #
 # Note the off-curve number: the curve passes through the origin, so a collapsed cloud sits *on* it. A precision
-# measure alone would call this a good sample; the coverage gap (all of $u$ at one spot: about 50 %) and the energy distance are not. That is why the
+# measure alone would call this a good sample; the coverage gap (all of $u$ at one spot: about 50 %) and the energy distance would not. That is why the
 # course always reports both precision and coverage.
 
 # %%

@@ -309,7 +309,7 @@ print(f"off-curve {min(q.off_curve for q in draws):.2f} to {max(q.off_curve for 
 # First, much of its lead in precision is the sampler: sampled with $\tilde\beta_t$ too, the reference's network sits at
 # the data's off-curve, as close as the best default seed (one draw of the reference, which cannot rank them). Second, the default's strays (points far off the curve, 0.17–0.39 %)
 # are not fewer than the reference's one draw (0.13 %). Training the default three times longer
-# leaves fewer strays, but goes too far: on each of its three seeds its samples become *sharper* than the data, which is not better,
+# leaves fewer strays, but goes too far: on each of its five seeds its samples become *sharper* than the data, which is not better,
 # and cover the curve less evenly (docs/benchmarks.md).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -434,8 +434,8 @@ helpers.check_exercise("08.1", lr_at)
 # %% [markdown]
 # **2. Derive, then write.** After $n$ updates the bias-corrected EMA is $\sum_k \text{decay}^{n-k}\theta_k \big/
 # \sum_k \text{decay}^{n-k}$ over the weight sets $\theta_1, \dots, \theta_n$. How many of the most recent updates carry
-# half of that average? Write `recent_half(decay, n)`: the smallest $m$ such that the last $m$ updates' weights sum to at
-# least one half (an int). (At the default's decay 0.999 and 5 000 steps, is the sampled network mostly the last few
+# half of that average? Write `recent_half(decay, n)`: the smallest $m$ such that the last $m$ updates' shares sum to at
+# least one half (an int). (At the default's decay 0.995 and 1 500 steps, is the sampled network mostly the last few
 # hundred steps' or an average over most of the run?)
 
 # %%

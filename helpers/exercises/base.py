@@ -119,10 +119,10 @@ def choice_key(predicted, choices):
 class Guarded:
     """The learner's function, called on copies of its inputs, so an answer that changes them in place cannot change
     what the check compares it with. Errors it raises are marked as the learner's; returned counts the calls that
-    returned."""
+    returned, and only_none says whether every one of them returned None (the lesson's stub)."""
 
     def __init__(self, answer, copies):
-        self.answer, self.copies, self.returned = answer, copies, 0
+        self.answer, self.copies, self.returned, self.only_none = answer, copies, 0, True
 
     def __call__(self, *args):
         if self.copies:
@@ -132,6 +132,7 @@ class Guarded:
         except Exception as error:
             raise LearnerError(error) from error
         self.returned += 1
+        self.only_none = self.only_none and value is None
         return value
 
 
@@ -171,8 +172,10 @@ def judge(exercise_id, exercise, answer):
     try:
         note = exercise.test(guarded or answer)
     except NotYet as reason:
-        # Nothing written yet: the hint waits for a first attempt, since for a prediction it would give the method away.
-        return False, f"{not_yet}{reason}." + ("" if answer is None else f" Hint: {exercise.hint}")
+        # Nothing written yet (a value still None, or the stub function that returns None): the hint waits for a first
+        # attempt, since it often names the method.
+        untouched = answer is None or (guarded is not None and guarded.returned and guarded.only_none)
+        return False, f"{not_yet}{reason}." + ("" if untouched else f" Hint: {exercise.hint}")
     except LearnerError as wrapped:
         error = wrapped.__cause__
         return False, f"{not_yet}your answer raised {_describe(error)}{_where(error)}. Hint: {exercise.hint}"

@@ -22,7 +22,7 @@ def _test_steps_to_reach(fn):
     # None of these cases lies within 1e-6 of a whole number of steps, where rounding could decide.
     for beta, target in ((0.01, 0.5), (0.02, 0.01), (1e-4, 0.9), (0.3, 1e-3)):
         value = number(fn(beta, target))
-        expect(isinstance(value, int) and not isinstance(value, bool), "return an int (math.ceil gives one)")
+        expect(isinstance(value, int) and not isinstance(value, bool), "return an int")
         expect(value == _steps_by_counting(beta, target), f"count again for beta = {beta}, alpha_bar_target = {target}")
 
 

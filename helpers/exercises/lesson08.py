@@ -32,8 +32,9 @@ def _test_recent_half(fn):
     for decay, n in ((0.999, 2000), (0.9, 5), (0.99, 10_000), (0.5, 3)):
         value = number(fn(decay, n))
         expect(isinstance(value, int) and not isinstance(value, bool), "return an int")
-        expect(1 <= value <= n and _share_of_recent(decay, n, value) >= 0.5, f"for decay = {decay}, n = {n} the last "
-               f"{value} updates carry less than half of the average")
+        expect(1 <= value <= n, f"m counts updates among the n = {n} made: between 1 and n")
+        expect(_share_of_recent(decay, n, value) >= 0.5, f"for decay = {decay}, n = {n} the last {value} updates carry "
+               f"less than half of the average")
         expect(value == 1 or _share_of_recent(decay, n, value - 1) < 0.5, f"for decay = {decay}, n = {n} fewer than "
                f"{value} updates already carry half")
 
