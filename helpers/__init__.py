@@ -11,6 +11,7 @@ from .process.schedules import (Schedule, cosine_schedule, linear_schedule, make
                                 sigmoid_schedule, zero_terminal_snr)
 from .process.forward import q_sample, q_step
 from .process.targets import AsEps, convert, floor_factor, target_of, to_flow, x0_and_eps
+from .process.tokens import TokenProcess
 from .process.flows import (FlowLoss, FlowOracle, VelocityPredictor, alpha_bar_of, build_flow_model, flow_grid,
                             flow_loss, flow_path, flow_sample, flow_solve, flow_time, straightness)
 
@@ -19,11 +20,13 @@ from .networks.mlp import ConditionalNoisePredictor, NoisePredictor, input_scale
 from .networks.preconditioning import Preconditioned, edm_coefficients
 from .networks.fast import FastEps
 from .networks.checkpoint import COMMITTED_CHECKPOINT, load_model, load_weights, save_weights
+from .networks.tokens import TokenPredictor
 
 # The objectives: what training minimises (lessons 06, 08, 14, 16)
 from .objectives.denoising import Denoising, antithetic_steps, eps_loss, skewed_steps
 from .objectives.weighting import eps_weights, loss_weights
 from .objectives.distill import ConsistencyObjective, DISTILL, progressive_objective, student_steps
+from .objectives.masked import MASKED, MaskedLoss, masked_elbo, train_masked
 
 # The training loop and its configs (lesson 08)
 from .training.config import DEFAULT, REFERENCE, TrainConfig
@@ -37,10 +40,12 @@ from .sampling.solve import invert, ode_reference, sample_steps, solve
 from .sampling.solvers import GRIDS, PC_KAPPA, SOLVERS, dpm_solve, grid_alpha_bar, grid_steps, half_log_snr, langevin
 from .sampling.guidance import Guided, LabelDropout, LabelledOracle, labels_of, segment_quality, tilted_sample
 from .sampling.inverse import posterior_sample
+from .sampling.unmask import unmask_sample
 
 # Exact answers (lessons 09, 18)
 from .exact.oracle import quadrature, s_curve_oracle, training_set_oracle
 from .exact.posterior import PosteriorOracle, observe
+from .exact.unmasking import TrainingSetUnmasker
 
 # Measures (lessons 07, 09, 13, 17)
 from .measures.metrics import coverage_gap, curve_coordinates, energy_distance, sample_quality, sharp_quality
@@ -70,6 +75,8 @@ __all__ = [
     "Guided",
     "LabelDropout",
     "LabelledOracle",
+    "MASKED",
+    "MaskedLoss",
     "NoisePredictor",
     "PC_KAPPA",
     "PosteriorOracle",
@@ -77,7 +84,10 @@ __all__ = [
     "REFERENCE",
     "SOLVERS",
     "Schedule",
+    "TokenPredictor",
+    "TokenProcess",
     "TrainConfig",
+    "TrainingSetUnmasker",
     "VelocityPredictor",
     "alpha_bar_of",
     "animate_states",
@@ -128,6 +138,7 @@ __all__ = [
     "load_weights",
     "loss_weights",
     "make_schedule",
+    "masked_elbo",
     "nearest",
     "observe",
     "ode_log_likelihood",
@@ -167,7 +178,9 @@ __all__ = [
     "to_levels",
     "train",
     "train_digits",
+    "train_masked",
     "training_set_oracle",
+    "unmask_sample",
     "x0_and_eps",
     "zero_terminal_snr",
 ]

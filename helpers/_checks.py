@@ -209,3 +209,20 @@ def check_unit(name, value):
     if not torch.isfinite(value).all() or value.min() < 0 or value.max() > 1:
         raise ValueError(f"{name} must be in [0, 1], got values from {value.min().item()} to {value.max().item()}")
     return value
+
+
+def check_tokens(name, x, n_states, d=None):
+    """Integer tokens 0 .. n_states - 1, shape (N, d) with N >= 1 (d=None: any length), as a long tensor (lesson 19)."""
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    shape = f"(N, {'d' if d is None else d})"
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of integer tokens, shape {shape}, got {type(x).__name__}")
+    if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer tokens, got dtype {x.dtype}: the digits' pixels as tokens are "
+                        "helpers.to_levels(x), 0 .. 16")
+    if x.ndim != 2 or (d is not None and x.shape[1] != d) or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"{name} must have shape {shape} with N >= 1, got {tuple(x.shape)}")
+    if x.min() < 0 or x.max() >= n_states:
+        raise ValueError(f"{name} must hold tokens 0 .. {n_states - 1}, got values from {int(x.min())} to {int(x.max())}")
+    return x.long()

@@ -560,6 +560,32 @@ SLIPS_RAISE = {
                                                                                 "replace"), ValueError, ["pick coordinates"]),
     "posterior_sample with sigma_o 0 for pigdm": (lambda: helpers.posterior_sample(net(), SCH, torch.eye(2), [0.0, 0.0], 0.0, XT, "pigdm"),
                                                  ValueError, ["sigma_o must be in (0.0, inf)"]),
+    # Lesson 19: tokens, not points.
+    "TokenProcess by D3PM's name": (lambda: helpers.TokenProcess("absorbing", 17, 10), ValueError, ["'masked'"]),
+    "noise the digits as floats": (lambda: helpers.TokenProcess("masked", 17, 10).noise(DIGIT_LEVELS.float() / 8 - 1, 3),
+                                   TypeError, ["integer tokens", "to_levels"]),
+    "noise at a fractional step": (lambda: helpers.TokenProcess("masked", 17, 10).noise(DIGIT_LEVELS.long(), 0.5), ValueError,
+                                   ["integer step"]),
+    "posterior at step 0": (lambda: helpers.TokenProcess("masked", 17, 10).posterior(DIGIT_LEVELS.long(), DIGIT_LEVELS.long(), 0),
+                            ValueError, ["t must be in [1, 11)"]),
+    "TokenPredictor of one image as a row": (lambda: helpers.TokenPredictor()(DIGIT_LEVELS.long()[0]), ValueError, ["shape (N, 64)"]),
+    "TokenPredictor of a value above the mask": (lambda: helpers.TokenPredictor()(DIGIT_LEVELS.long() + 2), ValueError,
+                                                 ["tokens 0 .. 17"]),
+    "masked_elbo of a Gaussian network": (lambda: helpers.masked_elbo(net(), DIGIT_LEVELS.long()), TypeError,
+                                          ["helpers.TokenPredictor or helpers.TrainingSetUnmasker"]),
+    "unmask_sample with a process": (lambda: helpers.unmask_sample(helpers.TokenProcess("masked", 17, 10), 4, 8), TypeError,
+                                     ["helpers.TokenPredictor or helpers.TrainingSetUnmasker"]),
+    "reverse_probs with no mass on a visible token": (lambda: helpers.TokenProcess("masked", 3, 4).reverse_probs(
+        torch.tensor([[0]]), torch.tensor([[[0.0, 1.0, 0.0]]]), 2), ValueError, ["keep some probability for its own value"]),
+    "unmask_sample in zero steps": (lambda: helpers.unmask_sample(helpers.TokenPredictor(), 4, 0), ValueError, ["steps must be in"]),
+    "unmask_sample in a made-up order": (lambda: helpers.unmask_sample(helpers.TokenPredictor(), 4, 8, "left-to-right"),
+                                         ValueError, ["order must be one of"]),
+    "train a token network on the digits as floats": (lambda: helpers.train(helpers.TokenPredictor(), DIGIT_LEVELS.float() / 8 - 1,
+                                                                            helpers.MaskedLoss(), replace(helpers.MASKED, steps=2, warmup_steps=0),
+                                                                            progress=False), TypeError, ["to_levels"]),
+    "train_masked on the digits as floats": (lambda: helpers.train_masked(DIGIT_LEVELS.float() / 8 - 1, 17), TypeError, ["to_levels"]),
+    "TrainingSetUnmasker of the float images": (lambda: helpers.TrainingSetUnmasker(DIGIT_LEVELS.float(), 17), TypeError,
+                                                ["integer tokens"]),
 }
 
 

@@ -1368,3 +1368,25 @@ def test_18_inverse_unit_checks_planted(monkeypatch):
         replanted(monkeypatch, owner, name, old, new)
         assert fails(check), (name, new)
         monkeypatch.undo()
+
+
+def test_19_discrete_unit_checks_planted(monkeypatch):
+    """tests/test_discrete.py catches: the posterior left unnormalised (simulation of the chain), the marginal's kept
+    share squared (product of the step matrices), the bound without its 1/n (the exact likelihood of a uniform set of
+    strings), and a reveal probability of 1/(t + 1) (exact sampling of the strings)."""
+    import test_discrete
+
+    checks = (lambda: test_discrete.test_posterior_is_what_the_simulated_chain_gives("masked"),
+              lambda: test_discrete.test_marginal_is_the_product_of_the_steps("uniform", 5),
+              test_discrete.test_masked_elbo_of_the_exact_predictor_is_the_exact_likelihood,
+              test_discrete.test_exact_sampler_with_many_steps_draws_the_strings_uniformly)
+    plants = ((helpers.TokenProcess, "posterior", "return joint / total", "return joint"),
+              (helpers.TokenProcess, "marginal_matrix", "self._mix(self.alpha_bar[t])", "self._mix(self.alpha_bar[t] ** 2)"),
+              (helpers, "masked_elbo", ".double().cpu() / n_masked", ".double().cpu()"),
+              (helpers.sampling.unmask, "_unmask", "< 1 / t)", "<= 1)"))
+    for check in checks:
+        check()
+    for check, (owner, name, old, new) in zip(checks, plants):
+        replanted(monkeypatch, owner, name, old, new)
+        assert fails(check), (name, new)
+        monkeypatch.undo()

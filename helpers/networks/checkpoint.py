@@ -11,9 +11,10 @@ import torch
 from .._checks import check_weights, count_nonfinite
 from ..process.flows import VelocityPredictor
 from .mlp import ConditionalNoisePredictor, NoisePredictor, UNWRITTEN
+from .tokens import TokenPredictor
 
 # What save_weights writes: lesson 05's noise predictors and lesson 12's velocity network.
-SAVABLE = (NoisePredictor, VelocityPredictor)
+SAVABLE = (NoisePredictor, VelocityPredictor, TokenPredictor)
 
 FORMAT = "scurve-diffusion/weights-v2"
 # The network lessons 06, 07, 09, 10 and the talk load: lesson 08's default recipe, made by tools/make_checkpoint.py.
@@ -41,7 +42,7 @@ def save_weights(model, path):
     Defined in lesson 08 (training).
     """
     if not isinstance(model, SAVABLE):
-        raise TypeError(f"model must be a helpers.NoisePredictor or VelocityPredictor, got {type(model).__name__}"
+        raise TypeError(f"model must be a helpers.NoisePredictor, VelocityPredictor or TokenPredictor, got {type(model).__name__}"
                         + ("; for a Preconditioned network save its .raw network" if hasattr(model, "raw") else ""))
     check_weights(model)
     path = Path(path)
@@ -105,7 +106,7 @@ def load_weights(model, path):
     its checksum raises ValueError saying it is damaged. Defined in lesson 08 (training).
     """
     if not isinstance(model, SAVABLE):
-        raise TypeError(f"model must be a helpers.NoisePredictor or VelocityPredictor, got {type(model).__name__}")
+        raise TypeError(f"model must be a helpers.NoisePredictor, VelocityPredictor or TokenPredictor, got {type(model).__name__}")
     saved = _read(path)
     if saved["config"] != model.config():
         # A setting left out of a configuration has its default (d 2, predicts eps), so name it on either side.
@@ -119,7 +120,8 @@ def load_weights(model, path):
 
 def load_model(path=COMMITTED_CHECKPOINT):
     """The network a file written by save_weights holds, rebuilt from the configuration stored with it (T, width,
-    embedding, input scaling, labels, what it predicts; or lesson 12's velocity network) and loaded, in eval mode. Without a path: the course's committed network,
+    embedding, input scaling, labels, what it predicts; or lesson 12's velocity network, lesson 19's token network) and loaded,
+    in eval mode. Without a path: the course's committed network,
     lesson 08's default recipe (tools/make_checkpoint.py). Defined in lesson 06 (loss).
     """
     saved = _read(path)
@@ -127,6 +129,8 @@ def load_model(path=COMMITTED_CHECKPOINT):
     c_in = state["c_in"] if config.get("scaled_input") else None
     if config.get("kind") == "velocity":
         model = VelocityPredictor(config["hidden"], config["data_std"])
+    elif config.get("kind") == "tokens":
+        model = TokenPredictor(config["d"], config["K"], config["hidden"])
     elif "n_labels" in config:
         model = ConditionalNoisePredictor(config["T"], config["n_labels"], config["hidden"], c_in, config.get("d", 2),
                                           config["embedding"], config.get("predicts", "eps"))

@@ -7,7 +7,7 @@ import time
 import torch
 from tqdm.auto import tqdm
 
-from .._checks import check_float, check_int, check_points, count_nonfinite
+from .._checks import check_float, check_int, check_points, check_tokens, count_nonfinite
 from ..networks.mlp import NoisePredictor, input_scale
 from ..networks.preconditioning import Preconditioned
 from .config import DEFAULT, TrainConfig
@@ -164,15 +164,22 @@ def _check_data(data, model):
     """data as train takes it: points of the model's dimension, or a tuple of them and more tensors of as many rows,
     every tensor moved to the points' device."""
     if not isinstance(data, tuple):
-        return check_points("data", data, getattr(model, "d", None))
+        return _rows("data", data, model)
     if not data or not all(isinstance(rows, torch.Tensor) for rows in data):
         raise TypeError("data must be a tensor of points or a tuple of tensors, points first (e.g. (x0, labels)), got a "
                         f"tuple of {[type(rows).__name__ for rows in data]}")
-    x0 = check_points("data[0]", data[0], getattr(model, "d", None))
+    x0 = _rows("data[0]", data[0], model)
     for k, rows in enumerate(data[1:], 1):
         if rows.ndim == 0 or rows.shape[0] != x0.shape[0]:
             raise ValueError(f"data[{k}] must have one row per point ({x0.shape[0]}), got shape {tuple(rows.shape)}")
     return (x0, *(rows.to(x0.device) for rows in data[1:]))
+
+
+def _rows(name, x, model):
+    """Points for a network of points; for lesson 19's network of tokens (it has K values), integer tokens."""
+    if hasattr(model, "K") and isinstance(x, torch.Tensor) and not x.is_floating_point():
+        return check_tokens(name, x, model.K, model.d)
+    return check_points(name, x, getattr(model, "d", None))
 
 
 def _diverged(step, config, x0, losses, what):
