@@ -173,7 +173,7 @@ helpers.animate_states([states[k] for k in frames], [f"t = {k}" for k in frames]
 # **1. Derive, then write.** A coordinate starts with mean `mean0` and variance `var0` (data that are not centred).
 # Write `second_moment_after(mean0, var0, beta)`: $\mathbb{E}[x_T^2]$ after all steps of `beta`, as one formula in
 # $\prod_t (1 - \beta_t)$, without a loop over the steps. Return a Python float. (Does a chain started far from 0 end near
-# $\mathbb{E}[x_T^2] = 1$, what sampling assumes?)
+# $\mathbb{E}[x_T^2] = 1$, as sampling assumes?)
 
 # %%
 def second_moment_after(mean0, var0, beta):
@@ -184,7 +184,8 @@ helpers.check_exercise("03.1", second_moment_after)
 
 # %% [markdown]
 # **2.** Without the shrink factor, the chain $\mathbf{x}_t = \mathbf{x}_{t-1} + \sqrt{\beta_t}\,\boldsymbol\epsilon_t$
-# would *add* variance. Write `std_without_shrink(var0, beta)` for that chain.
+# would *add* variance. Write `std_without_shrink(var0, beta)`: the std of a coordinate after all steps of `beta` of that
+# chain, starting from variance `var0` (a float). Return a Python float.
 
 # %%
 def std_without_shrink(var0, beta):

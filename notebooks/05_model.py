@@ -114,7 +114,7 @@ torch.testing.assert_close(net(xt, t), model(xt, t))
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How many parameters?
 #
-# Each `Linear(a, b)` has $ab + b$ parameters, each table $T \cdot 128$:
+# Each `Linear(n_in, n_out)` has $n_\text{in} n_\text{out} + n_\text{out}$ parameters (weights and biases), each table $T \cdot 128$:
 #
 # $$\underbrace{(2\cdot128 + 128)}_{W_1,b_1} + 2\,\underbrace{(128^2 + 128)}_{W_2,b_2 \text{ and } W_3,b_3}
 #   + \underbrace{(128\cdot2 + 2)}_{W_4,b_4} + \underbrace{3\cdot T\cdot128}_{\text{embeddings}}$$

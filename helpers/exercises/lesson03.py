@@ -22,7 +22,7 @@ def _test_std_without_shrink(fn):
 
 def _test_second_moment_after(fn):
     for mean0, var0, beta in ((0.3, 0.01, sigmoid_schedule(100).beta), (-2.0, 0.5, linear_schedule(50, 0.01, 0.2).beta),
-                              (0.0, 1.0, linear_schedule(10).beta)):
+                              (0.0, 4.0, linear_schedule(10).beta)):
         value = number(fn(mean0, var0, beta.clone()))
         expect(isinstance(value, float), "return a number (a float, or a tensor holding one)")
         # Step by step: each step scales the mean by sqrt(1 - beta) and the variance by (1 - beta), then adds beta.

@@ -6,7 +6,7 @@ from ..measures.metrics import sharp_quality
 from ..networks import checkpoint
 from ..process.schedules import linear_schedule, sigmoid_schedule
 from ..sampling.ancestral import sample
-from .base import Exercise, close, expect, prediction
+from .base import Exercise, expect, prediction
 
 
 def _off_curve_with_last_step_noise():
@@ -28,7 +28,8 @@ def _test_two_step_variance(fn):
         before, now = a[:-2], a[2:]
         covariance = (now / before).sqrt() * (1 - before)
         expected = (1 - before) - covariance**2 / (1 - now)
-        wrong = (value.double() - expected).abs() > 1e-6 * (1 + expected.abs())
+        value = value.double()
+        wrong = ~torch.isfinite(value) | ((value - expected).abs() > 1e-6 * (1 + expected.abs()))
         expect(not bool(wrong.any()), f"for a schedule of T = {sch.T} the variance is off first at the paper's "
                f"t = {int(wrong.nonzero()[0]) + 2 if bool(wrong.any()) else 0}")
 

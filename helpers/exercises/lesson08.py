@@ -48,8 +48,8 @@ def _scaled_input_std_first_step():
 
 EXERCISES = {
     "08.1": Exercise("lr_at", _test_lr_at, "two pieces: a straight line up to the peak over the warm-up steps (step 0 already above 0), then half a cosine period from the peak down to 0 at the last step"),
-    "08.2": Exercise("recent_half", _test_recent_half, "the k-th update's weight is proportional to decay**(n - k): sum the "
-                     "weights of the last m updates as a geometric series, divide by the sum over all n, and find the "
+    "08.2": Exercise("recent_half", _test_recent_half, "the k-th update's share is proportional to decay**(n - k): sum the "
+                     "shares of the last m updates as a geometric series, divide by the sum over all n, and find the "
                      "smallest m that reaches one half"),
     "08.3": Exercise("predicted_std", prediction(_scaled_input_std_first_step, "the std of the scaled first coordinate at t = 1", rel_tol=0.05), "which std does c_in divide by, and is it the first coordinate's own?"),
 }
