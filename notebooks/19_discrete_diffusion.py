@@ -353,12 +353,22 @@ print("confident %, masked 64 steps - lesson 17's 1 000:", sure.brief(1))
 def watch(steps=16, order="random"):
     chain = helpers.unmask_sample(network, 6, steps, order, seeded(11), keep_chain=True)
     moments = sorted({round(steps * f) for f in (1, 0.8, 0.6, 0.45, 0.3, 0.15, 0.05, 0)}, reverse=True)
-    fig, axes = plt.subplots(6, len(moments), figsize=(0.8 * len(moments) + 1.2, 5.2), squeeze=False, layout="constrained")
+    # One picture of 6 x len(moments) digits, a blank line of pixels between them (drawn white).
+    mosaic = np.full((6 * 9 - 1, len(moments) * 9 - 1), -1.0)
     for j, t in enumerate(moments):
         for i in range(6):
-            image = draw_token(axes[i, j], chain[steps - t][i])
-        axes[0, j].set_title(f"t={t}", fontsize=10)
-    colour_bar(fig, axes, image)
+            mosaic[9 * i : 9 * i + 8, 9 * j : 9 * j + 8] = chain[steps - t][i].reshape(8, 8).numpy()
+    fig, ax = plt.subplots(figsize=(0.8 * len(moments) + 1.6, 5.2), layout="constrained")
+    colours = TOKEN_COLOURS.copy()
+    colours.set_under("white")
+    image = ax.imshow(np.ma.masked_equal(mosaic, MASK), cmap=colours, vmin=0, vmax=K - 1)
+    ax.set_xticks([9 * j + 3.5 for j in range(len(moments))], [f"t={t}" for t in moments], fontsize=10)
+    ax.xaxis.tick_top()
+    ax.set_yticks([])
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    colour_bar(fig, ax, image)
     plt.show()
 
 
@@ -385,7 +395,7 @@ def fill(masked_share=0.5, image=0):
         by_network = network.log_probs(xt).argmax(-1)
     by_oracle = oracle.log_probs(xt).argmax(-1)
     show_tokens([x0[0], xt[0], by_network[0], by_oracle[0]], ["test digit", f"{masked_share:.0%} masked", "network",
-                                                              "exact, training set"], ax_size=1.3)
+                                                              "exact, training set"], ax_size=1.8)
 
 
 fill()
