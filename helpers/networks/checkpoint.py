@@ -13,7 +13,7 @@ from ..process.flows import VelocityPredictor
 from .mlp import ConditionalNoisePredictor, NoisePredictor, UNWRITTEN
 from .tokens import TokenPredictor
 
-# What save_weights writes: lesson 05's noise predictors and lesson 12's velocity network.
+# What save_weights writes: lesson 05's noise predictors, lesson 12's velocity network and lesson 19's token network.
 SAVABLE = (NoisePredictor, VelocityPredictor, TokenPredictor)
 
 FORMAT = "scurve-diffusion/weights-v2"
