@@ -40,6 +40,14 @@ class TokenPredictor(nn.Module):
         return carry_over(xt, torch.log_softmax(self(xt), -1), self.K)
 
 
+def check_predictor(name, predictor):
+    """predictor itself if it answers log_probs(xt) for d tokens of K values: a TokenPredictor or a TrainingSetUnmasker."""
+    if not all(hasattr(predictor, attribute) for attribute in ("d", "K", "log_probs")):
+        raise TypeError(f"{name} must be a helpers.TokenPredictor or helpers.TrainingSetUnmasker, got "
+                        f"{type(predictor).__name__}")
+    return predictor
+
+
 def carry_over(xt, log_p, mask):
     """log p(x_0 | x_t) with every visible position of x_t (a token other than mask) set to that token, log 1 = 0,
     and every other value to log 0 = -inf. Defined in lesson 19."""

@@ -19,7 +19,7 @@ import dataclasses
 import torch
 
 from .._checks import check_generator, check_int, check_tokens
-from ..networks.tokens import TokenPredictor
+from ..networks.tokens import TokenPredictor, check_predictor
 from ..training.config import TrainConfig
 from ..training.loop import train
 
@@ -68,8 +68,7 @@ def masked_elbo(model, x0, generator=None, draws=1):
     cross-entropy on n random masks, each n drawn `draws` times and averaged (module docstring). model: a
     helpers.TokenPredictor, or the exact helpers.TrainingSetUnmasker (anything with d, K and log_probs).
     Defined in lesson 19 (discrete diffusion)."""
-    if not all(hasattr(model, name) for name in ("d", "K", "log_probs")):
-        raise TypeError(f"model must be a helpers.TokenPredictor or helpers.TrainingSetUnmasker, got {type(model).__name__}")
+    model = check_predictor("model", model)
     x0 = check_tokens("x0", x0, model.K, model.d)
     generator, draws = check_generator(generator), check_int("draws", draws, 1)
     rows, d = x0.shape

@@ -14,6 +14,7 @@ would, but at the masked positions where the predictor is most sure (its largest
 import torch
 
 from .._checks import check_generator, check_int
+from ..networks.tokens import check_predictor
 
 ORDERS = ("random", "confidence")
 
@@ -27,9 +28,7 @@ def unmask_sample(predictor, n, steps, order="random", generator=None, keep_chai
     to the sample. A network runs in eval mode and gets its mode back. In the confidence order, equally sure positions
     are taken in order of position. Defined in lesson 19 (discrete diffusion).
     """
-    if not all(hasattr(predictor, name) for name in ("d", "K", "log_probs")):
-        raise TypeError(f"predictor must be a helpers.TokenPredictor or helpers.TrainingSetUnmasker, got "
-                        f"{type(predictor).__name__}")
+    predictor = check_predictor("predictor", predictor)
     n, steps, generator = check_int("n", n, 1), check_int("steps", steps, 1), check_generator(generator)
     if order not in ORDERS:
         raise ValueError(f"order must be one of {list(ORDERS)}, got {order!r}")
