@@ -5,6 +5,7 @@
 from .data.s_curve import curve, s_curve
 from .data.digits import (DIGITS, bits_per_dim, dequantise, digits_network, digits_schedule, digits_split, plot_digits,
                           to_levels, train_digits)
+from .data.text import text_split
 
 # The process: schedules, noising, what a network predicts, flow matching (lessons 02-04, 12, 14)
 from .process.schedules import (Schedule, cosine_schedule, linear_schedule, make_schedule, schedule_from_beta,
@@ -21,16 +22,19 @@ from .networks.preconditioning import Preconditioned, edm_coefficients
 from .networks.fast import FastEps
 from .networks.checkpoint import COMMITTED_CHECKPOINT, load_model, load_weights, save_weights
 from .networks.tokens import TokenPredictor
+from .networks.transformer import TokenTransformer
 
 # The objectives: what training minimises (lessons 06, 08, 14, 16)
 from .objectives.denoising import Denoising, antithetic_steps, eps_loss, skewed_steps
 from .objectives.weighting import eps_weights, loss_weights
 from .objectives.distill import ConsistencyObjective, DISTILL, progressive_objective, student_steps
-from .objectives.masked import MASKED, MaskedLoss, masked_elbo, train_masked
+from .objectives.masked import MASKED, MaskedLoss, masked_elbo, masked_elbo_sampled, train_masked
+from .objectives.autoregressive import NextTokenLoss, autoregressive_nll
 
 # The training loop and its configs (lesson 08)
 from .training.config import DEFAULT, REFERENCE, TrainConfig
 from .training.loop import build_model, ema_weight, learning_rate, train
+from .training.text import TEXT, train_text
 
 # Sampling (lessons 07, 10, 11, 15, 18)
 from .sampling.ancestral import posterior, reverse_mean, reverse_sigma, sample
@@ -41,6 +45,7 @@ from .sampling.solvers import GRIDS, PC_KAPPA, SOLVERS, dpm_solve, grid_alpha_ba
 from .sampling.guidance import Guided, LabelDropout, LabelledOracle, labels_of, segment_quality, tilted_sample
 from .sampling.inverse import posterior_sample
 from .sampling.unmask import unmask_sample
+from .sampling.autoregressive import autoregressive_sample
 
 # Exact answers (lessons 09, 18)
 from .exact.oracle import quadrature, s_curve_oracle, training_set_oracle
@@ -77,6 +82,7 @@ __all__ = [
     "LabelledOracle",
     "MASKED",
     "MaskedLoss",
+    "NextTokenLoss",
     "NoisePredictor",
     "PC_KAPPA",
     "PosteriorOracle",
@@ -84,14 +90,18 @@ __all__ = [
     "REFERENCE",
     "SOLVERS",
     "Schedule",
+    "TEXT",
     "TokenPredictor",
     "TokenProcess",
+    "TokenTransformer",
     "TrainConfig",
     "TrainingSetUnmasker",
     "VelocityPredictor",
     "alpha_bar_of",
     "animate_states",
     "antithetic_steps",
+    "autoregressive_nll",
+    "autoregressive_sample",
     "bits_per_dim",
     "build_flow_model",
     "build_model",
@@ -139,6 +149,7 @@ __all__ = [
     "loss_weights",
     "make_schedule",
     "masked_elbo",
+    "masked_elbo_sampled",
     "nearest",
     "observe",
     "ode_log_likelihood",
@@ -172,6 +183,7 @@ __all__ = [
     "straightness",
     "student_steps",
     "target_of",
+    "text_split",
     "tilted_sample",
     "timesteps",
     "to_flow",
@@ -179,6 +191,7 @@ __all__ = [
     "train",
     "train_digits",
     "train_masked",
+    "train_text",
     "training_set_oracle",
     "unmask_sample",
     "x0_and_eps",

@@ -349,6 +349,7 @@ def test_setup_reinstalls_missing_packages_and_says_what_to_delete_if_that_fails
 XT = helpers.s_curve(8, seed=1)
 EPS = torch.randn(8, 2, generator=seeded(1))
 
+TOKENS_4 = torch.tensor([[0, 1, 2, 0], [2, 2, 1, 0]])
 SLIPS_RAISE = {
     "generator=42 to sample": (lambda: helpers.sample(net(), SCH, 5, generator=42), TypeError,
                                ["generator must be None or a torch.Generator", "manual_seed(42)", "got int 42"]),
@@ -586,6 +587,24 @@ SLIPS_RAISE = {
     "train_masked on the digits as floats": (lambda: helpers.train_masked(DIGIT_LEVELS.float() / 8 - 1, 17), TypeError, ["to_levels"]),
     "TrainingSetUnmasker of the float images": (lambda: helpers.TrainingSetUnmasker(DIGIT_LEVELS.float(), 17), TypeError,
                                                 ["integer tokens"]),
+    # Lesson 19's text: one network, two uses.
+    "TokenTransformer with an odd head width": (lambda: helpers.TokenTransformer(8, 3, width=100, heads=4), ValueError,
+                                                ["multiple of 2 heads"]),
+    "TokenTransformer of a longer window": (lambda: helpers.TokenTransformer(8, 3)(torch.zeros((1, 9), dtype=torch.long)),
+                                            ValueError, ["shape (N, 8)"]),
+    "autoregressive_nll of the masked model": (lambda: helpers.autoregressive_nll(helpers.TokenTransformer(4, 3), TOKENS_4),
+                                               TypeError, ["causal=True"]),
+    "autoregressive_sample of the digits' token network": (lambda: helpers.autoregressive_sample(helpers.TokenPredictor(), 2),
+                                                           TypeError, ["helpers.TokenTransformer with causal=True"]),
+    "masked_elbo_sampled of the autoregressive model": (lambda: helpers.masked_elbo_sampled(
+        helpers.TokenTransformer(4, 3, causal=True), TOKENS_4), ValueError, ["next_log_probs"]),
+    "NextTokenLoss on the masked model": (lambda: helpers.train(helpers.TokenTransformer(4, 3), TOKENS_4, helpers.NextTokenLoss(),
+                                                                replace(helpers.TEXT, steps=2, warmup_steps=0), progress=False),
+                                          TypeError, ["causal=True"]),
+    "train_text on a string": (lambda: helpers.train_text("masked", "def forward(self, x):", 96), TypeError,
+                               ["Characters", "text_split"]),
+    "text_split of a validation split": (lambda: helpers.text_split("validation"), ValueError, ["'train' or 'test'"]),
+    "train_text by the paper's name": (lambda: helpers.train_text("MDLM", TOKENS_4, 3), ValueError, ["objective must be one of"]),
 }
 
 

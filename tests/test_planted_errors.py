@@ -1390,3 +1390,22 @@ def test_19_discrete_unit_checks_planted(monkeypatch):
               (helpers, "masked_elbo", ".double().cpu() / n_masked", ".double().cpu()"),
               (helpers.sampling.unmask, "_unmask", "< 1 / t)", "<= 1)"))
     each_plant_caught(monkeypatch, checks, plants)
+
+
+def test_19_text_unit_checks_planted(monkeypatch):
+    """tests/test_text.py catches: the autoregressive model shown the token it predicts (its probabilities no longer sum
+    to 1 over every sequence), a rotation that is not one (its 2-d case written out), the sampled bound without its
+    factor d (the exact sum over all masks), and the sampler drawing every position from the first one's prediction
+    (the shares of its samples)."""
+    import helpers.networks.transformer as transformer
+    import test_text
+
+    checks = (test_text.test_autoregressive_probabilities_sum_to_one,
+              test_text.test_rotary_scores_depend_on_the_offset_alone,
+              test_text.test_sampled_bound_averages_to_the_full_sum,
+              test_text.test_autoregressive_sampler_draws_the_model)
+    plants = ((helpers.TokenTransformer, "next_log_probs", "torch.cat([start, x0[:, :-1]], 1)", "x0"),
+              (transformer, "rotate", "even * sin + odd * cos", "even * sin - odd * cos"),
+              (helpers, "masked_elbo_sampled", "total += d * masked_cross_entropy", "total += masked_cross_entropy"),
+              (helpers, "autoregressive_sample", "next_log_probs(x)[:, i]", "next_log_probs(x)[:, 0]"))
+    each_plant_caught(monkeypatch, checks, plants)

@@ -41,10 +41,11 @@ class TokenPredictor(nn.Module):
 
 
 def check_predictor(name, predictor):
-    """predictor itself if it answers log_probs(xt) for d tokens of K values: a TokenPredictor or a TrainingSetUnmasker."""
+    """predictor itself if it answers log_probs(xt) for d tokens of K values: a TokenPredictor, a TrainingSetUnmasker or
+    a bidirectional TokenTransformer."""
     if not all(hasattr(predictor, attribute) for attribute in ("d", "K", "log_probs")):
-        raise TypeError(f"{name} must be a helpers.TokenPredictor or helpers.TrainingSetUnmasker, got "
-                        f"{type(predictor).__name__}")
+        raise TypeError(f"{name} must be a helpers.TokenPredictor or helpers.TrainingSetUnmasker (or a "
+                        f"helpers.TokenTransformer with causal=False), got {type(predictor).__name__}")
     return predictor
 
 

@@ -20,6 +20,7 @@ import torch
 
 from .._checks import check_generator, check_int, check_tokens
 from ..networks.tokens import TokenPredictor, check_predictor
+from ..networks.transformer import TokenTransformer
 from ..training.config import TrainConfig
 from ..training.loop import train
 
@@ -51,8 +52,9 @@ class MaskedLoss:
     masked ELBO in nats per token, unbiased (module docstring). Defined in lesson 19."""
 
     def start(self, model, data):
-        if not isinstance(model, TokenPredictor):
-            raise TypeError(f"model must be a helpers.TokenPredictor, got {type(model).__name__}")
+        if not (isinstance(model, TokenPredictor) or (isinstance(model, TokenTransformer) and not model.causal)):
+            raise TypeError(f"model must be a helpers.TokenPredictor or a helpers.TokenTransformer with causal=False, "
+                            f"got {type(model).__name__}{' with causal=True' if getattr(model, 'causal', False) else ''}")
         check_tokens("data", data, model.K, model.d)
 
     def __call__(self, model, x0, generator):
@@ -66,7 +68,8 @@ class MaskedLoss:
 def masked_elbo(model, x0, generator=None, draws=1):
     """The masked ELBO, an upper bound on -log p_theta(x_0) in nats per image (N,): the sum over n = 1 .. d of the mean
     cross-entropy on n random masks, each n drawn `draws` times and averaged (module docstring). model: a
-    helpers.TokenPredictor, or the exact helpers.TrainingSetUnmasker (anything with d, K and log_probs).
+    helpers.TokenPredictor or bidirectional helpers.TokenTransformer, or the exact helpers.TrainingSetUnmasker (anything
+    with d, K and log_probs).
     Defined in lesson 19 (discrete diffusion)."""
     model = check_predictor("model", model)
     x0 = check_tokens("x0", x0, model.K, model.d)
@@ -77,6 +80,23 @@ def masked_elbo(model, x0, generator=None, draws=1):
         for _ in range(draws):
             masks = random_masks(rows, d, torch.full((rows,), n_masked), generator)
             total += masked_cross_entropy(model, x0, masks).double().cpu() / n_masked
+    return total / draws
+
+
+@torch.no_grad()
+def masked_elbo_sampled(model, x0, generator=None, draws=1):
+    """An unbiased estimate of masked_elbo in nats per sequence (N,) from `draws` passes instead of d: each pass
+    draws for every row one number of masks n uniformly from 1 .. d, and d (cross-entropy on n random masks) / n
+    averages to the sum over n. Defined in lesson 19 (discrete diffusion)."""
+    model = check_predictor("model", model)
+    x0 = check_tokens("x0", x0, model.K, model.d)
+    generator, draws = check_generator(generator), check_int("draws", draws, 1)
+    rows, d = x0.shape
+    total = torch.zeros(rows, dtype=torch.float64)
+    for _ in range(draws):
+        n_masked = torch.randint(1, d + 1, (rows,), generator=generator)
+        masks = random_masks(rows, d, n_masked, generator)
+        total += d * masked_cross_entropy(model, x0, masks).double().cpu() / n_masked
     return total / draws
 
 

@@ -23,9 +23,9 @@ ORDERS = ("random", "confidence")
 def unmask_sample(predictor, n, steps, order="random", generator=None, keep_chain=False):
     """n sequences of predictor.d tokens drawn by unmasking from all masks in `steps` steps (module docstring).
 
-    predictor: a helpers.TokenPredictor or helpers.TrainingSetUnmasker (anything with d, K and log_probs(xt)). Drawn on
-    the CPU with generator. Returns tokens (n, d), long, or with keep_chain all states (steps + 1, n, d) from all masks
-    to the sample. A network runs in eval mode and gets its mode back. In the confidence order, equally sure positions
+    predictor: a helpers.TokenPredictor, a bidirectional helpers.TokenTransformer or helpers.TrainingSetUnmasker (anything
+    with d, K and log_probs(xt)). Drawn on the CPU with generator. Returns tokens (n, d), long, or with keep_chain all
+    states (steps + 1, n, d) from all masks to the sample. A network runs in eval mode and gets its mode back. In the confidence order, equally sure positions
     are taken in order of position. Defined in lesson 19 (discrete diffusion).
     """
     predictor = check_predictor("predictor", predictor)
