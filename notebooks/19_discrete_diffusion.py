@@ -485,13 +485,28 @@ assert text_gap.verdict == "autoregressive better" and max(r["masked_bpc"] for r
 # the left-to-right model always sees the contiguous past and learns one order, while the masked model sees scattered
 # characters and must serve all $128!$ orders with one network. How much of the gap is the bound's slack (the masked
 # model's true $-\log p$ lies below its bound) is not measured here. Samples, the masked model's by unmasking in 128
-# steps, one character per step on average:
+# steps, one character per step on average, and the autoregressive model's (AR), each window in two rows of 64:
 
 # %%
-for name, rows in (("masked diffusion, 128 steps", helpers.unmask_sample(masked_text, 2, length, "random", seeded(21))),
-                   ("autoregressive", helpers.autoregressive_sample(causal_text, 2, seeded(21)))):
-    for k, row in enumerate(rows):
-        print(f"--- {name}, sample {k + 1} ---\n{characters.decode(row)}")
+def show_windows(rows, labels):
+    """Windows of 128 characters, each in two rows of 64 (a line break drawn as ↵), masks in orange."""
+    fig, ax = plt.subplots(figsize=(8.5, 0.75 * len(rows) + 0.3), layout="constrained")
+    for k, (row, label) in enumerate(zip(rows, labels)):
+        window = characters.decode(row, mask="\0").replace("\n", "↵")
+        # Two layers of monospace text that line up: the visible characters, and a block where each mask is.
+        shown = "".join(" " if c == "\0" else c for c in window)
+        hidden = "".join("█" if c == "\0" else " " for c in window)
+        for layer, colour in ((shown, "black"), (hidden, "tab:orange")):
+            ax.text(0.1, 1 - k / len(rows), layer[:64] + "\n" + layer[64:], family="DejaVu Sans Mono", fontsize=11,
+                    va="top", color=colour, transform=ax.transAxes)
+        ax.text(0, 1 - k / len(rows), label, fontsize=10, va="top", transform=ax.transAxes)
+    ax.axis("off")
+    plt.show()
+
+
+masked_samples = helpers.unmask_sample(masked_text, 2, length, "random", seeded(21))
+causal_samples = helpers.autoregressive_sample(causal_text, 2, seeded(21))
+show_windows([*masked_samples, *causal_samples], ["masked 1", "masked 2", "AR 1", "AR 2"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Judging samples.** A third network reads them: the autoregressive model of the *next* seed, which never saw the
@@ -537,25 +552,13 @@ print("128 - 16 steps, random order:",
 # token, against 1.4 bits per character here. LLaDA (Nie et al. 2025) has 8 billion parameters. Nor can bits per character judge what masked models are used for: filling in the middle of a sequence,
 # and sampling many tokens per step.
 #
-# Watch a window unmask, sampled live with the committed network: its 128 positions in two rows of 64, a line break
-# drawn as ↵, the masks in orange.
+# Watch a window unmask, sampled live with the committed network (the masks in orange):
 
 # %%
 def watch_text(steps=32, order="random"):
     chain = helpers.unmask_sample(masked_text, 1, steps, order, seeded(22), keep_chain=True)
     moments = sorted({round(steps * f) for f in (1, 0.75, 0.5, 0.25, 0)}, reverse=True)
-    fig, ax = plt.subplots(figsize=(8.5, 0.75 * len(moments) + 0.3), layout="constrained")
-    for row, t in enumerate(moments):
-        window = characters.decode(chain[steps - t][0], mask="\0").replace("\n", "↵")
-        # Two layers of monospace text that line up: the visible characters, and a block where each mask is.
-        shown = "".join(" " if c == "\0" else c for c in window)
-        hidden = "".join("█" if c == "\0" else " " for c in window)
-        for layer, colour in ((shown, "black"), (hidden, "tab:orange")):
-            ax.text(0.1, 1 - row / len(moments), layer[:64] + "\n" + layer[64:], family="DejaVu Sans Mono", fontsize=11,
-                    va="top", color=colour, transform=ax.transAxes)
-        ax.text(0, 1 - row / len(moments), f"t = {t}", fontsize=10, va="top", transform=ax.transAxes)
-    ax.axis("off")
-    plt.show()
+    show_windows([chain[steps - t][0] for t in moments], [f"t = {t}" for t in moments])
 
 
 watch_text()
