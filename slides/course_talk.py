@@ -289,7 +289,7 @@ print(f"masked diffusion {np.mean([r['test_150_bpd'] for r in discrete['network'
       f"{discrete['baselines']['independent pixels']['test_150']:.2f} bits/dim")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### The same bound on text (lesson 19)
+# ### The same bound on text (appendix 19a)
 #
 # One small transformer, trained with one recipe for the same steps on PyTorch's own source, 96 characters: bidirectional
 # on the masked bound, or causal on the next character. Test bits per character, ten seeds each:

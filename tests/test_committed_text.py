@@ -22,7 +22,7 @@ import make_text  # noqa: E402
 
 RETRAINS = True
 # Bits per character. The ten benchmark seeds spread by 0.008 (autoregressive) and 0.016 (masked) s.d.; scoring 233
-# windows with two draws adds a standard error of 0.06 to the masked bound (lesson 19 prints it), so 0.15 is 2.5 of
+# windows with two draws adds a standard error of 0.06 to the masked bound (appendix 19a prints it), so 0.15 is 2.5 of
 # those. A recipe cut to 30 of its 1 000 steps lands far outside (the planted test).
 TOLERANCE = 0.15
 BENCHMARK = json.loads((ROOT / "benchmarks" / "results" / "text-cpu-2core.json").read_text())
