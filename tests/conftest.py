@@ -62,6 +62,21 @@ def browser():
 
 
 @pytest.fixture(scope="session")
+def disk_page(browser):
+    """(page, blocked requests, console errors): one page in which the decks and the website's pages are opened from disk
+    one after another (test_browser.open_from_disk), every request that is not a file blocked. A fresh page for each
+    took 0.6-1.0 s more a deck or page (docs/decisions.md, "Test-suite time budget")."""
+    from test_browser import DISK, isolated_page
+
+    page, blocked = isolated_page(browser, DISK)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page, blocked, errors
+    page.close()
+
+
+@pytest.fixture(scope="session")
 def jupyterlab(tmp_path_factory):
     """(base URL, token): JupyterLab on a learner's workspace (tools/lab_session.py)."""
     from test_browser import CHROMIUM, lab_session, require

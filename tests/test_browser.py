@@ -48,6 +48,23 @@ def isolated_page(browser, allowed, height=800):
     return page, blocked
 
 
+# What a deck or a website page opened from disk may load: its own files, and the data the page makes itself.
+DISK = ("file:", "data:", "blob:")
+
+
+def open_from_disk(disk_page, path: Path, height=800):
+    """The shared page (the disk_page fixture) showing the file at path in a window 1280 px wide, its lists of blocked
+    requests and console errors holding this file's alone."""
+    page, blocked, errors = disk_page
+    # Away from the last file first, so that nothing it logs while unloading counts against this one.
+    page.goto("about:blank")
+    blocked.clear()
+    errors.clear()
+    page.set_viewport_size({"width": 1280, "height": height})
+    page.goto(path.as_uri())
+    return page
+
+
 def expected_slides(notebook):
     kinds = [c.metadata.get("slideshow", {}).get("slide_type", "-") for c in notebook.cells]
     kinds = [k for k in kinds if k != "skip"]
@@ -160,17 +177,16 @@ def test_the_link_jupyter_prints_opens_lesson_01(browser, jupyterlab):
 MENUS = ("File", "Edit", "View", "Run", "Kernel", "Tabs", "Settings", "Help")
 
 
-def test_the_menus_and_commands_the_readme_names_exist(browser, jupyterlab):
+def test_the_menus_and_commands_the_readme_names_exist(lab_tab):
     """Every "Menu → **Item**" and every "command palette's **Command**" in the README is in JupyterLab as installed
     (issue 39: the README sent presenters to View → "Open as Reveal Slideshow", which that menu does not have)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     named = re.findall(rf"\b({'|'.join(MENUS)}) →\s+\*\*(.+?)\*\*", readme)
     commands = re.findall(r"command palette's(?:\s+\(\*\*[^*]+\*\*\))?\s+\*\*(.+?)\*\*", readme)
     assert len(named) >= 3 and len(commands) >= 2, (named, commands)
-    base, token = jupyterlab
-    page, blocked = isolated_page(browser, LOCAL)
-    page.goto(f"{base}/lab/tree/{course.FIRST_LESSON}?reset&token={token}")
-    page.wait_for_function("window.jupyterapp?.shell.currentWidget?.context", timeout=60_000)
+    page, blocked = lab_tab
+    # With a lesson in view: the Run menu shows its notebook commands only then.
+    assert page.evaluate(OPEN_IN_TAB, course.FIRST_LESSON)
     items = {}
     for menu in sorted({menu for menu, _ in named}):
         page.click(f".lm-MenuBar-itemLabel:text-is('{menu}')")
@@ -181,15 +197,17 @@ def test_the_menus_and_commands_the_readme_names_exist(browser, jupyterlab):
     # The labels of every command JupyterLab has (the palette lists them by label).
     palette = set(page.evaluate("(() => { const c = window.jupyterapp.commands; "
                                 "return c.listCommands().map(id => { try { return c.label(id, {}); } catch (e) { return ''; } }); })()"))
+    page.evaluate(CLOSE_IN_TAB)
     missing = [(menu, item) for menu, item in named if " ".join(item.split()) not in items[menu]]
     missing += [("command palette", command) for command in commands if " ".join(command.split()) not in palette]
     assert not missing, missing
     assert blocked == []
-    page.close()
 
 
 # Every lesson with controls runs in JupyterLab up to its last control, and each of its controls is moved. The later, longer lessons run
 # from tests/test_browser_lessons.py and tests/test_browser_lessons_b.py, so that the test command's two workers share them.
+# Lesson 01 runs in its live slides instead (tests/test_lab_presenting.py: every cell up to its last control, then every
+# control moved), which a run here would repeat.
 LAB_LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if "interact(" in p.read_text())
 LATER_LESSONS = [name for name in LAB_LESSONS if name >= "10"]
 # Alternate lessons in each file: the later lessons train or integrate for 20-40 s each, and one file of them all was the
@@ -379,23 +397,25 @@ def run_lesson_in_lab(lab_tab, name):
         page.evaluate(CLOSE_IN_TAB)
 
 
-@pytest.mark.parametrize("name", [name for name in LAB_LESSONS if name not in LATER_LESSONS])
+@pytest.mark.parametrize("name", [name for name in LAB_LESSONS if name not in LATER_LESSONS and name != course.FIRST_LESSON.split("/")[-1]])
 def test_lesson_runs_in_jupyterlab(lab_tab, name):
     run_lesson_in_lab(lab_tab, name)
 
 
-def test_saved_lesson_shows_no_widget_reprs(browser, jupyterlab):
+def test_saved_lesson_shows_no_widget_reprs(lab_tab):
     """Opened and not run, a lesson shows its saved figures and no widget's Python repr (JupyterLab 4 cannot draw
     saved widgets, so the build keeps none; the cell before each interact draws its figure). One lesson here;
     tests/test_pairing.py checks the saved outputs of all of them."""
-    base, token = jupyterlab
-    name = "10_fewer_steps.ipynb"
-    page, blocked = open_lesson(browser, base, token, name)
-    page.wait_for_selector(".jp-Notebook .jp-OutputArea-output img", state="attached", timeout=30_000)
-    text = page.evaluate("document.querySelector('.jp-NotebookPanel').innerText")
-    assert "interactive(children" not in text and "Error displaying widget" not in text
-    assert blocked == []
-    page.close()
+    page, blocked = lab_tab
+    assert page.evaluate(OPEN_IN_TAB, "notebooks/10_fewer_steps.ipynb")
+    try:
+        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img", state="attached",
+                               timeout=30_000)
+        text = page.evaluate("window.jupyterapp.shell.currentWidget.node.innerText")
+        assert "interactive(children" not in text and "Error displaying widget" not in text
+        assert blocked == []
+    finally:
+        page.evaluate(CLOSE_IN_TAB)
 
 
 CONTROLS = ".widget-interact .noUi-handle, .widget-interact select"

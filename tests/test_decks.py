@@ -12,7 +12,7 @@ import sys
 import nbformat
 import pytest
 
-from test_browser import ROOT, SCREENSHOTS, expected_slides, isolated_page, require
+from test_browser import ROOT, SCREENSHOTS, expected_slides, open_from_disk, require
 
 sys.path.insert(0, str(ROOT / "slides"))
 import build as deck_builder  # noqa: E402
@@ -31,11 +31,10 @@ def built_decks(request):
 
 
 @pytest.mark.parametrize("notebook_path", DECKS, ids=lambda p: p.stem)
-def test_deck_offline(browser, built_decks, notebook_path):
+def test_deck_offline(disk_page, built_decks, notebook_path):
     notebook = nbformat.read(notebook_path, as_version=4)
     deck = built_decks / f"{notebook_path.stem}.slides.html"
-    page, blocked = isolated_page(browser, ("file:", "data:"), height=720)
-    page.goto(deck.as_uri())
+    page = open_from_disk(disk_page, deck, height=720)
     page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
 
     slides = page.eval_on_selector_all(".reveal .slides > section", "els => els.length")
@@ -73,8 +72,8 @@ def test_deck_offline(browser, built_decks, notebook_path):
     # Headings keep their case (maths in them would change: η = 0 upper-cased is H = 0).
     assert page.evaluate("Array.from(document.querySelectorAll('.reveal h1, .reveal h2, .reveal h3'))"
                          ".every(h => getComputedStyle(h).textTransform === 'none')")
-    assert blocked == []
-    page.close()
+    _, blocked, errors = disk_page
+    assert blocked == [] and errors == []
 
 
 # TeX that MathJax has not replaced: its delimiters left in the text of the slides, outside code.
@@ -165,7 +164,7 @@ def deck_problems(walk):
 
 # Planted defects: the checks above find each defect once its fix is undone. ---------------------------------------
 
-def walk_planted(browser, monkeypatch, name, undo=(), html_change=None):
+def walk_planted(disk_page, monkeypatch, name, undo=(), html_change=None):
     """Build notebook `name`'s deck with slides/build.py's functions in `undo` replaced by "change nothing" and the
     deck's HTML passed through html_change, then walk it at 1280x720 and return deck_problems and the headings' style."""
     for function in undo:
@@ -176,15 +175,13 @@ def walk_planted(browser, monkeypatch, name, undo=(), html_change=None):
     html, _ = deck_builder.exporter(show_code).from_notebook_node(notebook, resources={"metadata": {"name": name}})
     target = deck_builder.OUT / f"planted_{name}.slides.html"
     target.write_text(html_change(html) if html_change else html, encoding="utf-8")
-    page, _ = isolated_page(browser, ("file:", "data:"), height=720)
     try:
-        page.goto(target.as_uri())
+        page = open_from_disk(disk_page, target, height=720)
         page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
         page.wait_for_function("document.querySelectorAll('.MathJax_CHTML').length > 0", timeout=30_000)
         problems = deck_problems(page.evaluate(WALK_SLIDES))
         transforms = page.evaluate("Array.from(document.querySelectorAll('.reveal .slides h2'), h => getComputedStyle(h).textTransform)")
     finally:
-        page.close()
         target.unlink()
     return problems, transforms
 
@@ -198,40 +195,40 @@ def old_deck(html):
     return changed
 
 
-def test_planted_old_deck_splits_numbers_and_rows(browser, built_decks, monkeypatch):
-    problems, _ = walk_planted(browser, monkeypatch, "course_talk", html_change=old_deck)
+def test_planted_old_deck_splits_numbers_and_rows(disk_page, built_decks, monkeypatch):
+    problems, _ = walk_planted(disk_page, monkeypatch, "course_talk", html_change=old_deck)
     split = [word for _, words in problems["split words"] for word in words]
     assert "0.3411" in split or "stray" in split, problems["split words"]
     assert problems["wrapped rows"], "the talk's ablation rows wrapped in the old deck"
 
 
-def test_planted_blank_talk_slide(browser, built_decks, monkeypatch):
-    problems, _ = walk_planted(browser, monkeypatch, "course_talk", undo=["leave_out_empty"])
+def test_planted_blank_talk_slide(disk_page, built_decks, monkeypatch):
+    problems, _ = walk_planted(disk_page, monkeypatch, "course_talk", undo=["leave_out_empty"])
     assert problems["blank"], "the talk's hidden set-up cell makes a blank slide"
 
 
-def test_planted_try_it_without_figure_and_upper_case_headings(browser, built_decks, monkeypatch):
+def test_planted_try_it_without_figure_and_upper_case_headings(disk_page, built_decks, monkeypatch):
     """Lesson 10's deck with its figures left where the notebook has them and without the template's rule that keeps
     headings' case (the white theme upper-cases them, and maths in them with it: η becomes H)."""
-    problems, transforms = walk_planted(browser, monkeypatch, "10_fewer_steps", undo=["figures_beside_controls"],
+    problems, transforms = walk_planted(disk_page, monkeypatch, "10_fewer_steps", undo=["figures_beside_controls"],
                                         html_change=lambda h: h.replace("text-transform: none;", ""))
     assert problems["controls without figure"]
     assert "uppercase" in transforms
 
 
-def test_planted_figure_below_code(browser, built_decks, monkeypatch):
-    problems, _ = walk_planted(browser, monkeypatch, "12_flow_matching", undo=["split_tall_figures"])
+def test_planted_figure_below_code(disk_page, built_decks, monkeypatch):
+    problems, _ = walk_planted(disk_page, monkeypatch, "12_flow_matching", undo=["split_tall_figures"])
     assert problems["figure below the screen"]
 
 
-def test_planted_tall_slide_scrolls_with_no_sign(browser, built_decks, monkeypatch):
+def test_planted_tall_slide_scrolls_with_no_sign(disk_page, built_decks, monkeypatch):
     """Lesson 17's deck (its first code slide is taller than the screen) without the template's scroll shadow, then
     without its fade: the slide scrolls and nothing says so."""
-    problems, _ = walk_planted(browser, monkeypatch, "17_digits",
+    problems, _ = walk_planted(disk_page, monkeypatch, "17_digits",
                                html_change=lambda h: h.replace("no-repeat local", "no-repeat scroll"))
     assert problems["scrolls with no sign"]
     # And without the fade over the content, which a code cell's box would otherwise hide the shadow under.
-    problems, _ = walk_planted(browser, monkeypatch, "17_digits", html_change=lambda h: h.replace(".more-below::after", ".none::after"))
+    problems, _ = walk_planted(disk_page, monkeypatch, "17_digits", html_change=lambda h: h.replace(".more-below::after", ".none::after"))
     assert problems["scrolls with no sign"]
 
 

@@ -104,7 +104,7 @@ CONTROLS_IN_VIEW = """() => {
 }"""
 
 
-def test_live_slides_then_reopened(browser, lab):
+def test_01_live_slides_then_reopened(browser, lab):
     """jupyterlab-slideshow (the notebook toolbar's deck button, command deck:start): run the lesson, start the slides at
     its top, press on (deck:forward, the → key) to the slide with the controls: they show, and each redraws the figure.
     Then the lesson is saved and reopened (check_reopened)."""

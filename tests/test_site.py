@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
-from test_browser import SCREENSHOTS, isolated_page
+from test_browser import SCREENSHOTS, isolated_page, open_from_disk
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -114,19 +114,15 @@ def broken_links(page_file: Path, links, ids):
     return broken
 
 
-def check_page(browser, page_file: Path, figures=0, has_maths=False, lesson=True, screenshot=None):
+def check_page(disk_page, page_file: Path, figures=0, has_maths=False, lesson=True, screenshot=None):
     """Open page_file from disk with every other request blocked and return its problems, as sentences. A lesson page
     (built from a notebook) must also show no test marker, in its code either; the decisions page names them."""
-    page, blocked = isolated_page(browser, ("file:", "data:", "blob:"))
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(page_file.as_uri())
+    page = open_from_disk(disk_page, page_file)
     seen = page.evaluate(READ_PAGE)
     if screenshot:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / screenshot))
-    page.close()
+    _, blocked, errors = disk_page
     problems = [f"console error: {e}" for e in errors] + [f"request outside the site: {url}" for url in blocked]
     problems += [f"broken link: {href}" for href in broken_links(page_file, seen["links"], set(seen["ids"]))]
     problems += [f"broken image: {image['src']}" for image in seen["images"] if not image["ok"]]
@@ -149,11 +145,11 @@ def check_page(browser, page_file: Path, figures=0, has_maths=False, lesson=True
 
 
 @pytest.mark.parametrize("stem", PAGES)
-def test_site_page(browser, site, stem):
+def test_site_page(disk_page, site, stem):
     figures, has_maths = figures_and_maths(stem)
     page_file = site / f"{stem}.html"
     lesson = stem in NOTEBOOK_PAGES
-    assert check_page(browser, page_file, figures, has_maths, lesson, screenshot=f"site_{stem}.png") == []
+    assert check_page(disk_page, page_file, figures, has_maths, lesson, screenshot=f"site_{stem}.png") == []
     html = page_file.read_text(encoding="utf-8")
     if lesson:
         # The committed notebook to download (the link itself is checked above), and the command to run it.
@@ -293,7 +289,7 @@ PLANTS = {
 PLANT_GROUPS = [["console error"], [defect for defect in PLANTS if defect != "console error"]]
 
 
-def test_site_check_catches_untypeset_navigation(browser, site, tmp_path):
+def test_site_check_catches_untypeset_navigation(disk_page, site, tmp_path):
     """A page without maths of its own still shows lessons 05 and 06's titles, with maths, in its navigation: Sphinx
     loaded MathJax only on pages with maths, so the benchmarks and decisions pages showed them as TeX. Planted: the
     MathJax script taken out of such a page."""
@@ -302,12 +298,12 @@ def test_site_check_catches_untypeset_navigation(browser, site, tmp_path):
     def without_mathjax(html):
         return re.sub(r'<script[^>]*src="[^"]*mathjax[^"]*"[^>]*></script>', "", html, flags=re.IGNORECASE)
 
-    problems = check_page(browser, planted_site(site, tmp_path, stem, without_mathjax), lesson=False)
+    problems = check_page(disk_page, planted_site(site, tmp_path, stem, without_mathjax), lesson=False)
     assert any(p.startswith("maths not rendered in the navigation") for p in problems), problems
 
 
 @pytest.mark.parametrize("defects", PLANT_GROUPS, ids=lambda group: f"{len(group)} defects")
-def test_site_check_catches_planted(browser, site, tmp_path, defects):
+def test_site_check_catches_planted(disk_page, site, tmp_path, defects):
     stem = "03_forward_process"
     figures, has_maths = figures_and_maths(stem)
 
@@ -317,6 +313,6 @@ def test_site_check_catches_planted(browser, site, tmp_path, defects):
         return html
 
     # Without the defects the same page passes: test_site_page[03_forward_process].
-    problems = check_page(browser, planted_site(site, tmp_path, stem, plant), figures, has_maths)
+    problems = check_page(disk_page, planted_site(site, tmp_path, stem, plant), figures, has_maths)
     missed = [defect for defect in defects if not any(p.startswith(defect) for p in problems)]
     assert missed == [], problems
