@@ -184,16 +184,24 @@ def served(folder):
         server.server_close()
 
 
-def test_site_served_search_finds_lessons(browser, site):
-    """Over HTTP, as `python3 -m http.server -d build/site` serves it: the search page finds the lesson on guidance."""
+@pytest.fixture(scope="module")
+def served_site(browser, site):
+    """(base URL, page, blocked requests, console errors): the built site over HTTP, as `python3 -m http.server -d
+    build/site` serves it, and one page for the searches below."""
     with served(site) as base:
         page, blocked = isolated_page(browser, (base, "data:"))
         errors = []
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.goto(f"{base}/search.html?q=guidance")
-        page.wait_for_selector("#search-results li a[href*='11_guidance']", timeout=30_000)
-        page.screenshot(path=str(SCREENSHOTS / "site_search.png"))
+        yield base, page, blocked, errors
         page.close()
+
+
+def test_site_served_search_finds_lessons(served_site):
+    """The search page finds the lesson on guidance."""
+    base, page, blocked, errors = served_site
+    page.goto(f"{base}/search.html?q=guidance")
+    page.wait_for_selector("#search-results li a[href*='11_guidance']", timeout=30_000)
+    page.screenshot(path=str(SCREENSHOTS / "site_search.png"))
     assert errors == [] and blocked == []
 
 
@@ -215,14 +223,12 @@ def search_snippets(base, page, query):
 
 
 @pytest.mark.parametrize("query", ["Frechet", "Fréchet", "noise schedule"])
-def test_site_search_snippets_read_as_prose(browser, site, query):
+def test_site_search_snippets_read_as_prose(served_site, query):
     """"Frechet" without its accent finds lesson 17's Fréchet distance; no snippet shows TeX or code."""
-    with served(site) as base:
-        page, blocked = isolated_page(browser, (base, "data:"))
-        results = search_snippets(base, page, query)
-        page.screenshot(path=str(SCREENSHOTS / f"site_search_{query.replace(' ', '_')}.png"))
-        page.close()
-    assert blocked == [] and results
+    base, page, blocked, errors = served_site
+    results = search_snippets(base, page, query)
+    page.screenshot(path=str(SCREENSHOTS / f"site_search_{query.replace(' ', '_')}.png"))
+    assert blocked == [] and errors == [] and results
     if "chet" in query:
         assert any("17_digits" in href and "Fréchet" in text for href, text in results), results
     noisy = [(href, SNIPPET_NOISE.search(text).group(0), text[:160]) for href, text in results if SNIPPET_NOISE.search(text)]
