@@ -12,8 +12,18 @@ learning-rate shape (Adam, warm-up, cosine), an EMA of the same share of each ru
         --seeds 0 1 2 3 4 --budgets 1 4 --lr-of mlp=8e-3 unet=8e-3 dit=1.6e-2      # and part5 with seeds 5-9
     .venv/bin/python benchmarks/backbones.py --name backbones-cpu-2core --summarise \
         --merge backbones-part0-cpu-2core backbones-part5-cpu-2core
+    # the pilot again at the 4x budget (does each network's choice hold?), merged into the pilot's file:
+    .venv/bin/python benchmarks/backbones.py --name dit4x-pilot --probe-from backbones-pilot-cpu-2core --seeds 100 \
+        --budgets 4 --networks dit --lr 2e-3 4e-3 8e-3 1.6e-2             # and others4x-pilot: --networks unet mlp
+    .venv/bin/python benchmarks/backbones.py --name backbones-pilot-cpu-2core \
+        --merge backbones-pilot-cpu-2core dit4x-pilot others4x-pilot
+    # the DiT's stability question on ten new seeds, U-Net and DiT at 8e-3 (two processes), then merged:
+    .venv/bin/python benchmarks/backbones.py --name backbones-stable-a-cpu-2core --probe-from backbones-pilot-cpu-2core \
+        --seeds 10 11 12 13 14 --budgets 4 --networks unet dit --lr-of unet=8e-3 dit=8e-3   # and -b with seeds 15-19
+    .venv/bin/python benchmarks/backbones.py --name backbones-stable-cpu-2core --summarise \
+        --merge backbones-stable-a-cpu-2core backbones-stable-b-cpu-2core
 
-The two contenders live here until lesson 20 teaches them (then they move into helpers/networks/):
+The two contenders are lesson 20's (helpers/networks/backbones.py):
 - UNet: 8 x 8 pixels as one channel; residual blocks (GroupNorm, SiLU, 3 x 3 convolutions), each adding a linear
   projection of the step's embedding, two at 8 x 8, a strided convolution to 4 x 4, two there, a transposed convolution
   back to 8 x 8 where the 8 x 8 features are joined on (the concatenated skip of Ronneberger et al. 2015), two more, one
@@ -49,202 +59,32 @@ from pathlib import Path
 
 import torch
 from scipy import stats
-from torch import nn
 
 import helpers
-from helpers._checks import check_int, check_points, check_steps
-from helpers.data.digits import DIGITS, Dequantised, bits_per_dim, digits_network, digits_schedule, digits_split, dequantise
+from helpers.data.digits import DIGITS, bits_per_dim, digits_schedule, digits_split, dequantise
 from helpers.measures.digit_scores import DigitJudge
-from helpers.networks.mlp import sinusoidal_embedding
+from helpers.training.backbones import BUILDERS, EMA_SHARE, LEARNING_RATES, backbone_recipe, train_backbone
 
 OUT = Path(__file__).resolve().parent / "results"
 PROBE_STEPS, REPEATS = 40, 3
 N_SAMPLES, N_LIKELIHOOD, NFE = 450, 150, 20
-EMA_SHARE = 0.1
-SIDE = 8
 
 
-class _Backbone(nn.Module):
-    """What the two share: T steps, 64 pixels, the input scale c_in (a buffer of shape (T,)), sinusoidal step features of
-    `width` numbers, and the course's checks of x_t and t."""
-
-    d = SIDE * SIDE
-    predicts = "eps"
-
-    def __init__(self, c_in, width):
-        super().__init__()
-        if not isinstance(c_in, torch.Tensor) or c_in.ndim != 1 or len(c_in) < 1:
-            raise ValueError(f"c_in must be a 1-d tensor of one input scale per step, got {getattr(c_in, 'shape', c_in)!r}")
-        self.T, self.width = len(c_in), check_int("width", width, 2)
-        if width % 2:
-            raise ValueError(f"width must be even for sinusoidal step features, got {width}")
-        self.register_buffer("c_in", c_in.detach().float().clone())
-        self.embed_step = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
-
-    def inputs(self, xt, t):
-        """x_t scaled by c_in[t], in the network's dtype, and the step's embedding, one row per image."""
-        xt = check_points("xt", xt, self.d)
-        if xt.device != self.c_in.device:
-            raise ValueError(f"xt is on {xt.device} but the network is on {self.c_in.device}: move one of them (.to(device))")
-        t = check_steps("t", t, self.T, n=xt.shape[0], device=xt.device)
-        return xt.float() * self.c_in[t].unsqueeze(1), self.embed_step(sinusoidal_embedding(t, self.width))
+def kind_and_sizes(name):
+    """A network's name as its kind and size arguments: "unet" is lesson 20's U-Net, "unet-16" the U-Net with 16 channels
+    (the scaling curve's widths)."""
+    kind, _, channels = name.partition("-")
+    return kind, ({"channels": int(channels)} if channels else {})
 
 
-class UNet(_Backbone):
-    """eps_theta(x_t, t) by convolutions: the image as one channel on its 8 x 8 grid, two residual blocks at 8 x 8, a
-    strided convolution to 4 x 4, two blocks there, a transposed convolution back to 8 x 8 where the 8 x 8 features are
-    joined on (the skip connection of Ronneberger et al. 2015), two blocks, and a convolution to one channel. Every block
-    adds a projection of the step's embedding to its features (Ho et al. 2020, appendix B, at this size). Defined in
-    lesson 20 (backbones)."""
-
-    def __init__(self, c_in, channels=32, width=128):
-        super().__init__(c_in, width)
-        self.channels = c = check_int("channels", channels, 8)
-        if c % 8:
-            raise ValueError(f"channels must be a multiple of 8 (GroupNorm's 8 groups), got {channels}")
-        self.first = nn.Conv2d(1, c, 3, padding=1)
-        self.down = nn.ModuleList([ResBlock(c, c, width), ResBlock(c, 2 * c, width)])
-        self.shrink = nn.Conv2d(2 * c, 2 * c, 3, stride=2, padding=1)
-        self.middle = nn.ModuleList([ResBlock(2 * c, 2 * c, width), ResBlock(2 * c, 2 * c, width)])
-        self.grow = nn.ConvTranspose2d(2 * c, 2 * c, 2, stride=2)
-        self.up = nn.ModuleList([ResBlock(4 * c, c, width), ResBlock(c, c, width)])
-        self.last = nn.Sequential(nn.GroupNorm(8, c), nn.SiLU(), nn.Conv2d(c, 1, 3, padding=1))
-
-    def config(self):
-        return {"kind": "unet", "T": self.T, "channels": self.channels, "width": self.width}
-
-    def forward(self, xt, t):
-        dtype = xt.dtype if isinstance(xt, torch.Tensor) else torch.float32
-        h, e = self.inputs(xt, t)
-        h = self.first(h.reshape(-1, 1, SIDE, SIDE))
-        for block in self.down:
-            h = block(h, e)
-        skip = h
-        h = self.shrink(h)
-        for block in self.middle:
-            h = block(h, e)
-        h = torch.cat([self.grow(h), skip], dim=1)
-        for block in self.up:
-            h = block(h, e)
-        return self.last(h).reshape(-1, self.d).to(dtype)
-
-
-class ResBlock(nn.Module):
-    """h + conv(SiLU(GroupNorm(conv(SiLU(GroupNorm(h))) + W e))), with a 1 x 1 convolution on the way round when the
-    channels change. Defined in lesson 20 (backbones)."""
-
-    def __init__(self, c_from, c_to, width):
-        super().__init__()
-        self.before = nn.Sequential(nn.GroupNorm(8, c_from), nn.SiLU(), nn.Conv2d(c_from, c_to, 3, padding=1))
-        self.step = nn.Linear(width, c_to)
-        self.after = nn.Sequential(nn.GroupNorm(8, c_to), nn.SiLU(), nn.Conv2d(c_to, c_to, 3, padding=1))
-        self.around = nn.Identity() if c_from == c_to else nn.Conv2d(c_from, c_to, 1)
-
-    def forward(self, h, e):
-        return self.around(h) + self.after(self.before(h) + self.step(e)[:, :, None, None])
-
-
-def to_patches(x, patch):
-    """Images (N, 64) as (N, tokens, patch^2): the patches read row by row, each patch's pixels row by row. Defined in
-    lesson 20 (backbones)."""
-    n = SIDE // patch
-    return x.reshape(-1, n, patch, n, patch).permute(0, 1, 3, 2, 4).reshape(-1, n * n, patch * patch)
-
-
-def from_patches(tokens, patch):
-    """The inverse of to_patches: (N, tokens, patch^2) back to images (N, 64). Defined in lesson 20 (backbones)."""
-    n = SIDE // patch
-    return tokens.reshape(-1, n, n, patch, patch).permute(0, 1, 3, 2, 4).reshape(-1, SIDE * SIDE)
-
-
-class DiT(_Backbone):
-    """eps_theta(x_t, t) by a transformer (Peebles & Xie 2023): the image cut into patch x patch pieces (16 tokens of 4
-    pixels for patch 2), each embedded linearly with a learned position, `depth` blocks of attention and MLP, and a
-    final layer back to pixels. The step enters through adaLN-zero (their section 3.2): each block's layer norms are
-    shifted and scaled, and each branch's output gated, by numbers computed from the step's embedding, and those start
-    at zero, so every block starts as the identity and the network's first output is 0. Defined in lesson 20
-    (backbones)."""
-
-    def __init__(self, c_in, width=96, depth=4, heads=4, patch=2):
-        super().__init__(c_in, width)
-        self.depth, self.heads, self.patch = check_int("depth", depth, 1), check_int("heads", heads, 1), patch
-        if patch not in (1, 2, 4, 8):
-            raise ValueError(f"patch must divide the image's side of 8 (1, 2, 4 or 8), got {patch!r}")
-        if width % heads:
-            raise ValueError(f"width ({width}) must be a multiple of heads ({heads})")
-        tokens, size = (SIDE // patch) ** 2, patch * patch
-        self.embed_patch = nn.Linear(size, width)
-        self.position = nn.Parameter(torch.randn(tokens, width) / math.sqrt(width))
-        self.blocks = nn.ModuleList([DiTBlock(width, heads) for _ in range(depth)])
-        self.norm = nn.LayerNorm(width, elementwise_affine=False)
-        self.modulate = _zero(nn.Linear(width, 2 * width))
-        self.last = _zero(nn.Linear(width, size))
-
-    def config(self):
-        return {"kind": "dit", "T": self.T, "width": self.width, "depth": self.depth, "heads": self.heads, "patch": self.patch}
-
-    def forward(self, xt, t):
-        dtype = xt.dtype if isinstance(xt, torch.Tensor) else torch.float32
-        x, e = self.inputs(xt, t)
-        c = nn.functional.silu(e)
-        h = self.embed_patch(to_patches(x, self.patch)) + self.position
-        for block in self.blocks:
-            h = block(h, c)
-        shift, scale = self.modulate(c).unsqueeze(1).chunk(2, dim=-1)
-        return from_patches(self.last(self.norm(h) * (1 + scale) + shift), self.patch).to(dtype)
-
-
-class DiTBlock(nn.Module):
-    """h + gate1 * attention(LN(h) (1 + scale1) + shift1), then h + gate2 * MLP(LN(h) (1 + scale2) + shift2), the six
-    modulations a linear function of the step's features c, zero at the start. Defined in lesson 20 (backbones)."""
-
-    def __init__(self, width, heads):
-        super().__init__()
-        self.heads = heads
-        self.norm = nn.LayerNorm(width, elementwise_affine=False)
-        self.qkv = nn.Linear(width, 3 * width)
-        self.project = nn.Linear(width, width)
-        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(approximate="tanh"), nn.Linear(4 * width, width))
-        self.modulate = _zero(nn.Linear(width, 6 * width))
-
-    def forward(self, h, c):
-        shift1, scale1, gate1, shift2, scale2, gate2 = self.modulate(c).unsqueeze(1).chunk(6, dim=-1)
-        a = self.norm(h) * (1 + scale1) + shift1
-        q, k, v = self.qkv(a).reshape(*a.shape[:2], 3, self.heads, -1).permute(2, 0, 3, 1, 4)
-        a = nn.functional.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(h.shape)
-        h = h + gate1 * self.project(a)
-        return h + gate2 * self.mlp(self.norm(h) * (1 + scale2) + shift2)
-
-
-def _zero(layer):
-    nn.init.zeros_(layer.weight)
-    nn.init.zeros_(layer.bias)
-    return layer
-
-
-def builders(x_train):
-    c_in = digits_network(x_train).c_in
-    return {"mlp": lambda: digits_network(x_train), "unet": lambda: UNet(c_in), "dit": lambda: DiT(c_in)}
-
-
-def train(build, x_train, config):
-    torch.manual_seed(config.seed)
-    objective = Dequantised(helpers.Denoising(digits_schedule(), config))
-    return helpers.train(build(), x_train, objective, config, progress=False)
-
-
-def relative_ema(steps):
-    """The EMA decay whose horizon 1 / (1 - decay) is EMA_SHARE of a run of `steps` steps."""
-    return 1 - 1 / max(1.0, EMA_SHARE * steps)
-
-
-def seconds_per_step(build, x_train, names):
+def seconds_per_step(x_train, names):
     """Median seconds per training step of each network, the networks timed in turns."""
     times = {name: [] for name in names}
     for _ in range(REPEATS):
         for name in names:
             config = dataclasses.replace(DIGITS, steps=PROBE_STEPS, warmup_steps=0)
-            times[name].append(train(build[name], x_train, config)["seconds"] / PROBE_STEPS)
+            kind, sizes = kind_and_sizes(name)
+            times[name].append(train_backbone(kind, x_train, config, **sizes)["seconds"] / PROBE_STEPS)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -255,6 +95,7 @@ def merge(names, out_name):
     """The rows of several runs (results/NAME.json for each name; the first one's settings) in results/out_name.json."""
     parts = [json.loads((OUT / f"{name}.json").read_text()) for name in names]
     merged = {**parts[0], "seeds": sorted({seed for part in parts for seed in part["seeds"]}),
+              "budgets": sorted({budget for part in parts for budget in part["budgets"]}),
               "rows": sorted((row for part in parts for row in part["rows"]),
                              key=lambda r: (r["budget"], r["seed"], r["network"], r["lr"]))}
     (OUT / f"{out_name}.json").write_text(json.dumps(merged, indent=1) + "\n")
@@ -276,12 +117,12 @@ def summarise(merged):
                 half = stats.t.ppf(0.975, len(numbers) - 1) * statistics.stdev(numbers) / math.sqrt(len(numbers))
                 cells.append(f"{measure} {statistics.fmean(numbers):.3f} ± {half:.3f}")
             print(f"  {name:5s} {first['steps']:6d} steps, lr {first['lr']}, " + ", ".join(cells))
-        for a, b in [("unet", "mlp"), ("dit", "mlp"), ("dit", "unet")]:
+        for a, b in [(a, b) for a, b in (("unet", "mlp"), ("dit", "mlp"), ("dit", "unet")) if {a, b} <= set(networks)]:
             for measure, lower in MEASURES.items():
                 comparison = helpers.compare(lambda k: value[budget, a, k][measure], lambda k: value[budget, b, k][measure],
                                              seeds=seeds, names=(a, b), lower_is_better=lower)
                 print(f"  {a} - {b}, {measure}: {comparison.brief(3)}")
-    for name in networks:
+    for name in networks if len(merged["budgets"]) > 1 else ():
         for measure, lower in MEASURES.items():
             comparison = helpers.compare(lambda k: value[merged["budgets"][-1], name, k][measure],
                                          lambda k: value[merged["budgets"][0], name, k][measure], seeds=seeds,
@@ -311,18 +152,23 @@ def main():
         return
     torch.set_num_threads(1)
     chosen = {k: float(v) for k, v in (item.split("=") for item in args.lr_of)}
-    rates = {name: [chosen[name]] if name in chosen else (args.lr or [DIGITS.lr]) for name in args.networks}
+    rates = {name: [chosen[name]] if name in chosen else (args.lr or [LEARNING_RATES[kind_and_sizes(name)[0]]])
+             for name in args.networks}
     x_train, labels, x_test, labels_test = digits_split()
     schedule = digits_schedule()
     judge = DigitJudge(x_train, labels, x_test, labels_test)
     x_like = dequantise(x_test[:N_LIKELIHOOD], torch.Generator().manual_seed(3))
-    build = builders(x_train)
     if args.probe_from:
         probe = json.loads((OUT / f"{args.probe_from}.json").read_text())["seconds_per_step"]
+        missing = set(args.networks) - probe.keys()
+        if missing:  # other U-Net widths: timed in turns with the 32-channel U-Net, scaled to its stored time
+            fresh = seconds_per_step(x_train, sorted(missing | {"unet"}))
+            probe.update({name: probe["unet"] * fresh[name] / fresh["unet"] for name in missing})
     else:
-        probe = seconds_per_step(build, x_train, sorted(set(args.networks) | {"mlp"}))
+        probe = seconds_per_step(x_train, sorted(set(args.networks) | {"mlp"}))
     recipe_seconds = DIGITS.steps * probe["mlp"]
-    parameters = {name: sum(p.numel() for p in build[name]().parameters()) for name in args.networks}
+    parameters = {name: sum(p.numel() for p in BUILDERS[kind_and_sizes(name)[0]](x_train, **kind_and_sizes(name)[1])
+                            .parameters()) for name in args.networks}
     print("seconds per step", probe, "recipe seconds", round(recipe_seconds, 1), "parameters", parameters, flush=True)
     out = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__, "seeds": args.seeds,
            "budgets": args.budgets, "recipe_seconds": round(recipe_seconds, 1), "ema_share": EMA_SHARE,
@@ -334,17 +180,16 @@ def main():
         for budget in args.budgets:
             for name in args.networks:
                 for lr in rates[name]:
-                    steps = max(1, round(budget * recipe_seconds / probe[name]))
-                    config = dataclasses.replace(DIGITS, steps=steps, lr=lr, ema_decay=relative_ema(steps), seed=seed,
-                                                 warmup_steps=min(DIGITS.warmup_steps, steps // 10))
-                    result = train(build[name], x_train, config)
+                    kind, sizes = kind_and_sizes(name)
+                    config = backbone_recipe(kind, budget, seed, lr, seconds_per_step={"mlp": probe["mlp"], kind: probe[name]})
+                    result = train_backbone(kind, x_train, config, **sizes)
                     model = result["model"].eval()
                     with torch.no_grad():
                         x = helpers.sample_steps(model, schedule, N_SAMPLES, helpers.grid_steps(schedule, NFE), "dpm++2m",
                                                  x_T=start)
                     scores = {k: round(v, 6 if k == "kid" else 4) for k, v in dataclasses.asdict(judge.scores(x)).items()}
                     elbo = helpers.elbo(model, schedule, x_like, generator=torch.Generator().manual_seed(4))
-                    out["rows"].append({"seed": seed, "budget": budget, "network": name, "lr": lr, "steps": steps,
+                    out["rows"].append({"seed": seed, "budget": budget, "network": name, "lr": lr, "steps": config.steps,
                                         "ema_decay": round(config.ema_decay, 5), "train_seconds": round(result["seconds"], 1),
                                         "final_loss": round(result["losses"][-100:].mean().item(), 4),
                                         "elbo_bpd": round(bits_per_dim(-elbo.nll_bound), 4), **scores})

@@ -16,13 +16,14 @@ from .process.tokens import TokenProcess
 from .process.flows import (FlowLoss, FlowOracle, VelocityPredictor, alpha_bar_of, build_flow_model, flow_grid,
                             flow_loss, flow_path, flow_sample, flow_solve, flow_time, straightness)
 
-# The networks and their weights (lessons 05, 08, 14, 15)
+# The networks and their weights (lessons 05, 08, 14, 15, 19, 20)
 from .networks.mlp import ConditionalNoisePredictor, NoisePredictor, input_scale, sinusoidal_embedding
 from .networks.preconditioning import Preconditioned, edm_coefficients
 from .networks.fast import FastEps
 from .networks.checkpoint import COMMITTED_CHECKPOINT, load_model, load_weights, save_weights
 from .networks.tokens import TokenPredictor
 from .networks.transformer import TokenTransformer
+from .networks.backbones import DiT, DiTBlock, UNet, from_patches, to_patches
 
 # The objectives: what training minimises (lessons 06, 08, 14, 16)
 from .objectives.denoising import Denoising, antithetic_steps, eps_loss, skewed_steps
@@ -34,6 +35,7 @@ from .objectives.autoregressive import NextTokenLoss, autoregressive_nll
 # The training loop and its configs (lesson 08)
 from .training.config import DEFAULT, REFERENCE, TrainConfig
 from .training.loop import build_model, ema_weight, learning_rate, train
+from .training.backbones import backbone_recipe, train_backbone
 from .training.text import TEXT, train_text
 
 # Sampling (lessons 07, 10, 11, 15, 18)
@@ -72,6 +74,8 @@ __all__ = [
     "DIGITS",
     "DISTILL",
     "Denoising",
+    "DiT",
+    "DiTBlock",
     "DigitJudge",
     "FastEps",
     "FlowLoss",
@@ -96,12 +100,14 @@ __all__ = [
     "TokenTransformer",
     "TrainConfig",
     "TrainingSetUnmasker",
+    "UNet",
     "VelocityPredictor",
     "alpha_bar_of",
     "animate_states",
     "antithetic_steps",
     "autoregressive_nll",
     "autoregressive_sample",
+    "backbone_recipe",
     "bits_per_dim",
     "build_flow_model",
     "build_model",
@@ -133,6 +139,7 @@ __all__ = [
     "flow_solve",
     "flow_time",
     "frechet_distance",
+    "from_patches",
     "gaussian_prior",
     "grid_alpha_bar",
     "grid_steps",
@@ -188,7 +195,9 @@ __all__ = [
     "timesteps",
     "to_flow",
     "to_levels",
+    "to_patches",
     "train",
+    "train_backbone",
     "train_digits",
     "train_masked",
     "train_text",

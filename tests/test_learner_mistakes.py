@@ -605,6 +605,24 @@ SLIPS_RAISE = {
                                ["Characters", "text_split"]),
     "text_split of a validation split": (lambda: helpers.text_split("validation"), ValueError, ["'train' or 'test'"]),
     "train_text by the paper's name": (lambda: helpers.train_text("MDLM", TOKENS_4, 3), ValueError, ["objective must be one of"]),
+    # Lesson 20's backbones: 64 pixels in a row, the grid only inside the network.
+    "UNet given images as 1 x 8 x 8 grids": (lambda: helpers.UNet(torch.ones(10))(torch.zeros(3, 1, 8, 8), 5), ValueError,
+                                             ["xt must have shape (N, 64)", "(3, 1, 8, 8)"]),
+    "UNet with channels GroupNorm cannot split": (lambda: helpers.UNet(torch.ones(10), channels=12), ValueError,
+                                                  ["multiple of 8", "12"]),
+    "UNet given its step count for c_in": (lambda: helpers.UNet(1000), ValueError, ["c_in must be a 1-d tensor"]),
+    "DiT with patches that do not tile 8 x 8": (lambda: helpers.DiT(torch.ones(10), patch=3), ValueError,
+                                                ["patch must divide", "got 3"]),
+    "DiT with a width the heads cannot share": (lambda: helpers.DiT(torch.ones(10), width=96, heads=5), ValueError,
+                                                ["multiple of heads (5)"]),
+    "DiTBlock with a width the heads cannot share": (lambda: helpers.DiTBlock(50, 4), ValueError, ["multiple of heads (4)"]),
+    "to_patches of one 8 x 8 image": (lambda: helpers.to_patches(torch.zeros(8, 8), 2), ValueError, ["(N, 64)", "(8, 8)"]),
+    "from_patches with another patch size": (lambda: helpers.from_patches(torch.zeros(1, 16, 4), 4), ValueError,
+                                             ["(N, 4, 16) for patch 4", "(1, 16, 4)"]),
+    "backbone_recipe of 'transformer'": (lambda: helpers.backbone_recipe("transformer"), ValueError,
+                                         ["name must be one of", "'dit'"]),
+    "train_backbone on the S-curve": (lambda: helpers.train_backbone("unet", helpers.s_curve(100), replace(
+        helpers.DIGITS, steps=2, warmup_steps=0)), ValueError, ["x0 must have shape (N, 64)"]),
 }
 
 

@@ -7,6 +7,7 @@ test exercises exactly the code the lessons show. Nothing is written anywhere.
 import ast
 import copy
 import math
+import tempfile
 from pathlib import Path
 
 import jupytext
@@ -1399,4 +1400,64 @@ def test_19_text_unit_checks_planted(monkeypatch):
               (transformer, "rotate", "even * sin + odd * cos", "even * sin - odd * cos"),
               (helpers, "masked_elbo_sampled", "total += d * masked_cross_entropy", "total += masked_cross_entropy"),
               (helpers, "autoregressive_sample", "next_log_probs(x)[:, i]", "next_log_probs(x)[:, 0]"))
+    each_plant_caught(monkeypatch, checks, plants)
+
+
+def test_20_lesson_checks_planted():
+    """Lesson 20's checks 1-3 pass the lesson's code and fail: a convolution that flips its filter (a true convolution,
+    not PyTorch's cross-correlation), patches without their transpose (rows of the image, not squares), and attention
+    scores without their 1 / sqrt(d_h)."""
+    lesson = lesson_functions("20_backbones")
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 5, 3, padding=1)
+    h = torch.randn(2, 3, 8, 8)
+    block = helpers.DiTBlock(96, 4)
+    torch.nn.init.normal_(block.modulate.weight, std=0.1)
+    tokens, c = torch.randn(5, 16, 96), torch.randn(5, 96)
+    x = helpers.digits_split()[2][:5]
+
+    def checks(namespace):
+        with torch.no_grad():
+            yield torch.allclose(namespace["convolve"](h, conv.weight, conv.bias), conv(h), atol=1e-5)
+            yield all(torch.equal(namespace["patches"](x, p), torch.nn.functional.unfold(
+                x.reshape(-1, 1, 8, 8), kernel_size=p, stride=p).transpose(1, 2)) for p in (1, 2, 4, 8))
+            yield torch.allclose(namespace["dit_block"](block, tokens, c), block(tokens, c), atol=1e-4)
+
+    assert all(checks(lesson))
+    plants = (("convolve", "padded[:, :, row:row + 8, col:col + 8]", "padded[:, :, 2 - row:10 - row, 2 - col:10 - col]"),
+              ("patches", ".transpose(2, 3)", ""),
+              ("dit_block", " / d_h**0.5", ""))
+    for k, (name, old, new) in enumerate(plants):
+        source = function_source("20_backbones", name)
+        assert old in source, (name, old)
+        namespace = dict(lesson)
+        exec(source.replace(old, new), namespace)
+        assert not list(checks(namespace))[k], (name, new)
+
+
+def test_20_backbones_unit_checks_planted(monkeypatch):
+    """tests/test_backbones.py catches: patches read in the image's row order (PyTorch's unfold), the zero-started
+    layers started at random (the exact identity at the start), attention without its 1 / sqrt(d_h) (the written-out
+    attention), the step's features averaged over the batch (each image on its own), attention taken over the head's
+    numbers instead of the tokens (the tokens' order without positions), the EMA's horizon the whole run instead of a
+    tenth (the recipes), and a loaded DiT built with
+    one head, which its weights fit as well as any number of heads (the round trip)."""
+    import helpers.networks.backbones as backbones
+    import test_backbones
+
+    checks = (lambda: test_backbones.test_patches_are_unfold_s_and_fold_undoes_them(2),
+              test_backbones.test_a_fresh_dit_outputs_zero_and_its_blocks_are_the_identity,
+              test_backbones.test_dit_block_is_the_written_out_attention,
+              lambda: test_backbones.test_each_image_of_a_batch_is_denoised_on_its_own("unet"),
+              test_backbones.test_without_positions_the_dit_does_not_see_the_tokens_order,
+              lambda: test_backbones.test_recipes_give_equal_time_and_a_tenth_of_each_run_to_the_ema("unet", 4),
+              lambda: test_backbones.test_weights_round_trip_and_refuse_the_other_network("dit", Path(tempfile.mkdtemp())))
+    plants = ((backbones, "_to_patches", ".permute(0, 1, 3, 2, 4)", ".permute(0, 1, 2, 3, 4)"),
+              (backbones, "_zero", "nn.init.zeros_(layer.weight)", "nn.init.normal_(layer.weight, std=0.02)"),
+              (backbones.DiTBlock, "forward", "scaled_dot_product_attention(q, k, v)",
+               "scaled_dot_product_attention(q, k, v, scale=1.0)"),
+              (backbones.ResBlock, "forward", "self.step(e)[:, :, None, None]", "self.step(e).mean(0)[None, :, None, None]"),
+              (backbones.DiTBlock, "forward", ".permute(2, 0, 3, 1, 4)", ".permute(2, 0, 3, 4, 1)"),
+              (helpers, "backbone_recipe", "max(1.0, EMA_SHARE * steps)", "max(1.0, steps)"),
+              (helpers, "load_model", 'config["heads"], config["patch"])', '1, config["patch"])'))
     each_plant_caught(monkeypatch, checks, plants)

@@ -4,6 +4,7 @@ every sequence of a tiny alphabet, counting samples, rotating vectors by hand an
 import itertools
 import math
 import os
+import warnings
 
 import pytest
 import torch
@@ -163,3 +164,13 @@ def test_train_text_trains_both_objectives():
         result = helpers.train_text(objective, windows, 3, seed=1, config=config)
         assert result["model"].causal == causal and not result["model"].training
         assert result["losses"][-5:].mean() < result["losses"][:5].mean()
+
+
+def test_another_torch_s_text_is_not_used_silently(monkeypatch):
+    """Another torch version's nn/modules is another corpus: text_split says so instead of quietly giving other numbers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text.text_split("test")
+    monkeypatch.setattr(text, "CORPUS_SHA256", "0" * 64)
+    with pytest.warns(UserWarning, match="not torch 2.13.0's"):
+        text.text_split("test")

@@ -158,11 +158,17 @@ def digits_network(x0, n_labels=None, hidden=DIGITS.hidden):
     """Lesson 05's MLP for 64 pixels with sinusoidal step features and lesson 08's input scaling, its data std that of
     the dequantised images x0 (bin centres' variance plus the bin's 4/(12 * 17^2)); with n_labels, lesson 11's
     conditional network. Defined in lesson 17 (digits)."""
-    x0 = check_points("x0", x0, D)
-    c_in = input_scale(digits_schedule(), (x0.var().item() + BIN**2 / 12) ** 0.5)
+    c_in = digits_input_scale(x0)
     if n_labels is None:
         return NoisePredictor(T, hidden, "sinusoidal", c_in, D)
     return ConditionalNoisePredictor(T, n_labels, hidden, c_in, D, "sinusoidal")
+
+
+def digits_input_scale(x0):
+    """Lesson 08's c_in for the digits: the data std that of the dequantised images x0 (bin centres' variance plus the
+    bin's 4/(12 * 17^2)). Shared by every digits network (lesson 20's backbones too). Defined in lesson 17 (digits)."""
+    x0 = check_points("x0", x0, D)
+    return input_scale(digits_schedule(), (x0.var().item() + BIN**2 / 12) ** 0.5)
 
 
 def train_digits(x0, labels=None, seed=0, config=DIGITS, progress=False):
