@@ -35,9 +35,8 @@ def _check_name(name):
 def backbone_recipe(name, budget=4.0, seed=0, lr=None, seconds_per_step=SECONDS_PER_STEP):
     """The TrainConfig that gives the network `name` ("mlp", "unet" or "dit") `budget` times the wall time of lesson
     17's recipe (its 5 000 MLP steps): that time over the network's seconds per step (SECONDS_PER_STEP, or a benchmark's
-    own timing), a warm-up of a tenth of the steps
-    (at most the recipe's 100), its learning rate (or lr), and an EMA decay 1 - 1 / (EMA_SHARE steps). Everything else
-    is lesson 17's DIGITS. Defined in lesson 20 (backbones)."""
+    own timing), a warm-up of a tenth of the steps (at most the recipe's 100), its learning rate (or lr), and an EMA decay
+    1 - 1 / (EMA_SHARE steps). Everything else is lesson 17's DIGITS. Defined in lesson 20 (backbones)."""
     name = _check_name(name)
     budget = check_float("budget", budget, 0.0, float("inf"))
     steps = max(1, round(budget * DIGITS.steps * seconds_per_step["mlp"] / seconds_per_step[name]))
