@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -80,7 +81,9 @@ def serve(root: Path, env=None):
     global LOG
     LOG = root / "server.log"
     log = open(LOG, "w")
-    server = subprocess.Popen(command, cwd=root, env=server_env, stdout=log, stderr=subprocess.STDOUT)
+    # A session of its own, so that the server and any kernel it left can be stopped together (below).
+    server = subprocess.Popen(command, cwd=root, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=os.name == "posix")
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -97,7 +100,13 @@ def serve(root: Path, env=None):
     finally:
         server.terminate()
         try:
-            server.wait(timeout=20)
+            # Its kernels are shut down by then; the server itself once hung 20 s "shutting down 7 extensions" at the end
+            # of a test run (2026-12-07), so it gets 5 s before it and its session are killed.
+            server.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            server.kill()
+            if os.name == "posix":
+                os.killpg(server.pid, signal.SIGKILL)
+            else:
+                server.kill()
+            server.wait()
         log.close()
