@@ -17,6 +17,11 @@ learning-rate shape (Adam, warm-up, cosine), an EMA of the same share of each ru
         --budgets 4 --networks dit --lr 2e-3 4e-3 8e-3 1.6e-2             # and others4x-pilot: --networks unet mlp
     .venv/bin/python benchmarks/backbones.py --name backbones-pilot-cpu-2core \
         --merge backbones-pilot-cpu-2core dit4x-pilot others4x-pilot
+    # the winner's scaling curve: the U-Net at 16, 24 and 48 channels (timed in turns with the 32-channel one), seeds 0-4:
+    .venv/bin/python benchmarks/backbones.py --name backbones-scaling-a-cpu-2core --probe-from backbones-pilot-cpu-2core \
+        --seeds 0 1 2 3 4 --budgets 4 --networks unet-16 unet-24 --lr-of unet-16=8e-3 unet-24=8e-3   # and -b: unet-48
+    .venv/bin/python benchmarks/backbones.py --name backbones-scaling-cpu-2core \
+        --merge backbones-scaling-a-cpu-2core backbones-scaling-b-cpu-2core
     # the DiT's stability question on ten new seeds, U-Net and DiT at 8e-3 (two processes), then merged:
     .venv/bin/python benchmarks/backbones.py --name backbones-stable-a-cpu-2core --probe-from backbones-pilot-cpu-2core \
         --seeds 10 11 12 13 14 --budgets 4 --networks unet dit --lr-of unet=8e-3 dit=8e-3   # and -b with seeds 15-19
@@ -96,6 +101,8 @@ def merge(names, out_name):
     parts = [json.loads((OUT / f"{name}.json").read_text()) for name in names]
     merged = {**parts[0], "seeds": sorted({seed for part in parts for seed in part["seeds"]}),
               "budgets": sorted({budget for part in parts for budget in part["budgets"]}),
+              "parameters": {k: v for part in parts for k, v in part["parameters"].items()},
+              "seconds_per_step": {k: v for part in parts for k, v in part["seconds_per_step"].items()},
               "rows": sorted((row for part in parts for row in part["rows"]),
                              key=lambda r: (r["budget"], r["seed"], r["network"], r["lr"]))}
     (OUT / f"{out_name}.json").write_text(json.dumps(merged, indent=1) + "\n")
