@@ -43,8 +43,8 @@ class UNet(_Backbone):
     """eps_theta(x_t, t) by convolutions: the image as one channel on its 8 x 8 grid, two residual blocks at 8 x 8, a
     strided convolution to 4 x 4, two blocks there, a transposed convolution back to 8 x 8 where the 8 x 8 features are
     joined on (the skip connection of Ronneberger et al. 2015), two blocks, and a convolution to one channel. Every block
-    adds a projection of the step's embedding to its features (Ho et al. 2020, appendix B, at this size).
-    Defined in lesson 20 (backbones)."""
+    adds a linear projection of the step's embedding to its features (as Ho et al. 2020, appendix B, who also put a SiLU
+    before that projection). Defined in lesson 20 (backbones)."""
 
     def __init__(self, c_in, channels=32, width=128):
         super().__init__(c_in, width)
