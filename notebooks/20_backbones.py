@@ -2,13 +2,11 @@
 # # Lesson 20 — Backbones: the digits through an MLP, a U-Net and a transformer, at equal time
 #
 # **Goal.** Lesson 17's network reads an image as a list of 64 numbers: shuffle the pixels the same way in every image and
-# it learns exactly as well, in distribution over seeds (its first and last layers absorb any fixed shuffle). Image diffusion models use networks that
-# know the grid: a **U-Net** of convolutions (Ho et al. 2020) or a **transformer** on patches (DiT, Peebles & Xie 2023). We
-# build both from parts we check, then ask the question that decides which to use: given the same training time, which
-# one models the digits best? Three networks, two budgets, ten seeds, lesson 17's measures and baselines. At this size and
-# on one CPU core the U-Net wins: fewer test bits than the others at both budgets (against the DiT at 4×, once its learning
-# rate does not diverge) and the samples closest to the data at the longer one. The transformer, which beats U-Net models
-# in latent space on ImageNet (Peebles & Xie 2023), trails it here.
+# it learns exactly as well, in distribution over seeds. Image models use networks that know the grid: a **U-Net** of
+# convolutions (Ho et al. 2020) or a **transformer** on patches (DiT, Peebles & Xie 2023). We build both from parts we
+# check, then ask which models the digits best given the same training time: three networks, two budgets, ten seeds,
+# lesson 17's measures. On one CPU core the U-Net wins: fewer test bits at both budgets and the samples closest to the
+# data at the longer one. The DiT, which beats U-Nets in latent space on ImageNet (Peebles & Xie 2023), trails it here.
 #
 # **Assumes.** What you need from earlier lessons: lesson 17's digits, its measures (test bits per dimension, the Fréchet
 # distance) and their baselines; lesson 08's recipe (input scaling $c_\text{in}$, warm-up, the EMA of the weights); lesson 05's
@@ -163,10 +161,9 @@ plt.show()
 
 # %% [markdown]
 # All three read mostly the pixel itself. Of the rest, the U-Net puts about two thirds on the eight neighbours, where its
-# filters look first; the DiT a little less, though nothing in it says "near" but the patch a pixel shares with three of its
-# neighbours and the positions it learned; the MLP a third, three times an even spread: it learned some locality from the
-# data alone. None is blind to the far pixels: the U-Net's convolutions alone reach across the whole grid from any pixel
-# (exercise 2 counts how far a plain stack of convolutions reaches), and its GroupNorm averages over all of it.
+# filters look first; the DiT a little less, helped by the patch a pixel shares with three neighbours; the MLP a third,
+# three times an even spread: it learned some locality from the data alone. The U-Net still sees the whole grid: its
+# convolutions reach across it from any pixel (exercise 2), and its GroupNorm averages over all of it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The DiT: patches as tokens, the step in every layer norm
@@ -190,20 +187,18 @@ for p in (1, 2, 4, 8):
 print("check 2: patches by reshape, helpers.to_patches and F.unfold agree for p = 1, 2, 4, 8; helpers.from_patches undoes them")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **adaLN-zero** (Peebles & Xie 2023, section 3.2; the transformer's counterpart of Dhariwal & Nichol's adaptive GroupNorm in
-# U-Nets). The step enters every block: from its embedding $\mathrm{emb}(t)$ one linear map makes six vectors of the tokens' width, $(\text{shift}_1, \text{scale}_1, \text{gate}_1, \text{shift}_2, \text{scale}_2, \text{gate}_2) = W\,\mathrm{SiLU}(\mathrm{emb}(t)) + \text{bias}$,
-# which shift and scale the layer norms and gate the two branches of each block, for the tokens $\mathbf{h}$ (16 rows of 96):
+# **adaLN-zero** (Peebles & Xie 2023, section 3.2). From the step's embedding $\mathrm{emb}(t)$ one linear map makes six vectors,
+# $(\text{shift}_1, \text{scale}_1, \text{gate}_1, \text{shift}_2, \text{scale}_2, \text{gate}_2) = W\,\mathrm{SiLU}(\mathrm{emb}(t)) + \text{bias}$, which shift and scale each
+# block's layer norms and gate its two branches, for the tokens $\mathbf{h}$ (16 rows of 96):
 #
 # $$\mathbf{h} \leftarrow \mathbf{h} + \text{gate}_1 \odot \mathrm{Attn}\big(\mathrm{LN}(\mathbf{h})\odot(1 + \text{scale}_1) + \text{shift}_1\big),\qquad
 # \mathbf{h} \leftarrow \mathbf{h} + \text{gate}_2 \odot \mathrm{MLP}\big(\mathrm{LN}(\mathbf{h})\odot(1 + \text{scale}_2) + \text{shift}_2\big),$$
 #
-# where LN scales each token's 96 numbers to mean 0 and variance 1, MLP is a linear map to 384 numbers, GELU and a linear map
-# back, and Attn (appendix 19a) splits $Q, K, V$, linear maps of its input, into 4 heads of $d_h = 24$ numbers, computes
-# $\mathrm{softmax}(QK^\top/\sqrt{d_h})\,V$ in each, joins the heads and applies one more linear map. $W$ and the
-# bias start at zero (the "zero"; the paper's section 3.2 zeroes the gates' part, its released code the whole map and the final layer, as here), so
-# every block starts as the identity and the untrained network outputs 0. The block written out, with the helper's own layers
-# but the attention computed by hand, checked against `helpers.DiTBlock` (which calls PyTorch's fused
-# `scaled_dot_product_attention`) with its modulation made non-zero:
+# where LN scales each token's 96 numbers to mean 0 and variance 1, MLP maps to 384 numbers, GELU, and back, and Attn
+# (appendix 19a) computes $\mathrm{softmax}(QK^\top/\sqrt{d_h})\,V$ in each of 4 heads of $d_h = 24$ numbers, joins them and
+# maps them once more. $W$ and the bias start at zero (the paper zeroes the gates' part, its released code the whole map and
+# the final layer, as here), so every block starts as the identity and the untrained network outputs 0. The block with its
+# attention computed by hand, against `helpers.DiTBlock` (PyTorch's fused `scaled_dot_product_attention`), modulation non-zero:
 
 # %%
 def dit_block(block, h, c):
@@ -249,20 +244,11 @@ assert abs(short["losses"][0] - 1) < 4 * standard_error
 #
 # A fair comparison gives each network the same **training time**, not the same steps: a U-Net step costs 26 MLP steps here.
 # `helpers.backbone_recipe` turns a budget (a multiple of lesson 17's recipe time, its 5 000 MLP steps on one core) into
-# steps by each network's seconds per step, timed in turns on this machine. Everything else is shared: the data, dequantised
-# afresh each batch; the schedule; lesson 06's loss; Adam with warm-up (a tenth of the steps, at most 100) and cosine decay;
-# an EMA whose horizon $1/(1 - \text{decay})$ is a tenth of each run (Karras et al. 2024 also state an EMA's length as a
-# share of training), so that no network's average reaches back over most of its training; one sampler (DPM-Solver++(2M),
-# 20 evaluations, the same $\mathbf{x}_T$). So the MLP here is not lesson 17's recipe (learning rate 2e-3, EMA 0.999), which
-# scores 3.890 bits/dim at 1×: the same network, tuned as the others are.
-#
-# Each network's learning rate is the one with the lowest test ELBO among 1e-3 … 1.6e-2 (and 3.2e-2 for the DiT) at 1× on seed
-# 100, scored on the same 150 test images as below but a seed that scores nothing below: 8e-3 for the MLP and the U-Net,
-# 1.6e-2 for the DiT. Chosen again at 4× on that seed, the MLP's would move to 4e-3, the U-Net's to 1.6e-2, the DiT's would
-# stay at 1.6e-2, the top of that grid; there the U-Net at its worst rate still beats the MLP at its best on both measures, so
-# the choice does not decide the U-Net's verdict against the MLP (`benchmarks/backbones.py`, its pilot). Appendix 17a's
-# convolutional network lost to the MLP at 1× with lesson 08's EMA of 0.999, whose horizon of 1 000 steps is longer than that
-# network's whole run of 533 (`17a_appendix.ipynb`, section 1); here every EMA averages a tenth of its own run.
+# steps by each network's seconds per step. Everything else is shared: the data, dequantised afresh each batch; lesson 06's
+# loss; Adam with warm-up and cosine decay; an EMA whose horizon $1/(1 - \text{decay})$ is a tenth of each run (as Karras
+# et al. 2024 state an EMA's length); one sampler (DPM-Solver++(2M), 20 evaluations, the same $\mathbf{x}_T$). Each network's
+# learning rate is the best on seed 100, a seed that scores nothing below: 8e-3 for the MLP (not lesson 17's 2e-3) and the
+# U-Net, 1.6e-2 for the DiT (appendix 20a).
 
 # %%
 SECONDS = helpers.training.backbones.SECONDS_PER_STEP
@@ -275,18 +261,15 @@ for budget in (1, 4):
     print(f"{budget}x ({budget * helpers.DIGITS.steps * SECONDS['mlp']:5.1f} s): " + "; ".join(row))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Before the tables, ask the room which network wins at 1× and which at 4×, on bits and on samples:
-# at 1× the two measures disagree about the U-Net and the MLP, and the DiT's ranking depends on the measure.
+# **Instructor's note.** Before the tables, ask which network wins at 1× and at 4×, on bits and on samples: at 1× the two
+# measures disagree about the U-Net and the MLP.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **The measurements.** For each budget, network and seed (0–9): test bits per dimension by the ELBO on lesson 17's first 150
-# test images, and the Fréchet distance of 450 samples to the test split; lower is better for both. Each cell is the mean and
-# half its 95 % interval over the ten seeds. Baselines with no network, from lesson 19 (section 3; exact, on the same 150
-# test images): a table of each pixel's 17 grey levels ("independent pixels"), such a table per digit ("per-digit pixels"),
-# and the uniform density. A dequantised ELBO bounds the same $-\log_2 P$ of the integer images from above (lesson 17, section 1), and
-# every network here is still behind those tables: learning a density inside each pixel's bin costs bits a table of 17
-# levels does not pay. 450 training images score a Fréchet distance of 0.23 on average (0.19–0.29 over ten draws), what a
-# perfect model scores at this sample size.
+# test images, and the Fréchet distance of 450 samples to the test split; lower is better for both; mean ± half the 95 %
+# interval. Baselines with no network, from lesson 19 (section 3): a table of each pixel's 17 grey levels, and one per digit.
+# Every network is behind them: a dequantised ELBO also pays for the density inside each pixel's bin (lesson 17, section 1).
+# 450 training images score a Fréchet distance of 0.23 on average, what a perfect model scores at this sample size.
 
 # %%
 value = {(r["budget"], r["network"], r["seed"]): r for r in results["rows"]}
@@ -344,60 +327,14 @@ def paired(table, budget, a, b, measure, on):
                            names=(NAMES[a], NAMES[b]))
 
 
-for budget, a, b in ((1.0, "unet", "mlp"), (4.0, "unet", "mlp"), (1.0, "dit", "unet"), (4.0, "dit", "unet"),
-                     (1.0, "dit", "mlp"), (4.0, "dit", "mlp")):
+for budget, a, b in ((1.0, "unet", "mlp"), (4.0, "unet", "mlp"), (1.0, "dit", "unet"), (4.0, "dit", "unet")):
     print(f"{budget:.0f}x {NAMES[a]} - {NAMES[b]}:  bits/dim {paired(value, budget, a, b, 'elbo_bpd', seeds).brief(3)};  "
           f"Fréchet {paired(value, budget, a, b, 'frechet', seeds).brief(3)}")
 
 # %% [markdown]
-# **Is the DiT behind only because one seed diverged?** Its rate, 1.6e-2, won on the pilot seed at both budgets and diverged
-# on one seed of ten: the best rate on one seed can sit next to the unstable ones. Asked after seeing that, the question
-# gets new seeds (10–19) that chose nothing, with the U-Net and the DiT both at 8e-3, the DiT's next rate down:
-
-# %%
-stable = json.loads(Path("../benchmarks/results/backbones-stable-cpu-2core.json").read_text())
-stable_value = {(r["budget"], r["network"], r["seed"]): r for r in stable["rows"]}
-print(f"4x, learning rate {stable['rows'][0]['lr']:g} for both, seeds {stable['seeds'][0]}–{stable['seeds'][-1]}:")
-for name in ("unet", "dit"):
-    runs = [stable_value[4.0, name, s] for s in stable["seeds"]]
-    cells = ["{:.3f} ± {:.3f}".format(*mean_interval([r[m] for r in runs])) for m in ("elbo_bpd", "frechet")]
-    print(f"  {NAMES[name]:6s} bits/dim {cells[0]}, Fréchet {cells[1]}; largest final loss "
-          f"{max(r['final_loss'] for r in runs):.3f}")
-for measure, label in (("elbo_bpd", "bits/dim"), ("frechet", "Fréchet")):
-    comparison = paired(stable_value, 4.0, "dit", "unet", measure, stable["seeds"])
-    print(f"  DiT - U-Net, {label}: {comparison.brief(3)}")
-
-# %% [markdown]
-# No run diverged, and the U-Net is ahead on both measures: the DiT needs about a quarter of a bit per dimension more, and its
-# samples' Fréchet distance is about three times the U-Net's. The U-Net's own numbers on these new seeds repeat those of seeds
-# 0–9. (Seed 8 of the first ten, at 1.6e-2, had also partly diverged: 3.11 bits/dim, a final loss of 0.113.)
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# **A small scaling curve for the winner.** The U-Net at 16, 24, 32 and 48 channels (the lesson's is 32), each for the same
-# 4× time, so the wider the network, the fewer its steps; seeds 0–4, learning rate 8e-3 for all (not chosen per width):
-
-# %%
-scaling = json.loads(Path("../benchmarks/results/backbones-scaling-cpu-2core.json").read_text())
-widths = {32: ([value[4.0, "unet", s] for s in scaling["seeds"]], results["parameters"]["unet"])}
-for name, count in scaling["parameters"].items():
-    widths[int(name.split("-")[1])] = ([r for r in scaling["rows"] if r["network"] == name], count)
-print(f"{'channels':>8s} {'parameters':>10s} {'steps':>6s} {'bits/dim':>16s} {'Fréchet':>16s}")
-for channels, (runs, count) in sorted(widths.items()):
-    cells = ["{:.3f} ± {:.3f}".format(*mean_interval([r[m] for r in runs])) for m in ("elbo_bpd", "frechet")]
-    print(f"{channels:8d} {count:10,d} {runs[0]['steps']:6d} {cells[0]:>16s} {cells[1]:>16s}")
-by_seed = {(channels, r["seed"]): r for channels, (runs, _) in widths.items() for r in runs}
-for measure, label in (("elbo_bpd", "bits/dim"), ("frechet", "Fréchet")):
-    narrow = helpers.compare(lambda s: by_seed[16, s][measure], lambda s: by_seed[32, s][measure], seeds=scaling["seeds"],
-                             names=("16 channels", "32 channels"))
-    print(f"16 - 32 channels, {label}: {narrow.brief(3)}")
-
-# %% [markdown]
-# At a fixed time the narrowest U-Net tried needs the fewest bits and the widest the most (five seeds: a direction, not a
-# verdict for the summary): here a step spent on more data
-# is worth more than a step spent on more parameters, and the curve has not turned at 16 channels (8 is GroupNorm's
-# least; not run). The samples' Fréchet distance cannot tell 16, 24 and 32 channels apart, and 48 is behind on both. So the
-# lesson's 32 channels are not the U-Net's best at this budget, and the MLP's and the DiT's sizes were not searched at all:
-# the comparison above is of three reasonable networks, not of three architectures at their best.
+# At 4× the DiT's bits are undecided because seed 1 diverged at its learning rate. Appendix 20a (`20a_appendix.ipynb`) asks
+# again on ten new seeds at a rate where none diverges, compares the DiT with the MLP, and draws the U-Net's width against
+# its test bits at equal time.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Samples of the committed networks** (seed 0 at 4×), from the same ten starting points, DPM-Solver++(2M) with 20
@@ -445,12 +382,10 @@ interact(draw, network=Dropdown(options=[(label, name) for name, label in NAMES.
 #   `unfold`'s (check 2); adaLN-zero makes every fresh block the identity and a fresh DiT's output 0, exactly (check 3).
 # - At equal time on one core, ten seeds: the U-Net needs fewer test bits than the MLP at 1× and at 4× the recipe's time
 #   (−0.59 and −0.74 bits/dim), and at 4× its samples are the closest to the test digits (Fréchet 0.28; the training
-#   images' own 0.23); at 1× the MLP's samples are closer (+0.14). The DiT trails the U-Net on both measures at 1× and on
-#   samples at 4×; its 4× bits are undecided because one seed of ten diverged at its chosen rate, and on ten new seeds at
-#   8e-3, where none diverged, it trails on both (+0.26 bits/dim, Fréchet +0.55).
-# - These verdicts are for these sizes, on one CPU core, at these budgets. A GPU changes what a step of each network
-#   costs; Peebles & Xie (2023) find a DiT's FID falls as its compute per forward pass grows, and that larger DiTs use
-#   training compute better, at sizes far beyond these; U-ViT (Bao et al. 2023) gives a transformer a U-Net's long skips.
+#   images' own 0.23); at 1× the MLP's samples are closer (+0.14). The DiT trails the U-Net on both at 1× and on samples at
+#   4×; its 4× bits are undecided, one seed having diverged (appendix 20a re-runs it on new seeds).
+# - These verdicts are for these sizes, on one CPU core, at these budgets; a GPU changes what a step of each network costs,
+#   and Peebles & Xie (2023) find larger DiTs use training compute better, at sizes far beyond these.
 
 # %% [markdown]
 # ## References
@@ -463,8 +398,6 @@ interact(draw, network=Dropdown(options=[(label, name) for name, label in NAMES.
 #   ablations, and adaptive group normalisation (AdaGN).
 # - W. Peebles, S. Xie (2023). *Scalable Diffusion Models with Transformers* (DiT). ICCV. Section 3.2: adaLN-zero; section 5:
 #   quality against model compute.
-# - F. Bao et al. (2023). *All are Worth Words: A ViT Backbone for Diffusion Models* (U-ViT). CVPR. A transformer with
-#   U-Net-like long skips.
 # - T. Karras et al. (2024). *Analyzing and Improving the Training Dynamics of Diffusion Models* (EDM2). CVPR. An EMA length
 #   stated relative to training time.
 
