@@ -2,7 +2,7 @@
 (docs/contributing.md, "The helpers, layer by layer", maps each module to its lesson)."""
 
 # The data (lessons 01, 17)
-from .data.s_curve import curve, s_curve
+from .data.s_curve import curve, embed, embedding, s_curve
 from .data.digits import (DIGITS, bits_per_dim, dequantise, digits_network, digits_schedule, digits_split, plot_digits,
                           to_levels, train_digits)
 from .data.text import text_split
@@ -24,6 +24,7 @@ from .networks.checkpoint import COMMITTED_CHECKPOINT, load_model, load_weights,
 from .networks.tokens import TokenPredictor
 from .networks.transformer import TokenTransformer
 from .networks.backbones import DiT, DiTBlock, UNet, from_patches, to_patches
+from .networks.autoencoder import Autoencoder
 
 # The objectives: what training minimises (lessons 06, 08, 14, 16)
 from .objectives.denoising import Denoising, antithetic_steps, eps_loss, skewed_steps
@@ -31,11 +32,14 @@ from .objectives.weighting import eps_weights, loss_weights
 from .objectives.distill import ConsistencyObjective, DISTILL, progressive_objective, student_steps
 from .objectives.masked import MASKED, MaskedLoss, masked_elbo, masked_elbo_sampled, train_masked
 from .objectives.autoregressive import NextTokenLoss, autoregressive_nll
+from .objectives.autoencoding import LatentDraws, Reconstruction, draw_latent, kl_to_standard
 
 # The training loop and its configs (lesson 08)
 from .training.config import DEFAULT, REFERENCE, TrainConfig
 from .training.loop import build_model, ema_weight, learning_rate, train
 from .training.backbones import backbone_recipe, train_backbone
+from .training.latent import (AUTOENCODER, LATENT_DIFFUSION, decode_latents, encode_latents, latent_network, latent_scale,
+                              train_autoencoder, train_latent)
 from .training.text import TEXT, train_text
 
 # Sampling (lessons 07, 10, 11, 15, 18)
@@ -50,7 +54,7 @@ from .sampling.unmask import unmask_sample
 from .sampling.autoregressive import autoregressive_sample
 
 # Exact answers (lessons 09, 18)
-from .exact.oracle import quadrature, s_curve_oracle, training_set_oracle
+from .exact.oracle import embedded_oracle, quadrature, s_curve_oracle, training_set_oracle
 from .exact.posterior import PosteriorOracle, observe
 from .exact.unmasking import TrainingSetUnmasker
 
@@ -59,6 +63,7 @@ from .measures.metrics import coverage_gap, curve_coordinates, energy_distance, 
 from .measures.evidence import compare, redraw_margin
 from .measures.likelihood import elbo, ode_log_likelihood
 from .measures.digit_scores import DigitJudge, frechet_distance, kernel_distance, nearest
+from .measures.latent_likelihood import LatentElbo, decoder_std, latent_elbo
 
 # Around the lessons: the device, figures, exercises
 from .device import default_device
@@ -66,7 +71,9 @@ from .plotting import animate_states, plot_field, plot_points, plot_strip
 from .exercises import check_exercise
 
 __all__ = [
+    "AUTOENCODER",
     "AsEps",
+    "Autoencoder",
     "COMMITTED_CHECKPOINT",
     "ConditionalNoisePredictor",
     "ConsistencyObjective",
@@ -82,6 +89,7 @@ __all__ = [
     "FlowOracle",
     "GRIDS",
     "Guided",
+    "LATENT_DIFFUSION",
     "LabelDropout",
     "LabelledOracle",
     "MASKED",
@@ -92,6 +100,7 @@ __all__ = [
     "PosteriorOracle",
     "Preconditioned",
     "REFERENCE",
+    "Reconstruction",
     "SOLVERS",
     "Schedule",
     "TEXT",
@@ -119,15 +128,22 @@ __all__ = [
     "curve",
     "curve_coordinates",
     "ddim_step",
+    "decode_latents",
+    "decoder_std",
     "default_device",
     "dequantise",
     "digits_network",
     "digits_schedule",
     "digits_split",
     "dpm_solve",
+    "draw_latent",
     "edm_coefficients",
     "elbo",
     "ema_weight",
+    "embed",
+    "embedded_oracle",
+    "embedding",
+    "encode_latents",
     "energy_distance",
     "eps_loss",
     "eps_weights",
@@ -149,6 +165,8 @@ __all__ = [
     "kernel_distance",
     "labels_of",
     "langevin",
+    "latent_elbo",
+    "latent_scale",
     "learning_rate",
     "linear_schedule",
     "load_model",
@@ -197,8 +215,10 @@ __all__ = [
     "to_levels",
     "to_patches",
     "train",
+    "train_autoencoder",
     "train_backbone",
     "train_digits",
+    "train_latent",
     "train_masked",
     "train_text",
     "training_set_oracle",

@@ -451,7 +451,8 @@ def move_every_control(page, stem):
         is_select = control.evaluate("e => e.tagName") == "SELECT"
         if is_select:
             original = control.input_value()
-            options = control.locator("option").all_inner_texts()
+            # ipywidgets writes a label's spaces as no-break spaces in the option's text, not in its value.
+            options = [text.replace("\xa0", " ") for text in control.locator("option").all_inner_texts()]
             control.select_option(options[(options.index(original) + 1) % len(options)])
         else:
             control.focus()

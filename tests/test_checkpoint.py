@@ -58,7 +58,7 @@ def test_wrong_files(tmp_path):
     torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="is not a scurve-diffusion/weights-v2 file"):
         helpers.load_weights(model, tmp_path / "other.pt")
-    with pytest.raises(TypeError, match="model must be a helpers.NoisePredictor, VelocityPredictor, TokenPredictor, TokenTransformer, UNet or DiT, got Linear"):
+    with pytest.raises(TypeError, match="model must be a helpers.NoisePredictor, VelocityPredictor, TokenPredictor, TokenTransformer, UNet, DiT or Autoencoder, got Linear"):
         helpers.save_weights(torch.nn.Linear(2, 2), tmp_path / "x.pt")
 
 

@@ -623,13 +623,48 @@ SLIPS_RAISE = {
                                          ["name must be one of", "'dit'"]),
     "train_backbone on the S-curve": (lambda: helpers.train_backbone("unet", helpers.s_curve(100), replace(
         helpers.DIGITS, steps=2, warmup_steps=0)), ValueError, ["x0 must have shape (N, 64)"]),
+    # Lesson 21's latent diffusion: images in, codes out, and back.
+    "Autoencoder given 8 x 8 images": (lambda: helpers.Autoencoder().encode(torch.zeros(3, 8, 8)), ValueError,
+                                       ["y must have shape (N, 64)"]),
+    "Autoencoder decoding an image": (lambda: helpers.Autoencoder().decode(torch.zeros(3, 64)), ValueError,
+                                      ["z must have shape (N, 8)"]),
+    "Reconstruction with a KL weight on a plain autoencoder": (lambda: helpers.train(
+        helpers.Autoencoder(kl=False), helpers.digits_split()[0][:10], helpers.Reconstruction(1e-3),
+        replace(helpers.AUTOENCODER, steps=2, warmup_steps=0), progress=False), ValueError, ["KL-regularised"]),
+    "Reconstruction training a noise predictor": (lambda: helpers.train(
+        helpers.digits_network(helpers.digits_split()[0]), helpers.digits_split()[0][:10], helpers.Reconstruction(),
+        replace(helpers.AUTOENCODER, steps=2, warmup_steps=0), progress=False), TypeError, ["helpers.Autoencoder"]),
+    "latent_elbo through a plain autoencoder": (lambda: helpers.latent_elbo(
+        helpers.Autoencoder(kl=False), 1.0, 0.1, helpers.NoisePredictor(1000, d=8), helpers.digits_schedule(),
+        torch.zeros(2, 64)), ValueError, ["plain autoencoder", "KL-regularised"]),
+    "decoder_std of a plain autoencoder": (lambda: helpers.decoder_std(helpers.Autoencoder(kl=False), torch.zeros(2, 64)),
+                                           ValueError, ["plain autoencoder"]),
+    "encode_latents with a scale of 0": (lambda: helpers.encode_latents(helpers.Autoencoder(), torch.zeros(2, 64), 0.0),
+                                         ValueError, ["scale"]),
+    "decode_latents with a negative scale": (lambda: helpers.decode_latents(helpers.Autoencoder(), torch.zeros(2, 8), -0.3),
+                                             ValueError, ["scale"]),
+    "latent_scale of S-curve points": (lambda: helpers.latent_scale(helpers.Autoencoder(), helpers.s_curve(10)), ValueError,
+                                       ["x0 must have shape (N, 64)"]),
+    "train_autoencoder on the S-curve": (lambda: helpers.train_autoencoder(helpers.s_curve(100)), ValueError,
+                                         ["x0 must have shape (N, 64)"]),
+    "train_latent on the S-curve": (lambda: helpers.train_latent(helpers.Autoencoder(), helpers.s_curve(100), 1.0), ValueError,
+                                    ["x0 must have shape (N, 64)"]),
+    "draw_latent from a std, not a log-variance": (lambda: helpers.draw_latent(torch.zeros(2, 8), torch.zeros(2, 7)),
+                                                   ValueError, ["log_var", "shape"]),
+    "embed with the embedding transposed": (lambda: helpers.embed(helpers.s_curve(10), helpers.embedding().T), ValueError,
+                                            ["shape (d, 2)", "transpose"]),
+    "embed of points already embedded": (lambda: helpers.embed(torch.zeros(5, 64), helpers.embedding()), ValueError,
+                                         ["x0 must have shape (N, 2)"]),
+    "embedding into one dimension": (lambda: helpers.embedding(1), ValueError, ["d must be"]),
+    "embedded_oracle of a matrix that is not orthonormal": (lambda: helpers.embedded_oracle(torch.ones(64, 2)), ValueError,
+                                                            ["orthonormal"]),
 }
 
 
 def test_every_public_helper_is_probed():
     """Each name in helpers.__all__ appears in a probe of this file, so a new helper cannot skip this suite."""
     source = Path(__file__).read_text()
-    data = {"DEFAULT", "REFERENCE", "COMMITTED_CHECKPOINT", "GRIDS", "PC_KAPPA", "SOLVERS"}
+    data = {"DEFAULT", "REFERENCE", "COMMITTED_CHECKPOINT", "GRIDS", "PC_KAPPA", "SOLVERS", "LATENT_DIFFUSION"}
     assert [n for n in helpers.__all__ if n not in data and f"helpers.{n}" not in source] == []
     assert helpers.default_device().type in ("cpu", "cuda", "mps")
 
@@ -809,7 +844,7 @@ DIGIT_LEVELS = torch.as_tensor(helpers.to_levels(DIGITS_X[:5]), dtype=torch.floa
 # What works in any dimension (lesson 17 runs it on 64 pixels): three coordinates per point are data, not a mistake.
 ANY_DIMENSION = {"q_sample", "q_step", "posterior", "reverse_mean", "ddim_step", "solve", "dpm_solve", "langevin",
                  "training_set_oracle", "convert", "target_of", "to_flow", "x0_and_eps", "build_model", "dequantise",
-                 "flow_solve"}
+                 "flow_solve", "gaussian_prior"}
 # Where None is the argument's default (draw the start), it is not a mistake.
 NONE_IS_DEFAULT = {"sample x_T", "sample_steps x_T", "flow_sample x1"}
 SWEEP = [(e, v) for e in ENTRY_POINTS for v in VARIANTS if not (v == "None" and e in NONE_IS_DEFAULT)]

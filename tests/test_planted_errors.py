@@ -1461,3 +1461,68 @@ def test_20_backbones_unit_checks_planted(monkeypatch):
               (helpers, "backbone_recipe", "max(1.0, EMA_SHARE * steps)", "max(1.0, steps)"),
               (helpers, "load_model", 'config["heads"], config["patch"])', '1, config["patch"])'))
     each_plant_caught(monkeypatch, checks, plants)
+
+
+def test_21_latent_unit_checks_planted(monkeypatch):
+    """tests/test_latent.py catches: the KL with the log-variance's sign flipped (torch's KL), draws with the variance
+    where the std belongs (their spread), the loss's squared error averaged over pixels instead of summed (the negative
+    ELBO), the scale from the codes' mean absolute value (unit variance), the bound's k log c with the wrong sign (an exact
+    latent model at three scales), the embedding's noise in every direction instead of off the plane (the plane kept),
+    and the embedded oracle's std doubled (the 2-D oracle in the plane). A file loaded into the wrong autoencoder fails
+    loudly (load_state_dict's size mismatch), so the round trip needs no plant."""
+    import helpers.objectives.autoencoding as autoencoding
+    import test_latent
+
+    checks = (test_latent.test_kl_to_standard_is_torch_s_kl_of_two_gaussians,
+              test_latent.test_draws_have_the_encoder_s_mean_and_variance,
+              test_latent.test_reconstruction_is_the_negative_elbo_when_its_weight_is_twice_the_decoder_variance,
+              test_latent.test_the_latent_scale_gives_the_draws_unit_variance,
+              test_latent.test_the_bound_does_not_depend_on_the_scale_for_an_exact_latent_model,
+              test_latent.test_the_embedding_keeps_the_plane_and_adds_its_noise_off_it,
+              test_latent.test_the_embedded_oracle_is_the_plane_s_oracle_and_a_shrinkage_off_it)
+    plants = ((autoencoding, "kl_to_standard", "- 1 - log_var", "- 1 + log_var"),
+              (helpers, "draw_latent", "(0.5 * log_var).exp()", "log_var.exp()"),
+              (autoencoding.Reconstruction, "__call__", "** 2).sum(1).mean()", "** 2).mean()"),
+              (helpers, "latent_scale", "1 / z.std().item()", "1 / z.abs().mean().item()"),
+              (helpers, "latent_elbo", "- k * math.log(scale)", "+ k * math.log(scale)"),
+              (helpers, "embed", "z - (z @ q) @ q.T", "z"),
+              (helpers, "embedded_oracle", "DATA_STD, schedule)", "2 * DATA_STD, schedule)"))
+    each_plant_caught(monkeypatch, checks, plants)
+
+
+def test_21_lesson_checks_planted():
+    """Lesson 21's checks 1-3 pass the lesson's code and fail: the 2-D oracle asked at the 64-D point's first two numbers
+    instead of its place in the plane, the KL with the log-variance's sign flipped, and the bound without the scale's
+    k log c."""
+    lesson = lesson_functions("21_latent_diffusion")
+    schedule = helpers.sigmoid_schedule(100)
+    q = helpers.embedding()
+    oracle_64, oracle_2 = helpers.embedded_oracle(q, schedule), helpers.s_curve_oracle(schedule)
+    y_t = helpers.q_sample(helpers.embed(helpers.s_curve(300), q, generator=torch.Generator().manual_seed(1)).double(), 40,
+                           schedule, generator=torch.Generator().manual_seed(2))
+    mu, log_var = torch.randn(6, 8), torch.randn(6, 8)
+    torch.manual_seed(0)
+    autoencoder = helpers.Autoencoder(latent=3, hidden=16)
+    oracle = helpers.exact.oracle.MixtureOracle(torch.zeros(1, 3), torch.zeros(1), 0.5, helpers.digits_schedule())
+    y = helpers.dequantise(helpers.digits_split()[2][:20], torch.Generator().manual_seed(3))
+
+    def checks(namespace):
+        yield namespace["plane_gap"](oracle_64, oracle_2, q, y_t, 40) < 1e-8
+        yield torch.allclose(namespace["kl_closed_form"](mu, log_var),
+                             kl_divergence(Normal(mu, (0.5 * log_var).exp()), Normal(0.0, 1.0)).sum(1), rtol=1e-5, atol=1e-5)
+        bound = namespace["latent_bound"](autoencoder, 2.0, 0.3, oracle, helpers.digits_schedule(), y,
+                                          torch.Generator().manual_seed(4))[0]
+        by_helper = helpers.latent_elbo(autoencoder, 2.0, 0.3, oracle, helpers.digits_schedule(), y,
+                                        torch.Generator().manual_seed(4))
+        yield torch.allclose(by_helper.nll_bound, bound, rtol=1e-6)
+
+    assert all(checks(lesson))
+    plants = (("plane_gap", "oracle_2.denoise(y_t @ q, t)", "oracle_2.denoise(y_t[:, :2], t)"),
+              ("kl_closed_form", "- 1 - log_var", "- 1 + log_var"),
+              ("latent_bound", " - z.shape[1] * math.log(scale)", ""))
+    for k, (name, old, new) in enumerate(plants):
+        source = function_source("21_latent_diffusion", name)
+        assert old in source, (name, old)
+        namespace = dict(lesson)
+        exec(source.replace(old, new), namespace)
+        assert not list(checks(namespace))[k], (name, new)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .._checks import check_float, check_int, check_points, check_steps
-from ..data.s_curve import SCALE, U_MAX, curve
+from ..data.s_curve import SCALE, U_MAX, check_embedding, curve
 from ..process.schedules import check_schedule
 
 DATA_STD = 0.1 / SCALE
@@ -226,3 +226,10 @@ def training_set_oracle(x0, schedule):
     """
     x0 = check_points("x0", x0, d=None)
     return MixtureOracle(x0, torch.full((x0.shape[0],), -math.log(x0.shape[0])), 0.0, schedule)
+
+
+def embedded_oracle(q, schedule=None, nodes=NODES):
+    """The S-curve turned into d dimensions by q (helpers.embedding; its points helpers.embed's) as a MixtureOracle: the
+    mixture's centres c(u_j) become Q c(u_j) and its std stays 0.01, now in all d directions. Defined in lesson 21."""
+    u, log_w = quadrature(nodes)
+    return MixtureOracle(curve(u) @ check_embedding(q).double().T, log_w, DATA_STD, schedule)

@@ -10,14 +10,16 @@ import torch
 
 from .._checks import check_weights, count_nonfinite
 from ..process.flows import VelocityPredictor
+from .autoencoder import Autoencoder
 from .backbones import DiT, UNet
 from .mlp import ConditionalNoisePredictor, NoisePredictor, UNWRITTEN
 from .tokens import TokenPredictor
 from .transformer import TokenTransformer
 
 # What save_weights writes: lesson 05's noise predictors, lesson 12's velocity network, lesson 19's token networks
-# (its MLP and its transformers) and lesson 20's backbones.
-SAVABLE = (NoisePredictor, VelocityPredictor, TokenPredictor, TokenTransformer, UNet, DiT)
+# (its MLP and its transformers), lesson 20's backbones and lesson 21's autoencoder.
+SAVABLE = (NoisePredictor, VelocityPredictor, TokenPredictor, TokenTransformer, UNet, DiT, Autoencoder)
+SAVABLE_NAMES = "a helpers.NoisePredictor, VelocityPredictor, TokenPredictor, TokenTransformer, UNet, DiT or Autoencoder"
 
 FORMAT = "scurve-diffusion/weights-v2"
 # The network lessons 06, 07, 09, 10 and the talk load: lesson 08's default recipe, made by tools/make_checkpoint.py.
@@ -45,7 +47,7 @@ def save_weights(model, path):
     Defined in lesson 08 (training).
     """
     if not isinstance(model, SAVABLE):
-        raise TypeError(f"model must be a helpers.NoisePredictor, VelocityPredictor, TokenPredictor, TokenTransformer, UNet or DiT, got {type(model).__name__}"
+        raise TypeError(f"model must be {SAVABLE_NAMES}, got {type(model).__name__}"
                         + ("; for a Preconditioned network save its .raw network" if hasattr(model, "raw") else ""))
     check_weights(model)
     path = Path(path)
@@ -109,7 +111,7 @@ def load_weights(model, path):
     its checksum raises ValueError saying it is damaged. Defined in lesson 08 (training).
     """
     if not isinstance(model, SAVABLE):
-        raise TypeError(f"model must be a helpers.NoisePredictor, VelocityPredictor, TokenPredictor, TokenTransformer, UNet or DiT, got {type(model).__name__}")
+        raise TypeError(f"model must be {SAVABLE_NAMES}, got {type(model).__name__}")
     saved = _read(path)
     if saved["config"] != model.config():
         # A setting left out of a configuration has its default (d 2, predicts eps), so name it on either side.
@@ -123,7 +125,7 @@ def load_weights(model, path):
 
 def load_model(path=COMMITTED_CHECKPOINT):
     """The network a file written by save_weights holds, rebuilt from the configuration stored with it (T, width,
-    embedding, input scaling, labels, what it predicts; or lesson 12's velocity network, lesson 19's token networks, lesson 20's U-Net and DiT) and loaded,
+    embedding, input scaling, labels, what it predicts; or lesson 12's velocity network, lesson 19's token networks, lesson 20's U-Net and DiT, lesson 21's autoencoder) and loaded,
     in eval mode. Without a path: the course's committed network,
     lesson 08's default recipe (tools/make_checkpoint.py). Defined in lesson 06 (loss).
     """
@@ -140,6 +142,8 @@ def load_model(path=COMMITTED_CHECKPOINT):
         model = UNet(state["c_in"], config["channels"], config["width"])
     elif config.get("kind") == "dit":
         model = DiT(state["c_in"], config["width"], config["depth"], config["heads"], config["patch"])
+    elif config.get("kind") == "autoencoder":
+        model = Autoencoder(config["d"], config["latent"], config["hidden"], config["kl"])
     elif "n_labels" in config:
         model = ConditionalNoisePredictor(config["T"], config["n_labels"], config["hidden"], c_in, config.get("d", 2),
                                           config["embedding"], config.get("predicts", "eps"))

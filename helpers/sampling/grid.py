@@ -84,9 +84,10 @@ def gaussian_prior(x0, schedule, n, generator=None):
     """n draws of x_T from the Gaussian with q(x_T)'s mean and covariance, estimated from data points x0.
 
     mean = sqrt(alpha_bar_T) E[x0], cov = alpha_bar_T Cov[x0] + (1 - alpha_bar_T) I: lesson 09's best start, which
-    the deterministic samplers need when alpha_bar_T is far from 0. Drawn on the CPU. Defined in lesson 10.
+    the deterministic samplers need when alpha_bar_T is far from 0. Points of any dimension (lesson 21's 64). Drawn on
+    the CPU. Defined in lesson 10.
     """
-    x0 = check_points("x0", x0).cpu()
+    x0 = check_points("x0", x0, d=None).cpu()
     n = check_int("n", n, 1)
     schedule = check_schedule(schedule)
     generator = check_generator(generator)
@@ -94,8 +95,9 @@ def gaussian_prior(x0, schedule, n, generator=None):
         raise ValueError(f"x0 needs at least 2 points to estimate a covariance, got {x0.shape[0]}")
     alpha_bar_T = schedule.alpha_bar[-1].cpu()
     mean = alpha_bar_T.sqrt() * x0.mean(0)
-    cov = alpha_bar_T * torch.cov(x0.T) + (1 - alpha_bar_T) * torch.eye(2, dtype=x0.dtype)
+    d = x0.shape[1]
+    cov = alpha_bar_T * torch.cov(x0.T).reshape(d, d) + (1 - alpha_bar_T) * torch.eye(d, dtype=x0.dtype)
     if not torch.isfinite(cov).all():
         raise ValueError(f"x0's covariance overflowed: the points reach |x| = {x0.abs().max().item():.3g}, too large "
                          f"for {x0.dtype}; the S-curve lies within 0.2 of the origin")
-    return mean + noise((n, 2), generator, "cpu", x0.dtype) @ torch.linalg.cholesky(cov).T
+    return mean + noise((n, d), generator, "cpu", x0.dtype) @ torch.linalg.cholesky(cov).T
