@@ -7,7 +7,8 @@ plane do as well as diffusion on the original 2-D points, and better than diffus
 
 The data: lesson 08's 10 000 points (helpers.s_curve(), seed 0) embedded once (noise seed 1). The latent space: the
 first two principal directions V of the embedded points (a linear autoencoder: z = (y - m) V, y = m + z V^T), fitted
-once. Per seed k, lesson 08's recipe (helpers.DEFAULT with seed k, helpers.build_model, its sigmoid schedule of 100 steps)
+once. Per seed k, lesson 08's recipe (helpers.DEFAULT with seed k, helpers.build_model, its sigmoid schedule of 100
+steps)
 trains three networks: on the 2-D points themselves (the baseline: no embedding at all), on the 64 numbers, and on the
 2-D latent codes. Each draws N samples by DDPM on all 100 steps (helpers.sample_steps, noise seed 100 + k) from lesson
 10's start, a Gaussian with its own data's q(x_T) mean and covariance (helpers.gaussian_prior, seed
@@ -33,7 +34,8 @@ N = 10_000
 
 def merge(names, out_name):
     parts = [json.loads((OUT / f"{name}.json").read_text()) for name in names]
-    merged = {**parts[0], "seeds": sorted(s for p in parts for s in p["seeds"]), "rows": [r for p in parts for r in p["rows"]]}
+    merged = {**parts[0], "seeds": sorted(s for p in parts for s in p["seeds"]),
+              "rows": [r for p in parts for r in p["rows"]]}
     (OUT / f"{out_name}.json").write_text(json.dumps(merged, indent=1) + "\n")
 
 
@@ -55,21 +57,22 @@ def main():
     v = torch.linalg.svd(y - mean, full_matrices=False).Vh[:2].T
     data = {"2-D points": (x0, lambda s: s), "64 numbers": (y, lambda s: s @ q),
             "2-D latent": ((y - mean) @ v, lambda s: (mean + s @ v.T) @ q)}
-    out = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__, "seeds": args.seeds, "n": N,
+    out = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__, "seeds": args.seeds,
+           "n": N,
            "data_off_plane": round(((y - (y @ q) @ q.T).norm(dim=1).pow(2).mean().sqrt()).item(), 5), "rows": []}
     OUT.mkdir(exist_ok=True)
     oracle = helpers.s_curve_oracle(schedule)
     for seed in args.seeds:
         config = dataclasses.replace(helpers.DEFAULT, seed=seed)
         start = helpers.gaussian_prior(x0, schedule, N, generator=torch.Generator().manual_seed(200 + seed))
-        exact = helpers.sample_steps(oracle, schedule, N, schedule.T, "ddpm", generator=torch.Generator().manual_seed(100 + seed),
-                                     x_T=start.double())
-        out["rows"].append({"seed": seed, "model": "exact", **{k: round(v, 4) for k, v in
-                                                               dataclasses.asdict(helpers.sharp_quality(exact.float())).items()}})
+        exact = helpers.sample_steps(oracle, schedule, N, schedule.T, "ddpm",
+                                     generator=torch.Generator().manual_seed(100 + seed), x_T=start.double())
+        scores = dataclasses.asdict(helpers.sharp_quality(exact.float()))
+        out["rows"].append({"seed": seed, "model": "exact", **{k: round(v, 4) for k, v in scores.items()}})
         for name, (points, to_plane) in data.items():
             torch.manual_seed(seed)
-            result = helpers.train(helpers.build_model(config, schedule, points), points, helpers.Denoising(schedule, config),
-                                   config, progress=False)
+            model = helpers.build_model(config, schedule, points)
+            result = helpers.train(model, points, helpers.Denoising(schedule, config), config, progress=False)
             start = helpers.gaussian_prior(points, schedule, N, generator=torch.Generator().manual_seed(200 + seed))
             with torch.no_grad():
                 samples = helpers.sample_steps(result["model"].eval(), schedule, N, schedule.T, "ddpm",

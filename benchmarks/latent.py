@@ -1,13 +1,15 @@
 """Issue 43's second question, for lesson 21: diffusion in an autoencoder's latent space against diffusion on the
 pixels, on lesson 17's digits, with lesson 17's measures and lesson 20's protocol.
 
-    # the pilot (seed 100 chooses the latent's size and the KL weight; it confirms nothing):
-    .venv/bin/python benchmarks/latent.py --name latent-pilot-cpu-2core --seeds 100 --latent 4 8 16 --kl-weight 1e-4 1e-3 1e-2
+    # the pilot (seed 100 chose the latent's size and the KL weight; it confirms nothing): it ran before this script,
+    # through the same helpers (its numbers are in docs/benchmarks.md); this repeats it, and more:
+    .venv/bin/python benchmarks/latent.py --name latent-pilot --seeds 100 --latent 4 8 16 --kl-weight 1e-4 1e-3 1e-2
     # ten seeds in two processes, then merged and summarised:
     .venv/bin/python benchmarks/latent.py --name latent-a-cpu-2core --seeds 0 1 2 3 4    # and latent-b with seeds 5-9
     .venv/bin/python benchmarks/latent.py --name latent-cpu-2core --merge latent-a-cpu-2core latent-b-cpu-2core
     # the scale on Stable Diffusion's schedule, ten seeds in two processes, merged:
-    .venv/bin/python benchmarks/latent.py --name latent-sd-a-cpu-2core --schedule stable-diffusion --seeds 0 1 2 3 4  # and -b
+    .venv/bin/python benchmarks/latent.py --name latent-sd-a-cpu-2core --schedule stable-diffusion \
+        --seeds 0 1 2 3 4                                                                           # and -b with 5-9
     .venv/bin/python benchmarks/latent.py --name latent-sd-cpu-2core --merge latent-sd-a-cpu-2core latent-sd-b-cpu-2core
 
 Per seed k: a plain and a KL-regularised autoencoder (helpers.train_autoencoder, seed k), the latent scale c
@@ -16,7 +18,8 @@ models of the KL autoencoder's codes (helpers.train_latent, seed k): one on c z 
 0.18215 does), one on z itself (c = 1) whose input scale c_in is its data's (lesson 08), and one on z with the c_in of
 unit-variance data (a network built for scaled latents, as Stable Diffusion's U-Net, given unscaled ones). With
 --schedule stable-diffusion the first and third are trained and scored on Stable Diffusion's schedule instead of lesson
-17's, whose last step leaves far more of the signal (alpha_bar_T 0.0047 against 4e-5). Each is sampled by DPM-Solver++(2M) with NFE evaluations from the same x_T
+17's, whose last step leaves far more of the signal (alpha_bar_T 0.0047 against 4e-5). Each is sampled by
+DPM-Solver++(2M) with NFE evaluations from the same x_T
 (seed 7 + 100 k, as benchmarks/backbones.py) and decoded; DigitJudge scores N_SAMPLES samples; test bits per dimension by
 helpers.latent_elbo on the N_LIKELIHOOD test images benchmarks/digits.py and backbones.py use. The floors: each
 autoencoder's reconstructions of N_SAMPLES training images, scored as samples, and its RMS error on the test split; the
@@ -69,7 +72,8 @@ def sampling_seconds(model, autoencoder, scale, schedule):
 
 def merge(names, out_name):
     parts = [json.loads((OUT / f"{name}.json").read_text()) for name in names]
-    merged = {**parts[0], "seeds": sorted(s for p in parts for s in p["seeds"]), "rows": [r for p in parts for r in p["rows"]]}
+    merged = {**parts[0], "seeds": sorted(s for p in parts for s in p["seeds"]),
+              "rows": [r for p in parts for r in p["rows"]]}
     (OUT / f"{out_name}.json").write_text(json.dumps(merged, indent=1) + "\n")
     return merged
 

@@ -38,8 +38,8 @@ from .objectives.autoencoding import LatentDraws, Reconstruction, draw_latent, k
 from .training.config import DEFAULT, REFERENCE, TrainConfig
 from .training.loop import build_model, ema_weight, learning_rate, train
 from .training.backbones import backbone_recipe, train_backbone
-from .training.latent import (AUTOENCODER, LATENT_DIFFUSION, decode_latents, encode_latents, latent_network, latent_scale,
-                              train_autoencoder, train_latent)
+from .training.latent import (AUTOENCODER, LATENT_DIFFUSION, decode_latents, encode_latents, latent_scale, train_autoencoder,
+                              train_latent)
 from .training.text import TEXT, train_text
 
 # Sampling (lessons 07, 10, 11, 15, 18)

@@ -58,7 +58,8 @@ def embedding(d=64, seed=0):
     """A fixed d x 2 matrix Q with orthonormal columns (the QR factor of a seeded Gaussian matrix): Q x puts the
     S-curve's plane in d dimensions. Defined in lesson 21 (latent diffusion)."""
     d = check_int("d", d, 2)
-    gaussian = torch.randn(d, 2, generator=torch.Generator().manual_seed(check_int("seed", seed, 0)), dtype=torch.float64)
+    generator = torch.Generator().manual_seed(check_int("seed", seed, 0))
+    gaussian = torch.randn(d, 2, generator=generator, dtype=torch.float64)
     return torch.linalg.qr(gaussian).Q.float()
 
 
@@ -66,8 +67,9 @@ def check_embedding(q):
     """q: a float tensor of shape (d, 2), d >= 2, with orthonormal columns (helpers.embedding's)."""
     if not isinstance(q, torch.Tensor) or not q.is_floating_point() or q.ndim != 2 or q.shape[1] != 2 or q.shape[0] < 2:
         got = tuple(q.shape) if isinstance(q, torch.Tensor) else type(q).__name__
+        transposed = isinstance(q, torch.Tensor) and q.shape[:1] == (2,)
         raise ValueError(f"q must be a float tensor of shape (d, 2) with orthonormal columns, as helpers.embedding() "
-                         f"gives it, got {got}" + (": transpose it" if isinstance(q, torch.Tensor) and q.shape[:1] == (2,) else ""))
+                         f"gives it, got {got}" + (": transpose it" if transposed else ""))
     if not torch.allclose(q.T.double() @ q.double(), torch.eye(2, dtype=torch.float64), atol=1e-5):
         raise ValueError("q's columns must be orthonormal (q.T @ q = I), as helpers.embedding() gives them")
     return q
