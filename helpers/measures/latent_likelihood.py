@@ -1,10 +1,10 @@
 """Lesson 21's likelihood of a latent diffusion model: the evidence lower bound through the autoencoder.
 
 For an image y, a KL-regularised encoder q(z | y), a Gaussian decoder p(y | z) = N(D(z), s^2 I) and the latent model's
-density p(z), log p(y) >= E_q[log p(y | z)] - E_q[log q(z | y) - log p(z)] (Kingma & Welling 2014, eq. 3). The latent
+density p(z), log p(y) >= E_q[log p(y | z)] - E_q[log q(z | y) - log p(z)] (Kingma & Welling 2014, eq. 2). The latent
 model is trained on c z (c, helpers.latent_scale), so log p(z) = log p_c(c z) + k log c for k latent numbers, and
--log p_c is itself bounded by lesson 13's ELBO: the sum is a bound on -log p(y) (the LSGM bound of Vahdat et al. 2021,
-eq. 4, with the latent model's ELBO in place of its exact density).
+-log p_c is itself bounded by lesson 13's ELBO: the sum is a bound on -log p(y) (the bound of Vahdat et al. 2021's LSGM,
+with the latent model's ELBO in place of its exact density).
 """
 
 import math

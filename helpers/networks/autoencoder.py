@@ -3,7 +3,7 @@
 Plain (kl=False), the encoder gives one point z = E(y). KL-regularised (kl=True), it gives a Gaussian q(z | y) =
 N(mean(y), diag(exp(log_var(y)))), the encoder of a variational autoencoder (Kingma & Welling 2014, section 2.4; the
 "KL-reg" autoencoder of Rombach et al. 2022, section 3), so that the latent model's likelihood has an evidence lower
-bound (helpers.latent_bits). The decoder's output is the mean of the image given z.
+bound (helpers.latent_elbo). The decoder's output is the mean of the image given z.
 """
 
 import torch

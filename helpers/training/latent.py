@@ -54,7 +54,8 @@ def encode_latents(autoencoder, y, scale=1.0):
 
 def latent_scale(autoencoder, x0, generator=None):
     """1 / the standard deviation of one draw of every image's code, all coordinates pooled: the factor that gives the
-    latent unit variance, computed as Rombach et al. 2022 (appendix G) computed Stable Diffusion's 0.18215 from a batch.
+    latent unit variance, as Rombach et al. 2022 (appendix G) rescale by the std of a batch's codes (Stable Diffusion's
+    released configuration fixes it at 0.18215).
     Defined in lesson 21 (latent diffusion)."""
     codes = encode_latents(autoencoder, check_points("x0", x0, D))
     z = draw_latent(*codes, generator) if isinstance(codes, tuple) else codes
