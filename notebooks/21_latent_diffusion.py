@@ -147,8 +147,10 @@ for a, b in (("2-D latent", "2-D points"), ("64 numbers", "2-D latent")):
 # same recipe (`tools/make_latent.py`) that the lesson loads:
 
 # %%
-live = helpers.train_autoencoder(x_train, kl=False, seed=0)["model"]
 autoencoders = {name: helpers.load_model(CHECKPOINTS / f"latent_{name}.pt") for name in ("plain", "kl")}
+
+# %%
+live = helpers.train_autoencoder(x_train, kl=False, seed=0)["model"]
 with torch.no_grad():
     errors = {name: (net.decode(net.encode(x_test)[0]) - x_test).pow(2).mean().sqrt().item()
               for name, net in (("trained here", live), ("committed", autoencoders["plain"]))}
