@@ -32,7 +32,7 @@ from .objectives.weighting import eps_weights, loss_weights
 from .objectives.distill import ConsistencyObjective, DISTILL, progressive_objective, student_steps
 from .objectives.masked import MASKED, MaskedLoss, masked_elbo, masked_elbo_sampled, train_masked
 from .objectives.autoregressive import NextTokenLoss, autoregressive_nll
-from .objectives.autoencoding import LatentDraws, Reconstruction, draw_latent, kl_to_standard
+from .objectives.autoencoding import Reconstruction, draw_latent
 
 # The training loop and its configs (lesson 08)
 from .training.config import DEFAULT, REFERENCE, TrainConfig
@@ -63,7 +63,7 @@ from .measures.metrics import coverage_gap, curve_coordinates, energy_distance, 
 from .measures.evidence import compare, redraw_margin
 from .measures.likelihood import elbo, ode_log_likelihood
 from .measures.digit_scores import DigitJudge, frechet_distance, kernel_distance, nearest
-from .measures.latent_likelihood import LatentElbo, decoder_std, latent_elbo
+from .measures.latent_likelihood import decoder_std, latent_elbo
 
 # Around the lessons: the device, figures, exercises
 from .device import default_device

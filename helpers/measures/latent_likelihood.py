@@ -46,7 +46,7 @@ def decoder_std(autoencoder, y, generator=None):
     y = check_points("y", y, autoencoder.d)
     with torch.no_grad():
         z = draw_latent(*autoencoder.encode(y), check_generator(generator))
-        return (autoencoder.decode(z) - y).double().pow(2).mean().sqrt().item()
+        return (autoencoder.decode(z).double() - y.double()).pow(2).mean().sqrt().item()
 
 
 def latent_elbo(autoencoder, scale, sigma, model, schedule, y, generator=None):

@@ -27,8 +27,8 @@ def draw_latent(mean, log_var, generator=None):
 class Reconstruction:
     """An autoencoder's loss for helpers.train: the squared error of the decoded draw, summed over pixels, plus
     kl_weight times KL(q(z | y) || N(0, I)), means over the batch. With a Gaussian decoder of variance s^2 per pixel this
-    is 2 s^2 times the negative ELBO when kl_weight = 2 s^2; a small weight (Rombach et al. 2022 use 1e-6 against their
-    perceptual loss) leaves the latent's scale free. Defined in lesson 21 (latent diffusion)."""
+    is 2 s^2 times the negative ELBO when kl_weight = 2 s^2; a small weight (Rombach et al. 2022's released configurations
+    use 1e-6, beside a perceptual loss) leaves the latent's scale free. Defined in lesson 21 (latent diffusion)."""
 
     def __init__(self, kl_weight=0.0):
         self.kl_weight = check_float("kl_weight", kl_weight, 0.0, float("inf"), low_open=False)
