@@ -141,7 +141,7 @@ for a, b in (("2-D latent", "2-D points"), ("64 numbers", "2-D latent")):
 # \qquad \mathrm{KL} = \tfrac12\big(\lVert\boldsymbol\mu\rVert^2 + \textstyle\sum_i(\sigma_i^2 - 1 - \log\sigma_i^2)\big),$$
 #
 # Rombach et al.'s KL-regularised autoencoder (2022, section 3): a small weight, $w_\text{KL} = 10^{-3}$ here, keeps $q$ a
-# Gaussian with some spread but leaves the codes' scale free (section 3). A **plain** autoencoder drops the KL and encodes a point. Both are MLPs
+# Gaussian with some spread but leaves the codes' scale free (see section 3 below). A **plain** autoencoder drops the KL and encodes a point. Both are MLPs
 # (`helpers.Autoencoder`: 64 → 256 → 256 → 8 and back) trained by `helpers.train_autoencoder` with `helpers.AUTOENCODER`
 # (lesson 17's optimiser, 2 000 steps on dequantised images). The plain one trained here, beside the committed file of the
 # same recipe (`tools/make_latent.py`) that the lesson loads:
@@ -334,7 +334,7 @@ print("equal to a millionth on all 150 images")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **The comparison.** Ten seeds each; the pixel models are lesson 20's at its 1× budget (the same seeds, test images,
-# judge and sampler). Training time is the autoencoder's plus the latent model's, on one core; sampling time is for 450
+# judge and sampler). Training time is the autoencoder's plus the latent model's, one core per run; sampling time is for 450
 # samples at 20 evaluations, the latent model with its decoder against the pixel MLP, timed in turns.
 
 # %%
