@@ -58,8 +58,8 @@ def mean_interval(numbers):
 schedule = helpers.sigmoid_schedule(100)
 x0 = helpers.s_curve(10_000)
 q = helpers.embedding()  # 64 x 2, orthonormal columns
-y = helpers.embed(x0, q, generator=seeded(1))
-singular = torch.linalg.svd(y - y.mean(0), full_matrices=False)
+x_tilde = helpers.embed(x0, q, generator=seeded(1))
+singular = torch.linalg.svd(x_tilde - x_tilde.mean(0), full_matrices=False)
 print("singular values of the centred 64-number points:", ", ".join(f"{s:.2f}" for s in singular.S[:4]), "...",
       f"{singular.S[-1]:.2f}")
 
@@ -70,8 +70,6 @@ print("singular values of the centred 64-number points:", ", ".join(f"{s:.2f}" f
 
 # %%
 V = singular.Vh[:2].T
-mean_y = y.mean(0)
-z_embedded = (y - mean_y) @ V
 print("cosines of the principal angles between V's plane and Q's:",
       ", ".join(f"{c:.5f}" for c in torch.linalg.svdvals(V.T @ q)))
 
@@ -84,13 +82,13 @@ print("cosines of the principal angles between V's plane and Q's:",
 oracle_64, oracle_2 = helpers.embedded_oracle(q, schedule), helpers.s_curve_oracle(schedule)
 
 
-def plane_gap(oracle_64, oracle_2, q, y_t, t):
+def plane_gap(oracle_64, oracle_2, q, x_tilde_t, t):
     """The largest difference between the 64-D denoiser's answer mapped into the plane and the 2-D denoiser's."""
     q = q.double()
-    return (oracle_64.denoise(y_t, t) @ q - oracle_2.denoise(y_t @ q, t)).abs().max().item()
+    return (oracle_64.denoise(x_tilde_t, t) @ q - oracle_2.denoise(x_tilde_t @ q, t)).abs().max().item()
 
 
-gaps = {t: plane_gap(oracle_64, oracle_2, q, helpers.q_sample(y[:2000].double(), t, schedule, generator=seeded(t)), t)
+gaps = {t: plane_gap(oracle_64, oracle_2, q, helpers.q_sample(x_tilde[:2000].double(), t, schedule, generator=seeded(t)), t)
         for t in (0, 40, 99)}
 assert max(gaps.values()) < 1e-8
 print("largest difference in the plane at t = 0, 40 and 99: below 1e-8")
@@ -164,7 +162,7 @@ print("test RMS error of the plain autoencoder: " + ", ".join(f"{name} {e:.2f}" 
 kl_ae = autoencoders["kl"]
 batch = helpers.dequantise(x_train[:128], seeded(3))
 mu, log_var = kl_ae.encode(batch)
-z = mu + (0.5 * log_var).exp() * torch.randn(mu.shape, generator=seeded(4))
+w = mu + (0.5 * log_var).exp() * torch.randn(mu.shape, generator=seeded(4))
 
 
 def kl_closed_form(mu, log_var):
@@ -173,7 +171,7 @@ def kl_closed_form(mu, log_var):
 
 
 kl = kl_closed_form(mu, log_var)
-loss = ((batch - kl_ae.decode(z)) ** 2).sum(1).mean() + 1e-3 * kl.mean()
+loss = ((batch - kl_ae.decode(w)) ** 2).sum(1).mean() + 1e-3 * kl.mean()
 print(f"loss {loss.item():.4f}; helpers.Reconstruction: {helpers.Reconstruction(1e-3)(kl_ae, batch, seeded(4)).item():.4f}")
 
 # %% [markdown]
@@ -303,16 +301,16 @@ y_like = helpers.dequantise(x_test[:150], seeded(3))
 sigma = helpers.decoder_std(kl_ae, helpers.dequantise(x_train, seeded(5)), seeded(6))
 
 
-def latent_bound(autoencoder, scale, sigma, model, schedule, y, draws):
-    """-log p(y) <= decoder term + log q(z | y) - log p_c(c_z z) - k log c_z at one draw z, in nats per image; the decoder
-    term too. Gaussian densities by torch.distributions; draws: one generator for z and the latent ELBO."""
+def latent_bound(autoencoder, scale, sigma, model, schedule, x0, draws):
+    """-log p(x0) <= decoder term + log q(w | x0) - log p_c(c_z w) - k log c_z at one draw w, in nats per image; the
+    decoder term too. Gaussian densities by torch.distributions; draws: one generator for w and the latent ELBO."""
     with torch.no_grad():
-        mu, log_var = (v.double() for v in autoencoder.encode(y))
-        z = mu + (0.5 * log_var).exp() * torch.randn(mu.shape, generator=draws, dtype=torch.float64)
-        decoder_term = -Normal(autoencoder.decode(z.float()).double(), sigma).log_prob(y.double()).sum(1)
-        log_q = Normal(mu, (0.5 * log_var).exp()).log_prob(z).sum(1)
-    latent_term = helpers.elbo(model, schedule, scale * z, generator=draws).nll_bound
-    return decoder_term + log_q + latent_term - z.shape[1] * math.log(scale), decoder_term
+        mu, log_var = (v.double() for v in autoencoder.encode(x0))
+        w = mu + (0.5 * log_var).exp() * torch.randn(mu.shape, generator=draws, dtype=torch.float64)
+        decoder_term = -Normal(autoencoder.decode(w.float()).double(), sigma).log_prob(x0.double()).sum(1)
+        log_q = Normal(mu, (0.5 * log_var).exp()).log_prob(w).sum(1)
+    latent_term = helpers.elbo(model, schedule, scale * w, generator=draws).nll_bound
+    return decoder_term + log_q + latent_term - w.shape[1] * math.log(scale), decoder_term
 
 
 bound, decoder_term = latent_bound(kl_ae, scale, sigma, latent_model, digits_schedule, y_like, seeded(4))
@@ -375,8 +373,8 @@ for name, key in (("MLP", "mlp"), ("U-Net", "unet")):
 # %%
 grid = helpers.grid_steps(digits_schedule, 20)
 with torch.no_grad():
-    z_samples = helpers.sample_steps(latent_model, digits_schedule, 10, grid, "dpm++2m", x_T=torch.randn(10, 8, generator=seeded(7)))
-    from_latent = helpers.decode_latents(kl_ae, z_samples, scale)
+    w_samples = helpers.sample_steps(latent_model, digits_schedule, 10, grid, "dpm++2m", x_T=torch.randn(10, 8, generator=seeded(7)))
+    from_latent = helpers.decode_latents(kl_ae, w_samples, scale)
     from_pixels = helpers.sample_steps(helpers.load_model(CHECKPOINTS / "backbones_mlp.pt"), digits_schedule, 10, grid,
                                        "dpm++2m", x_T=torch.randn(10, 64, generator=seeded(7)))
 helpers.plot_digits(torch.cat([from_latent, from_pixels]), ["latent"] + [""] * 9 + ["pixel MLP, 4×"] + [""] * 9)
@@ -444,13 +442,13 @@ interact(walk, a=Dropdown(options=CHOICES, value=0, description="from"), b=Dropd
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises (solutions: `%load solutions/21_1.py`, `21_2.py`; each ends with its check)
 #
-# **1. The best a linear autoencoder can do.** Without training anything, write `best_linear_error(y, k)`: the smallest mean
-# over the rows of `y` (points, one per row) of $\lVert\mathbf{x} - \hat{\mathbf{x}}\rVert^2$ that an encoder to $k$ numbers and a decoder
+# **1. The best a linear autoencoder can do.** Without training anything, write `best_linear_error(x, k)`: the smallest mean
+# over the rows of `x` (points, one per row) of $\lVert\mathbf{x} - \hat{\mathbf{x}}\rVert^2$ that an encoder to $k$ numbers and a decoder
 # back can reach when both are linear maps plus a constant. Then predict it for the 64-number S-curve at $k = 2$ before
 # you compute it.
 
 # %%
-def best_linear_error(y, k):
+def best_linear_error(x, k):
     return None  # your code here
 
 

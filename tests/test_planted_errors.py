@@ -1517,9 +1517,9 @@ def test_21_lesson_checks_planted():
         yield torch.allclose(by_helper.nll_bound, bound, rtol=1e-6)
 
     assert all(checks(lesson))
-    plants = (("plane_gap", "oracle_2.denoise(y_t @ q, t)", "oracle_2.denoise(y_t[:, :2], t)"),
+    plants = (("plane_gap", "oracle_2.denoise(x_tilde_t @ q, t)", "oracle_2.denoise(x_tilde_t[:, :2], t)"),
               ("kl_closed_form", "- 1 - log_var", "- 1 + log_var"),
-              ("latent_bound", " - z.shape[1] * math.log(scale)", ""))
+              ("latent_bound", " - w.shape[1] * math.log(scale)", ""))
     for k, (name, old, new) in enumerate(plants):
         source = function_source("21_latent_diffusion", name)
         assert old in source, (name, old)
