@@ -65,7 +65,7 @@ print("singular values of the centred 64-number points:", ", ".join(f"{s:.2f}" f
 
 # %% [markdown]
 # Two directions stand out; the other 62 hold the noise. The best **linear autoencoder** keeps the first two principal
-# directions $V$ (exercise 21.1 says why): encode $\mathbf{w} = V^\top(\tilde{\mathbf{x}} - \bar{\mathbf{x}})$, decode $\bar{\mathbf{x}} + V\mathbf{w}$ ($\bar{\mathbf{x}}$ the points' mean). Does $V$ span $Q$'s
+# directions $V$ (Eckart & Young 1936; exercise 21.1 computes what it loses): encode $\mathbf{w} = V^\top(\tilde{\mathbf{x}} - \bar{\mathbf{x}})$, decode $\bar{\mathbf{x}} + V\mathbf{w}$ ($\bar{\mathbf{x}}$ the points' mean). Does $V$ span $Q$'s
 # plane? The cosines of the angles between the two planes:
 
 # %%
@@ -97,8 +97,8 @@ print("largest difference in the plane at t = 0, 40 and 99: below 1e-8")
 # Nothing off the plane tells the denoiser where on the curve a point came from; off it, the exact denoiser only shrinks
 # $\tilde{\mathbf{x}}_t$ towards the plane (exercise 21.2 finds by how much). A network on the 64 numbers must learn that
 # shrinkage in 62 directions; one on the 2-D code need not. **Measured** (`benchmarks/embedded.py`, ten seeds): lesson 08's recipe on the
-# 2-D points, on the 64 numbers and on the 2-D codes, samples mapped back to the plane, lesson 09's measures (lower is
-# better); the exact oracle's samples are the floor.
+# 2-D points, on the 64 numbers, and on the 2-D codes $\mathbf{w}$ above ("2-D latent", decoded by $\bar{\mathbf{x}} + V\mathbf{w}$); the
+# 64-number samples mapped to the plane by $Q^\top$; lesson 09's measures (lower is better); the exact oracle's samples the floor.
 
 # %%
 by_model = {}
@@ -125,8 +125,8 @@ for a, b in (("2-D latent", "2-D points"), ("64 numbers", "2-D latent")):
           f"energy {embedded_pair(a, b, 'energy').brief(2)}")
 
 # %% [markdown]
-# Between the 2-D codes and the 2-D points no difference is decided (off-curve's interval, [−0.11, +0.17], is within 2 % of
-# the exact samples' 9.7; the energy distance's is as wide as its values). On the 64 numbers the same recipe fails: its
+# Between the 2-D codes and the 2-D points no difference is decided (off-curve's interval, [−0.11, +0.17] ×10⁻³, spans
+# under 2 % of the exact samples' 9.73 ×10⁻³). On the 64 numbers the same recipe fails: its
 # samples lie 5.4 off the plane, the data 0.079. This network, trained this long, does not learn what the 62 directions
 # need (a larger one was not tried); on the codes it has nothing to learn there.
 
@@ -184,8 +184,7 @@ assert torch.allclose(kl, by_torch, rtol=1e-5, atol=1e-5)
 print(f"equal to 1e-5 on all 128 images (KL per image {kl.mean().item():.1f} nats on average)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **What the decoder loses.** Every latent model's sample is a decoder output: what the decoder cannot draw, no latent model
-# can. Ten test digits and their reconstructions (the KL one decodes a draw of $q$):
+# **What the decoder loses.** A latent model's samples are decoder outputs. Ten test digits and their reconstructions:
 
 # %%
 with torch.no_grad():
@@ -216,17 +215,17 @@ floor = [f["frechet"] for f in json.loads(Path("../benchmarks/results/digits-cpu
 print(f"450 training images themselves: Fréchet {np.mean(floor):.3f} on average")
 
 # %% [markdown]
-# Both lose about 0.19 per pixel, a grey level and a half (the KL one 0.003 more; it decodes a draw of $q$, the plain one
-# its point). Their reconstructions' Fréchet distance, 0.43, is behind the training images' 0.23: the decoder smooths.
-# That is a reference, not a floor (section 4's samples score below it); the floor is on likelihood, the bound's decoder
-# term (section 4), and only the KL autoencoder has a bound: a plain encoder's $q$ is a point, whose $\log q$ is infinite.
+# Both lose about 0.19 per pixel, a grey level and a half (the KL one, decoding a draw of $q$, 0.003 more). Their reconstructions' Fréchet distance, 0.43, is behind the training images' 0.23: the decoder smooths.
+# That is a reference, not a floor (section 4's samples score below it). The decoder does put a floor under the bits:
+# the bound never goes below its decoder term (section 4), and only the KL autoencoder has a bound: a plain encoder's $q$ is a point, whose $\log q$ is infinite.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The latent's scale
 #
 # Nothing in $\mathcal L$ fixes the codes' size: a small $w_\text{KL}$ lets them spread, and a schedule is made for data of
 # variance about 1. Rombach et al. (2022, appendix G) divide the codes by their std, measured on the first batch; Stable
-# Diffusion's released configuration fixes it at $c_z = 0.18215$, a std of 5.49. `helpers.latent_scale` does the same:
+# Diffusion's released configuration fixes it at $c_z = 0.18215$, a std of 5.49. `helpers.latent_scale` does the same
+# over every training image's code:
 
 # %%
 codes = helpers.encode_latents(kl_ae, x_train)
@@ -252,8 +251,9 @@ print(f"Stable Diffusion's: alpha_bar_T {sd_alpha_bar_T:.4f}; signal left, its c
 # On Stable Diffusion's schedule an unscaled code of std 5.49 ends with a signal of std 0.375 beside noise of std 1, where
 # the sampler starts from pure noise; on ours it is gone either way. The scale also sets what the network sees: our MLPs
 # scale their input by lesson 08's $c_\text{in}$; Stable Diffusion's U-Net has none. So `benchmarks/latent.py` trains, on each
-# seed's codes, a scaled model and unscaled ones: on our schedule with $c_\text{in}$ from the codes' std or that of unit
-# variance (a network built for scaled codes); on Stable Diffusion's, the second only (its own situation):
+# seed's codes, three models: scaled codes; unscaled codes with $c_\text{in}$ set from their std ("unscaled"); unscaled codes
+# with the $c_\text{in}$ of std 1, like Stable Diffusion's U-Net given unscaled codes ("unit input scale"), the only unscaled
+# one run on Stable Diffusion's schedule:
 
 # %%
 sd_rows = {(r["model"], r["seed"]): r for r in sd_results["rows"]}
@@ -281,7 +281,8 @@ for schedule_name, table, others in (("ours", latent_rows, VARIANTS[1:]), ("Stab
 # On our schedule scaling does not help: both unscaled models are a little better, on samples and on bits (by 0.002 to
 # 0.003 bits/dim). On Stable Diffusion's, where our unscaled codes end with a signal of std 0.20, the unscaled model is
 # worse on bits and kernel distance (Fréchet undecided); it differs in two things there, the signal left at the last step
-# and what its input scale expects, and this run does not tell which costs. All these effects are small.
+# and what its input scale expects, and this run does not tell which costs. All are small; section 4 keeps the scaled
+# model (Stable Diffusion's practice).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Latent diffusion against diffusion on pixels
@@ -293,7 +294,8 @@ for schedule_name, table, others in (("ours", latent_rows, VARIANTS[1:]), ("Stab
 # $\log p(\mathbf{w})$ and $\log p(\mathbf{w}) = \log p_c(c_z\mathbf{w}) + k\log c_z$ for the scale ($p_c$ the model's density of scaled codes):
 # $$-\log p(\mathbf{x}_0) \le \mathbb E_{q}\big[-\log \mathcal N(\mathbf{x}_0; D(\mathbf{w}), \sigma_D^2 I) + \log q(\mathbf{w}\mid\mathbf{x}_0) - \log p_c(c_z\mathbf{w}) - k\log c_z\big],$$
 #
-# with the decoder's std $\sigma_D$ fitted on the training images. Written out, on 150 test images:
+# with $\sigma_D$ the training images' RMS error (below the test images' 0.19: the autoencoder overfits, and fitting on the
+# images we score would be cheating). Written out, on 150 test images:
 
 # %%
 latent_model = helpers.load_model(CHECKPOINTS / "latent_diffusion.pt")
@@ -327,13 +329,12 @@ assert torch.allclose(by_helper.nll_bound, bound, rtol=1e-6)
 print("equal to a millionth on all 150 images")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Instructor's note.** Before the table, ask which space wins on samples and which on bits, and what the decoder term
-# printed above says about the second.
+# **Instructor's note.** Before the table, ask which space wins on samples, which on bits, and why the decoder term decides
+# the second.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **The comparison.** Ten seeds each; the pixel models are lesson 20's at its 1× budget (the same seeds, test images,
-# judge and sampler). Training time is the autoencoder's plus the latent model's, one core per run; sampling time is for 450
-# samples at 20 evaluations, the latent model with its decoder against the pixel MLP, timed in turns.
+# **The comparison.** Ten seeds each; the pixel models are lesson 20's at 1× (same seeds, test images, judge and sampler);
+# sampling times for 450 samples at 20 evaluations, timed in turns.
 
 # %%
 pixel = {(r["network"], r["seed"]): r for r in pixel_results["rows"] if r["budget"] == 1.0}
@@ -361,8 +362,8 @@ for name, key in (("MLP", "mlp"), ("U-Net", "unet")):
 
 # %% [markdown]
 # The latent model's samples beat both pixel models (Fréchet 0.31 and 0.45 lower); its bound is worse than both (0.57 and
-# 1.16 bits per dimension), and cannot go below its decoder term, 3.33 on average, alone behind the U-Net's whole bound (a
-# bound through an autoencoder has a gap of its own, so the likelihoods may differ by less). Training costs more (an MLP's
+# 1.16 bits per dimension). The rest of the bound averages a KL ≥ 0, so it cannot go below the decoder term, and that term
+# alone, 3.33, is worse than the U-Net's whole bound, 3.02. Training costs more (an MLP's
 # step costs its hidden layers, not its 8 or 64 inputs; plus the autoencoder), sampling about the same. Stable Diffusion's
 # saving is a U-Net on 64 × 64 codes instead of 512 × 512 images, which 8 × 8 digits cannot show.
 
@@ -395,11 +396,11 @@ def walk(a=0, b=3, s=0.5, autoencoder="kl"):
     net = autoencoders[autoencoder]
     with torch.no_grad():
         codes_ab = net.encode(x_test[[a, b]])[0]
-        path = torch.stack([(1 - w) * codes_ab[0] + w * codes_ab[1] for w in np.linspace(0, 1, 7)])
+        path = torch.stack([(1 - share) * codes_ab[0] + share * codes_ab[1] for share in np.linspace(0, 1, 7)])
         through_code = net.decode(path)
         here = net.decode(((1 - s) * codes_ab[0] + s * codes_ab[1])[None])
     blend = (1 - s) * x_test[a] + s * x_test[b]
-    helpers.plot_digits(torch.cat([through_code, here, blend[None]]), [f"{w:.2f}" for w in np.linspace(0, 1, 7)] + ["code", "pixels"],
+    helpers.plot_digits(torch.cat([through_code, here, blend[None]]), [f"{share:.2f}" for share in np.linspace(0, 1, 7)] + ["code", "pixels"],
                         columns=9, suptitle=f"{AUTOENCODER_NAMES[autoencoder]} autoencoder: seven steps through the code; "
                                             f"at s = {s:.2f}, through the code and through the pixels")
     plt.show()
@@ -457,7 +458,7 @@ helpers.check_exercise("21.1", best_linear_error)
 # %% [markdown]
 # **2. Off the plane.** The exact denoiser of section 1 answers, off the plane, with $\tilde{\mathbf{x}}_t$'s own off-plane part times a
 # number that depends on $\bar\alpha_t$ and the data's std (0.01) alone. Derive it and write `off_plane_shrinkage(alpha_bar, std)`.
-# How much of the off-plane part does it keep at lesson 08's first step?
+# How much of the off-plane part does it keep at step index 0 of `helpers.sigmoid_schedule(100)`, section 1's schedule?
 
 # %%
 def off_plane_shrinkage(alpha_bar, std):
