@@ -41,6 +41,7 @@ from .training.backbones import backbone_recipe, train_backbone
 from .training.latent import (AUTOENCODER, LATENT_DIFFUSION, decode_latents, encode_latents, latent_scale, train_autoencoder,
                               train_latent)
 from .training.text import TEXT, train_text
+from .training.launch import launch, train_digits_member
 
 # Sampling (lessons 07, 10, 11, 15, 18)
 from .sampling.ancestral import posterior, reverse_mean, reverse_sigma, sample
@@ -221,6 +222,8 @@ __all__ = [
     "train_latent",
     "train_masked",
     "train_text",
+    "launch",
+    "train_digits_member",
     "training_set_oracle",
     "unmask_sample",
     "x0_and_eps",

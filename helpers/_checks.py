@@ -143,6 +143,15 @@ def check_steps(name, t, T, n=None, device=None):
     return steps
 
 
+def check_full_precision(name):
+    """Refuse to compute a likelihood under torch.autocast: its network calls would run in bfloat16 or float16, an
+    error of about 1e-3 per call summed over every step and coordinate (lesson 22 measures it)."""
+    for device in ("cpu", "cuda"):
+        if torch.is_autocast_enabled(device):
+            raise RuntimeError(f"{name} was called inside torch.autocast({device!r}): a likelihood sums a network "
+                               "call's rounding over every step and coordinate. Compute it outside the autocast block")
+
+
 def check_generator(generator, name="generator"):
     """None or a CPU torch.Generator: the helpers draw all their noise on the CPU, so one seed gives the same
     numbers on every device."""

@@ -40,7 +40,7 @@ torch.manual_seed(0)
 model = helpers.NoisePredictor(T).to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
 generator = torch.Generator().manual_seed(config.seed)  # on the CPU: the same run on any device
-batch_indices = helpers.training.loop.batches(x0.shape[0], config.batch_size, generator, device)
+batch_indices = helpers.training.loop.Batches(x0.shape[0], config.batch_size, generator, device)
 losses = []
 for _ in range(config.steps):
     batch = x0[next(batch_indices)]

@@ -658,7 +658,35 @@ SLIPS_RAISE = {
     "embedding into one dimension": (lambda: helpers.embedding(1), ValueError, ["d must be"]),
     "embedded_oracle of a matrix that is not orthonormal": (lambda: helpers.embedded_oracle(torch.ones(64, 2)), ValueError,
                                                             ["orthonormal"]),
+    # Lesson 22's scale: processes, micro-batches, precision and resuming.
+    "launch of a function defined in the notebook": (lambda: helpers.launch(lambda x0, config: None, 2), TypeError,
+                                                     ["importable module", "each new process imports it"]),
+    "launch of no processes": (lambda: helpers.launch(helpers.train_digits_member, 0), ValueError, ["world"]),
+    "launch on a port given as a string": (lambda: helpers.launch(helpers.train_digits_member, 2, port="29500"), TypeError,
+                                           ["port"]),
+    "train_digits_member with a batch four micro-batches cannot share": (lambda: helpers.train_digits_member(
+        helpers.digits_split()[0], replace(helpers.DIGITS, steps=2, warmup_steps=0, batch_size=3, accumulate=4)),
+        ValueError, ["batch_size 3 cannot be split into 4 micro-batches"]),
+    "micro-batches with an epoch's last batch too small to split": (lambda: helpers.train_digits(
+        helpers.digits_split()[0][:129], config=replace(helpers.DIGITS, steps=2, warmup_steps=0, accumulate=2)),
+        ValueError, ["last batch holds 1 of the 129 points"]),
+    "micro-batches of an objective that draws inside its call": (lambda: helpers.train(
+        helpers.build_flow_model(helpers.DEFAULT, helpers.s_curve(100)), helpers.s_curve(100), helpers.FlowLoss(),
+        replace(helpers.DEFAULT, steps=2, warmup_steps=0, accumulate=2), progress=False), TypeError,
+        ["FlowLoss draws its randomness inside its call", "objective.draw"]),
+    "precision float16": (lambda: replace(helpers.DIGITS, precision="float16"), ValueError,
+                          ["precision must be one of", "'bfloat16'"]),
+    "train inside torch.autocast": (lambda: _under_autocast(lambda: helpers.train_digits(
+        helpers.digits_split()[0], config=replace(helpers.DIGITS, steps=2, warmup_steps=0))), RuntimeError,
+        ["inside torch.autocast", "config.precision = 'bfloat16'"]),
+    "elbo inside torch.autocast": (lambda: _under_autocast(lambda: helpers.elbo(net(), SCH, XT)), RuntimeError,
+                                   ["outside the autocast block"]),
 }
+
+
+def _under_autocast(call):
+    with torch.autocast("cpu", torch.bfloat16):
+        return call()
 
 
 def test_every_public_helper_is_probed():

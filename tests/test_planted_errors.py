@@ -6,6 +6,7 @@ test exercises exactly the code the lessons show. Nothing is written anywhere.
 
 import ast
 import copy
+import dataclasses
 import math
 import tempfile
 from pathlib import Path
@@ -1525,3 +1526,65 @@ def test_21_lesson_checks_planted():
         namespace = dict(lesson)
         exec(source.replace(old, new), namespace)
         assert not check(namespace), (name, new)
+
+
+def test_22_scale_unit_checks_planted(monkeypatch):
+    """tests/test_scale.py catches: micro-batches weighted alike instead of by their rows (three uneven ones), a resumed
+    run whose random stream starts afresh instead of where it stopped, train under autocast let through (the first
+    step's weights, cached), the casts kept from step to step inside a disabled autocast block, and a likelihood under
+    autocast let through."""
+    import helpers.data.digits as digits
+    import helpers.measures.likelihood as likelihood
+    import helpers.training.loop as loop
+    import test_scale
+
+    one = test_scale.helpers.train_digits_member(test_scale.X_TRAIN, test_scale.RUN)
+    checks = (lambda: test_scale.test_micro_batches_train_the_whole_batch_s_steps(one, 3),
+              lambda: test_scale.test_a_resumed_run_is_the_uninterrupted_one_bit_for_bit(Path(tempfile.mkdtemp()), 5),
+              lambda: test_scale.test_bfloat16_trains_like_float32_and_autocast_around_the_loop_does_not(one),
+              test_scale.test_bfloat16_inside_a_disabled_autocast_block_trains_as_outside_it,
+              test_scale.test_a_likelihood_under_autocast_is_refused)
+    plants = ((loop, "shared_step", "(world * piece.shape[0] / n)", "(world / len(pieces))"),
+              (loop, "load_state", 'generator.set_state(state["generator"])', "generator.manual_seed(0)"),
+              (digits, "train", "if torch.is_autocast_enabled(device.type):", "if False:"),
+              (digits, "train", "torch.clear_autocast_cache()", "pass"),
+              (likelihood, "check_full_precision", 'for device in ("cpu", "cuda"):', "for device in ():"))
+    each_plant_caught(monkeypatch, checks, plants)
+
+
+def test_22_an_ema_updated_in_one_process_is_caught():
+    """The distributed EMA bug planted in both processes (tests/scale_plants.py): the ranks' EMAs differ, and the second
+    one is far from one process's; lesson 22's check 2 and tests/test_scale.py compare exactly these."""
+    import scale_plants
+    import test_scale
+
+    two = helpers.launch(scale_plants.train_with_ema_on_rank_0, 2, test_scale.X_TRAIN, test_scale.RUN)
+    one = helpers.train_digits_member(test_scale.X_TRAIN, test_scale.RUN)
+    assert test_scale.largest(two[0]["ema"], one["ema"]) < test_scale.TOLERANCE
+    assert not test_scale.equal(two[0]["ema"], two[1]["ema"])
+    assert test_scale.largest(two[1]["ema"], one["ema"]) > 3 * test_scale.TOLERANCE
+
+
+def test_22_lesson_checks_planted():
+    """Lesson 22's check 1 passes the lesson's split and fails with the shares weighted alike (34 and 33 rows)."""
+    lesson = lesson_functions("22_scale")
+    x_train = helpers.digits_split()[0]
+    run = dataclasses.replace(helpers.DIGITS, steps=20, warmup_steps=2)
+    lesson["objective"] = helpers.data.digits.Dequantised(helpers.Denoising(helpers.digits_schedule(), run))
+    torch.manual_seed(0)
+    lesson["model"] = helpers.digits_network(x_train)
+    rows = lesson["objective"].draw(x_train[:67], torch.Generator().manual_seed(0))
+    whole = lesson["gradient"](lesson["objective"].loss(lesson["model"], *rows))
+    shares = torch.tensor_split(torch.arange(67), 2)
+
+    def check(namespace):
+        split = namespace["split_gradient"](rows, shares)
+        return ((split - whole).norm() / whole.norm()).item() < 1e-5
+
+    assert check(lesson)
+    source = function_source("22_scale", "split_gradient")
+    old = "* len(share) / n"
+    assert old in source
+    namespace = dict(lesson)
+    exec(source.replace(old, "/ len(shares)"), namespace)
+    assert not check(namespace)

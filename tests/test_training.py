@@ -99,14 +99,14 @@ def test_skewed_training_draws_its_steps_from_skewed_steps():
     expected_model = copy.deepcopy(model)
     result = helpers.train(model, x0, helpers.Denoising(SCH, config), config, progress=False)
     generator = torch.Generator().manual_seed(config.seed)
-    index = next(helpers.training.loop.batches(64, 64, generator, "cpu"))
+    index = next(helpers.training.loop.Batches(64, 64, generator, "cpu"))
     t = helpers.skewed_steps(64, SCH.T, 3.0, generator)
     expected = helpers.eps_loss(expected_model, x0[index], SCH, t=t, generator=generator)
     torch.testing.assert_close(result["losses"][0], expected.detach())
 
 
 def test_batches_cover_every_point_once_per_epoch():
-    stream = helpers.training.loop.batches(10, 4, torch.Generator().manual_seed(0), "cpu")
+    stream = helpers.training.loop.Batches(10, 4, torch.Generator().manual_seed(0), "cpu")
     epoch = [next(stream) for _ in range(3)]
     assert [len(b) for b in epoch] == [4, 4, 2]
     assert sorted(torch.cat(epoch).tolist()) == list(range(10))

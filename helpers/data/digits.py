@@ -114,10 +114,23 @@ class Dequantised:
         if start is not None:
             start(model, data)
 
-    def __call__(self, model, batch, generator):
+    def _dequantised(self, batch, generator):
         if isinstance(batch, tuple):
-            return self.objective(model, (_dequantise(batch[0], generator), *batch[1:]), generator)
-        return self.objective(model, _dequantise(batch, generator), generator)
+            return (_dequantise(batch[0], generator), *batch[1:])
+        return _dequantise(batch, generator)
+
+    def draw(self, batch, generator):
+        """The wrapped objective's draw (helpers.Denoising.draw) of the batch dequantised afresh (lesson 22)."""
+        if not callable(getattr(self.objective, "draw", None)):
+            raise TypeError(f"{type(self.objective).__name__} draws its randomness inside its call: it cannot be split "
+                            "between micro-batches or processes (helpers.Denoising and LabelDropout can)")
+        return self.objective.draw(self._dequantised(batch, generator), generator)
+
+    def loss(self, model, *draws):
+        return self.objective.loss(model, *draws)
+
+    def __call__(self, model, batch, generator):
+        return self.objective(model, self._dequantised(batch, generator), generator)
 
 
 def _in_unit_range(name, x):
@@ -171,18 +184,20 @@ def digits_input_scale(x0):
     return input_scale(digits_schedule(), (x0.var().item() + BIN**2 / 12) ** 0.5)
 
 
-def train_digits(x0, labels=None, seed=0, config=DIGITS, progress=False):
+def train_digits(x0, labels=None, seed=0, config=DIGITS, progress=False, state=None, every=None):
     """Lesson 17's recipe: a new digits_network trained on the images x0 (bin centres) with DIGITS, every batch
     dequantised afresh; with labels (0 .. 9), for classifier-free guidance. Returns helpers.train's dict (the model to
-    sample from is its "model", in eval mode), trained on x0's device. Defined in lesson 17 (digits)."""
+    sample from is its "model", in eval mode), trained on x0's device. state and every: helpers.train's resumable
+    run (lesson 22). Defined in lesson 17 (digits)."""
     config = dataclasses.replace(config, seed=seed)
     torch.manual_seed(seed)
     model = digits_network(x0, None if labels is None else 10, config.hidden).to(x0.device)
     if labels is None:
-        result = train(model, x0, Dequantised(Denoising(digits_schedule(), config)), config, progress=progress)
+        result = train(model, x0, Dequantised(Denoising(digits_schedule(), config)), config, progress=progress,
+                       state=state, every=every)
     else:
         objective = Dequantised(LabelDropout(digits_schedule(), config, LABEL_DROPOUT))
-        result = train(model, (x0, labels), objective, config, progress=progress)
+        result = train(model, (x0, labels), objective, config, progress=progress, state=state, every=every)
     result["model"].eval()
     return result
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import MultivariateNormal
 
-from .._checks import check_generator, check_points, check_weights
+from .._checks import check_full_precision, check_generator, check_points, check_weights
 from ..exact.oracle import MixtureOracle
 from ..process.schedules import check_model_schedule, schedule_from_beta
 from ..process.targets import read_as
@@ -98,6 +98,7 @@ def elbo(model, schedule, x0, sigma="beta_tilde", prior=None, generator=None):
     at one draw of x_t ~ q(x_t | x_0) per point; L_0 uses the decoder N(mu_theta(x_1, 1), beta_1 I), as beta_tilde_1 = 0
     gives no density. Computed in float64. Defined in lesson 13 (likelihood).
     """
+    check_full_precision("helpers.elbo")
     schedule = check_model_schedule(model, schedule)
     if schedule.alpha_bar[-1] == 0:
         # beta_T = 1: the reverse mean divides eps by sqrt(alpha_T) = 0, and eps says nothing about x_0 there.
@@ -186,6 +187,7 @@ def ode_log_likelihood(model, schedule, x0, steps=None, divergence="exact", meth
     prediction (as helpers.invert does). prior: as in elbo; the exact q_T is lambda x: oracle.log_prob(x, T - 1).
     Float64 throughout. Defined in lesson 13 (likelihood).
     """
+    check_full_precision("helpers.ode_log_likelihood")
     schedule = check_model_schedule(model, schedule)
     read_as(model, None, ("eps",), "helpers.ode_log_likelihood")
     check_weights(model)

@@ -50,10 +50,16 @@ def save_weights(model, path):
         raise TypeError(f"model must be {SAVABLE_NAMES}, got {type(model).__name__}"
                         + ("; for a Preconditioned network save its .raw network" if hasattr(model, "raw") else ""))
     check_weights(model)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     saved = {"format": FORMAT, "config": model.config(), "state_dict": state, "sha256": checksum(model.config(), state)}
+    write_atomically(saved, path)
+
+
+def write_atomically(saved, path):
+    """torch.save(saved) to path through a temporary file beside it, renamed over path once written and flushed to
+    disk: a save that fails part-way (a full disk) leaves the previous file as it was. Lessons 08 and 22."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     try:
         with os.fdopen(handle, "wb") as file:

@@ -117,6 +117,12 @@ class Denoising:
             return _eps_loss(model, x0, self.schedule, t, eps)
         return _target_loss(model, x0, self.schedule, t, eps, self.target, self.weights)
 
-    def __call__(self, model, x0, generator):
+    def draw(self, x0, generator):
+        """A batch's randomness, one row per point: (x0, t, eps). helpers.train draws it for the whole batch and may
+        split the rows between micro-batches or processes (lesson 22), so each row gets the same t and eps however
+        the batch is split."""
         t = self.draw_steps(x0.shape[0], generator, x0.device)
-        return self.loss(model, x0, t, noise(x0.shape, generator, x0.device, x0.dtype))
+        return x0, t, noise(x0.shape, generator, x0.device, x0.dtype)
+
+    def __call__(self, model, x0, generator):
+        return self.loss(model, *self.draw(x0, generator))

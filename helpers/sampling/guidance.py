@@ -80,19 +80,27 @@ class LabelDropout(Denoising):
                             "their integer labels")
         _check_labels(data[1], data[0], model)
         super().start(model, data[0])
+        self.null = model.n_labels
 
     def __call__(self, model, batch, generator):
+        self.null = model.n_labels
+        return self.loss(model, *self.draw(batch, generator))
+
+    def draw(self, batch, generator):
+        """A batch's randomness, one row per point: (x0, c, t, eps), c the labels after dropout to the null label."""
         x0, labels = batch
         n, device = x0.shape[0], x0.device
         # Skewed steps are drawn before the labels' coins and antithetic ones after: the order every committed
         # network was trained in, so tools/make_*.py remake them exactly.
         t = self.draw_steps(n, generator, device) if self.t_power != 1 else None
         dropped = torch.rand(n, generator=generator).to(device) < self.p
-        c = labels.long().masked_fill(dropped, model.n_labels)
+        c = labels.long().masked_fill(dropped, self.null)
         if t is None:
             t = self.draw_steps(n, generator, device)
-        eps = noise(x0.shape, generator, device, x0.dtype)
-        return self.loss(lambda x_t, t: model(x_t, t, c), x0, t, eps)
+        return x0, c, t, noise(x0.shape, generator, device, x0.dtype)
+
+    def loss(self, model, x0, c, t, eps):
+        return super().loss(lambda x_t, t: model(x_t, t, c), x0, t, eps)
 
 
 def _check_labels(labels, x0, model):

@@ -8,6 +8,9 @@ from ..objectives.weighting import WEIGHTINGS
 from ..sampling.ancestral import SIGMAS
 
 LR_SCHEDULES = ("constant", "cosine")
+# What the forward pass and the loss compute in (lesson 22): bfloat16 by torch.autocast, the weights, gradients, Adam's
+# moments and the EMA staying float32. float16 would need a loss scaler (torch.amp.GradScaler) that the course has not.
+PRECISIONS = ("float32", "bfloat16")
 # What the network outputs (lesson 14): "edm" is an x0-prediction through EDM's preconditioning (helpers.Preconditioned).
 TRAINING_TARGETS = ("eps", "x0", "v", "edm")
 
@@ -20,6 +23,8 @@ class TrainConfig:
     t = floor(T u^p), u ~ U[0, 1), which favours the steps nearest the data. Defined in lesson 08 (training).
     target (what the network outputs) and weighting (the loss's weight per step, helpers.loss_weights) are lesson 14's:
     "edm" trains an x0-prediction through EDM's preconditioning and needs scaled_input=True (its c_in is lesson 08's).
+    accumulate (micro-batches per step, gradients summed before the update) and precision (the forward pass and loss
+    under torch.autocast) are lesson 22's; batch_size is the whole step's batch, over every micro-batch and process.
     """
 
     steps: int = 3000
@@ -36,6 +41,8 @@ class TrainConfig:
     seed: int = 0
     target: str = "eps"
     weighting: str = "own"
+    accumulate: int = 1
+    precision: str = "float32"
 
     def __post_init__(self):
         check_int("steps", self.steps, 1)
@@ -57,6 +64,9 @@ class TrainConfig:
             raise ValueError(f"target must be one of {list(TRAINING_TARGETS)}, got {self.target!r}")
         if self.weighting not in WEIGHTINGS:
             raise ValueError(f"weighting must be one of {list(WEIGHTINGS)}, got {self.weighting!r}")
+        check_int("accumulate", self.accumulate, 1)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {self.precision!r}")
         if self.target == "edm" and not self.scaled_input:
             raise ValueError("target 'edm' scales the network's inputs by EDM's c_in, which is lesson 08's input "
                              "scaling: set scaled_input=True")

@@ -3,6 +3,7 @@
 import copy
 import math
 import time
+from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
@@ -11,6 +12,8 @@ from .._checks import check_float, check_int, check_points, check_tokens, count_
 from ..networks.mlp import NoisePredictor, input_scale
 from ..networks.preconditioning import Preconditioned
 from .config import DEFAULT, TrainConfig
+from .parallel import check_shares, data_parallel, process_group, shared_step
+from .resume import load_state, save_state
 
 
 def _check_config(config):
@@ -54,13 +57,32 @@ def _learning_rate(config, step):
     return config.lr * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def batches(n, batch_size, generator, device):
+class Batches:
     """Endless shuffled mini-batch indices, epoch after epoch, the last batch of an epoch possibly short
     (like a shuffled DataLoader with drop_last=False). Shuffled on the CPU (generator: a CPU generator),
-    moved to device. Defined in lesson 08 (training)."""
-    while True:
-        order = torch.randperm(n, generator=generator).to(device)
-        yield from torch.split(order, batch_size)
+    moved to device. Its state (the epoch's order, the place in it) is part of a resumable run's (lesson 22).
+    Defined in lesson 08 (training)."""
+
+    def __init__(self, n, batch_size, generator, device):
+        self.n, self.batch_size, self.generator, self.device = n, batch_size, generator, device
+        self.order, self.position = None, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.order is None or self.position >= self.n:
+            self.order, self.position = torch.randperm(self.n, generator=self.generator).to(self.device), 0
+        index = self.order[self.position:self.position + self.batch_size]
+        self.position += self.batch_size
+        return index
+
+    def state(self):
+        return {"order": None if self.order is None else self.order.cpu(), "position": self.position}
+
+    def restore(self, state):
+        self.order = None if state["order"] is None else state["order"].to(self.device)
+        self.position = state["position"]
 
 
 def ema_weight(decay, n):
@@ -78,7 +100,7 @@ def ema_weight(decay, n):
     return (1 - decay) / (1 - decay**n)
 
 
-def train(model, data, objective, config, on_checkpoint=None, every=None, progress=True):
+def train(model, data, objective, config, on_checkpoint=None, every=None, progress=True, state=None):
     """Train model to minimise objective on data, with Adam, gradient clipping and optional EMA of the weights
     (bias-corrected: helpers.ema_weight), the learning rate and batches as config says.
 
@@ -90,10 +112,19 @@ def train(model, data, objective, config, on_checkpoint=None, every=None, progre
     helpers.FlowLoss (12), helpers.progressive_objective and helpers.ConsistencyObjective (16); lesson 17's digits
     wrap one in helpers.data.digits.Dequantised.
 
+    Lesson 22's scale: with config.accumulate = k, or inside a torch.distributed process group of R processes, the
+    step's batch is split into R k nearly equal shares, each process taking k of them, and the gradients are summed
+    before one update, so the run trains the same steps as one process on the whole batch. The objective must then
+    draw the whole batch's randomness first, objective.draw(batch, generator) -> one row per point, and score a share
+    with objective.loss(model, *rows) (helpers.Denoising and LabelDropout do). config.precision = "bfloat16" runs each
+    forward pass and loss under torch.autocast. state: a file the run's whole state is written to every `every` steps
+    and after the last (by the first process); if it exists when train starts, the run resumes from it.
+
     on_checkpoint(step, sampler_model) runs every `every` steps and after the last one; sampler_model
     is the EMA copy when config.ema_decay > 0, else the model itself. If it returns True, training stops
     there. Returns a dict with the per-step losses (up to the last step run), the wall time spent outside
-    on_checkpoint and the model to sample from. Defined in lesson 08 (training).
+    on_checkpoint, the model to sample from and the online model (the weights Adam moved). Defined in lesson 08
+    (training).
     """
     _check_config(config)
     if not isinstance(model, torch.nn.Module):
@@ -105,59 +136,91 @@ def train(model, data, objective, config, on_checkpoint=None, every=None, progre
                         f"helpers.Denoising(schedule, config)), got {type(objective).__name__}")
     if every is not None:
         check_int("every", every, 1)
+    device = x0.device
+    rank, world = process_group()
+    shares = world * config.accumulate
+    check_shares(config, x0.shape[0], shares, objective, world)
+    if torch.is_autocast_enabled(device.type):
+        raise RuntimeError("train was called inside torch.autocast: autocast keeps one low-precision copy of each "
+                           "weight until its block ends, so every step would use the first step's weights. Set "
+                           "config.precision = 'bfloat16' instead: train then wraps each step's forward pass")
     start = getattr(objective, "start", None)
     if start is not None:
         start(model, data)
-    device = x0.device
     # All training randomness comes from one CPU generator, so a seed gives the same run on any device
-    # (up to floating-point rounding).
+    # (up to floating-point rounding), and with any number of processes.
     generator = torch.Generator().manual_seed(config.seed)
     # fused: one pass updates every weight tensor, instead of one pass per tensor (lesson 08).
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
     ema = copy.deepcopy(model).requires_grad_(False) if config.ema_decay > 0 else None
     sampler_model = ema if ema is not None else model
     losses = torch.empty(config.steps)
-    index_stream = batches(x0.shape[0], config.batch_size, generator, device)
+    index_stream = Batches(x0.shape[0], config.batch_size, generator, device)
+    first = 0
+    if state is not None and Path(state).exists():
+        first, done_losses = load_state(state, config, model, optimizer, ema, generator, index_stream)
+        losses[:first] = done_losses
+    network = model if world == 1 else data_parallel(model, device)
+    autocast = torch.autocast(device.type, torch.bfloat16, enabled=config.precision == "bfloat16")
     model.train()
     started = time.perf_counter()
     checkpoint_seconds = 0.0
-    for step in tqdm(range(config.steps), disable=not progress, desc="training", mininterval=0.5):
+    done = first
+    for step in tqdm(range(first, config.steps), disable=not progress, desc="training", mininterval=0.5,
+                     initial=first, total=config.steps):
         for group in optimizer.param_groups:
             group["lr"] = _learning_rate(config, step)
         index = next(index_stream)
         batch = tuple(rows[index] for rows in data) if isinstance(data, tuple) else data[index]
+        optimizer.zero_grad(set_to_none=True)
         try:
-            loss = objective(model, batch, generator)
+            if shares == 1:
+                with autocast:
+                    loss = objective(network, batch, generator)
+                loss.backward()
+            else:
+                loss = shared_step(network, objective, batch, generator, autocast, rank, world, config.accumulate)
         except FloatingPointError as error:
             raise FloatingPointError(_diverged(step, config, x0, losses, f"the objective failed: {error}")) from error
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
         # Checked before the update: a non-finite gradient never reaches the weights.
         if not bool(torch.isfinite(loss.detach()) & torch.isfinite(grad_norm)):
             what = f"the loss became {loss.item()}" if not torch.isfinite(loss) else f"the gradient's norm became {grad_norm.item()}"
             raise FloatingPointError(_diverged(step, config, x0, losses, what))
         optimizer.step()
+        if config.precision != "float32":
+            # autocast drops its low-precision copies of the weights only when the outermost autocast block ends, and a
+            # block around train, even a disabled one, is the outermost: without this the next step would reuse them.
+            torch.clear_autocast_cache()
         if ema is not None:
-            with torch.no_grad():
-                weight = ema_weight(config.ema_decay, step + 1)
-                for p_ema, p in zip(ema.parameters(), model.parameters()):
-                    p_ema.lerp_(p, weight)
+            update_ema(ema, model, ema_weight(config.ema_decay, step + 1))
         losses[step] = loss.detach()
         done = step + 1
-        if on_checkpoint is not None and ((every and done % every == 0) or done == config.steps):
+        if (every and done % every == 0) or done == config.steps:
             checkpoint_start = time.perf_counter()
-            stop = on_checkpoint(done, sampler_model)
+            if state is not None:
+                if rank == 0:
+                    save_state(state, config, done, model, optimizer, ema, generator, index_stream, losses)
+                if world > 1:
+                    torch.distributed.barrier()
+            stop = on_checkpoint is not None and on_checkpoint(done, sampler_model)
             checkpoint_seconds += time.perf_counter() - checkpoint_start
             if stop:
-                losses = losses[:done]
                 break
+    losses = losses[:done]
     if count_nonfinite(sampler_model.parameters()):
         raise FloatingPointError(_diverged(done - 1, config, x0, losses, "the weights became NaN or infinite"))
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - started - checkpoint_seconds
-    return {"losses": losses, "seconds": seconds, "model": sampler_model}
+    return {"losses": losses, "seconds": seconds, "model": sampler_model, "online": model}
+
+
+def update_ema(ema, model, weight):
+    """Move each EMA weight the given share of the way to the model's (lesson 08; every process does it, lesson 22)."""
+    with torch.no_grad():
+        for p_ema, p in zip(ema.parameters(), model.parameters()):
+            p_ema.lerp_(p, weight)
 
 
 def _check_data(data, model):
