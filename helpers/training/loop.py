@@ -141,9 +141,9 @@ def train(model, data, objective, config, on_checkpoint=None, every=None, progre
     shares = world * config.accumulate
     check_shares(config, x0.shape[0], shares, objective, world)
     if torch.is_autocast_enabled(device.type):
-        raise RuntimeError("train was called inside torch.autocast: autocast keeps one low-precision copy of each "
-                           "weight until its block ends, so every step would use the first step's weights. Set "
-                           "config.precision = 'bfloat16' instead: train then wraps each step's forward pass")
+        raise RuntimeError("train was called inside torch.autocast: the whole run, its recipe's float32 included, would "
+                           "compute in low precision, with copies of the weights that autocast keeps until the block "
+                           "ends. Set config.precision = 'bfloat16' instead: train then wraps each step's forward pass")
     start = getattr(objective, "start", None)
     if start is not None:
         start(model, data)

@@ -7,20 +7,22 @@ import torch
 
 
 def process_group():
-    """(this process's rank, the number of processes) in torch.distributed's process group, (0, 1) outside one."""
+    """(this process's rank, the number of processes) in torch.distributed's process group, (0, 1) outside one.
+    Defined in lesson 22 (scale)."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
 
 
 def data_parallel(model, device):
-    """model in DistributedDataParallel: its gradients averaged over the processes during backward."""
+    """model in DistributedDataParallel: its gradients averaged over the processes during backward (lesson 22)."""
     ids = [device.index] if device.type == "cuda" else None
     return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
 def check_shares(config, n, shares, objective, world):
-    """Refuse a split the step cannot make: a share without rows, or an objective that draws inside its call."""
+    """Refuse a split the step cannot make: a share without rows, or an objective that draws inside its call
+    (lesson 22)."""
     if shares == 1:
         return
     where = f"{world} processes x {config.accumulate} micro-batches" if world > 1 else f"{config.accumulate} micro-batches"
@@ -38,7 +40,8 @@ def check_shares(config, n, shares, objective, world):
 
 def shared_step(network, objective, batch, generator, autocast, rank, world, accumulate):
     """Draw the whole batch's randomness, backpropagate this process's shares, each weighted by its rows over the
-    batch's (times the processes, whose gradients DDP averages); return the whole batch's mean loss."""
+    batch's (times the processes, whose gradients DDP averages); return the whole batch's mean loss. Defined in
+    lesson 22 (scale)."""
     rows = objective.draw(batch, generator)
     n = rows[0].shape[0]
     pieces = torch.tensor_split(torch.arange(n, device=rows[0].device), world * accumulate)[rank * accumulate:][:accumulate]
