@@ -1553,16 +1553,25 @@ def test_22_scale_unit_checks_planted(monkeypatch):
 
 
 def test_22_an_ema_updated_in_one_process_is_caught():
-    """The distributed EMA bug planted in both processes (tests/scale_plants.py): the ranks' EMAs differ, and the second
+    """The distributed EMA bug planted in both processes (tests/scale_members.py): the ranks' EMAs differ, and the second
     one is far from one process's; lesson 22's check 2 and tests/test_scale.py compare exactly these."""
-    import scale_plants
+    import scale_members
     import test_scale
 
-    two = helpers.launch(scale_plants.train_with_ema_on_rank_0, 2, test_scale.X_TRAIN, test_scale.RUN)
+    two = helpers.launch(scale_members.train_with_ema_on_rank_0, 2, test_scale.X_TRAIN, test_scale.RUN)
     one = helpers.train_digits_member(test_scale.X_TRAIN, test_scale.RUN)
     assert test_scale.largest(two[0]["ema"], one["ema"]) < test_scale.TOLERANCE
     assert not test_scale.equal(two[0]["ema"], two[1]["ema"])
     assert test_scale.largest(two[1]["ema"], one["ema"]) > 3 * test_scale.TOLERANCE
+
+
+def test_22_processes_that_disagree_on_stopping_are_caught():
+    """train's agreement to stop planted away in both processes (tests/scale_members.py): the first process runs on into
+    an all-reduce the second never joins, and the test that both stop at step 7 fails with the first process's error."""
+    import test_scale
+
+    with pytest.raises(RuntimeError, match="process 0 of 2 failed"):
+        test_scale.test_processes_stop_together_when_one_asks(agree=False)
 
 
 def test_22_lesson_checks_planted():

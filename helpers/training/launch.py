@@ -17,6 +17,12 @@ from ..data.digits import train_digits
 from .parallel import process_group
 
 
+# New processes start from a server process that has imported the helpers once and forks a copy for each (Unix); it
+# is started by the first launch and reused, so later launches skip torch's import. Forking the notebook's own process
+# is unsafe once torch's threads have run, so it is never done; spawn (a fresh interpreter) where there is no server.
+START = "forkserver" if "forkserver" in torch.multiprocessing.get_all_start_methods() else "spawn"
+
+
 def free_port():
     """A TCP port on this machine that nothing listens on now (the system's choice)."""
     with socket.socket() as probe:
@@ -56,8 +62,9 @@ def launch(fn, world, *args, port=None, threads=1, timeout=60):
     return their results, a list by rank. Each process uses `threads` CPU threads (two cores are two processes of one
     thread). fn must be importable (a module's function, not one defined in a notebook: new processes import it) and
     return tensors, numbers, strings, lists or dicts. A process that fails stops the others, and its traceback is
-    raised here; a collective that waits longer than timeout seconds fails. torchrun starts the same processes from a
-    shell (lesson 22 gives the command). Defined in lesson 22 (scale)."""
+    raised here; a collective that waits longer than timeout seconds fails. The processes are daemons, so fn cannot
+    start processes of its own (a DataLoader with workers). torchrun starts the same processes from a shell (lesson 22
+    gives the command). Defined in lesson 22 (scale)."""
     world = check_int("world", world, 1)
     threads = check_int("threads", threads, 1)
     if not callable(fn) or getattr(fn, "__module__", "__main__") == "__main__" or "<locals>" in fn.__qualname__:
@@ -68,7 +75,9 @@ def launch(fn, world, *args, port=None, threads=1, timeout=60):
     elif _port_in_use(check_int("port", port, 1, 65536)):
         raise OSError(f"port {port} on 127.0.0.1 is in use (another process group, or another program): pass another "
                       "port, or port=None to let the system pick a free one")
-    context = torch.multiprocessing.get_context("spawn")
+    context = torch.multiprocessing.get_context(START)
+    if START == "forkserver":
+        context.set_forkserver_preload(["helpers"])
     results = context.Queue()
     members = [context.Process(target=_member, args=(fn, args, rank, world, port, threads, timeout, results), daemon=True)
                for rank in range(world)]

@@ -12,7 +12,7 @@ from .._checks import check_float, check_int, check_points, check_tokens, count_
 from ..networks.mlp import NoisePredictor, input_scale
 from ..networks.preconditioning import Preconditioned
 from .config import DEFAULT, TrainConfig
-from .parallel import check_shares, data_parallel, process_group, shared_step
+from .parallel import agreed, check_shares, data_parallel, process_group, shared_step
 from .resume import load_state, save_state
 
 
@@ -136,6 +136,8 @@ def train(model, data, objective, config, on_checkpoint=None, every=None, progre
                         f"helpers.Denoising(schedule, config)), got {type(objective).__name__}")
     if every is not None:
         check_int("every", every, 1)
+    elif state is not None:
+        raise ValueError("state needs every: how many steps apart to save it (a run saved only at its end cannot resume)")
     device = x0.device
     rank, world = process_group()
     shares = world * config.accumulate
@@ -204,6 +206,8 @@ def train(model, data, objective, config, on_checkpoint=None, every=None, progre
                 if world > 1:
                     torch.distributed.barrier()
             stop = on_checkpoint is not None and on_checkpoint(done, sampler_model)
+            if world > 1:
+                stop = agreed(stop, device)
             checkpoint_seconds += time.perf_counter() - checkpoint_start
             if stop:
                 break

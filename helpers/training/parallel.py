@@ -20,6 +20,14 @@ def data_parallel(model, device):
     return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
+def agreed(stop, device):
+    """Whether any process asked to stop: every process must leave the loop at the same step, or the others would wait
+    in the next step's all-reduce until the group's timeout (lesson 22)."""
+    flag = torch.tensor(float(bool(stop)), device=device)
+    torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+    return bool(flag.item())
+
+
 def check_shares(config, n, shares, objective, world):
     """Refuse a split the step cannot make: a share without rows, or an objective that draws inside its call
     (lesson 22)."""
