@@ -192,7 +192,7 @@ assert all(torch.equal(two[0]["ema"][name], two[1]["ema"][name]) for name in two
 # and the EMA stay float32 (Micikevicius et al. 2018's float32 master weights; Kalamkar et al. 2019: bfloat16 needs no
 # loss scaling). `config.precision = "bfloat16"` puts each step's forward pass under autocast. Where the `with` goes
 # matters: autocast caches a bfloat16 copy of each weight and drops the cache only when the **outermost** autocast block
-# ends. 60 Adam steps, each forward pass in its own block, with and without a block around the loop:
+# ends. 40 Adam steps, each forward pass in its own block, with and without a block around the loop:
 
 # %%
 def adam_step(net, optimizer, draws):
@@ -205,7 +205,7 @@ def adam_step(net, optimizer, draws):
     return loss.item()
 
 
-def adam_steps(block_around_loop, steps=60):
+def adam_steps(block_around_loop, steps=40):
     torch.manual_seed(0)
     net = helpers.digits_network(x_train)
     optimizer, draws = torch.optim.Adam(net.parameters(), lr=2e-3), seeded(0)
