@@ -507,21 +507,17 @@ def test_11_guidance_convention_planted(schedule, x0, convention):
     assert lesson["convention_gap"](wrong, w=w) > 0.01
 
 
-# Lessons 11, 12 and 14 use committed files of the networks they train live; each lesson's recipe check (its
-# recipe_error and RECIPE_MARGIN) is the test that the file is the recipe (tools/make_lesson_networks.py). It passes a
-# network that differs by rounding and fails another recipe's network.
+# Lessons 11, 12 and 14 use committed files of the networks they train live for 300 steps; each lesson's recipe_error,
+# within tests/test_committed_lessons.py's RECIPE_MARGIN, is the test that a file is its full recipe
+# (tools/make_lesson_networks.py). It passes a network that differs by rounding and fails another recipe's network.
 
 CHECKPOINTS = helpers.COMMITTED_CHECKPOINT.parent
 
 
-def lesson_constant(stem, name):
-    """The literal a lesson assigns to name (a number or a dict of numbers)."""
-    for cell in jupytext.read(NOTEBOOKS / f"{stem}.py").cells:
-        if cell.cell_type == "code":
-            for node in ast.parse(cell.source).body:
-                if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
-                    return ast.literal_eval(node.value)
-    raise LookupError(f"{stem} assigns no constant {name}")
+def recipe_margin(name):
+    from test_committed_lessons import RECIPE_MARGIN
+
+    return RECIPE_MARGIN[name]
 
 
 def rounded_apart(network):
@@ -543,7 +539,7 @@ def test_11_recipe_check_planted(schedule):
     x0, u0 = helpers.s_curve(10_000, return_u=True)
     lesson.update(T=schedule.T, schedule=schedule, x0=x0, labels=helpers.labels_of(u0), oracle=helpers.LabelledOracle(schedule),
                   seeded=lambda k: torch.Generator().manual_seed(k))
-    margin = lesson_constant("11_guidance", "RECIPE_MARGIN")
+    margin = recipe_margin("guidance")
     net = helpers.load_model(CHECKPOINTS / "guidance_net.pt")
     assert same_recipe(lesson, margin, rounded_apart(net), net)
     swapped = copy.deepcopy(net)
@@ -557,7 +553,7 @@ def test_12_recipe_check_planted():
     """The velocity network's check fails lesson 16's reflowed network, the same architecture trained on other pairs."""
     lesson = lesson_functions("12_flow_matching")
     lesson.update(oracle=helpers.FlowOracle(helpers.s_curve_oracle()), seeded=lambda k: torch.Generator().manual_seed(k))
-    margin = lesson_constant("12_flow_matching", "RECIPE_MARGIN")
+    margin = recipe_margin("flow")
     net = helpers.load_model(CHECKPOINTS / "flow_net.pt")
     assert same_recipe(lesson, margin, rounded_apart(net), net)
     assert not same_recipe(lesson, margin, helpers.load_model(CHECKPOINTS / "student_reflow.pt"), net)
@@ -566,12 +562,12 @@ def test_12_recipe_check_planted():
 def test_14_recipe_check_planted(schedule):
     """The EDM network's check fails the x0-network of the same recipe and seed, another target, and the other way round."""
     lesson = targets_lesson(schedule)
-    margin = lesson_constant("14_targets", "RECIPE_MARGIN")
+    margin = recipe_margin
     x0_net = helpers.load_model(CHECKPOINTS / "target_x0.pt")
     edm = helpers.Preconditioned(helpers.load_model(CHECKPOINTS / "target_edm.pt"), schedule, helpers.s_curve(10_000).std().item())
-    assert same_recipe(lesson, margin["x0"], rounded_apart(x0_net), x0_net)
-    assert not same_recipe(lesson, margin["x0"], edm, x0_net)
-    assert not same_recipe(lesson, margin["edm"], x0_net, edm)
+    assert same_recipe(lesson, margin("x0"), rounded_apart(x0_net), x0_net)
+    assert not same_recipe(lesson, margin("x0"), edm, x0_net)
+    assert not same_recipe(lesson, margin("edm"), x0_net, edm)
 
 
 # Lesson 12's path and loss, checked against closed forms (issue 19) ----------------------------------------------
