@@ -1,8 +1,8 @@
 """How far apart two trainings of one recipe land: the networks lessons 11, 12 and 14 train live (tools/make_lesson_networks.py).
 
-Each lesson checks that its committed file is its recipe by the RMS distance of the file's network and of the live one to
-the exact answer (the lesson's own `recipe_error`): they must lie within the lesson's RECIPE_MARGIN, 4 x sqrt(2) x the
-standard deviation of that distance over seeds 1-5 here. Seed 0 is the files' seed; seeds 6-10 and another CPU's
+tests/test_committed_lessons.py checks that each committed file is its recipe by the RMS distance of the file's network
+and of a retrained one to the exact answer (the lesson's own `recipe_error`): they must lie within its RECIPE_MARGIN,
+4 x sqrt(2) x the standard deviation of that distance over seeds 1-5 here. Seed 0 is the files' seed; seeds 6-10 and another CPU's
 kernels, which did not choose the margin, confirm it.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/recipe_spread.py --setting pinned --seeds 0 1 2 3 4 5 6 7 8 9 10

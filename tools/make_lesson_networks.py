@@ -1,15 +1,16 @@
-"""Train the networks lessons 11, 12 and 14 train live; write the checkpoints their later cells and explorers load.
+"""Train the networks of lessons 11, 12 and 14, their recipes in full; write the checkpoints their later cells and
+explorers load.
 
     OMP_NUM_THREADS=1 .venv/bin/python tools/make_lesson_networks.py      (about a minute)
 
 with the kernels course.py pins for tests and builds (`course.same_kernels`) set in the environment too: the files are
 then the lessons' live networks bit for bit on every CPU those kernels run on.
 
-Each lesson trains its network live, as a learner does, then loads the file and asserts that the two networks' RMS
-distances to the exact answer differ by less than the recipe's seed spread allows (RECIPE_MARGIN,
-benchmarks/recipe_spread.py): that cell is the check that each file is its lesson's recipe, run by nbval in every test
-command. The rest of the lesson, and its explorer in the JupyterLab test, use the file, so their numbers do not depend on
-how another CPU rounds training, and the browser run needs no training (docs/decisions.md, "Test-suite time budget").
+Each lesson trains its recipe live for 300 of its 1 500 steps, as a learner does, prints its network's distance to the
+exact answer beside the file's, and uses the file in its later cells and its explorer, so their numbers do not depend on
+how another CPU rounds training, and the browser run needs no training. tests/test_committed_lessons.py retrains the full
+recipes when something they read changes (tests/retrains.py) and checks each within RECIPE_MARGIN of its file
+(benchmarks/recipe_spread.py; docs/decisions.md, "Test-suite time budget").
 """
 
 import dataclasses
