@@ -57,7 +57,7 @@ def largest(a, b):
 #
 # **Data parallelism.** Each of $R$ processes holds a full copy of the network and of Adam, all starting from the same
 # weights. Each computes the gradient on its own share of the batch; an **all-reduce** sums the $R$ gradients and hands
-# every process the sum; each makes the same update, so the copies stay equal without ever sending weights. A process's
+# every process the sum; each makes the same update, so the copies stay equal without sending weights again. A process's
 # number, 0 to $R - 1$, is its **rank**; the processes that talk form a **process group**; the library that carries the
 # tensors is the **backend**: gloo on CPUs, NCCL between NVIDIA GPUs.
 #
@@ -181,8 +181,8 @@ assert all(torch.equal(two[0]["ema"][name], two[1]["ema"][name]) for name in two
 # One outlier seed of five sets the tolerance, so it is loose: section 1's weighting mistake moves these 20 steps by only
 # 8e-4, inside it; check 1 catches it on one step. The last line catches **an EMA updated in one process only**, a bug
 # when another process samples or saves its EMA (the tests plant it). A third break is **batch normalisation**, whose
-# statistics become each share's; our networks have none. Appendix 22a measures it, and how rounding grows over 200
-# steps.
+# statistics become each share's; our networks have none. Appendix 22a (`22a_appendix.ipynb`) measures it, and how
+# rounding grows over 200 steps.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. bfloat16

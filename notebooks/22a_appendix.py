@@ -11,6 +11,7 @@
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -53,6 +54,18 @@ for steps, rows_of_steps in results["identity"].items():
           f"{max(drift):.1e} (over 1e-3 on {sum(d > 1e-3 for d in drift)} of 10 seeds); moved by training: "
           f"{np.median([row['moved'] for row in rows_of_steps]):.3f}; another seed's network: "
           f"{np.median([row['another seed']['online'] for row in rows_of_steps]):.2f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 3.4))
+for steps, rows_of_steps in results["identity"].items():
+    seeds = [row["seed"] for row in rows_of_steps]
+    ax.semilogy(seeds, [row["two processes"]["online"] for row in rows_of_steps], "o-", label=f"{steps} steps: two processes - one")
+    ax.semilogy(seeds, [row["moved"] for row in rows_of_steps], "--", color=ax.lines[-1].get_color(),
+                label=f"{steps} steps: how far training moved the weights")
+ax.set(xlabel="seed", ylabel="largest weight difference", xticks=range(10))
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=10)
+fig.tight_layout()
+plt.show()
 
 # %% [markdown]
 # By 200 steps four seeds of ten have drifted past 1e-3, the largest to 0.074: 40 % of how far training moved the
