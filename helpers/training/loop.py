@@ -101,30 +101,21 @@ def ema_weight(decay, n):
 
 
 def train(model, data, objective, config, on_checkpoint=None, every=None, progress=True, state=None):
-    """Train model to minimise objective on data, with Adam, gradient clipping and optional EMA of the weights
-    (bias-corrected: helpers.ema_weight), the learning rate and batches as config says.
+    """Train model to minimise objective on data with Adam, gradient clipping, an optional bias-corrected EMA of the
+    weights (helpers.ema_weight), and the learning rate and batches config says. Defined in lesson 08 (training).
 
-    data: a tensor of points, or a tuple of tensors, points first, each with one row per point (lesson 11's labels,
-    lesson 16's reflow partners); each step draws one batch of rows, the same rows from every tensor.
-    objective(model, batch, generator) turns a batch into the loss, drawing its randomness from generator (a CPU
-    generator seeded with config.seed); objective.start(model, data), if it has one, runs once before the first step
-    to check them. The course's objectives: helpers.Denoising (lessons 06, 08, 14), helpers.LabelDropout (11),
-    helpers.FlowLoss (12), helpers.progressive_objective and helpers.ConsistencyObjective (16); lesson 17's digits
-    wrap one in helpers.data.digits.Dequantised.
-
-    Lesson 22's scale: with config.accumulate = k, or inside a torch.distributed process group of R processes, the
-    step's batch is split into R k nearly equal shares, each process taking k of them, and the gradients are summed
-    before one update, so the run trains the same steps as one process on the whole batch. The objective must then
-    draw the whole batch's randomness first, objective.draw(batch, generator) -> one row per point, and score a share
-    with objective.loss(model, *rows) (helpers.Denoising and LabelDropout do). config.precision = "bfloat16" runs each
-    forward pass and loss under torch.autocast. state: a file the run's whole state is written to every `every` steps
-    and after the last (by the first process); if it exists when train starts, the run resumes from it.
-
-    on_checkpoint(step, sampler_model) runs every `every` steps and after the last one; sampler_model
-    is the EMA copy when config.ema_decay > 0, else the model itself. If it returns True, training stops
-    there. Returns a dict with the per-step losses (up to the last step run), the wall time spent outside
-    on_checkpoint, the model to sample from and the online model (the weights Adam moved). Defined in lesson 08
-    (training).
+    data: points, or a tuple of tensors, points first, one row per point (lesson 11's labels, 16's reflow partners).
+    objective(model, batch, generator) is the batch's loss, its randomness from generator (a CPU generator seeded with
+    config.seed); objective.start(model, data), if any, checks them once: helpers.Denoising (06, 08, 14), LabelDropout
+    (11), FlowLoss (12), progressive_objective and ConsistencyObjective (16), lesson 17's digits in Dequantised.
+    Lesson 22: with config.accumulate = k, or in a torch.distributed group of R processes, each step's batch is split
+    into R k shares whose gradients add up before one update, the steps of one process on the whole batch; the objective
+    then draws the whole batch's randomness (objective.draw) and scores a share (objective.loss). config.precision =
+    "bfloat16" puts each forward pass under torch.autocast. state: a file the run's whole state is saved to every `every`
+    steps and after the last; if it exists, the run resumes from it.
+    on_checkpoint(step, sampler_model) runs every `every` steps and after the last (sampler_model: the EMA copy, or the
+    model without EMA); True stops training. Returns the per-step losses, the seconds outside on_checkpoint, the model
+    to sample from and the online model (the weights Adam moved).
     """
     _check_config(config)
     if not isinstance(model, torch.nn.Module):
