@@ -1,6 +1,7 @@
 """Set up the course's virtual environment and run it.
 
     python3 course.py lab     # set up, then open JupyterLab on lesson 01 (your own copy, in workspace/)
+    python3 course.py lab --lang zh   # the same, on the Chinese edition of lessons 01-08 (zh/)
     python3 course.py test    # set up, then run the whole test suite (--lesson 08: one lesson's tests)
     python3 course.py slides  # set up, then build offline HTML decks into build/slides/
     python3 course.py site    # set up, then build the course website into build/site/ (open build/site/index.html)
@@ -25,9 +26,11 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "course-installed.sha256"
 FIRST_LESSON = "notebooks/01_data.ipynb"
+# The lesson `course.py lab --lang LANGUAGE` opens: the English course, or the Chinese edition of Part I (zh/, issue 46).
+FIRST_LESSONS = {"en": FIRST_LESSON, "zh": "zh/01_data.ipynb"}
 # The learner's own copy of the lessons: JupyterLab autosaves, and the committed notebooks are the tested source.
 WORKSPACE = ROOT / "workspace"
-WORKSPACE_FILES = ("notebooks/*.ipynb", "notebooks/solutions/*.py", "notebooks/checkpoints/ddpm_scurve.pt",
+WORKSPACE_FILES = ("notebooks/*.ipynb", "zh/*.ipynb", "notebooks/solutions/*.py", "notebooks/checkpoints/ddpm_scurve.pt",
                    "benchmarks/results/*.json", "slides/*.ipynb", "notebooks/rise.css", "slides/rise.css")
 # Warnings printed by a lesson carry the kernel's temp file name unless this is fixed (see docs/contributing.md).
 KERNEL_ENV = {"IPYKERNEL_CELL_NAME": "<IPY-INPUT>"}
@@ -248,23 +251,30 @@ def workspace_message(report: dict, target: Path = WORKSPACE) -> str:
     return "\n".join(lines)
 
 
-def lab_options(root: Path, is_root_user: bool) -> list:
-    """JupyterLab on root, opening lesson 01 alone: its start page (START) forwards to START_LAB, whose `?reset` starts
+def lab_options(root: Path, is_root_user: bool, language: str = "en") -> list:
+    """JupyterLab on root, opening lesson 01 (in language) alone: its start page (start_page) forwards to start_lab, whose `?reset` starts
     from an empty layout instead of reopening every lesson of the last session, each with a kernel of its own (4 kernels
     on a 2-core machine, issue 27). Saved lessons
     keep no widget output (strip_widget_views). Jupyter refuses to run as root without --allow-root, because a root
     server can do anything to the machine; containers and cloud notebooks often run as root, so the flag is added
     there, and only there."""
-    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url={START}", "--ServerApp.jpserver_extensions=course=True",
+    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url={start_page(language)}", "--ServerApp.jpserver_extensions=course=True",
                "--ContentsManager.pre_save_hook=course.strip_widget_views"]
     return options + ["--allow-root"] if is_root_user else options
 
 
 # The address Jupyter prints and opens, with its token. Jupyter appends "?token=..." to its default URL as text, so a
 # default URL that carries a query itself (JupyterLab's "?reset") printed as ".../01_data.ipynb?reset?token=...", which
-# lands on the login page (issue 39). This page, served by the extension below, forwards its query to START_LAB.
+# lands on the login page (issue 39). This page, served by the extension below, forwards its query to start_lab.
 START = "/course-start"
-START_LAB = f"/lab/tree/{FIRST_LESSON}?reset"
+
+
+def start_page(language: str) -> str:
+    return START if language == "en" else f"{START}-{language}"
+
+
+def start_lab(language: str) -> str:
+    return f"/lab/tree/{FIRST_LESSONS[language]}?reset"
 
 
 def _jupyter_server_extension_points():
@@ -272,14 +282,15 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    """Serve START: a redirect to START_LAB that keeps the token (jupyter_server's RedirectWithParams joins the queries
-    with '&'), so the printed link logs in and opens lesson 01 alone."""
+    """Serve each language's start page: a redirect to its start_lab that keeps the token (jupyter_server's
+    RedirectWithParams joins the queries with '&'), so the printed link logs in and opens lesson 01 alone."""
     from jupyter_server.base.handlers import RedirectWithParams
     from jupyter_server.utils import url_path_join
 
     base = serverapp.web_app.settings["base_url"]
-    serverapp.web_app.add_handlers(".*$", [(url_path_join(base, START), RedirectWithParams,
-                                            {"url": url_path_join(base, START_LAB), "permanent": False})])
+    serverapp.web_app.add_handlers(".*$", [(url_path_join(base, start_page(language)), RedirectWithParams,
+                                            {"url": url_path_join(base, start_lab(language)), "permanent": False})
+                                           for language in FIRST_LESSONS])
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -366,11 +377,27 @@ def env_with(extra: dict) -> dict:
     return env
 
 
+def lab_language(rest: list):
+    """(language, the other options) from `course.py lab`'s options: `--lang zh` or `--lang=zh` chooses the edition."""
+    language, others = "en", []
+    options = iter(rest)
+    for option in options:
+        if option == "--lang" or option.startswith("--lang="):
+            language = option.split("=", 1)[1] if "=" in option else next(options, "")
+        else:
+            others.append(option)
+    if language not in FIRST_LESSONS:
+        sys.exit(f"--lang {language!r}: the lessons come in {', '.join(FIRST_LESSONS)} (en: the whole course; zh: lessons "
+                 f"01-08 in Chinese)")
+    return language, others
+
+
 def main(argv) -> int:
     if not argv or argv[0] not in {"lab", "test", "slides", "site", "build"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
+    language, rest = lab_language(rest) if command == "lab" else ("en", rest)
     python = setup()
     env = env_with(KERNEL_ENV)
     # A thread count or kernel the user set wins.
@@ -380,7 +407,7 @@ def main(argv) -> int:
     if command == "lab":
         print(workspace_message(make_workspace()))
         is_root_user = hasattr(os, "geteuid") and os.geteuid() == 0
-        run([python, "-m", "jupyter", "lab", *lab_options(WORKSPACE, is_root_user), *rest], env=env)
+        run([python, "-m", "jupyter", "lab", *lab_options(WORKSPACE, is_root_user, language), *rest], env=env)
     elif command == "test":
         # --dist loadfile keeps each notebook's cells in one kernel; a worker takes a file at a time, in the order
         # tests/conftest.py sets (the longest first). (--dist loadgroup could split the browser runs finer, but

@@ -8,10 +8,12 @@ import ast
 import copy
 import dataclasses
 import math
+import re
 import tempfile
 from pathlib import Path
 
 import jupytext
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -1593,3 +1595,58 @@ def test_22_lesson_checks_planted():
     namespace = dict(lesson)
     exec(source.replace(old, "/ len(shares)"), namespace)
     assert not check(namespace)
+
+
+def _plant_translation(english, chinese, defect):
+    """Lesson 03's English and Chinese twins with one defect planted; the cell indices are lesson 03's."""
+    text = [i for i, cell in enumerate(chinese.cells) if cell.cell_type == "markdown"][2]
+    code = next(i for i, cell in enumerate(english.cells) if cell.cell_type == "code" and "\n" in cell.source and "#" not in cell.source)
+    if defect == "stale":
+        english.cells[text].source += " (a sentence added to the English)"
+    elif defect == "more than its comments":
+        english.cells[code].source += "\nx = 1"
+    elif defect == "comments differ":
+        english.cells[code].source += "  # a comment added to the English"
+    elif defect == "missing or extra":
+        del chinese.cells[text]
+    elif defect == "extra":
+        chinese.cells.insert(text, nbformat.v4.new_markdown_cell("多出来的一段。", metadata={"translates": "000000000000"}))
+    elif defect == "moved":
+        chinese.cells[text], chinese.cells[text + 2] = chinese.cells[text + 2], chinese.cells[text]
+    elif defect == "not translated":
+        chinese.cells[text].source = english.cells[text].source
+    elif defect == "line break":
+        chinese.cells[text].source = re.sub(r"([\u4e00-\u9fff])([\u4e00-\u9fff])", "\\1\n\\2", chinese.cells[text].source, count=1)
+    elif defect == "slideshow metadata":
+        chinese.cells[text].metadata["slideshow"] = {"slide_type": "fragment"}
+    return text if defect != "more than its comments" and defect != "comments differ" else code
+
+
+@pytest.mark.parametrize("defect", ["stale", "more than its comments", "comments differ", "missing or extra", "extra", "moved",
+                                    "not translated", "line break", "slideshow metadata"])
+def test_zh_translation_check_planted(defect):
+    """tools/translation.py's cell-for-cell check passes lesson 03's translation (test_translation) and names each
+    planted defect, in the cell where it was planted: an English cell changed (text, code, a comment), a cell of the
+    translation missing, extra or moved, left in English, broken between two characters, or presented otherwise."""
+    import translation
+
+    english, chinese = (jupytext.read(folder / "03_forward_process.py") for folder in (translation.ENGLISH, translation.CHINESE))
+    assert translation.compare(copy.deepcopy(english), copy.deepcopy(chinese)) == []
+    index = _plant_translation(english, chinese, defect)
+    problems = translation.compare(english, chinese)
+    named = [problem for problem in problems if defect.split(" or ")[0] in problem or (defect == "extra" and "extra" in problem)]
+    assert named, problems
+    if defect not in ("missing or extra", "extra"):
+        assert named[0].startswith(f"cell {index} (English: {translation.first_line(english.cells[index])!r})"), named
+
+
+def test_zh_glossary_term_check_planted():
+    """A translation that says 噪声表 where the glossary says 噪声调度 fails the term check; the committed one passes."""
+    import translation
+
+    english, chinese = (translation.prose(jupytext.read(folder / "02_noise_schedule.py"))
+                        for folder in (translation.ENGLISH, translation.CHINESE))
+    terms = translation.glossary()
+    assert translation.term_problems(english, chinese, terms) == []
+    problems = translation.term_problems(english, chinese.replace("噪声调度", "噪声表"), terms)
+    assert problems == ["the English says 'noise schedule', the translation never '噪声调度' (zh/glossary.md)"]

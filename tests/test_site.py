@@ -34,6 +34,9 @@ site_builder = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(site_builder)
 NOTEBOOK_PAGES = [path.stem for path, _ in site_builder.pages()]
 PAGES = ["index", *NOTEBOOK_PAGES, *site_builder.DOCS, "search"]
+# The Chinese edition (issue 46), in build/site/zh/.
+ZH_NOTEBOOK_PAGES = [f"zh/{path.stem}" for path, _ in site_builder.zh_pages()]
+ZH_PAGES = ["zh/index", *ZH_NOTEBOOK_PAGES, *(f"zh/{name}" for name in site_builder.ZH_DOCS), "zh/search"]
 # In text outside code: a TeX command or a $...$ pair that MathJax did not typeset.
 RAW_TEX = re.compile(r"\\[A-Za-z]{2,}|\$[^$\n]{1,80}\$")
 REPRS = ("interactive(children", "IntSlider(", "FloatSlider(", "Dropdown(", "0%|", "Error displaying widget")
@@ -86,7 +89,8 @@ READ_PAGE = """async () => {
 def figures_and_maths(stem):
     """(figures, has maths) of the page built from notebook `stem`, read from the notebook as the site shows it; (0,
     False) for a page that is no notebook."""
-    path = next((path for path, _ in site_builder.pages() if path.stem == stem), None)
+    notebooks = site_builder.zh_pages() if stem.startswith("zh/") else site_builder.pages()
+    path = next((path for path, _ in notebooks if path.stem == stem.removeprefix("zh/")), None)
     if path is None:
         return 0, False
     notebook = nbformat.read(path, as_version=4)
@@ -144,21 +148,45 @@ def check_page(disk_page, page_file: Path, figures=0, has_maths=False, lesson=Tr
     return problems
 
 
-@pytest.mark.parametrize("stem", PAGES)
+@pytest.mark.parametrize("stem", PAGES + ZH_PAGES)
 def test_site_page(disk_page, site, stem):
     figures, has_maths = figures_and_maths(stem)
     page_file = site / f"{stem}.html"
-    lesson = stem in NOTEBOOK_PAGES
-    assert check_page(disk_page, page_file, figures, has_maths, lesson, screenshot=f"site_{stem}.png") == []
+    chinese = stem.startswith("zh/")
+    lesson = stem in NOTEBOOK_PAGES + ZH_NOTEBOOK_PAGES
+    assert check_page(disk_page, page_file, figures, has_maths, lesson, screenshot=f"site_{stem.replace('/', '_')}.png") == []
     html = page_file.read_text(encoding="utf-8")
+    name = stem.removeprefix("zh/")
     if lesson:
         # The committed notebook to download (the link itself is checked above), and the command to run it.
-        assert re.search(rf'href="_downloads/[0-9a-f]+/{stem}.ipynb"', html), "no link to download the notebook"
-        assert "python3 course.py lab" in re.sub(r"<[^>]+>", "", html)
-    # Navigation: every page's sidebar links every lesson and the talk; a search box on each page.
-    for other in NOTEBOOK_PAGES:
-        assert f'href="{other}.html' in html or stem == other, f"{stem} does not link {other}"
+        assert re.search(rf'href="_downloads/[0-9a-f]+/{name}.ipynb"', html), "no link to download the notebook"
+        assert ("python3 course.py lab --lang zh" if chinese else "python3 course.py lab") in re.sub(r"<[^>]+>", "", html)
+    # Navigation: every page's sidebar links every page of its edition built from a notebook; a search box on each page.
+    for other in ZH_NOTEBOOK_PAGES if chinese else NOTEBOOK_PAGES:
+        other = other.removeprefix("zh/")
+        assert f'href="{other}.html' in html or name == other, f"{stem} does not link {other}"
     assert 'name="q"' in html
+    # The language switch: this page in the other edition where it has one, else that edition's landing page.
+    counterpart = name if (name in {p.removeprefix("zh/") for p in ZH_PAGES} and name in PAGES) else "index"
+    switch = re.findall(r'<a class="btn course-language-switch" href="([^"]+)"', html)
+    assert switch == [("../" if chinese else "zh/") + f"{counterpart}.html"], switch
+
+
+@pytest.mark.parametrize("query, lesson", [("前向过程", "03_forward_process"), ("噪声调度", "02_noise_schedule"),
+                                           ("指数移动平均", "08_training")])
+def test_site_search_finds_chinese_words(served_site, query, lesson):
+    """The Chinese edition's search finds a lesson by a Chinese term (Chinese has no spaces: website/conf.py indexes
+    pairs of characters); Sphinx's own Chinese search, without the jieba dictionary, indexes no Chinese at all (planted)."""
+    base, page, blocked, errors = served_site
+    page.goto(f"{base}/zh/search.html?q={query}")
+    page.wait_for_selector(f"#search-results li a[href*='{lesson}']", timeout=30_000)
+    page.screenshot(path=str(SCREENSHOTS / f"site_zh_search_{lesson}.png"))
+    assert errors == [] and blocked == []
+    sys.path.insert(0, str(ROOT / "website"))
+    import conf
+
+    assert set(conf.han_terms(query)) <= set(conf.SearchHan({}).split(f"这一课讲{query}。"))
+    assert conf.SearchChinese.split(conf.SearchChinese({}), query) == [] or "jieba" in sys.modules
 
 
 def test_site_landing_lists_every_lesson(site):

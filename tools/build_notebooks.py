@@ -3,7 +3,9 @@
     python3 course.py build                     # every lesson and the talk
     python3 course.py build 03_forward_process  # one notebook (name without extension)
 
-Outputs are replaced; the .py stays the source of truth for the cells. Prints each lesson's run time.
+Outputs are replaced; the .py stays the source of truth for the cells. Prints each lesson's run time. A lesson with a
+Chinese twin (zh/, tools/translation.py) has its Chinese notebook written again with the new outputs, or is named as out
+of step with its translation.
 """
 
 import os
@@ -16,6 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
+import translation
 from figure_checks import MARKER, environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +102,12 @@ def main(names):
             print(f"{path.stem}: a cell did not return within {CELL_TIMEOUT} s; building it again", flush=True)
             seconds = build(path)
         print(f"{path.stem}: {seconds:.1f} s", flush=True)
+        if path.stem in translation.lessons():
+            problems = translation.check(path.stem)
+            if problems:
+                print(f"  zh/{path.stem}.py is out of step (`python3 tools/translation.py stale`):\n    " + "\n    ".join(problems))
+            else:
+                translation.build([path.stem])
 
 
 if __name__ == "__main__":

@@ -4,11 +4,20 @@ Everything the pages load is in the built site: the theme's CSS, JavaScript and 
 and MathJax 3 with `sphinx-mathjax-offline` (docs/decisions.md, "The website").
 """
 
+import json
+import re
 import unicodedata
+from pathlib import Path
 
 import sphinx.search
 from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
 from sphinx.search.en import SearchEnglish
+from sphinx.search.zh import SearchChinese
+
+# Which edition this is (website/build.py writes it beside this file): its language and the link to the other edition's
+# pages. Imported from website/ by the tests, for its search classes, it has none.
+EDITION_FILE = Path(__file__).parent / "edition.json"
+EDITION = json.loads(EDITION_FILE.read_text(encoding="utf-8")) if EDITION_FILE.exists() else {"language": "en", "switch": {}}
 
 project = "S-Curve Diffusion"
 author = "the S-Curve Diffusion course"
@@ -21,7 +30,12 @@ myst_enable_extensions = ["dollarmath", "amsmath"]
 suppress_warnings = ["myst.xref_missing", "myst.header"]
 exclude_patterns = ["_build", "downloads"]
 html_theme = "sphinx_book_theme"
-html_title = "S-Curve Diffusion"
+language = EDITION["language"]
+html_title = "S-Curve Diffusion" if language == "en" else "S 形曲线扩散（中文版）"
+templates_path = ["templates"]
+if language != "en":
+    # myst-nb's label of each collapsible code cell; Sphinx translates the rest of the theme's words itself.
+    nb_code_prompt_show, nb_code_prompt_hide = "显示代码", "隐藏代码"
 html_static_path = ["static"]
 html_css_files = ["course.css"]
 html_js_files = ["search_snippets.js"]
@@ -33,9 +47,11 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "home_page_in_toc": True,
     "navigation_with_keys": True,
+    # Every page links itself in the other edition, at the top, beside the theme's buttons.
+    "article_header_end": ["language-switch.html", "article-header-buttons.html"],
 }
 # The theme logs a console error on a first visit unless a colour mode is given; the figures are drawn on white.
-html_context = {"default_mode": "light"}
+html_context = {"default_mode": "light", "switch": EDITION["switch"]}
 # MathJax's own menu would fetch its speech-rule files from a CDN when opened.
 mathjax3_config = {"options": {"enableMenu": False}}
 
@@ -60,6 +76,45 @@ function splitQuery(query) {
 
 
 sphinx.search.languages["en"] = SearchUnaccented
+
+HAN = re.compile(r"[\u3400-\u9fff]+|[A-Za-z0-9_]+")
+
+
+def han_terms(text):
+    """The search terms of a text: each run of Chinese characters as its overlapping pairs (a lone character as itself),
+    each Latin word unaccented. Chinese has no spaces between words, and Sphinx's Chinese search indexes no Chinese
+    at all without the jieba dictionary; pairs find a word of any length (a query matches pages holding all its pairs)."""
+    terms = []
+    for run in HAN.findall(unaccented(text)):
+        if run[0] < "\u3400":
+            terms.append(run)
+        else:
+            terms += [run[i:i + 2] for i in range(len(run) - 1)] or [run]
+    return terms
+
+
+class SearchHan(SearchChinese):
+    """Chinese search without a dictionary: the index and the browser split text alike, into han_terms."""
+
+    js_splitter_code = """
+function splitQuery(query) {
+  const terms = [];
+  for (const run of query.normalize("NFD").replace(/\\p{M}/gu, "").match(/[\\u3400-\\u9fff]+|[A-Za-z0-9_]+/g) || []) {
+    if (run[0] < "\\u3400" || run.length === 1) { terms.push(run); continue; }
+    for (let i = 0; i + 1 < run.length; i++) terms.push(run.slice(i, i + 2));
+  }
+  return terms;
+}
+"""
+
+    def split(self, input):
+        return han_terms(input)
+
+    def word_filter(self, stemmed_word):
+        return len(stemmed_word) > 1 or stemmed_word >= "\u3400"
+
+
+sphinx.search.languages["zh"] = SearchHan
 
 
 def visit_open(self, node):
