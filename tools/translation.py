@@ -155,10 +155,15 @@ def start(name: str) -> Path:
 def built(name: str):
     """The Chinese notebook as committed: its own cells, and each code cell's outputs and count from the English notebook."""
     notebook = jupytext.read(CHINESE / f"{name}.py")
+    # jupytext lists the cell metadata keys it keeps in a set's order, which changes from one process to the next.
+    keys = notebook.metadata["jupytext"]["cell_metadata_filter"].split(",")
+    notebook.metadata["jupytext"]["cell_metadata_filter"] = ",".join(sorted(k for k in keys if k != "-all") + ["-all"])
     english = nbformat.read(ENGLISH / f"{name}.ipynb", as_version=4)
     notebook.metadata["kernelspec"] = english.metadata["kernelspec"]
     notebook.metadata["language_info"] = english.metadata.get("language_info", {})
     for zh, en in zip(notebook.cells, english.cells):
+        # The English cell's id, not a random one: a rebuild writes the same file.
+        zh.id = en.id
         if zh.cell_type == "code" == en.cell_type:
             zh.outputs, zh.execution_count = en.outputs, en.execution_count
     return notebook

@@ -310,7 +310,7 @@ widgets.interact(
 # %% [markdown] slideshow={"slide_type": "slide"} translates="1fba9b29d63a"
 # ## 练习（解答：`%load ../notebooks/solutions/02_1.py`、`02_2.py`、`02_3.py`，每个解答都以相应的检查结尾；解答文件中的注释为英文）
 #
-# **1.** 编写函数 `alpha_bar_last(beta)`：对一维张量 `beta` 返回 $\bar\alpha_T$（一个 Python 浮点数），不借助 helpers。
+# **1.** 编写函数 `alpha_bar_last(beta)`：对一维张量 `beta` 返回 $\bar\alpha_T$（一个 Python 浮点数），不借助 `helpers`。
 
 # %% translates="1ab160a59821"
 def alpha_bar_last(beta):

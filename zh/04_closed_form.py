@@ -1,7 +1,7 @@
 # %% [markdown] slideshow={"slide_type": "slide"} translates="6b35e41318ef"
-# # 第 04 课——跳到任意 $t$：$q(\mathbf{x}_t \mid \mathbf{x}_0)$ 的闭式
+# # 第 04 课——跳到任意 $t$：$q(\mathbf{x}_t \mid \mathbf{x}_0)$ 的闭式表达式
 #
-# **目标。** 推导出 $t$ 个前向步可以合并成一个高斯分布：$q(\mathbf{x}_t \mid \mathbf{x}_0) = \mathcal{N}(\sqrt{\bar\alpha_t}\,\mathbf{x}_0, (1-\bar\alpha_t) I)$。我们对照第 03 课的循环对它做精确检查（并说明这项检查能发现 1% 的误差），再从统计上比较两者，并弄清为什么正是这个闭式（closed form）让训练的开销变得很小。
+# **目标。** 推导出 $t$ 个前向步可以合并成一个高斯分布：$q(\mathbf{x}_t \mid \mathbf{x}_0) = \mathcal{N}(\sqrt{\bar\alpha_t}\,\mathbf{x}_0, (1-\bar\alpha_t) I)$。我们对照第 03 课的循环对它做精确检查（并说明这项检查能发现 1% 的误差），再从统计上比较两者，并弄清为什么正是这个闭式表达式（closed form）让训练的开销变得很小。
 #
 # **预备知识。** 学过第 03 课，即单步形式的前向过程（forward process）；知道相互独立的高斯变量之和仍服从高斯分布。
 
@@ -220,12 +220,12 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"} translates="c615f4c9054c"
 # ## 闭式为什么重要
 #
-# 训练（第 06 课）需要在随机的步上取训练样本 $(\mathbf{x}_t, t)$。这些训练样本之所以代价很低，是因为 $q(\mathbf{x}_t \mid \mathbf{x}_0)$ 有闭式（Ho 等人，2020，式 4）。写成 $\mathbf{x}_t = \sqrt{\bar\alpha_t}\,\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon$ 后，它带来两点好处：
+# 训练（第 06 课）需要在随机抽取的时间步上取训练样本 $(\mathbf{x}_t, t)$。这些训练样本之所以代价很低，是因为 $q(\mathbf{x}_t \mid \mathbf{x}_0)$ 有闭式（Ho 等人，2020，式 4）。写成 $\mathbf{x}_t = \sqrt{\bar\alpha_t}\,\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\epsilon$ 后，它带来两点好处：
 #
 # 1. **代价。** 步 $t$ 上的一个训练样本只需抽一次噪声，而不必把循环运行 $t$ 步。
 # 2. **目标值。** 生成 $\mathbf{x}_t$ 的那个 $\boldsymbol\epsilon$ 是已知的，所以可以训练一个网络去预测它。
 #
-# 把随机的 $\mathbf{x}_t$ 写成 $\mathbf{x}_0$ 与一个服从标准正态分布的 $\boldsymbol\epsilon$ 的确定函数，叫作**重参数化（reparameterisation）**。梯度不需要穿过 $\mathbf{x}_t$ 传播：在去噪扩散概率模型（DDPM）中，噪声调度是固定的，$\mathbf{x}_0$ 是数据，所以 $\mathbf{x}_t$ 的上游没有任何需要学习的量。（在变分自编码器（VAE）中，正是同样的改写让梯度能传到编码器；这里并不需要它起这个作用。）
+# 把随机的 $\mathbf{x}_t$ 写成 $\mathbf{x}_0$ 与一个服从标准正态分布的 $\boldsymbol\epsilon$ 的确定函数，叫作**重参数化**（reparameterisation）。梯度不需要穿过 $\mathbf{x}_t$ 传播：在去噪扩散概率模型（DDPM）中，噪声调度是固定的，$\mathbf{x}_0$ 是数据，所以 $\mathbf{x}_t$ 的上游没有任何需要学习的量。（在变分自编码器（VAE）中，正是同样的改写让梯度能传到编码器；这里并不需要它起这个作用。）
 
 # %%
 print("noise draws to reach t = 100: loop", T, "| closed form", 1)

@@ -37,7 +37,7 @@ print(f"largest / smallest slope: {max(slopes.values()) / min(slopes.values()):.
 assert all(abs(slopes[a] - slopes[b]) > 5 * (errors[a] ** 2 + errors[b] ** 2) ** 0.5 for a in slopes for b in slopes if a < b)
 
 # %% [markdown] translates="8b78dd82e5e4"
-# 在这几步之间，最大斜率约是最小斜率的 9 倍，而且变化并不单调（三者中 $t = 50$ 处最大）。每个斜率都用 200 000 个样本拟合，任意两个斜率之差都超过该差值标准误的 5 倍（每个斜率的标准误打印在“± s.e.”（标准误）之后；它在 $t = 0$ 处最大，那里的 $\mathbf{x}_t$ 几乎不含可供拟合的噪声）。
+# 在这几步之间，最大斜率约是最小斜率的 9 倍，而且变化并不单调（三者中 $t = 50$ 处最大）。每个斜率都用 200 000 个样本拟合，任意两个斜率之差都超过该差值标准误的 5 倍（每个斜率的标准误打印在“± s.e.”之后；它在 $t = 0$ 处最大，那里的 $\mathbf{x}_t$ 几乎不含可供拟合的噪声）。
 
 # %% [markdown] slideshow={"slide_type": "notes"} translates="5f69f7a3420a"
 # **讲师提示。** 高斯数据这个例子就是让网络以 t 为条件的全部理由：输入相同，最佳答案的斜率最大约是最小的 9 倍。
