@@ -180,8 +180,15 @@ def test_site_search_finds_chinese_words(served_site, query, lesson):
     base, page, blocked, errors = served_site
     page.goto(f"{base}/zh/search.html?q={query}")
     page.wait_for_selector(f"#search-results li a[href*='{lesson}']", timeout=30_000)
+    # The result line in Chinese (website/static/zh_messages.js), and snippets without the language button's word.
+    page.wait_for_function("document.querySelector('#search-results .search-summary')?.textContent.includes('个匹配的页面')",
+                           timeout=30_000)
+    page.wait_for_function("Array.from(document.querySelectorAll('#search-results li')).every(li => li.querySelector('p.context'))",
+                           timeout=30_000)
+    snippets = page.eval_on_selector_all("#search-results li p.context", "ps => ps.map(p => p.textContent)")
     page.screenshot(path=str(SCREENSHOTS / f"site_zh_search_{lesson}.png"))
     assert errors == [] and blocked == []
+    assert not [text for text in snippets if re.match(r"\W*English\b", text)], snippets
     sys.path.insert(0, str(ROOT / "website"))
     import conf
 

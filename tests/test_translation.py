@@ -50,6 +50,17 @@ def test_chinese_notebook_is_built_from_its_twin_and_the_english_outputs(name):
     assert committed.metadata["kernelspec"] == english.metadata["kernelspec"]
 
 
+@pytest.mark.parametrize("name", PART_ONE)
+def test_code_works_from_the_chinese_folder(name):
+    """The Chinese lesson runs the English code from zh/: its relative paths work there (translation.location_problems:
+    ../ leads to the same file from both sibling folders; a path inside the lesson's folder is written before it is
+    read), and the solutions its text loads exist from zh/."""
+    code = "\n".join(cell.source for cell in jupytext.read(translation.ENGLISH / f"{name}.py").cells if cell.cell_type == "code")
+    assert translation.location_problems(code) == []
+    loads = re.findall(r"%load (\S+?\.py)", translation.prose(jupytext.read(translation.CHINESE / f"{name}.py")))
+    assert loads and all((translation.CHINESE / path).is_file() for path in loads), loads
+
+
 def test_glossary_has_every_term_of_part_one():
     """Each term the English glossary gives a lesson of 01-08 has its row, under the same English words, in Chinese."""
     english = translation.table(ROOT / "docs" / "glossary.md", "## Terms")

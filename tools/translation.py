@@ -108,6 +108,27 @@ def check(name: str) -> list:
     return compare(jupytext.read(ENGLISH / f"{name}.py"), jupytext.read(CHINESE / f"{name}.py"))
 
 
+# A relative path in a lesson's code: a string holding a folder and a file name.
+PATH_LITERAL = re.compile(r"""["']([\w.-]*/[\w./-]*\.\w+)["']""")
+
+
+def location_problems(code: str) -> list:
+    """The relative paths in a lesson's code that would not work from zh/ as they do from notebooks/. A path that climbs
+    out of the lesson's folder (../benchmarks/...) leads to the same file from both sibling folders; a path inside it
+    exists in zh/ only if the lesson writes it first, through helpers.save_weights, which makes its folder."""
+    problems, made = [], set()
+    for line in code.splitlines():
+        for path in PATH_LITERAL.findall(line):
+            folder = path.split("/")[0]
+            if folder == "..":
+                continue
+            if "save_weights(" in line.split(path)[0]:
+                made.add(folder)
+            elif folder not in made:
+                problems.append(f"{path!r} is read from the lesson's own folder, which zh/ does not have")
+    return problems
+
+
 def table(path: Path, heading: str) -> list:
     """The rows of the Markdown table under heading in path, each a list of its cells (a cell may hold an escaped |)."""
     section = path.read_text(encoding="utf-8").split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]

@@ -38,7 +38,7 @@ if language != "en":
     nb_code_prompt_show, nb_code_prompt_hide = "显示代码", "隐藏代码"
 html_static_path = ["static"]
 html_css_files = ["course.css"]
-html_js_files = ["search_snippets.js"]
+html_js_files = ["search_snippets.js"] + (["zh_messages.js"] if language != "en" else [])
 html_copy_source = False
 html_show_sourcelink = False
 html_theme_options = {

@@ -17,7 +17,7 @@
 
   function cleaned(htmlString) {
     const page = new DOMParser().parseFromString(htmlString, "text/html");
-    page.querySelectorAll(".cell_input, .headerlink, script, style").forEach(el => el.remove());
+    page.querySelectorAll(".cell_input, .headerlink, .course-language-switch, script, style").forEach(el => el.remove());
     page.querySelectorAll("div.math").forEach(el => { el.textContent = " [equation] "; });
     page.querySelectorAll("span.math").forEach(el => { el.textContent = readable(el.textContent); });
     // docs/notation.md names each symbol by its TeX in code, beside the symbol itself: the symbol is enough here.
