@@ -1654,7 +1654,7 @@ def test_zh_glossary_term_check_planted():
 
 def test_zh_location_check_planted():
     """Lesson 08's code works from zh/ (test_translation); without the line that saves the learner's checkpoint, its
-    next line reads checkpoints/my_ddpm.pt from a folder zh/ does not have, and the check names it."""
+    next line uses checkpoints/my_ddpm.pt in a folder zh/ does not have, and the check names it."""
     import translation
 
     code = "\n".join(cell.source for cell in jupytext.read(translation.ENGLISH / "08_training.py").cells if cell.cell_type == "code")
@@ -1662,4 +1662,4 @@ def test_zh_location_check_planted():
     saves = [line for line in code.splitlines() if "save_weights(" in line and "checkpoints/" in line]
     assert len(saves) == 1
     problems = translation.location_problems(code.replace(saves[0], ""))
-    assert problems and problems[0].startswith("'checkpoints/my_ddpm.pt' is read from the lesson's own folder"), problems
+    assert problems and problems[0].startswith("'checkpoints/my_ddpm.pt' is used in the lesson's own folder before"), problems

@@ -78,7 +78,7 @@ def compare(english, chinese) -> list:
         if en.cell_type == "code":
             if zh.source == en.source:
                 if recorded is not None:
-                    problems.append(f"{where}: a code cell equal to the English one records no version")
+                    problems.append(f"{where}: equals the English cell, so it records no version: remove {KEY}")
                 continue
             try:
                 same = without_comments(en.source) == without_comments(zh.source)
@@ -125,7 +125,7 @@ def location_problems(code: str) -> list:
             if "save_weights(" in line.split(path)[0]:
                 made.add(folder)
             elif folder not in made:
-                problems.append(f"{path!r} is read from the lesson's own folder, which zh/ does not have")
+                problems.append(f"{path!r} is used in the lesson's own folder before the lesson makes it, and zh/ has none")
     return problems
 
 
