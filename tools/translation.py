@@ -221,12 +221,12 @@ def stale(name: str) -> int:
         count += 1
         old = next((cell.source for _, notebook in english_history(name) for cell in notebook.cells
                     if version(cell.source) == recorded), None)
-        print(f"== zh/{name}.py, cell {index}: the English cell changed since version {recorded}")
+        print(f"== zh/{name}.py, cell {index}: the English cell changed since version {recorded}; it is now version "
+              f"{version(en.source)}, which the translated cell records once it is updated")
         if old is None:
             print("   (that version is in no commit of this clone: compare by hand)")
             continue
-        sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), en.source.splitlines(True), "translated", "now"))
-        print()
+        print("\n".join(difflib.unified_diff(old.splitlines(), en.source.splitlines(), "translated", "now", lineterm="")))
     return count
 
 
