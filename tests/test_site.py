@@ -196,6 +196,18 @@ def test_site_search_finds_chinese_words(served_site, query, lesson):
     assert conf.SearchChinese.split(conf.SearchChinese({}), query) == [] or "jieba" in sys.modules
 
 
+@pytest.mark.parametrize("edition, query", [("", "closed form"), ("zh/", "闭式")])
+def test_site_search_titles_show_maths_typeset(served_site, edition, query):
+    """Lesson 04's heading holds maths: in a search result its title is typeset, not TeX (website/static/search_snippets.js;
+    without it the title read "Lesson 04 — Jumping to any \\(t\\): ...")."""
+    base, page, blocked, errors = served_site
+    page.goto(f"{base}/{edition}search.html?q={query}")
+    page.wait_for_selector("#search-results li a[href*='04_closed_form'] mjx-container", timeout=30_000)
+    titles = page.eval_on_selector_all("#search-results li > a", "links => links.map(a => a.textContent)")
+    assert errors == [] and blocked == []
+    assert not [title for title in titles if "\\(" in title], titles
+
+
 def test_site_landing_lists_every_lesson(site):
     html = (site / "index.html").read_text(encoding="utf-8")
     table = html[html.index("<table"):html.index("</table>")]

@@ -49,6 +49,18 @@
     Search.makeSearchSummary = summary;
   }
 
+  // A result's title is the page's heading as Sphinx indexed it, its maths still TeX (lessons 04, 05, 06): MathJax,
+  // which every page loads, typesets each title once it is shown.
+  function typesetTitles() {
+    const results = document.getElementById("search-results");
+    if (!results) return;
+    new MutationObserver(() => {
+      const titles = [...results.querySelectorAll("li > a")].filter(a => !a.dataset.typeset && a.textContent.includes("\\("));
+      titles.forEach(a => { a.dataset.typeset = "yes"; });
+      if (titles.length && window.MathJax?.typesetPromise) MathJax.startup.promise.then(() => MathJax.typesetPromise(titles));
+    }).observe(results, {childList: true, subtree: true});
+  }
+
   install();
-  document.addEventListener("DOMContentLoaded", install);
+  document.addEventListener("DOMContentLoaded", () => { install(); typesetTitles(); });
 })();
