@@ -1,5 +1,6 @@
 /* The search page's snippets read as prose (issue 39). Sphinx cuts each snippet from the page's text, where formulas
-   are still TeX (MathJax typesets them only on the page itself) and code cells are code: formulas become a plain-text
+   are still TeX (MathJax typesets them only on the page itself), the theme's print-only copy of the title is plain TeX,
+   and code cells are code: formulas become a plain-text
    reading (\boldsymbol\epsilon_\theta -> ε_θ), a displayed equation "[equation]", and cells' code is left out. */
 (function () {
   const GREEK = {alpha: "α", beta: "β", gamma: "γ", delta: "δ", Delta: "Δ", epsilon: "ε", zeta: "ζ", eta: "η",
@@ -17,7 +18,7 @@
 
   function cleaned(htmlString) {
     const page = new DOMParser().parseFromString(htmlString, "text/html");
-    page.querySelectorAll(".cell_input, .headerlink, .course-language-switch, script, style").forEach(el => el.remove());
+    page.querySelectorAll(".cell_input, .headerlink, .course-language-switch, .onlyprint, script, style").forEach(el => el.remove());
     page.querySelectorAll("div.math").forEach(el => { el.textContent = " [equation] "; });
     page.querySelectorAll("span.math").forEach(el => { el.textContent = readable(el.textContent); });
     // docs/notation.md names each symbol by its TeX in code, beside the symbol itself: the symbol is enough here.
