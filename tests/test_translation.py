@@ -46,7 +46,7 @@ def test_chinese_notebook_is_built_from_its_twin_and_the_english_outputs(name):
     for zh, en in zip(committed.cells, english.cells):
         if en.cell_type == "code":
             assert (zh.outputs, zh.execution_count) == (en.outputs, en.execution_count), \
-                f"{en.source[:80]!r}: run `python3 tools/translation.py build {name}`"
+                f"{en.source[:80]!r}: run `.venv/bin/python tools/translation.py build {name}`"
     assert committed.metadata["kernelspec"] == english.metadata["kernelspec"]
 
 

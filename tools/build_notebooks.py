@@ -105,7 +105,8 @@ def main(names):
         if path.stem in translation.lessons():
             problems = translation.check(path.stem)
             if problems:
-                print(f"  zh/{path.stem}.py is out of step (`python3 tools/translation.py stale`):\n    " + "\n    ".join(problems))
+                print(f"  zh/{path.stem}.py is out of step (`.venv/bin/python tools/translation.py stale`):\n    "
+                      + "\n    ".join(problems))
             else:
                 translation.build([path.stem])
 

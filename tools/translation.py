@@ -1,10 +1,10 @@
 """The Chinese edition of Part I (zh/): each lesson a py:percent twin whose cells are the English lesson's, one for one.
 
-    python3 tools/translation.py start 03_forward_process  # a new translation: the English cells, each marked with its version
-    python3 tools/translation.py check                     # what is out of step (missing, extra, moved, stale, changed
-                                                           # code, a glossary term not used)
-    python3 tools/translation.py stale                     # each stale cell with the English change since it was translated
-    python3 tools/translation.py build                     # write zh/*.ipynb: the Chinese cells, the English outputs
+    .venv/bin/python tools/translation.py start 03_forward_process  # a new translation, each cell marked with its version
+    .venv/bin/python tools/translation.py check   # what is out of step (missing, extra, moved or stale cells, changed code,
+                                                  # a glossary term not used)
+    .venv/bin/python tools/translation.py stale   # each stale cell with the English change since it was translated
+    .venv/bin/python tools/translation.py build   # write zh/*.ipynb: the Chinese cells, the English outputs
 
 The rules (docs/decisions.md, "The Chinese edition"): a code cell is the English cell, except that its comments may be
 translated; a markdown cell is translated, and records in its `translates` metadata the version (a hash) of the English
