@@ -63,19 +63,24 @@ def title(notebook):
     raise ValueError("a notebook without a '# ' heading has no title for the site")
 
 
+def language(repository_path):
+    """The edition a page belongs to: "zh" for the Chinese lessons (zh/), else "en"."""
+    return "zh" if repository_path.startswith("zh/") else "en"
+
+
+# The cell put under each page's heading: the committed notebook to download, and how to run it.
+RUN_NOTE = {
+    "en": ("```{{admonition}} Run this page yourself\n:class: tip\n{{download}}`Download the notebook ({name}) "
+           "<downloads/{name}>` (the executed file this page shows), or run it in JupyterLab with the whole course: in a "
+           "clone of the repository, `python3 course.py lab`, then open `{path}`.\n```"),
+    "zh": ("```{{admonition}} 自己运行这一页\n:class: tip\n{{download}}`下载笔记本（{name}） <downloads/{name}>`"
+           "（即本页显示的已执行文件），或在 JupyterLab 中与整个课程一起运行：在仓库的克隆中运行 "
+           "`python3 course.py lab --lang zh`，然后打开 `{path}`。\n```"),
+}
+
+
 def run_note(repository_path):
-    """The cell put under each page's heading: the committed notebook to download, and how to run it."""
-    name = Path(repository_path).name
-    if repository_path.startswith("zh/"):
-        return (f"```{{admonition}} 自己运行这一页\n:class: tip\n"
-                f"{{download}}`下载笔记本（{name}） <downloads/{name}>`（即本页显示的已执行文件），或在 JupyterLab 中与整个"
-                f"课程一起运行：在仓库的克隆中运行 `python3 course.py lab --lang zh`，然后打开 `{repository_path}`。\n```")
-    return (
-        f"```{{admonition}} Run this page yourself\n:class: tip\n"
-        f"{{download}}`Download the notebook ({name}) <downloads/{name}>` (the executed file this page shows), or "
-        f"run it in JupyterLab with the whole course: in a clone of the repository, `python3 course.py lab`, then "
-        f"open `{repository_path}`.\n```"
-    )
+    return RUN_NOTE[language(repository_path)].format(name=Path(repository_path).name, path=repository_path)
 
 
 # Put under each cell that makes controls: a page has no kernel to move them.
@@ -99,10 +104,10 @@ def prepare(notebook, repository_path):
         heading = notebook.cells[0]
         heading.source = heading.source.replace(f"# {title(notebook)}", f"# {TALK_TITLE}", 1)
     notebook.cells.insert(1, nbformat.v4.new_markdown_cell(run_note(repository_path)))
+    controls_note = CONTROLS_NOTE[language(repository_path)]
     for index in reversed(range(len(notebook.cells))):
         if notebook.cells[index].cell_type == "code" and "interact(" in notebook.cells[index].source:
-            language = "zh" if repository_path.startswith("zh/") else "en"
-            notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(CONTROLS_NOTE[language]))
+            notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(controls_note))
     return notebook
 
 
