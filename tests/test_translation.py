@@ -85,7 +85,7 @@ def test_stale_finds_the_translated_version_in_the_history():
         recorded = {cell.metadata[translation.KEY] for cell in jupytext.read(translation.CHINESE / f"{name}.py").cells
                     if translation.KEY in cell.metadata}
         found = set()
-        for _, notebook in translation.english_history(name):
+        for notebook in translation.english_history(name):
             found |= {translation.version(cell.source) for cell in notebook.cells}
             if recorded <= found:
                 break

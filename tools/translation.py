@@ -36,9 +36,9 @@ WIDE = "[\u201c\u201d\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
 SOFT_BREAK = re.compile(rf"{WIDE}\n(?![-*|#>]|\d+\.){WIDE}")
 
 
-def lessons(folder=CHINESE):
+def lessons():
     """The Chinese twins, by name (01_data, ...)."""
-    return [path.stem for path in sorted(folder.glob("[0-9][0-9]_*.py"))]
+    return [path.stem for path in sorted(CHINESE.glob("[0-9][0-9]_*.py"))]
 
 
 def version(source: str) -> str:
@@ -200,14 +200,14 @@ def build(names) -> None:
 
 
 def english_history(name: str):
-    """Every committed version of the English twin, newest first, as (commit, notebook)."""
+    """Every committed version of the English twin, newest first."""
     path = f"notebooks/{name}.py"
     commits = subprocess.run(["git", "log", "--format=%h", "--", path], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
     for commit in commits:
         text = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=ROOT, capture_output=True, text=True).stdout
         if text:
-            yield commit, jupytext.reads(text, fmt="py:percent")
+            yield jupytext.reads(text, fmt="py:percent")
 
 
 def stale(name: str) -> int:
@@ -219,7 +219,7 @@ def stale(name: str) -> int:
         if recorded is None or recorded == version(en.source):
             continue
         count += 1
-        old = next((cell.source for _, notebook in english_history(name) for cell in notebook.cells
+        old = next((cell.source for notebook in english_history(name) for cell in notebook.cells
                     if version(cell.source) == recorded), None)
         print(f"== zh/{name}.py, cell {index}: the English cell changed since version {recorded}; it is now version "
               f"{version(en.source)}, which the translated cell records once it is updated")
